@@ -1,0 +1,91 @@
+"""Classification metrics and calibration, in plain numpy (shared by training and evaluation)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from facecue.labels import EMOTIONS
+
+
+def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    z = logits / temperature
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def confusion_matrix(truth: np.ndarray, pred: np.ndarray, k: int = len(EMOTIONS)) -> np.ndarray:
+    """Rows are true labels, columns predicted labels."""
+    return np.bincount(truth * k + pred, minlength=k * k).reshape(k, k)
+
+
+def expected_calibration_error(probs: np.ndarray, truth: np.ndarray, bins: int = 15) -> float:
+    """Top-label ECE with equal-width confidence bins."""
+    conf = probs.max(axis=1)
+    correct = probs.argmax(axis=1) == truth
+    edges = np.linspace(0, 1, bins + 1)
+    ece = 0.0
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        inside = (conf > lo) & (conf <= hi)
+        if inside.any():
+            ece += inside.mean() * abs(correct[inside].mean() - conf[inside].mean())
+    return float(ece)
+
+
+def reliability_bins(probs: np.ndarray, truth: np.ndarray, bins: int = 15) -> list[dict]:
+    conf = probs.max(axis=1)
+    correct = probs.argmax(axis=1) == truth
+    edges = np.linspace(0, 1, bins + 1)
+    out = []
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        inside = (conf > lo) & (conf <= hi)
+        out.append({"lo": float(lo), "hi": float(hi), "count": int(inside.sum()),
+                    "confidence": float(conf[inside].mean()) if inside.any() else None,
+                    "accuracy": float(correct[inside].mean()) if inside.any() else None})
+    return out
+
+
+def classification_report(probs: np.ndarray, truth: np.ndarray) -> dict:
+    """Accuracy, macro-F1, per-class precision/recall/F1, confusion matrix, ECE and NLL."""
+    pred = probs.argmax(axis=1)
+    cm = confusion_matrix(truth, pred)
+    tp = np.diag(cm).astype(float)
+    precision = np.divide(tp, cm.sum(axis=0), out=np.zeros_like(tp), where=cm.sum(axis=0) > 0)
+    recall = np.divide(tp, cm.sum(axis=1), out=np.zeros_like(tp), where=cm.sum(axis=1) > 0)
+    f1 = np.divide(2 * precision * recall, precision + recall, out=np.zeros_like(tp),
+                   where=(precision + recall) > 0)
+    present = cm.sum(axis=1) > 0
+    nll = float(-np.log(np.clip(probs[np.arange(len(truth)), truth], 1e-12, 1)).mean())
+    return {
+        "n": int(len(truth)),
+        "accuracy": float((pred == truth).mean()),
+        "macro_f1": float(f1[present].mean()),
+        "per_class": {name: {"precision": float(precision[i]), "recall": float(recall[i]),
+                             "f1": float(f1[i]), "support": int(cm[i].sum())}
+                      for i, name in enumerate(EMOTIONS)},
+        "confusion_matrix": cm.tolist(),
+        "ece": expected_calibration_error(probs, truth),
+        "nll": nll,
+    }
+
+
+def fit_temperature(logits: np.ndarray, truth: np.ndarray) -> float:
+    """Temperature minimising validation NLL (golden-section search on log T in [-2, 2])."""
+    def nll(log_t: float) -> float:
+        p = softmax(logits, float(np.exp(log_t)))
+        return float(-np.log(np.clip(p[np.arange(len(truth)), truth], 1e-12, 1)).mean())
+
+    lo, hi = -2.0, 2.0
+    ratio = (np.sqrt(5) - 1) / 2
+    a, b = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
+    fa, fb = nll(a), nll(b)
+    for _ in range(60):
+        if fa < fb:
+            hi, b, fb = b, a, fa
+            a = hi - ratio * (hi - lo)
+            fa = nll(a)
+        else:
+            lo, a, fa = a, b, fb
+            b = lo + ratio * (hi - lo)
+            fb = nll(b)
+    return float(np.exp((lo + hi) / 2))

@@ -1,0 +1,130 @@
+"""The emotion classifier at run time: an ONNX model plus its JSON sidecar, on onnxruntime."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import cv2
+import numpy as np
+
+from facecue.emotion.metrics import softmax
+from facecue.errors import ModelError
+from facecue.labels import EMOTIONS
+
+PACKAGED_MODELS = Path(__file__).parent / "models"
+DEFAULT_MODEL = "default"
+
+
+def list_models() -> list[str]:
+    """Names of the models shipped inside the package."""
+    return sorted(p.stem for p in PACKAGED_MODELS.glob("*.onnx"))
+
+
+def resolve_model_path(name_or_path: str | Path | None) -> Path:
+    """A packaged model name ('default') or a path to an exported .onnx with its .json sidecar."""
+    if name_or_path is None:
+        name_or_path = DEFAULT_MODEL
+    candidate = Path(name_or_path)
+    if candidate.suffix == ".onnx" or candidate.exists():
+        path = candidate
+    else:
+        path = PACKAGED_MODELS / f"{name_or_path}.onnx"
+        if not path.exists():
+            raise ModelError(f"no model named '{name_or_path}'; packaged models: {', '.join(list_models()) or 'none'}.")
+    if not path.is_file():
+        raise ModelError(f"model file {path} does not exist.")
+    if not path.with_suffix(".json").is_file():
+        raise ModelError(f"model {path} has no sidecar {path.with_suffix('.json').name} beside it.")
+    return path
+
+
+def to_model_input(images: Sequence[np.ndarray] | np.ndarray, side: int = 48) -> np.ndarray:
+    """Face crops of any size, grey (H, W) or colour (H, W, 3 BGR) -> (N, 1, side, side) float32 0..255."""
+    if isinstance(images, np.ndarray) and images.ndim == 3 and images.shape[1:] == (side, side):
+        return images.astype(np.float32)[:, None]
+    batch = np.empty((len(images), 1, side, side), dtype=np.float32)
+    for i, image in enumerate(images):
+        image = np.asarray(image)
+        if image.ndim == 3:
+            image = cv2.cvtColor(image, cv2.COLOR_BGRA2GRAY if image.shape[2] == 4 else cv2.COLOR_BGR2GRAY)
+        if image.dtype != np.uint8:
+            image = np.clip(image, 0, 255).astype(np.uint8)
+        if image.shape != (side, side):
+            shrink = image.shape[0] > side
+            image = cv2.resize(image, (side, side), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+        batch[i, 0] = image
+    return batch
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    version: str
+    path: Path
+    sha256: str
+    labels: tuple[str, ...]
+    input_size: tuple[int, int]
+    temperature: float
+    sidecar: dict
+
+
+class EmotionModel:
+    """Calibrated seven-emotion probabilities and embeddings for batches of face crops."""
+
+    def __init__(self, session, info: ModelInfo, batch_size: int = 256) -> None:
+        self.session = session
+        self.info = info
+        self.batch_size = batch_size
+
+    @classmethod
+    def load(cls, name_or_path: str | Path | None = None, threads: int = 1) -> "EmotionModel":
+        import onnxruntime as ort
+
+        path = resolve_model_path(name_or_path)
+        try:
+            sidecar = json.loads(path.with_suffix(".json").read_text())
+        except ValueError as exc:
+            raise ModelError(f"the sidecar of {path} is not valid JSON: {exc}") from None
+        if tuple(sidecar.get("labels", ())) != EMOTIONS:
+            raise ModelError(f"model {path} has labels {sidecar.get('labels')}, expected {list(EMOTIONS)}.")
+        data = path.read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        if sidecar.get("sha256") not in (None, digest):
+            raise ModelError(f"model {path} does not match the sha256 in its sidecar; the file is corrupt or replaced.")
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
+        try:
+            session = ort.InferenceSession(data, opts, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own untyped errors for bad files
+            raise ModelError(f"onnxruntime cannot load {path}: {exc}") from None
+        info = ModelInfo(name=sidecar.get("name", path.stem), version=str(sidecar.get("version", "")), path=path,
+                         sha256=digest, labels=EMOTIONS, input_size=tuple(sidecar["input"]["size"]),
+                         temperature=float(sidecar.get("temperature", 1.0)), sidecar=sidecar)
+        return cls(session, info)
+
+    def _run(self, images) -> tuple[np.ndarray, np.ndarray]:
+        x = to_model_input(images, self.info.input_size[0])
+        logits, embeds = [], []
+        for i in range(0, len(x), self.batch_size):
+            lo, em = self.session.run(None, {"face": x[i:i + self.batch_size]})
+            logits.append(lo)
+            embeds.append(em)
+        if not logits:
+            return np.zeros((0, len(EMOTIONS)), np.float32), np.zeros((0, 0), np.float32)
+        return np.concatenate(logits), np.concatenate(embeds)
+
+    def logits(self, images) -> np.ndarray:
+        return self._run(images)[0]
+
+    def predict(self, images) -> np.ndarray:
+        """(N, 7) float32 calibrated probabilities in EMOTIONS order."""
+        return softmax(self.logits(images), self.info.temperature).astype(np.float32)
+
+    def embed(self, images) -> np.ndarray:
+        """(N, D) float32 penultimate features."""
+        return self._run(images)[1].astype(np.float32)

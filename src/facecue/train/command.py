@@ -1,0 +1,45 @@
+"""`facecue train`: load datasets, train, then export the best epoch to ONNX with its sidecar."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from facecue.errors import InputError
+
+
+def load_label_map(path: str | None) -> dict[str, str] | None:
+    if not path:
+        return None
+    try:
+        mapping = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read the label map {path}: {exc}") from None
+    if not isinstance(mapping, dict):
+        raise InputError(f"the label map {path} must be a JSON object from folder name to emotion.")
+    return {str(k): str(v) for k, v in mapping.items()}
+
+
+def run_train(args) -> int:
+    from facecue.train.data import load_dataset
+    from facecue.train.export import export_onnx
+    from facecue.train.trainer import TrainOptions, train
+
+    label_map = load_label_map(args.label_map)
+    train_set = load_dataset(Path(args.data), args.train_split, label_map)
+    val_set = load_dataset(Path(args.val_data or args.data), args.val_split, label_map)
+    for name, ds in (("train", train_set), ("validation", val_set)):
+        print(f"{name}: {len(ds)} faces, per class {ds.class_counts().tolist()}"
+              + (f", skipped {dict(ds.skipped)}" if ds.skipped else ""), flush=True)
+    options = TrainOptions(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, width=args.width,
+                           seed=args.seed, device=args.device, threads=args.threads)
+    out = Path(args.out)
+    best = train(train_set, val_set, out, options, resume=not args.restart,
+                 log=lambda line: print(line, flush=True))
+    print(f"best validation: accuracy {best['accuracy']:.4f}, macro-F1 {best['macro_f1']:.4f}", flush=True)
+    training_data = {"path": Path(args.data).name, "train_split": args.train_split, "sha256": train_set.sha256,
+                     "val_split": args.val_split, "val_sha256": val_set.sha256}
+    onnx_path = export_onnx(out / "best.pt", val_set, out / "model.onnx", training_data,
+                            name=args.name, version=args.version)
+    print(f"exported {onnx_path} and {onnx_path.with_suffix('.json')}", flush=True)
+    return 0

@@ -1,0 +1,156 @@
+"""The training loop: seeded, checkpointed every epoch, resumable, selecting on validation."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from facecue.emotion.metrics import classification_report, softmax
+from facecue.train.augment import augment_faces
+from facecue.train.data import FaceDataset
+from facecue.train.network import EmotionNet
+
+
+@dataclass
+class TrainOptions:
+    epochs: int = 40
+    batch_size: int = 128
+    lr: float = 0.05
+    weight_decay: float = 5e-4
+    warmup_epochs: int = 2
+    label_smoothing: float = 0.1
+    class_weight_power: float = 0.5  # weights ∝ count^-power: 0 = none, 1 = fully balanced
+    width: int = 32
+    dropout: float = 0.4
+    seed: int = 13
+    device: str = "auto"
+    threads: int = 0  # 0 = torch default
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def class_weights(counts: np.ndarray, power: float) -> torch.Tensor:
+    counts = np.maximum(counts.astype(np.float64), 1.0)
+    weights = counts ** -power
+    return torch.tensor(weights / (weights * counts).sum() * counts.sum(), dtype=torch.float32)
+
+
+def lr_at(step: int, total: int, warmup: int, peak: float) -> float:
+    """Linear warm-up then cosine decay to zero."""
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    progress = (step - warmup) / max(1, total - warmup)
+    return peak * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+@torch.no_grad()
+def predict_logits(model: EmotionNet, images: np.ndarray, device: torch.device, batch: int = 512) -> np.ndarray:
+    model.eval()
+    out = []
+    for i in range(0, len(images), batch):
+        x = torch.from_numpy(images[i:i + batch]).float().unsqueeze(1).to(device)
+        out.append(model(x)[0].float().cpu().numpy())
+    return np.concatenate(out)
+
+
+def selection_score(report: dict) -> float:
+    """Validation score used to pick the best epoch: mean of accuracy and macro-F1."""
+    return (report["accuracy"] + report["macro_f1"]) / 2
+
+
+def train(train_set: FaceDataset, val_set: FaceDataset, out_dir: Path, options: TrainOptions,
+          resume: bool = True, log=print) -> dict:
+    """Train, writing out_dir/{last.pt, best.pt, metrics.jsonl}; returns the best validation report."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if options.threads:
+        torch.set_num_threads(options.threads)
+    device = pick_device(options.device)
+    seed_everything(options.seed)
+    model = EmotionNet(width=options.width, dropout=options.dropout).to(device)
+    optimizer = torch.optim.SGD(model.parameters(), lr=options.lr, momentum=0.9, nesterov=True,
+                                weight_decay=options.weight_decay)
+    weights = class_weights(train_set.class_counts(), options.class_weight_power).to(device)
+    steps_per_epoch = math.ceil(len(train_set) / options.batch_size)
+    total_steps = steps_per_epoch * options.epochs
+    warmup_steps = steps_per_epoch * options.warmup_epochs
+    start_epoch, best_score, best_report = 0, -1.0, None
+
+    last_path, best_path = out_dir / "last.pt", out_dir / "best.pt"
+    if resume and last_path.exists():
+        state = torch.load(last_path, map_location=device, weights_only=False)
+        if state["options"] != asdict(options):
+            log("warning: resuming with options that differ from the checkpoint's")
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        start_epoch, best_score, best_report = state["epoch"] + 1, state["best_score"], state["best_report"]
+        torch.set_rng_state(state["rng"])
+        np.random.set_state(state["np_rng"])
+        log(f"resumed from {last_path} at epoch {start_epoch + 1}")
+
+    images = torch.from_numpy(train_set.images)
+    labels = torch.from_numpy(train_set.labels)
+    generator = torch.Generator().manual_seed(options.seed)
+    for epoch in range(start_epoch, options.epochs):
+        generator.manual_seed(options.seed * 1000 + epoch)  # resumable: each epoch's order depends only on its number
+        order = torch.randperm(len(train_set), generator=generator)
+        model.train()
+        started, seen, loss_sum, correct = time.time(), 0, 0.0, 0
+        bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}/{options.epochs}", file=sys.stderr,
+                   disable=not sys.stderr.isatty(), leave=False)
+        for step in bar:
+            idx = order[step * options.batch_size:(step + 1) * options.batch_size]
+            x = augment_faces(images[idx].float().unsqueeze(1), generator).to(device)
+            y = labels[idx].to(device)
+            for group in optimizer.param_groups:
+                group["lr"] = lr_at(epoch * steps_per_epoch + step, total_steps, warmup_steps, options.lr)
+            logits, _ = model(x)
+            loss = F.cross_entropy(logits, y, weight=weights, label_smoothing=options.label_smoothing)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            seen += len(y)
+            loss_sum += loss.item() * len(y)
+            correct += int((logits.argmax(1) == y).sum())
+            bar.set_postfix(loss=f"{loss_sum / seen:.3f}")
+
+        val_logits = predict_logits(model, val_set.images, device)
+        report = classification_report(softmax(val_logits), val_set.labels)
+        score = selection_score(report)
+        improved = score > best_score
+        if improved:
+            best_score, best_report = score, report
+            torch.save({"model": model.state_dict(), "options": asdict(options), "epoch": epoch,
+                        "val_report": report}, best_path)
+        record = {"epoch": epoch + 1, "train_loss": loss_sum / seen, "train_acc": correct / seen,
+                  "val_acc": report["accuracy"], "val_macro_f1": report["macro_f1"], "val_ece": report["ece"],
+                  "lr": optimizer.param_groups[0]["lr"], "seconds": time.time() - started, "best": improved}
+        with (out_dir / "metrics.jsonl").open("a") as handle:
+            handle.write(json.dumps(record) + "\n")
+        log(f"epoch {epoch + 1}/{options.epochs} loss {record['train_loss']:.3f} train_acc {record['train_acc']:.3f} "
+            f"val_acc {report['accuracy']:.4f} val_f1 {report['macro_f1']:.4f} ({record['seconds']:.0f}s)"
+            + (" *" if improved else ""))
+        torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "options": asdict(options),
+                    "epoch": epoch, "best_score": best_score, "best_report": best_report,
+                    "rng": torch.get_rng_state(), "np_rng": np.random.get_state()}, last_path.with_suffix(".tmp"))
+        last_path.with_suffix(".tmp").replace(last_path)  # atomic: a kill mid-save keeps the previous checkpoint
+    return best_report
