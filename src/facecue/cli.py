@@ -4,13 +4,46 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from facecue.errors import FacecueError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="facecue", description="Facial-expression analysis for video interviews.")
+    parser = argparse.ArgumentParser(prog="facecue", description="Facial-expression analysis for video interviews: "
+                                     "observations for a human reviewer, never a hire/no-hire verdict.")
     sub = parser.add_subparsers(dest="command", required=True)
+
+    a = sub.add_parser("analyze", help="analyse a video, image or image folder -> result.json, frames.csv, report.html")
+    a.add_argument("input")
+    a.add_argument("-o", "--out", required=True, help="output folder")
+    a.add_argument("--fps", default="5", help="frames analysed per second, or 'all' (default 5)")
+    a.add_argument("--start", type=float, help="start time in seconds")
+    a.add_argument("--end", type=float, help="end time in seconds")
+    a.add_argument("--max-faces", type=int, help="keep at most this many faces per frame")
+    a.add_argument("--detector", default="blazeface", choices=["blazeface", "dlib"])
+    a.add_argument("--model", default="default", help="packaged model name or path to an exported .onnx")
+    a.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+
+    lv = sub.add_parser("live", help="analyse a webcam or network stream in real time")
+    lv.add_argument("--source", default="0", help="webcam index (0) or stream URL / file")
+    lv.add_argument("--fps", type=float, default=5.0)
+    lv.add_argument("--seconds", type=float, help="stop after this many seconds")
+    lv.add_argument("--csv", help="also append per-face rows to this CSV file")
+
+    c = sub.add_parser("classify", help="classify face crops (FER2013-layout CSV or image folder) without detection")
+    c.add_argument("input")
+    c.add_argument("-o", "--out", required=True, help="predictions CSV")
+    c.add_argument("--model", default="default")
+    c.add_argument("--batch-size", type=int, default=256)
+
+    e = sub.add_parser("evaluate", help="accuracy, macro-F1, confusion matrix and calibration on labelled faces")
+    e.add_argument("--data", required=True, help="FER2013-layout CSV or class-per-folder tree")
+    e.add_argument("--split", help="Usage value (CSV, e.g. PublicTest) or subfolder (tree)")
+    e.add_argument("--label-map", help="JSON object mapping folder names to facecue labels")
+    e.add_argument("--model", default="default")
+    e.add_argument("--tta", action="store_true", help="average with mirrored faces (2x the inference cost)")
+    e.add_argument("-o", "--out", default="evaluation", help="folder for evaluation.json and the PNG plots")
 
     t = sub.add_parser("train", help="train the emotion model and export it to ONNX (needs the train extra)")
     t.add_argument("--data", required=True, help="FER2013-layout CSV (gzip ok) or class-per-folder tree")
@@ -19,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--val-split", default="PublicTest")
     t.add_argument("--label-map", help="JSON object mapping folder names to facecue labels")
     t.add_argument("--out", required=True, help="folder for checkpoints, metrics log and the exported model")
-    t.add_argument("--epochs", type=int, default=40)
+    t.add_argument("--epochs", type=int, default=60)
     t.add_argument("--batch-size", type=int, default=128)
     t.add_argument("--lr", type=float, default=0.05)
     t.add_argument("--width", type=int, default=32)
@@ -29,22 +62,100 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--restart", action="store_true", help="ignore an existing checkpoint instead of resuming")
     t.add_argument("--name", default="facecue-emotion")
     t.add_argument("--version", default="0.1.0")
+
+    s = sub.add_parser("setup", help="fetch the face detector and mesh models from the official mediapipe wheel")
+    s.add_argument("--sample", help="also write the embedded demo video to this path")
     return parser
+
+
+def run_analyze(args) -> int:
+    from facecue.analyze import Analyzer
+    from facecue.options import AnalyzeOptions, parse_fps
+    from facecue.outputs import check_writable, write_outputs
+
+    options = AnalyzeOptions(fps=parse_fps(args.fps), start=args.start, end=args.end, max_faces=args.max_faces,
+                             detector=args.detector, model=args.model, progress=not args.quiet)
+    out = Path(args.out)
+    check_writable(out)
+    result = Analyzer(options).analyze(args.input)
+    paths = write_outputs(result, out)
+    if not args.quiet:
+        s = result.summary
+        print(f"analysed {s['frames_analysed']} frames in {s['processing_s']:.1f}s"
+              + (f" ({s['realtime_factor']}x real time)" if s.get("realtime_factor") else ""))
+        if s["no_face"]:
+            print("no face found in any analysed frame")
+        else:
+            print(f"candidate's face visible in {s['face_presence']:.0%} of frames, {s['abstained']:.0%} abstained; "
+                  f"most shown expression: {s['dominant'] or 'n/a'}")
+        for note in result.notes:
+            print(f"note: {note}")
+        print("wrote " + ", ".join(str(p) for p in paths.values()))
+    return 0
+
+
+def run_classify(args) -> int:
+    from facecue.emotion.classify import classify_to_csv
+    from facecue.emotion.model import EmotionModel
+
+    counts = classify_to_csv(Path(args.input), Path(args.out), EmotionModel.load(args.model), batch=args.batch_size)
+    print(f"classified {counts['classified']} faces, {counts['unreadable']} unreadable; wrote {args.out}")
+    return 0
+
+
+def run_evaluate(args) -> int:
+    from facecue.emotion.evaluate import evaluate, write_evaluation
+    from facecue.emotion.model import EmotionModel
+    from facecue.train.command import load_label_map
+    from facecue.train.data import load_dataset
+
+    data = load_dataset(Path(args.data), args.split, load_label_map(args.label_map))
+    report = evaluate(EmotionModel.load(args.model), data.images, data.labels, tta=args.tta)
+    report["data"] = {"path": str(args.data), "split": args.split, "sha256": data.sha256, "n": len(data),
+                      "skipped": dict(data.skipped)}
+    paths = write_evaluation(report, Path(args.out))
+    print(f"n={report['n']}  accuracy {report['accuracy']:.4f}  macro-F1 {report['macro_f1']:.4f}  "
+          f"ECE {report['ece']:.4f} (uncalibrated {report['ece_uncalibrated']:.4f})"
+          + ("  [flip TTA]" if args.tta else "") + f"  {report['faces_per_s']:.0f} faces/s")
+    for name, r in report["per_class"].items():
+        print(f"  {name:9s} precision {r['precision']:.3f}  recall {r['recall']:.3f}  f1 {r['f1']:.3f}  n={r['support']}")
+    print("wrote " + ", ".join(str(p) for p in paths.values()))
+    return 0
+
+
+def run_setup(args) -> int:
+    from facecue.vision.models import install_models
+
+    for name, path in install_models().items():
+        print(f"{name}: {path}")
+    if args.sample:
+        from facecue.io.sample import make_sample_video
+
+        print(f"sample video: {make_sample_video(Path(args.sample))}")
+    return 0
+
+
+def run_live(args) -> int:
+    from facecue.live import run_live_cli
+
+    return run_live_cli(args)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    commands = {"analyze": run_analyze, "classify": run_classify, "evaluate": run_evaluate, "setup": run_setup,
+                "live": run_live}
     try:
         if args.command == "train":
             from facecue.train.command import run_train
             return run_train(args)
+        return commands[args.command](args)
     except FacecueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
-    return 0
 
 
 if __name__ == "__main__":

@@ -1,0 +1,290 @@
+"""The video pipeline: frames -> faces -> landmarks -> aligned crops -> emotions -> tracks -> timeline."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+from tqdm import tqdm
+
+from facecue.emotion.model import EmotionModel
+from facecue.io.video import Frame, open_source
+from facecue.labels import EMOTIONS, NUM_EMOTIONS
+from facecue.options import AnalyzeOptions
+from facecue.result import FaceRows, Result, Segment, Timeline, Track
+from facecue.timeline.smoothing import segment_labels, smooth_probs
+from facecue.vision.align import align_faces, align_from_keypoints
+from facecue.vision.detect import create_detector
+from facecue.vision.landmarks import FaceMesh
+from facecue.vision.quality import assess_quality
+from facecue.vision.track import FaceTracker, appearance, time_ranges
+
+
+@dataclass(frozen=True)
+class FrameFaces:
+    """Everything the face stages found in one frame (N faces)."""
+
+    boxes: np.ndarray      # (N, 4)
+    scores: np.ndarray     # (N,)
+    pose: np.ndarray       # (N, 3), NaN without landmarks
+    aligned: np.ndarray    # (N, 48, 48) uint8
+    quality: np.ndarray    # (N,)
+    abstain: tuple[str, ...]
+
+
+class Analyzer:
+    """Loads the detector, face mesh and emotion model once; analyses any number of sources."""
+
+    def __init__(self, options: AnalyzeOptions | None = None, **overrides) -> None:
+        self.options = options or AnalyzeOptions(**overrides)
+        o = self.options
+        self.detector = create_detector(o.detector, min_score=o.min_detection_score, max_faces=o.max_faces,
+                                        threads=o.threads)
+        self.mesh = FaceMesh(threads=o.threads) if o.detector == "blazeface" else None
+        self.model = EmotionModel.load(o.model, threads=o.threads)
+        self.input_side = self.model.info.input_size[0]
+
+    def models_info(self) -> dict:
+        info = self.model.info
+        out = {"emotion": {"name": info.name, "version": info.version, "sha256": info.sha256,
+                           "temperature": info.temperature},
+               "detector": {"name": self.detector.name, "version": self.detector.version}}
+        if self.mesh is not None:
+            out["landmarks"] = {"name": self.mesh.name, "version": self.mesh.version}
+        return out
+
+    def find_faces(self, image: np.ndarray) -> FrameFaces:
+        """Detect, map landmarks, align and score the quality of every face in one BGR frame."""
+        faces = self.detector.detect(image)
+        n = len(faces)
+        if n == 0:
+            z = np.zeros((0,), np.float32)
+            return FrameFaces(np.zeros((0, 4), np.float32), z, np.zeros((0, 3), np.float32),
+                              np.zeros((0, self.input_side, self.input_side), np.uint8), z, ())
+        if self.mesh is not None:
+            landmarks = self.mesh(image, faces)
+            aligned = align_faces(image, landmarks, size=self.input_side)
+            pose = landmarks.pose
+        else:
+            landmarks = None
+            aligned = align_from_keypoints(image, faces, size=self.input_side)
+            pose = np.full((n, 3), np.nan, np.float32)
+        quality = assess_quality(image, faces, landmarks, aligned)
+        return FrameFaces(faces.boxes, faces.scores, pose, aligned, quality.score,
+                          tuple(r or "" for r in quality.reasons))
+
+    def frames(self, path: str | Path):
+        o = self.options
+        return open_source(path, fps=o.fps, start=o.start, end=o.end)
+
+    def analyze(self, path: str | Path) -> Result:
+        started = time.perf_counter()
+        source = self.frames(path)
+        collector = _Collector(self)
+        expected = _expected_frames(source.info, self.options)
+        bar = tqdm(total=expected, unit="frame", desc="analysing", disable=not self.options.progress,
+                   dynamic_ncols=True)
+        for frame in source:
+            collector.add(frame, self.find_faces(frame.image))
+            bar.update(1)
+        bar.close()
+        elapsed = time.perf_counter() - started
+        return collector.finish(source, self.models_info(), elapsed)
+
+    def stream(self, frames: Iterator[Frame]) -> Iterator[tuple[Frame, FrameFaces, np.ndarray, np.ndarray]]:
+        """Live form: yields (frame, faces, face_ids, probs (N,7) NaN where abstained) frame by frame."""
+        tracker = FaceTracker()
+        for frame in frames:
+            faces = self.find_faces(frame.image)
+            ids = tracker.update(frame.time_s, faces.boxes, _looks(frame.image, faces))
+            yield frame, faces, ids, self.classify_usable(faces)
+
+    def classify_usable(self, faces: FrameFaces) -> np.ndarray:
+        probs = np.full((len(faces.boxes), NUM_EMOTIONS), np.nan, np.float32)
+        usable = np.array([not r for r in faces.abstain], bool)
+        if usable.any():
+            probs[usable] = self.model.predict(faces.aligned[usable])
+        return probs
+
+
+def _looks(image: np.ndarray, faces: FrameFaces) -> np.ndarray:
+    if len(faces.boxes) == 0:
+        return np.zeros((0, 320), np.float32)
+    return np.stack([appearance(image, b, a) for b, a in zip(faces.boxes, faces.aligned)])
+
+
+def _expected_frames(info, options: AnalyzeOptions) -> int | None:
+    if info.kind != "video" or not info.duration_s:
+        return info.frame_count or None
+    span = (options.end or info.duration_s) - (options.start or 0.0)
+    span = max(0.0, min(span, info.duration_s))
+    rate = options.fps if options.fps is not None else info.fps
+    return int(span * min(rate, info.fps or rate)) + 1
+
+
+class _Collector:
+    """Accumulates per-face rows while frames stream past; classifies usable faces in batches."""
+
+    def __init__(self, analyzer: Analyzer) -> None:
+        self.analyzer = analyzer
+        self.tracker = FaceTracker()
+        self.times: list[float] = []
+        self.frame_index: list[int] = []
+        self.rows: dict[str, list] = {k: [] for k in ("frame_pos", "face_id", "boxes", "scores", "quality",
+                                                       "abstain", "pose")}
+        self.probs: list[np.ndarray] = []
+        self.pending: list[tuple[np.ndarray, int, np.ndarray]] = []  # (frame's probs, face, aligned crop)
+        self.n_rows = 0
+
+    def add(self, frame: Frame, faces: FrameFaces) -> None:
+        pos = len(self.times)
+        self.times.append(frame.time_s)
+        self.frame_index.append(frame.index)
+        n = len(faces.boxes)
+        if n == 0:
+            return
+        ids = self.tracker.update(frame.time_s, faces.boxes, _looks(frame.image, faces))
+        self.rows["frame_pos"].append(np.full(n, pos, np.int64))
+        self.rows["face_id"].append(ids)
+        self.rows["boxes"].append(faces.boxes)
+        self.rows["scores"].append(faces.scores)
+        self.rows["quality"].append(faces.quality)
+        self.rows["abstain"].extend(faces.abstain)
+        self.rows["pose"].append(faces.pose)
+        frame_probs = np.full((n, NUM_EMOTIONS), np.nan, np.float32)
+        self.probs.append(frame_probs)
+        self.pending.extend((frame_probs, i, faces.aligned[i]) for i in range(n) if not faces.abstain[i])
+        self.n_rows += n
+        if len(self.pending) >= self.analyzer.options.batch_size:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self.pending:
+            return
+        probs = self.analyzer.model.predict(np.stack([crop for _, _, crop in self.pending]))
+        for (frame_probs, i, _), p in zip(self.pending, probs):
+            frame_probs[i] = p
+        self.pending = []
+
+    def finish(self, source, models: dict, elapsed: float) -> Result:
+        self._flush()
+        o = self.analyzer.options
+        times = np.array(self.times, np.float64)
+        if self.n_rows:
+            cat = {k: np.concatenate(v) for k, v in self.rows.items() if k != "abstain"}
+            faces = FaceRows(cat["frame_pos"], cat["face_id"], cat["boxes"].astype(np.float32),
+                             cat["scores"].astype(np.float32), cat["quality"].astype(np.float32),
+                             tuple(self.rows["abstain"]), cat["pose"].astype(np.float32), np.concatenate(self.probs))
+        else:
+            faces = FaceRows.empty()
+        step = 1.0 / o.fps if o.fps else 1.0 / (source.info.fps or 1.0)
+        gap = max(1.0, 2.5 * step)
+        tracks, candidate = _tracks(faces, times, gap)
+        timeline = _timeline(faces, times, candidate, o.smoothing_s, gap)
+        segments = tuple(Segment(*s) for s in segment_labels(times, timeline.smoothed, timeline.usable,
+                                                             o.min_segment_s, gap))
+        summary, notes = _summary(faces, times, tracks, timeline, source, elapsed)
+        return Result(source=source.info.to_dict(), models=models, options=o.to_dict(), times=times,
+                      frame_index=np.array(self.frame_index, np.int64), faces=faces, tracks=tracks,
+                      candidate_id=candidate, timeline=timeline, segments=segments, summary=summary,
+                      gaps=tuple(tuple(g) for g in source.gaps), notes=tuple(notes))
+
+
+def _tracks(faces: FaceRows, times: np.ndarray, gap: float) -> tuple[tuple[Track, ...], int | None]:
+    if len(faces) == 0:
+        return (), None
+    ids, counts = np.unique(faces.face_id, return_counts=True)
+    candidate = int(ids[np.argmax(counts)])  # the dominant track: the face most often in view
+    tracks = []
+    for face_id, count in zip(ids.tolist(), counts.tolist()):
+        ranges = time_ranges(times[faces.frame_pos[faces.face_id == face_id]], gap)
+        tracks.append(Track(face_id, "candidate" if face_id == candidate else "other", count, tuple(ranges)))
+    tracks.sort(key=lambda t: (t.role != "candidate", -t.n_frames))
+    return tuple(tracks), candidate
+
+
+def _timeline(faces: FaceRows, times: np.ndarray, candidate: int | None, sigma: float, gap: float) -> Timeline:
+    f = len(times)
+    raw = np.full((f, NUM_EMOTIONS), np.nan, np.float32)
+    present = np.zeros(f, bool)
+    if candidate is not None:
+        mine = np.flatnonzero(faces.face_id == candidate)
+        present[faces.frame_pos[mine]] = True
+        raw[faces.frame_pos[mine]] = faces.probs[mine]
+    usable = present & ~np.isnan(raw).any(axis=1)
+    smoothed = smooth_probs(times, raw, usable, sigma, gap)
+    return Timeline(raw, smoothed, present, usable)
+
+
+def _summary(faces: FaceRows, times: np.ndarray, tracks, timeline: Timeline, source, elapsed: float):
+    f = len(times)
+    notes: list[str] = []
+    present = int(timeline.present.sum())
+    usable = int(timeline.usable.sum())
+    reasons: dict[str, int] = {}
+    for reason in faces.abstain:
+        if reason:
+            key = reason.split(" (")[0]
+            reasons[key] = reasons.get(key, 0) + 1
+    mean = np.nanmean(timeline.smoothed[timeline.usable], axis=0) if usable else None
+    duration = float(source.info.duration_s or 0.0)
+    span = (times[-1] - times[0]) if f > 1 else duration
+    summary = {
+        "frames_analysed": f,
+        "faces_found": len(faces),
+        "face_presence": round(present / f, 4) if f else 0.0,
+        "abstained": round(1 - usable / present, 4) if present else 0.0,
+        "abstain_reasons": reasons,
+        "mean_probs": {e: round(float(v), 4) for e, v in zip(EMOTIONS, mean)} if mean is not None else {},
+        "dominant": EMOTIONS[int(np.argmax(mean))] if mean is not None else None,
+        "other_people": [{"face_id": t.face_id, "ranges": [list(r) for r in t.ranges]}
+                         for t in tracks if t.role == "other"],
+        "no_face": len(faces) == 0,
+        "processing_s": round(elapsed, 3),
+        "realtime_factor": round(span / elapsed, 2) if elapsed > 0 and span > 0 else None,
+        "decode_errors": int(getattr(source, "decode_errors", 0)),
+    }
+    if f == 0:
+        notes.append("No frame could be analysed in the requested time range.")
+    elif len(faces) == 0:
+        notes.append("No face was found in any analysed frame.")
+    else:
+        if summary["face_presence"] < 0.8:
+            notes.append(f"The candidate's face was visible in only {summary['face_presence']:.0%} of analysed frames.")
+        if present and summary["abstained"] > 0.2:
+            notes.append(f"{summary['abstained']:.0%} of the candidate's frames were not reliable enough to read "
+                         "(see abstain reasons).")
+        if summary["other_people"]:
+            notes.append(f"{len(summary['other_people'])} other face(s) appeared in view; they are reported "
+                         "separately and not mixed into the candidate's timeline.")
+    if source.gaps:
+        notes.append(f"{len(source.gaps)} stretch(es) of the video could not be decoded and were skipped.")
+    return summary, notes
+
+
+_DEFAULT_MODEL: EmotionModel | None = None
+
+
+def _default_model() -> EmotionModel:
+    global _DEFAULT_MODEL
+    if _DEFAULT_MODEL is None:
+        _DEFAULT_MODEL = EmotionModel.load()
+    return _DEFAULT_MODEL
+
+
+def classify_faces(images) -> np.ndarray:
+    """Face crops (any size, grey or BGR) -> (N, 7) float32 calibrated probabilities, EMOTIONS order."""
+    return _default_model().predict(images)
+
+
+def embed_faces(images) -> np.ndarray:
+    """Face crops -> (N, D) float32 penultimate CNN features of the default model."""
+    return _default_model().embed(images)
+
+
+def analyze(path: str | Path, **options) -> Result:
+    """Analyse a video file, image, or folder of images with default or given AnalyzeOptions fields."""
+    return Analyzer(AnalyzeOptions(**options)).analyze(path)

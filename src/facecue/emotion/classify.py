@@ -1,0 +1,80 @@
+"""`facecue classify`: emotion probabilities for images that are already face crops."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+from tqdm import tqdm
+
+from facecue.emotion.model import EmotionModel
+from facecue.errors import InputError, OutputError
+from facecue.labels import EMOTIONS
+from facecue.train.data import iter_fer_rows, list_images, read_image_grey
+
+COLUMNS = ["id", *EMOTIONS, "label"]
+
+
+def iter_crops(source: Path) -> Iterator[tuple[str, np.ndarray | None, str | None]]:
+    """(id, grey image or None, error) in input order, from a FER-layout CSV or an image folder."""
+    if source.is_dir():
+        for path in list_images(source):
+            image = read_image_grey(path)
+            yield path.relative_to(source).as_posix(), image, None if image is not None else "cannot decode image"
+    elif source.is_file():
+        for index, image, _, error in iter_fer_rows(source):
+            yield str(index), image, error
+    else:
+        raise InputError(f"{source} does not exist.")
+
+
+def count_inputs(source: Path) -> int | None:
+    return len(list_images(source)) if source.is_dir() else None
+
+
+def classify_to_csv(source: Path, out_csv: Path, model: EmotionModel, batch: int = 256,
+                    progress: bool = True) -> dict:
+    """Write one row per input (in input order); unreadable inputs get empty probability cells."""
+    source, out_csv = Path(source), Path(out_csv)
+    try:
+        out_csv.parent.mkdir(parents=True, exist_ok=True)
+        handle = out_csv.open("w", newline="")
+    except OSError as exc:
+        raise OutputError(f"cannot write {out_csv}: {exc.strerror or exc}.") from None
+    counts = {"classified": 0, "unreadable": 0}
+    with handle:
+        writer = csv.writer(handle)
+        writer.writerow(COLUMNS)
+        chunk: list[tuple[str, np.ndarray | None]] = []
+
+        def flush() -> None:
+            good = [img for _, img in chunk if img is not None]
+            probs = iter(model.predict(good)) if good else iter(())
+            for ident, image in chunk:
+                if image is None:
+                    writer.writerow([ident, *[""] * len(EMOTIONS), ""])
+                    continue
+                p = next(probs)
+                writer.writerow([ident, *(f"{v:.5f}" for v in p), EMOTIONS[int(p.argmax())]])
+            chunk.clear()
+
+        bar = tqdm(total=count_inputs(source), unit="face", desc="classifying", disable=not progress,
+                   file=sys.stderr)
+        for ident, image, error in iter_crops(source):
+            if error is not None:
+                counts["unreadable"] += 1
+                print(f"warning: skipped {ident}: {error}", file=sys.stderr)
+            else:
+                counts["classified"] += 1
+            chunk.append((ident, image))
+            if len(chunk) >= batch:
+                flush()
+            bar.update(1)
+        flush()
+        bar.close()
+    if counts["classified"] == 0 and counts["unreadable"] == 0:
+        raise InputError(f"{source} holds no images to classify.")
+    return counts

@@ -1,0 +1,133 @@
+"""Live analysis of a webcam or network stream: always the newest frame, dropping what we cannot keep up with."""
+
+from __future__ import annotations
+
+import csv
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Iterator
+
+import av
+import numpy as np
+
+from facecue.errors import InputError
+from facecue.io.video import Frame
+from facecue.labels import EMOTIONS
+
+
+def open_stream(source: str):
+    """A webcam index ('0' -> /dev/video0 via v4l2), a URL (rtsp://, http://…) or a file path."""
+    try:
+        if source.isdigit():
+            return av.open(f"/dev/video{source}", format="v4l2")
+        return av.open(source, options={"rtsp_transport": "tcp"} if source.startswith("rtsp") else None)
+    except (av.FFmpegError, OSError) as exc:
+        raise InputError(f"cannot open the live source {source}: {exc}") from None
+
+
+class LatestFrameReader:
+    """Decodes on a background thread and keeps only the newest frame, so analysis never lags
+    behind the stream: frames that arrive while one is being analysed are dropped and counted."""
+
+    def __init__(self, container, pace: bool = False) -> None:
+        self.container = container
+        self.pace = pace  # files decode faster than real time: pace them like a live camera
+        self._latest: Frame | None = None
+        self._cond = threading.Condition()
+        self._done = False
+        self.decoded = 0
+        self.dropped = 0
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        stream = self.container.streams.video[0]
+        stream.thread_type = "AUTO"
+        t0 = time.monotonic()
+        try:
+            for index, frame in enumerate(self.container.decode(stream)):
+                t = float(frame.pts * frame.time_base) if frame.pts is not None else time.monotonic() - t0
+                if self.pace:
+                    delay = t - (time.monotonic() - t0)
+                    if delay > 0:
+                        time.sleep(delay)
+                item = Frame(index=index, time_s=t, image=frame.to_ndarray(format="bgr24"))
+                with self._cond:
+                    if self._latest is not None:
+                        self.dropped += 1
+                    self._latest = item
+                    self.decoded += 1
+                    self._cond.notify()
+                if self._done:
+                    break
+        except av.FFmpegError:
+            pass  # a broken stream ends the session like a closed one
+        finally:
+            with self._cond:
+                self._done = True
+                self._cond.notify()
+
+    def frames(self, min_interval_s: float = 0.0) -> Iterator[Frame]:
+        last_t = -np.inf
+        while True:
+            with self._cond:
+                while self._latest is None and not self._done:
+                    self._cond.wait(timeout=1.0)
+                item, self._latest = self._latest, None
+                if item is None and self._done:
+                    return
+            if item is None:
+                continue
+            if item.time_s - last_t < min_interval_s:
+                self.dropped += 1
+                continue
+            last_t = item.time_s
+            yield item
+
+    def close(self) -> None:
+        self._done = True
+        self._thread.join(timeout=2)
+        self.container.close()
+
+
+def run_live_cli(args) -> int:
+    from facecue.analyze import Analyzer
+    from facecue.timeline.smoothing import ExponentialSmoother
+
+    analyzer = Analyzer(fps=args.fps)
+    container = open_stream(args.source)
+    is_file = Path(args.source).is_file()
+    reader = LatestFrameReader(container, pace=is_file)
+    smoothers: dict[int, ExponentialSmoother] = {}
+    writer, handle = None, None
+    if args.csv:
+        handle = open(args.csv, "w", newline="")
+        writer = csv.writer(handle)
+        writer.writerow(["time_s", "frame", "face_id", "x", "y", "w", "h", "quality", *EMOTIONS, "label"])
+    started = time.monotonic()
+    analysed = 0
+    try:
+        for frame, faces, ids, probs in analyzer.stream(reader.frames(1.0 / args.fps)):
+            analysed += 1
+            parts = []
+            for i, face_id in enumerate(ids.tolist()):
+                smooth = smoothers.setdefault(face_id, ExponentialSmoother()).update(
+                    frame.time_s, None if np.isnan(probs[i]).any() else probs[i])
+                label = EMOTIONS[int(np.argmax(smooth))] if smooth is not None else ""
+                parts.append(f"face {face_id}: " + (f"{label} {smooth.max():.0%}" if smooth is not None
+                                                    else f"abstained ({faces.abstain[i]})"))
+                if writer:
+                    writer.writerow([f"{frame.time_s:.3f}", frame.index, face_id,
+                                     *(f"{v:.1f}" for v in faces.boxes[i]), f"{faces.quality[i]:.3f}",
+                                     *([f"{v:.4f}" for v in smooth] if smooth is not None else [""] * 7), label])
+            print(f"{frame.time_s:8.2f}s  " + ("; ".join(parts) or "no face"), flush=True)
+            if args.seconds and time.monotonic() - started >= args.seconds:
+                break
+    finally:
+        reader.close()
+        if handle:
+            handle.close()
+    print(f"analysed {analysed} frames, dropped {reader.dropped} to stay real time", file=sys.stderr)
+    return 0

@@ -1,0 +1,59 @@
+"""Analysis options: one dataclass with defaults, validated once."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from facecue.errors import FacecueError
+
+
+@dataclass(frozen=True)
+class AnalyzeOptions:
+    fps: float | None = 5.0          # frames analysed per second; None = every frame
+    start: float | None = None       # seconds
+    end: float | None = None         # seconds
+    max_faces: int | None = None     # keep the N most confident faces per frame
+    detector: str = "blazeface"      # or "dlib"
+    model: str = "default"           # packaged emotion model name, or a path to an exported .onnx
+    min_detection_score: float = 0.5
+    smoothing_s: float = 0.5         # Gaussian sigma of the temporal smoothing
+    min_segment_s: float = 0.5
+    batch_size: int = 64             # faces per classifier call
+    threads: int = 1                 # inference threads per model
+    progress: bool = False
+
+    def __post_init__(self) -> None:
+        if self.fps is not None and not self.fps > 0:
+            raise FacecueError(f"--fps must be a positive number or 'all', not {self.fps}.")
+        for name in ("start", "end"):
+            value = getattr(self, name)
+            if value is not None and value < 0:
+                raise FacecueError(f"--{name} must be zero or more seconds, not {value}.")
+        if self.start is not None and self.end is not None and self.end <= self.start:
+            raise FacecueError(f"--end ({self.end}) must come after --start ({self.start}).")
+        if self.max_faces is not None and self.max_faces < 1:
+            raise FacecueError(f"--max-faces must be at least 1, not {self.max_faces}.")
+        if self.detector not in ("blazeface", "dlib"):
+            raise FacecueError(f"unknown detector '{self.detector}'; choose blazeface or dlib.")
+        if not 0 < self.min_detection_score < 1:
+            raise FacecueError("the minimum detection score must lie between 0 and 1.")
+        if self.smoothing_s < 0 or self.batch_size < 1 or self.threads < 1:
+            raise FacecueError("smoothing must be >= 0 and batch size and threads >= 1.")
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d.pop("progress")
+        return d
+
+
+def parse_fps(text: str) -> float | None:
+    """The --fps argument: a positive number, or 'all' for every frame."""
+    if text.strip().lower() == "all":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise FacecueError(f"--fps must be a positive number or 'all', not '{text}'.") from None
+    if not value > 0:
+        raise FacecueError(f"--fps must be a positive number or 'all', not '{text}'.")
+    return value

@@ -1,0 +1,45 @@
+"""Writing an analysis to disk: result.json, frames.csv and report.html, atomically."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from facecue.errors import OutputError
+from facecue.result import Result
+
+
+def check_writable(out_dir: Path) -> None:
+    """Fail before the (long) analysis, not after it, when the output folder cannot be written."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out_dir, prefix=".facecue-write-test"):
+            pass
+    except OSError as exc:
+        raise OutputError(f"cannot write to the output folder {out_dir}: {exc.strerror or exc}.") from None
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write beside the target then rename, so an earlier good file is never left half-overwritten."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def write_outputs(result: Result, out_dir: Path) -> dict[str, Path]:
+    from facecue.report.html import render_report
+
+    out_dir = Path(out_dir)
+    check_writable(out_dir)
+    paths = {"json": out_dir / "result.json", "csv": out_dir / "frames.csv", "html": out_dir / "report.html"}
+    data = result.to_dict()
+    try:
+        _write_atomic(paths["json"], result.to_json(indent=1))
+        tmp_csv = out_dir / ".frames.csv.tmp"
+        result.write_csv(tmp_csv)
+        os.replace(tmp_csv, paths["csv"])
+        _write_atomic(paths["html"], render_report(data))
+    except OSError as exc:
+        raise OutputError(f"cannot write the outputs to {out_dir}: {exc.strerror or exc}.") from None
+    return paths

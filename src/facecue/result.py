@@ -1,0 +1,222 @@
+"""The analysis result: frozen dataclasses of numpy arrays, with JSON, CSV and pandas views.
+
+Schema `facecue.result/1` is documented in docs/RESULT_SCHEMA.md and checked by a test.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from facecue.labels import EMOTIONS, NUM_EMOTIONS
+
+SCHEMA = "facecue.result/1"
+
+
+def _nan_to_none(values: np.ndarray) -> list:
+    """A float array as nested lists, NaN written as null (JSON has no NaN), 4 decimals."""
+    return [None if (isinstance(v, float) and math.isnan(v)) else v
+            for v in np.round(values.astype(np.float64), 4).tolist()] if values.ndim == 1 else \
+        [_nan_to_none(row) for row in values]
+
+
+def _to_array(values, dtype, width: int | None = None) -> np.ndarray:
+    arr = np.array([[np.nan if v is None else v for v in row] for row in values] if width else
+                   [np.nan if v is None else v for v in values], dtype=dtype)
+    if width and arr.size == 0:
+        arr = arr.reshape(0, width)
+    return arr
+
+
+@dataclass(frozen=True)
+class FaceRows:
+    """One row per detected face per analysed frame (M rows)."""
+
+    frame_pos: np.ndarray     # (M,) int64 index into Result.times
+    face_id: np.ndarray       # (M,) int64 track id
+    boxes: np.ndarray         # (M, 4) float32 x, y, w, h in pixels
+    det_score: np.ndarray     # (M,) float32
+    quality: np.ndarray       # (M,) float32 0..1
+    abstain: tuple[str, ...]  # (M,) "" when usable, else the reason
+    pose: np.ndarray          # (M, 3) float32 yaw, pitch, roll in degrees (NaN when unknown)
+    probs: np.ndarray         # (M, 7) float32 calibrated probabilities (NaN when abstained)
+
+    def __post_init__(self) -> None:
+        m = len(self.frame_pos)
+        shapes = {"face_id": (m,), "boxes": (m, 4), "det_score": (m,), "quality": (m,), "pose": (m, 3),
+                  "probs": (m, NUM_EMOTIONS)}
+        for name, shape in shapes.items():
+            if getattr(self, name).shape != shape:
+                raise ValueError(f"FaceRows.{name} has shape {getattr(self, name).shape}, expected {shape}")
+        if len(self.abstain) != m:
+            raise ValueError("FaceRows.abstain must have one entry per row")
+        q = self.quality[~np.isnan(self.quality)]
+        if q.size and (q.min() < 0 or q.max() > 1):
+            raise ValueError("FaceRows.quality must lie in 0..1")
+
+    def __len__(self) -> int:
+        return len(self.frame_pos)
+
+    @classmethod
+    def empty(cls) -> "FaceRows":
+        z = np.zeros(0, np.float32)
+        return cls(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, 4), np.float32), z, z, (),
+                   np.zeros((0, 3), np.float32), np.zeros((0, NUM_EMOTIONS), np.float32))
+
+    def to_dict(self) -> dict:
+        return {"frame_pos": self.frame_pos.tolist(), "face_id": self.face_id.tolist(),
+                "box": _nan_to_none(self.boxes), "det_score": _nan_to_none(self.det_score),
+                "quality": _nan_to_none(self.quality), "abstain": list(self.abstain),
+                "pose": _nan_to_none(self.pose), "probs": _nan_to_none(self.probs)}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "FaceRows":
+        return cls(np.array(d["frame_pos"], np.int64), np.array(d["face_id"], np.int64),
+                   _to_array(d["box"], np.float32, 4), _to_array(d["det_score"], np.float32),
+                   _to_array(d["quality"], np.float32), tuple(d["abstain"]), _to_array(d["pose"], np.float32, 3),
+                   _to_array(d["probs"], np.float32, NUM_EMOTIONS))
+
+
+@dataclass(frozen=True)
+class Track:
+    """One person's face over time; `role` is 'candidate' (the dominant track) or 'other'."""
+
+    face_id: int
+    role: str
+    n_frames: int
+    ranges: tuple[tuple[float, float], ...]  # time ranges (s) in view
+
+    def to_dict(self) -> dict:
+        return {"face_id": self.face_id, "role": self.role, "n_frames": self.n_frames,
+                "ranges": [list(r) for r in self.ranges]}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Track":
+        return cls(int(d["face_id"]), d["role"], int(d["n_frames"]), tuple(tuple(r) for r in d["ranges"]))
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A stretch of the candidate's timeline with one dominant smoothed label."""
+
+    start_s: float
+    end_s: float
+    label: str
+    confidence: float  # mean smoothed probability of `label` over the segment
+
+    def to_dict(self) -> dict:
+        return {"start_s": round(self.start_s, 3), "end_s": round(self.end_s, 3), "label": self.label,
+                "confidence": round(self.confidence, 4)}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Segment":
+        return cls(float(d["start_s"]), float(d["end_s"]), d["label"], float(d["confidence"]))
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """The candidate's per-frame probabilities (F rows, NaN where absent or abstained)."""
+
+    raw: np.ndarray       # (F, 7)
+    smoothed: np.ndarray  # (F, 7)
+    present: np.ndarray   # (F,) bool: the candidate's face was detected
+    usable: np.ndarray    # (F,) bool: present and not abstained
+
+    def to_dict(self) -> dict:
+        return {"raw": _nan_to_none(self.raw), "smoothed": _nan_to_none(self.smoothed),
+                "present": self.present.tolist(), "usable": self.usable.tolist()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Timeline":
+        return cls(_to_array(d["raw"], np.float32, NUM_EMOTIONS), _to_array(d["smoothed"], np.float32, NUM_EMOTIONS),
+                   np.array(d["present"], bool), np.array(d["usable"], bool))
+
+
+@dataclass(frozen=True)
+class Result:
+    source: dict
+    models: dict
+    options: dict
+    times: np.ndarray          # (F,) float64 seconds of each analysed frame
+    frame_index: np.ndarray    # (F,) int64 frame number in the source
+    faces: FaceRows
+    tracks: tuple[Track, ...]
+    candidate_id: int | None
+    timeline: Timeline
+    segments: tuple[Segment, ...]
+    summary: dict
+    gaps: tuple[tuple[float, float], ...] = ()
+    notes: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        f = len(self.times)
+        if self.frame_index.shape != (f,):
+            raise ValueError("Result.frame_index must have one entry per analysed frame")
+        if len(self.faces) and (self.faces.frame_pos.min() < 0 or self.faces.frame_pos.max() >= f):
+            raise ValueError("FaceRows.frame_pos points outside the analysed frames")
+        for name in ("raw", "smoothed"):
+            if getattr(self.timeline, name).shape != (f, NUM_EMOTIONS):
+                raise ValueError(f"Timeline.{name} must be (F, 7)")
+
+    def to_dict(self) -> dict:
+        return {"schema": SCHEMA, "labels": list(EMOTIONS), "source": self.source, "models": self.models,
+                "options": self.options, "frames": {"time_s": np.round(self.times, 4).tolist(),
+                                                    "frame": self.frame_index.tolist()},
+                "faces": self.faces.to_dict(), "tracks": [t.to_dict() for t in self.tracks],
+                "candidate_id": self.candidate_id, "timeline": self.timeline.to_dict(),
+                "segments": [s.to_dict() for s in self.segments], "summary": self.summary,
+                "gaps": [list(g) for g in self.gaps], "notes": list(self.notes)}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Result":
+        if d.get("schema") != SCHEMA:
+            raise ValueError(f"not a {SCHEMA} document (schema={d.get('schema')!r})")
+        return cls(d["source"], d["models"], d["options"], np.array(d["frames"]["time_s"], np.float64),
+                   np.array(d["frames"]["frame"], np.int64), FaceRows.from_dict(d["faces"]),
+                   tuple(Track.from_dict(t) for t in d["tracks"]), d["candidate_id"],
+                   Timeline.from_dict(d["timeline"]), tuple(Segment.from_dict(s) for s in d["segments"]),
+                   d["summary"], tuple(tuple(g) for g in d["gaps"]), tuple(d["notes"]))
+
+    def to_json(self, indent: int | None = None) -> str:
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+
+    def frame_rows(self) -> list[dict]:
+        """frames.csv rows: one per analysed frame per face; a frame without faces gives one empty row."""
+        rows, by_frame = [], {}
+        for i, pos in enumerate(self.faces.frame_pos.tolist()):
+            by_frame.setdefault(pos, []).append(i)
+        for pos, (t, idx) in enumerate(zip(self.times.tolist(), self.frame_index.tolist())):
+            base = {"time_s": round(t, 4), "frame": idx}
+            if pos not in by_frame:
+                rows.append({**base, **{k: "" for k in CSV_COLUMNS[2:]}})
+                continue
+            for i in by_frame[pos]:
+                x, y, w, h = (round(float(v), 1) for v in self.faces.boxes[i])
+                probs = self.faces.probs[i]
+                usable = not self.faces.abstain[i]
+                rows.append({**base, "face_id": int(self.faces.face_id[i]), "x": x, "y": y, "w": w, "h": h,
+                             "det_score": round(float(self.faces.det_score[i]), 4),
+                             "quality": round(float(self.faces.quality[i]), 4),
+                             **{e: (round(float(p), 4) if usable else "") for e, p in zip(EMOTIONS, probs)},
+                             "label": EMOTIONS[int(np.argmax(probs))] if usable else ""})
+        return rows
+
+    def write_csv(self, path: Path) -> None:
+        with Path(path).open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS)
+            writer.writeheader()
+            writer.writerows(self.frame_rows())
+
+    def to_frame(self):
+        """frames.csv as a pandas DataFrame (pandas is optional)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.frame_rows(), columns=CSV_COLUMNS)
+
+
+CSV_COLUMNS = ["time_s", "frame", "face_id", "x", "y", "w", "h", "det_score", "quality", *EMOTIONS, "label"]

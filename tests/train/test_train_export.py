@@ -1,0 +1,71 @@
+import json
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from facecue.emotion.model import EmotionModel  # noqa: E402
+from facecue.labels import EMOTIONS  # noqa: E402
+from facecue.train.augment import augment_faces  # noqa: E402
+from facecue.train.network import EmotionNet  # noqa: E402
+
+
+def test_training_learns_and_logs(tiny_model):
+    path, report = tiny_model
+    assert report["accuracy"] > 0.6  # chance is 1/7: the loop really learns
+    log = [json.loads(line) for line in (path.parent / "metrics.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in log] == [1, 2, 3, 4]
+    assert all(r["lr"] >= 0 for r in log)
+
+
+def test_resume_continues_from_checkpoint(tmp_path, pattern_data):
+    from facecue.train.data import FaceDataset
+    from facecue.train.trainer import TrainOptions, train
+
+    (xt, yt), (xv, yv) = pattern_data
+    ts, vs = FaceDataset(xt, yt, list(map(str, yt))), FaceDataset(xv, yv, list(map(str, yv)))
+    opts = TrainOptions(epochs=2, batch_size=64, width=8, warmup_epochs=1)
+    train(ts, vs, tmp_path, opts, log=lambda line: None)
+    lines = []
+    train(ts, vs, tmp_path, TrainOptions(epochs=3, batch_size=64, width=8, warmup_epochs=1), log=lines.append)
+    assert any("resumed" in line and "epoch 3" in line for line in lines)
+    epochs = [json.loads(x)["epoch"] for x in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert epochs == [1, 2, 3]
+
+
+def test_onnx_matches_torch_and_sidecar(tiny_model, pattern_data):
+    path, _ = tiny_model
+    sidecar = json.loads(path.with_suffix(".json").read_text())
+    assert sidecar["labels"] == list(EMOTIONS) and sidecar["input"]["size"] == [48, 48]
+    assert sidecar["temperature"] > 0 and "ece_after_calibration" in sidecar["validation"]
+    assert sidecar["validation"]["ece_after_calibration"] <= sidecar["validation"]["ece_before_calibration"] + 0.02
+    state = torch.load(path.parent / "best.pt", weights_only=False)
+    net = EmotionNet(width=state["options"]["width"])
+    net.load_state_dict(state["model"])
+    net.eval()
+    (_, _), (xv, _) = pattern_data
+    with torch.no_grad():
+        expected = net(torch.from_numpy(xv[:20]).float().unsqueeze(1))[0].numpy()
+    model = EmotionModel.load(path)
+    np.testing.assert_allclose(model.logits(xv[:20]), expected, atol=1e-3)
+    probs = model.predict(xv[:20])
+    assert probs.shape == (20, 7) and probs.dtype == np.float32
+    np.testing.assert_allclose(probs.sum(axis=1), 1, atol=1e-5)
+    assert model.embed(xv[:3]).shape == (3, 256)
+
+
+def test_augment_keeps_shape_range_and_changes_pixels():
+    x = torch.rand(16, 1, 48, 48) * 255
+    out = augment_faces(x, torch.Generator().manual_seed(0))
+    assert out.shape == x.shape and out.min() >= 0 and out.max() <= 255
+    assert (out - x).abs().mean() > 5
+
+
+def test_network_is_invariant_to_brightness_and_contrast():
+    net = EmotionNet(width=8).eval()
+    x = torch.rand(4, 1, 48, 48) * 100 + 50
+    with torch.no_grad():
+        a, _ = net(x)
+        b, _ = net(x * 1.5 + 10)  # per-image standardisation inside the graph
+    assert torch.allclose(a, b, atol=0.05)
