@@ -69,3 +69,17 @@ def test_network_is_invariant_to_brightness_and_contrast():
         a, _ = net(x)
         b, _ = net(x * 1.5 + 10)  # per-image standardisation inside the graph
     assert torch.allclose(a, b, atol=0.05)
+
+
+def test_int8_export_agrees_with_float(tiny_model, pattern_data, tmp_path):
+    from facecue.train.data import FaceDataset
+    from facecue.train.export import export_onnx
+
+    path, _ = tiny_model
+    (xt, _), (xv, yv) = pattern_data
+    val = FaceDataset(xv, yv, list(map(str, yv)))
+    int8 = export_onnx(path.parent / "best.pt", val, tmp_path / "m-int8.onnx", {"path": "x"}, quantize_with=xt[:128])
+    sidecar = json.loads(int8.with_suffix(".json").read_text())
+    assert sidecar["precision"].startswith("int8")
+    agree = (EmotionModel.load(int8).predict(xv).argmax(1) == EmotionModel.load(path).predict(xv).argmax(1)).mean()
+    assert agree > 0.9

@@ -36,9 +36,11 @@ def count_inputs(source: Path) -> int | None:
 
 
 def classify_to_csv(source: Path, out_csv: Path, model: EmotionModel, batch: int = 256,
-                    progress: bool = True) -> dict:
+                    progress: bool | None = None) -> dict:
     """Write one row per input (in input order); unreadable inputs get empty probability cells."""
     source, out_csv = Path(source), Path(out_csv)
+    if not source.exists():
+        raise InputError(f"{source} does not exist.")
     try:
         out_csv.parent.mkdir(parents=True, exist_ok=True)
         handle = out_csv.open("w", newline="")
@@ -61,7 +63,7 @@ def classify_to_csv(source: Path, out_csv: Path, model: EmotionModel, batch: int
                 writer.writerow([ident, *(f"{v:.5f}" for v in p), EMOTIONS[int(p.argmax())]])
             chunk.clear()
 
-        bar = tqdm(total=count_inputs(source), unit="face", desc="classifying", disable=not progress,
+        bar = tqdm(total=count_inputs(source), unit="face", desc="classifying", disable=not (sys.stderr.isatty() if progress is None else progress),
                    file=sys.stderr)
         for ident, image, error in iter_crops(source):
             if error is not None:

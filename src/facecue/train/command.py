@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
+
 from facecue.errors import InputError
 
 
@@ -42,4 +44,9 @@ def run_train(args) -> int:
     onnx_path = export_onnx(out / "best.pt", val_set, out / "model.onnx", training_data,
                             name=args.name, version=args.version)
     print(f"exported {onnx_path} and {onnx_path.with_suffix('.json')}", flush=True)
+    rng = np.random.default_rng(options.seed)
+    calibration = train_set.images[rng.choice(len(train_set), min(1024, len(train_set)), replace=False)]
+    int8_path = export_onnx(out / "best.pt", val_set, out / "model-int8.onnx", training_data,
+                            name=args.name, version=args.version, quantize_with=calibration)
+    print(f"exported {int8_path} (int8) and {int8_path.with_suffix('.json')}", flush=True)
     return 0

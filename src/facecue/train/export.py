@@ -16,9 +16,38 @@ from facecue.train.data import FaceDataset
 from facecue.train.network import EmotionNet
 
 
+def quantize_int8(fp32_path: Path, out_path: Path, calibration_images: np.ndarray) -> None:
+    """Static int8 quantisation (per-channel weights, uint8 activations): about 2x faster on CPU.
+
+    Activation ranges are calibrated on training faces, never on the validation split.
+    """
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    class Reader(CalibrationDataReader):
+        def __init__(self) -> None:
+            batches = np.array_split(calibration_images.astype(np.float32)[:, None], max(1, len(calibration_images) // 64))
+            self.batches = iter({"face": b} for b in batches)
+
+        def get_next(self):
+            return next(self.batches, None)
+
+    prepared = out_path.with_suffix(".prep.onnx")
+    quant_pre_process(str(fp32_path), str(prepared))
+    try:
+        quantize_static(str(prepared), str(out_path), Reader(), quant_format=QuantFormat.QOperator,
+                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, per_channel=True)
+    finally:
+        prepared.unlink(missing_ok=True)
+
+
 def export_onnx(checkpoint: Path, val_set: FaceDataset, out_path: Path, training_data: dict,
-                name: str = "facecue-emotion", version: str = "0.0.0", license: str = "MIT") -> Path:
-    """Write out_path (ONNX: 'face' (N,1,48,48) grey 0..255 -> 'logits', 'embedding') and its .json sidecar."""
+                name: str = "facecue-emotion", version: str = "0.0.0", license: str = "MIT",
+                quantize_with: np.ndarray | None = None) -> Path:
+    """Write out_path (ONNX: 'face' (N,1,48,48) grey 0..255 -> 'logits', 'embedding') and its .json sidecar.
+
+    With `quantize_with` (training faces), the model is stored as static int8.
+    """
     from facecue.emotion.model import EmotionModel  # runtime path: calibration is fitted on the exported graph
 
     state = torch.load(checkpoint, map_location="cpu", weights_only=False)
@@ -28,9 +57,13 @@ def export_onnx(checkpoint: Path, val_set: FaceDataset, out_path: Path, training
     model.eval()
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    torch.onnx.export(model, torch.zeros(1, 1, 48, 48), str(out_path), input_names=["face"],
+    fp32_path = out_path if quantize_with is None else out_path.with_suffix(".fp32.onnx")
+    torch.onnx.export(model, torch.zeros(1, 1, 48, 48), str(fp32_path), input_names=["face"],
                       output_names=["logits", "embedding"], dynamic_axes={"face": {0: "batch"}},
                       opset_version=17, dynamo=False)
+    if quantize_with is not None:
+        quantize_int8(fp32_path, out_path, quantize_with)
+        fp32_path.unlink()
 
     sidecar = {
         "name": name,
@@ -42,6 +75,8 @@ def export_onnx(checkpoint: Path, val_set: FaceDataset, out_path: Path, training
         "outputs": {"logits": "pre-softmax scores", "embedding": "penultimate features"},
         "architecture": {"class": "EmotionNet", **{k: options[k] for k in ("width", "dropout")}},
         "training": {"data": training_data, "options": options, "best_epoch": state["epoch"] + 1},
+        "precision": "float32" if quantize_with is None else
+                     f"int8 (static, per-channel weights; activations calibrated on {len(quantize_with)} training faces)",
         "temperature": 1.0,
         "license": license,
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),

@@ -1,0 +1,80 @@
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from facecue.cli import main
+from facecue.labels import EMOTIONS
+from tests.conftest import pattern_faces, save_image, write_fer_csv
+
+pytest.importorskip("torch")  # the tiny model is trained here
+
+
+def read_rows(path):
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_classify_fer_csv_keeps_order_and_reports_bad_rows(tmp_path, tiny_model, capsys):
+    model, _ = tiny_model
+    images, labels = pattern_faces(4, seed=9)
+    src = write_fer_csv(tmp_path / "faces.csv.gz", images, labels, ["PrivateTest"] * len(labels), bad_rows={3: "1 2"})
+    out = tmp_path / "preds.csv"
+    assert main(["classify", str(src), "-o", str(out), "--model", str(model), "--batch-size", "5"]) == 0
+    rows = read_rows(out)
+    assert list(rows[0].keys()) == ["id", *EMOTIONS, "label"]
+    assert [r["id"] for r in rows] == [str(i) for i in range(len(labels))]
+    assert rows[3]["label"] == "" and rows[3]["happy"] == ""
+    good = [r for r in rows if r["label"]]
+    probs = np.array([[float(r[e]) for e in EMOTIONS] for r in good])
+    np.testing.assert_allclose(probs.sum(axis=1), 1, atol=1e-3)
+    truth = np.delete(labels, 3)
+    assert (probs.argmax(1) == truth).mean() > 0.6
+    assert "skipped 3" in capsys.readouterr().err
+
+
+def test_classify_folder_of_colour_images_any_size(tmp_path, tiny_model):
+    model, _ = tiny_model
+    images, labels = pattern_faces(1, seed=4)
+    for i, img in enumerate(images):
+        big = np.dstack([cv2_resize(img, 160)] * 3)
+        save_image(tmp_path / "in" / f"sub{i % 2}" / f"{i}.jpg", big)
+    (tmp_path / "in" / "broken.png").write_bytes(b"\x89PNG broken")
+    out = tmp_path / "preds.csv"
+    assert main(["classify", str(tmp_path / "in"), "-o", str(out), "--model", str(model)]) == 0
+    rows = read_rows(out)
+    assert len(rows) == 8 and rows[0]["id"] == "broken.png" and rows[0]["label"] == ""
+    assert {r["id"] for r in rows[1:]} == {f"sub{i % 2}/{i}.jpg" for i in range(7)}
+
+
+def cv2_resize(img, side):
+    import cv2
+
+    return cv2.resize(img, (side, side), interpolation=cv2.INTER_LINEAR)
+
+
+def test_classify_errors_are_one_line(tmp_path, tiny_model, capsys):
+    model, _ = tiny_model
+    assert main(["classify", str(tmp_path / "nope.csv"), "-o", str(tmp_path / "p.csv"), "--model", str(model)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1
+    assert main(["classify", str(tmp_path), "-o", str(tmp_path / "p.csv"), "--model", str(tmp_path / "m.onnx")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_evaluate_writes_metrics_and_plots(tmp_path, tiny_model):
+    model, _ = tiny_model
+    images, labels = pattern_faces(10, seed=7)
+    src = write_fer_csv(tmp_path / "val.csv", images, labels, ["PublicTest"] * len(labels))
+    out = tmp_path / "eval"
+    assert main(["evaluate", "--data", str(src), "--split", "PublicTest", "--model", str(model), "-o", str(out)]) == 0
+    report = json.loads((out / "evaluation.json").read_text())
+    assert report["n"] == 70 and report["accuracy"] > 0.6
+    assert set(report["per_class"]) == set(EMOTIONS)
+    assert np.array(report["confusion_matrix"]).sum() == 70
+    assert 0 <= report["ece"] <= 1 and len(report["reliability"]) == 15
+    assert (out / "confusion_matrix.png").stat().st_size > 1000 and (out / "reliability.png").stat().st_size > 1000
+    assert main(["evaluate", "--data", str(src), "--split", "PublicTest", "--model", str(model), "-o", str(out),
+                 "--tta"]) == 0
+    assert json.loads((out / "evaluation.json").read_text())["tta"] is True
