@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_analyze(args) -> int:
-    from facecue.analyze import Analyzer
+    from facecue.pipeline import Analyzer
     from facecue.options import AnalyzeOptions, parse_fps
     from facecue.outputs import check_writable, write_outputs
 

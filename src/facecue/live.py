@@ -93,7 +93,7 @@ class LatestFrameReader:
 
 
 def run_live_cli(args) -> int:
-    from facecue.analyze import Analyzer
+    from facecue.pipeline import Analyzer
     from facecue.timeline.smoothing import ExponentialSmoother
 
     analyzer = Analyzer(fps=args.fps)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -233,6 +234,7 @@ def _summary(faces: FaceRows, times: np.ndarray, tracks, timeline: Timeline, sou
     duration = float(source.info.duration_s or 0.0)
     span = (times[-1] - times[0]) if f > 1 else duration
     summary = {
+        "analysed_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "frames_analysed": f,
         "faces_found": len(faces),
         "face_presence": round(present / f, 4) if f else 0.0,
