@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--end", type=float, help="end time in seconds")
     a.add_argument("--max-faces", type=int, help="keep at most this many faces per frame")
     a.add_argument("--detector", default="blazeface", choices=["blazeface", "dlib"])
+    a.add_argument("--min-face-px", type=int, help="also find faces down to this width (slower tiled passes)")
     a.add_argument("--model", default="default", help="packaged model name or path to an exported .onnx")
     a.add_argument("--quiet", action="store_true", help="no progress bar or summary")
 
@@ -74,7 +75,8 @@ def run_analyze(args) -> int:
     from facecue.outputs import check_writable, write_outputs
 
     options = AnalyzeOptions(fps=parse_fps(args.fps), start=args.start, end=args.end, max_faces=args.max_faces,
-                             detector=args.detector, model=args.model, progress=not args.quiet)
+                             detector=args.detector, model=args.model, min_face_px=args.min_face_px,
+                             progress=not args.quiet and sys.stderr.isatty())
     out = Path(args.out)
     check_writable(out)
     result = Analyzer(options).analyze(args.input)

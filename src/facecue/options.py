@@ -16,6 +16,7 @@ class AnalyzeOptions:
     detector: str = "blazeface"      # or "dlib"
     model: str = "default"           # packaged emotion model name, or a path to an exported .onnx
     min_detection_score: float = 0.5
+    min_face_px: int | None = None   # find faces down to this width with extra tiled passes (slow); None = one pass
     smoothing_s: float = 0.5         # Gaussian sigma of the temporal smoothing
     min_segment_s: float = 0.5
     batch_size: int = 64             # faces per classifier call
@@ -35,6 +36,8 @@ class AnalyzeOptions:
             raise FacecueError(f"--max-faces must be at least 1, not {self.max_faces}.")
         if self.detector not in ("blazeface", "dlib"):
             raise FacecueError(f"unknown detector '{self.detector}'; choose blazeface or dlib.")
+        if self.min_face_px is not None and self.min_face_px < 8:
+            raise FacecueError(f"--min-face-px must be at least 8, not {self.min_face_px}.")
         if not 0 < self.min_detection_score < 1:
             raise FacecueError("the minimum detection score must lie between 0 and 1.")
         if self.smoothing_s < 0 or self.batch_size < 1 or self.threads < 1:

@@ -17,7 +17,7 @@ from facecue.labels import EMOTIONS, NUM_EMOTIONS
 from facecue.options import AnalyzeOptions
 from facecue.result import FaceRows, Result, Segment, Timeline, Track
 from facecue.timeline.smoothing import segment_labels, smooth_probs
-from facecue.vision.align import align_faces, align_from_keypoints
+from facecue.vision.align import align_faces
 from facecue.vision.detect import create_detector
 from facecue.vision.landmarks import FaceMesh
 from facecue.vision.quality import assess_quality
@@ -30,7 +30,7 @@ class FrameFaces:
 
     boxes: np.ndarray      # (N, 4)
     scores: np.ndarray     # (N,)
-    pose: np.ndarray       # (N, 3), NaN without landmarks
+    pose: np.ndarray       # (N, 3) yaw, pitch, roll in degrees
     aligned: np.ndarray    # (N, 48, 48) uint8
     quality: np.ndarray    # (N,)
     abstain: tuple[str, ...]
@@ -42,9 +42,10 @@ class Analyzer:
     def __init__(self, options: AnalyzeOptions | None = None, **overrides) -> None:
         self.options = options or AnalyzeOptions(**overrides)
         o = self.options
+        extra = {"min_face_px": o.min_face_px} if o.detector == "blazeface" else {}
         self.detector = create_detector(o.detector, min_score=o.min_detection_score, max_faces=o.max_faces,
-                                        threads=o.threads)
-        self.mesh = FaceMesh(threads=o.threads) if o.detector == "blazeface" else None
+                                        threads=o.threads, **extra)
+        self.mesh = FaceMesh(threads=o.threads)  # works from any detector's boxes
         self.model = EmotionModel.load(o.model, threads=o.threads)
         self.input_side = self.model.info.input_size[0]
 
@@ -52,9 +53,8 @@ class Analyzer:
         info = self.model.info
         out = {"emotion": {"name": info.name, "version": info.version, "sha256": info.sha256,
                            "temperature": info.temperature},
-               "detector": {"name": self.detector.name, "version": self.detector.version}}
-        if self.mesh is not None:
-            out["landmarks"] = {"name": self.mesh.name, "version": self.mesh.version}
+               "detector": {"name": self.detector.name, "version": self.detector.version},
+               "landmarks": {"name": self.mesh.name, "version": self.mesh.version}}
         return out
 
     def find_faces(self, image: np.ndarray) -> FrameFaces:
@@ -65,16 +65,10 @@ class Analyzer:
             z = np.zeros((0,), np.float32)
             return FrameFaces(np.zeros((0, 4), np.float32), z, np.zeros((0, 3), np.float32),
                               np.zeros((0, self.input_side, self.input_side), np.uint8), z, ())
-        if self.mesh is not None:
-            landmarks = self.mesh(image, faces)
-            aligned = align_faces(image, landmarks, size=self.input_side)
-            pose = landmarks.pose
-        else:
-            landmarks = None
-            aligned = align_from_keypoints(image, faces, size=self.input_side)
-            pose = np.full((n, 3), np.nan, np.float32)
+        landmarks = self.mesh(image, faces)
+        aligned = align_faces(image, landmarks, size=self.input_side)
         quality = assess_quality(image, faces, landmarks, aligned)
-        return FrameFaces(faces.boxes, faces.scores, pose, aligned, quality.score,
+        return FrameFaces(faces.boxes, faces.scores, landmarks.pose, aligned, quality.score,
                           tuple(r or "" for r in quality.reasons))
 
     def frames(self, path: str | Path):

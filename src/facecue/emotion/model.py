@@ -42,9 +42,13 @@ def resolve_model_path(name_or_path: str | Path | None) -> Path:
     return path
 
 
-def to_model_input(images: Sequence[np.ndarray] | np.ndarray, side: int = 48) -> np.ndarray:
-    """Face crops of any size, grey (H, W) or colour (H, W, 3 BGR) -> (N, 1, side, side) float32 0..255."""
-    if isinstance(images, np.ndarray) and images.ndim == 3 and images.shape[1:] == (side, side):
+def to_model_input(images: Sequence[np.ndarray] | np.ndarray, side: int = 48, equalize: bool = False) -> np.ndarray:
+    """Face crops of any size, grey (H, W) or colour (H, W, 3 BGR) -> (N, 1, side, side) float32 0..255.
+
+    With `equalize`, each crop's grey levels are histogram-equalised: most FER2013 faces were
+    stored that way, so video crops are brought to the distribution the model learnt from.
+    """
+    if isinstance(images, np.ndarray) and images.ndim == 3 and images.shape[1:] == (side, side) and not equalize:
         return images.astype(np.float32)[:, None]
     batch = np.empty((len(images), 1, side, side), dtype=np.float32)
     for i, image in enumerate(images):
@@ -56,7 +60,7 @@ def to_model_input(images: Sequence[np.ndarray] | np.ndarray, side: int = 48) ->
         if image.shape != (side, side):
             shrink = image.shape[0] > side
             image = cv2.resize(image, (side, side), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
-        batch[i, 0] = image
+        batch[i, 0] = cv2.equalizeHist(image) if equalize else image
     return batch
 
 
@@ -69,6 +73,7 @@ class ModelInfo:
     labels: tuple[str, ...]
     input_size: tuple[int, int]
     temperature: float
+    equalize: bool
     sidecar: dict
 
 
@@ -104,11 +109,12 @@ class EmotionModel:
             raise ModelError(f"onnxruntime cannot load {path}: {exc}") from None
         info = ModelInfo(name=sidecar.get("name", path.stem), version=str(sidecar.get("version", "")), path=path,
                          sha256=digest, labels=EMOTIONS, input_size=tuple(sidecar["input"]["size"]),
-                         temperature=float(sidecar.get("temperature", 1.0)), sidecar=sidecar)
+                         temperature=float(sidecar.get("temperature", 1.0)),
+                         equalize=bool(sidecar["input"].get("equalize", False)), sidecar=sidecar)
         return cls(session, info)
 
     def _run(self, images) -> tuple[np.ndarray, np.ndarray]:
-        x = to_model_input(images, self.info.input_size[0])
+        x = to_model_input(images, self.info.input_size[0], self.info.equalize)
         logits, embeds = [], []
         for i in range(0, len(x), self.batch_size):
             lo, em = self.session.run(None, {"face": x[i:i + self.batch_size]})

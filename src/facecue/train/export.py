@@ -43,7 +43,7 @@ def quantize_int8(fp32_path: Path, out_path: Path, calibration_images: np.ndarra
 
 def export_onnx(checkpoint: Path, val_set: FaceDataset, out_path: Path, training_data: dict,
                 name: str = "facecue-emotion", version: str = "0.0.0", license: str = "MIT",
-                quantize_with: np.ndarray | None = None) -> Path:
+                quantize_with: np.ndarray | None = None, equalize: bool = True) -> Path:
     """Write out_path (ONNX: 'face' (N,1,48,48) grey 0..255 -> 'logits', 'embedding') and its .json sidecar.
 
     With `quantize_with` (training faces), the model is stored as static int8.
@@ -69,7 +69,7 @@ def export_onnx(checkpoint: Path, val_set: FaceDataset, out_path: Path, training
         "name": name,
         "version": version,
         "labels": list(EMOTIONS),
-        "input": {"name": "face", "size": [48, 48], "colour": "grey", "range": [0, 255],
+        "input": {"name": "face", "size": [48, 48], "colour": "grey", "range": [0, 255], "equalize": equalize,
                   "normalisation": "per-image standardisation inside the graph",
                   "crop": "aligned face, eye line level, see facecue.vision.align"},
         "outputs": {"logits": "pre-softmax scores", "embedding": "penultimate features"},

@@ -75,7 +75,10 @@ class FaceTracker:
             dist = np.linalg.norm(centres_t[:, None] - centres_d[None], axis=2) / np.maximum(tb[:, None, 2], 1)
             scale = boxes[None, :, 2] / np.maximum(tb[:, None, 2], 1)
             sim = np.stack([k.look for k in active]) @ looks.T
-            plausible = (iou > 0.3) | ((dist < 1.0) & (sim > self.min_appearance) & (scale > 0.6) & (scale < 1.6))
+            similar_size = (scale > 0.6) & (scale < 1.6)
+            # Overlap; or nearby and alike; or, for a fast move between sampled frames, very alike.
+            plausible = (iou > 0.3) | (similar_size & (((dist < 1.0) & (sim > self.min_appearance))
+                                                       | (sim > self.reid_appearance)))
             score = np.where(plausible, iou + 0.5 * sim - 0.2 * dist, -np.inf)
             self._greedy(score, active, ids, t, boxes, looks)
         lost = [k for k in self.tracks if self.max_gap_s < t - k.last_t <= self.reid_s]
