@@ -43,6 +43,14 @@ def write_fer_csv(path: Path, images: np.ndarray, labels: np.ndarray, usages: li
 
 
 @pytest.fixture(scope="session")
+def model_files():
+    """The MediaPipe model files: downloaded from PyPI on the first run, then taken from the user cache."""
+    from facecue.vision.models import install_models
+
+    return install_models()
+
+
+@pytest.fixture(scope="session")
 def pattern_data():
     train = pattern_faces(40, seed=1)
     val = pattern_faces(12, seed=2)

@@ -188,16 +188,26 @@ class _Collector:
                       gaps=tuple(tuple(g) for g in source.gaps), notes=tuple(notes))
 
 
+UNCONFIRMED = "face not visible"  # the mesh's presence score rejected the detection
+
+
 def _tracks(faces: FaceRows, times: np.ndarray, gap: float) -> tuple[tuple[Track, ...], int | None]:
+    """Tracks with roles: the candidate is the track with the most mesh-confirmed faces; a track the
+    mesh never confirmed (a detector false positive, most likely) is 'unconfirmed', not a person."""
     if len(faces) == 0:
         return (), None
-    ids, counts = np.unique(faces.face_id, return_counts=True)
-    candidate = int(ids[np.argmax(counts)])  # the dominant track: the face most often in view
+    confirmed = np.array([not r.startswith(UNCONFIRMED) for r in faces.abstain], bool)
+    ids = np.unique(faces.face_id)
+    counts = {i: int(((faces.face_id == i) & confirmed).sum()) for i in ids.tolist()}
+    best = max(counts, key=counts.get)
+    candidate = best if counts[best] > 0 else None
     tracks = []
-    for face_id, count in zip(ids.tolist(), counts.tolist()):
-        ranges = time_ranges(times[faces.frame_pos[faces.face_id == face_id]], gap)
-        tracks.append(Track(face_id, "candidate" if face_id == candidate else "other", count, tuple(ranges)))
-    tracks.sort(key=lambda t: (t.role != "candidate", -t.n_frames))
+    for face_id in ids.tolist():
+        rows = faces.face_id == face_id
+        role = "candidate" if face_id == candidate else "other" if counts[face_id] else "unconfirmed"
+        tracks.append(Track(face_id, role, int(rows.sum()), tuple(time_ranges(times[faces.frame_pos[rows]], gap))))
+    order = {"candidate": 0, "other": 1, "unconfirmed": 2}
+    tracks.sort(key=lambda t: (order[t.role], -t.n_frames))
     return tuple(tracks), candidate
 
 
@@ -216,6 +226,7 @@ def _timeline(faces: FaceRows, times: np.ndarray, candidate: int | None, sigma: 
 
 def _summary(faces: FaceRows, times: np.ndarray, tracks, timeline: Timeline, source, elapsed: float):
     f = len(times)
+    candidate_missing = not any(t.role == "candidate" for t in tracks)
     notes: list[str] = []
     present = int(timeline.present.sum())
     usable = int(timeline.usable.sum())
@@ -238,14 +249,14 @@ def _summary(faces: FaceRows, times: np.ndarray, tracks, timeline: Timeline, sou
         "dominant": EMOTIONS[int(np.argmax(mean))] if mean is not None else None,
         "other_people": [{"face_id": t.face_id, "ranges": [list(r) for r in t.ranges]}
                          for t in tracks if t.role == "other"],
-        "no_face": len(faces) == 0,
+        "no_face": candidate_missing,
         "processing_s": round(elapsed, 3),
         "realtime_factor": round(span / elapsed, 2) if elapsed > 0 and span > 0 else None,
         "decode_errors": int(getattr(source, "decode_errors", 0)),
     }
     if f == 0:
         notes.append("No frame could be analysed in the requested time range.")
-    elif len(faces) == 0:
+    elif candidate_missing:
         notes.append("No face was found in any analysed frame.")
     else:
         if summary["face_presence"] < 0.8:

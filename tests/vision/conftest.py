@@ -12,7 +12,6 @@ from skimage import data
 
 from facecue.vision.detect import BlazeFaceDetector
 from facecue.vision.landmarks import FaceMesh
-from facecue.vision.models import install_models
 
 # Hand-checked on the 512x512 photo: her face, eye centres (her right eye is on the viewer's left)
 # and mouth centre, in pixels.
@@ -27,12 +26,6 @@ MOUTH = np.array([222.0, 145.0])
 def truth() -> SimpleNamespace:
     """The photo's hand-checked face: box [x, y, w, h], centre, right_eye, left_eye, mouth (pixels)."""
     return SimpleNamespace(box=FACE_BOX, centre=FACE_CENTRE, right_eye=RIGHT_EYE, left_eye=LEFT_EYE, mouth=MOUTH)
-
-
-@pytest.fixture(scope="session")
-def model_files():
-    """The MediaPipe model files: downloaded from PyPI on the first run, then taken from the user cache."""
-    return install_models()
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,156 @@
+"""End to end: real video decoding, real detector and mesh, the packaged ONNX model, real files."""
+
+import csv
+import json
+import os
+import subprocess
+import sys
+
+import av
+import numpy as np
+import pytest
+
+from facecue.cli import main
+from facecue.io.sample import make_sample_video, sample_face_boxes
+from facecue.labels import EMOTIONS
+from facecue.pipeline import Analyzer
+from facecue.result import CSV_COLUMNS, SCHEMA, Result
+
+REQUIRED_KEYS = {"schema", "labels", "source", "models", "options", "frames", "faces", "tracks", "candidate_id",
+                 "timeline", "segments", "summary", "gaps", "notes"}
+SOURCE_KEYS = {"path", "kind", "duration_s", "fps", "width", "height", "rotation", "frame_count", "codec",
+               "has_audio", "sha256"}
+SUMMARY_KEYS = {"analysed_at", "frames_analysed", "faces_found", "face_presence", "abstained", "abstain_reasons",
+                "mean_probs", "dominant", "other_people", "no_face", "processing_s", "realtime_factor",
+                "decode_errors"}
+SECONDS = 10.0
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory, model_files):
+    return make_sample_video(tmp_path_factory.mktemp("sample") / "sample.mp4", seconds=SECONDS, fps=25,
+                             size=(960, 540))
+
+
+@pytest.fixture(scope="module")
+def analysed(sample, tmp_path_factory):
+    out = tmp_path_factory.mktemp("out")
+    assert main(["analyze", str(sample), "-o", str(out), "--quiet"]) == 0
+    return out, json.loads((out / "result.json").read_text())
+
+
+def test_result_json_follows_the_documented_schema(analysed):
+    _, doc = analysed
+    assert REQUIRED_KEYS <= doc.keys() and doc["schema"] == SCHEMA
+    assert SOURCE_KEYS <= doc["source"].keys() and SUMMARY_KEYS <= doc["summary"].keys()
+    assert doc["labels"] == list(EMOTIONS)
+    assert {"emotion", "detector", "landmarks"} <= doc["models"].keys()
+    result = Result.from_dict(doc)  # validates shapes on the way back in
+    assert Result.from_dict(json.loads(result.to_json())).to_dict() == result.to_dict()
+
+
+def test_sampling_timestamps_and_source(analysed):
+    _, doc = analysed
+    times = np.array(doc["frames"]["time_s"])
+    assert len(times) == 50  # 10 s at 5 fps
+    np.testing.assert_allclose(np.diff(times), 0.2, atol=0.021)
+    assert doc["source"]["width"] == 960 and doc["source"]["has_audio"] is True
+    assert abs(doc["source"]["duration_s"] - SECONDS) < 0.2
+
+
+def test_candidate_found_and_tracked_like_the_ground_truth(analysed):
+    _, doc = analysed
+    times = doc["frames"]["time_s"]
+    faces = doc["faces"]
+    cand = doc["candidate_id"]
+    hits = 0
+    expected = 0
+    for pos, t in enumerate(times):
+        truth = sample_face_boxes(t, SECONDS, (960, 540)).get("main")
+        if truth is None or truth[0] < 0 or truth[0] + truth[2] > 960:
+            continue  # leaving the frame
+        expected += 1
+        mine = [i for i, p in enumerate(faces["frame_pos"]) if p == pos and faces["face_id"][i] == cand]
+        if mine:
+            x, y, w, h = faces["box"][mine[0]]
+            cx, cy = x + w / 2, y + h / 2
+            tx, ty = truth[0] + truth[2] / 2, truth[1] + truth[3] / 2
+            hits += abs(cx - tx) < truth[2] * 0.35 and abs(cy - ty) < truth[3] * 0.35
+    assert expected >= 40 and hits / expected >= 0.98
+    cand_tracks = [t for t in doc["tracks"] if t["role"] == "candidate"]
+    assert len(cand_tracks) == 1 and cand_tracks[0]["face_id"] == cand
+
+
+def test_second_person_reported_separately(analysed):
+    _, doc = analysed
+    others = [t for t in doc["tracks"] if t["role"] == "other"]
+    assert others, "the second person in the middle third was not reported"
+    main_other = max(others, key=lambda t: t["n_frames"])
+    start, end = main_other["ranges"][0][0], main_other["ranges"][-1][1]
+    assert SECONDS / 3 - 0.5 <= start and end <= 2 * SECONDS / 3 + 0.5
+    assert len(others) == 1, f"the second person was split into {len(others)} tracks"
+    usable = np.array(doc["timeline"]["usable"])
+    smoothed = np.array([[np.nan if v is None else v for v in row] for row in doc["timeline"]["smoothed"]])
+    assert not np.isnan(smoothed[usable]).any() and np.isnan(smoothed[~usable]).all()
+    np.testing.assert_allclose(smoothed[usable].sum(axis=1), 1, atol=1e-3)
+
+
+def test_frames_csv_and_report(analysed):
+    out, doc = analysed
+    with open(out / "frames.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0].keys()) == CSV_COLUMNS
+    assert len({r["time_s"] for r in rows}) == len(doc["frames"]["time_s"])
+    assert len([r for r in rows if r["face_id"]]) == len(doc["faces"]["face_id"])
+    empty = [r for r in rows if not r["face_id"]]
+    assert all(r["label"] == "" and r["happy"] == "" for r in empty)
+    html = (out / "report.html").read_text()
+    assert "<svg" in html and "https://" not in html
+
+
+def test_start_end_and_every_frame(sample):
+    result = Analyzer(fps=None, start=2.0, end=3.0).analyze(sample)
+    assert 24 <= len(result.times) <= 26 and result.times[0] >= 1.95 and result.times[-1] <= 3.05
+
+
+def test_no_face_video_gives_a_valid_result(tmp_path, model_files):
+    path = tmp_path / "blank.mp4"
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
+        for i in range(20):
+            frame = av.VideoFrame.from_ndarray(np.full((240, 320, 3), 40 + i, np.uint8), format="bgr24")
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode())
+    result = Analyzer().analyze(path)
+    assert result.summary["no_face"] is True and result.candidate_id is None
+    assert len(result.times) == 10 and "No face was found" in result.notes[0]
+    Result.from_dict(json.loads(result.to_json()))
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda p: p, "does not exist"),
+    (lambda p: (p.write_bytes(b""), p)[1], "empty"),
+    (lambda p: (p.write_text("hello, not a video " * 50), p)[1], ""),
+])
+def test_bad_input_is_one_line_and_exit_2(tmp_path, model_files, make, message):
+    target = make(tmp_path / "input.mp4")
+    proc = subprocess.run([sys.executable, "-m", "facecue.cli", "analyze", str(target), "-o", str(tmp_path / "o")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error: ") and "Traceback" not in proc.stderr
+    assert message in proc.stderr.lower()
+
+
+def test_unwritable_output_keeps_earlier_results(tmp_path, sample, model_files):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "result.json").write_text("earlier")
+    os.chmod(out, 0o500)
+    try:
+        if os.access(out, os.W_OK):
+            pytest.skip("running as a user who can write anywhere")
+        assert main(["analyze", str(sample), "-o", str(out), "--quiet"]) == 2
+    finally:
+        os.chmod(out, 0o700)
+    assert (out / "result.json").read_text() == "earlier"
