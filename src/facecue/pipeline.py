@@ -12,6 +12,7 @@ import numpy as np
 from tqdm import tqdm
 
 from facecue.emotion.model import EmotionModel
+from facecue.io.prefetch import prefetch
 from facecue.io.video import Frame, open_source
 from facecue.labels import EMOTIONS, NUM_EMOTIONS
 from facecue.options import AnalyzeOptions
@@ -82,7 +83,7 @@ class Analyzer:
         expected = _expected_frames(source.info, self.options)
         bar = tqdm(total=expected, unit="frame", desc="analysing", disable=not self.options.progress,
                    dynamic_ncols=True)
-        for frame in source:
+        for frame in prefetch(source):
             collector.add(frame, self.find_faces(frame.image))
             bar.update(1)
         bar.close()

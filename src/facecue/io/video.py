@@ -27,6 +27,8 @@ _ROTATE = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_
 _PROBE_SECONDS = 10.0
 # Frame + slice threads; PyAV's default is slice threads only (x264 writes one slice per frame).
 _THREAD_TYPE = "AUTO"
+# Skip decoding non-reference frames when sampling at most a third of the frame rate.
+_SKIP_NONREF_RATIO = 3
 
 
 def open_source(
@@ -111,6 +113,10 @@ class VideoSource(FrameSource):
         stream.thread_type = _THREAD_TYPE
         tb = stream.time_base
         rate = self.info.fps or 30.0
+        if self._fps is not None and self._fps <= rate / _SKIP_NONREF_RATIO:
+            # Sampling far below the frame rate: frames no other frame refers to (B-frames) are not
+            # even decoded. The nearest decoded frame is then at most one frame away from each tick.
+            stream.codec_context.skip_frame = "NONREF"
         numbers: _FrameNumbers | None = None  # made at the first packet, which may follow a seek
         last_t: float | None = None      # time of the last good frame
         damaged = False                  # something failed since the last good frame
