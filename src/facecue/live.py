@@ -93,7 +93,7 @@ class LatestFrameReader:
 
 
 def run_live_cli(args) -> int:
-    from facecue.pipeline import Analyzer
+    from facecue.pipeline import UNCONFIRMED, Analyzer
     from facecue.timeline.smoothing import ExponentialSmoother
 
     analyzer = Analyzer(fps=args.fps)
@@ -113,6 +113,8 @@ def run_live_cli(args) -> int:
             analysed += 1
             parts = []
             for i, face_id in enumerate(ids.tolist()):
+                if faces.abstain[i].startswith(UNCONFIRMED):
+                    continue  # the mesh says this detection is not a face
                 smooth = smoothers.setdefault(face_id, ExponentialSmoother()).update(
                     frame.time_s, None if np.isnan(probs[i]).any() else probs[i])
                 label = EMOTIONS[int(np.argmax(smooth))] if smooth is not None else ""

@@ -1,0 +1,34 @@
+"""`facecue live` on a file played at its own pace, as a camera would deliver it."""
+
+import subprocess
+import sys
+
+import pytest
+
+from facecue.io.sample import make_sample_video
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory, model_files):
+    return make_sample_video(tmp_path_factory.mktemp("live") / "clip.mp4", seconds=3.0, fps=25, size=(640, 360))
+
+
+def test_live_reads_faces_in_real_time_and_writes_csv(clip, tmp_path):
+    out_csv = tmp_path / "live.csv"
+    proc = subprocess.run([sys.executable, "-m", "facecue.cli", "live", "--source", str(clip), "--fps", "5",
+                           "--csv", str(out_csv)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    lines = [line for line in proc.stdout.splitlines() if line.strip()]
+    assert 5 <= len(lines) <= 16  # about 5 per second of a 3 s clip, never every frame
+    # The sample's main face is in view except for about a second near 80% of the clip.
+    assert sum("face 0: " in line and "%" in line for line in lines) >= 0.6 * len(lines)
+    assert any(line.endswith("no face") for line in lines)
+    assert "dropped" in proc.stderr
+    rows = out_csv.read_text().splitlines()
+    assert rows[0].startswith("time_s,frame,face_id") and len(rows) > 5
+
+
+def test_live_bad_source_is_one_line(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "facecue.cli", "live", "--source", str(tmp_path / "none.mp4")],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and proc.stderr.startswith("error: ") and "Traceback" not in proc.stderr
