@@ -37,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("-o", "--out", required=True, help="predictions CSV")
     c.add_argument("--model", default="default")
     c.add_argument("--batch-size", type=int, default=256)
+    c.add_argument("--align", default="auto", choices=["auto", "always", "never"],
+                   help="re-frame photos of 64 px or more like the video pipeline (default auto)")
 
     e = sub.add_parser("evaluate", help="accuracy, macro-F1, confusion matrix and calibration on labelled faces")
     e.add_argument("--data", required=True, help="FER2013-layout CSV or class-per-folder tree")
@@ -100,8 +102,10 @@ def run_classify(args) -> int:
     from facecue.emotion.classify import classify_to_csv
     from facecue.emotion.model import EmotionModel
 
-    counts = classify_to_csv(Path(args.input), Path(args.out), EmotionModel.load(args.model), batch=args.batch_size)
-    print(f"classified {counts['classified']} faces, {counts['unreadable']} unreadable; wrote {args.out}")
+    counts = classify_to_csv(Path(args.input), Path(args.out), EmotionModel.load(args.model), batch=args.batch_size,
+                             align=args.align)
+    print(f"classified {counts['classified']} faces ({counts['aligned']} re-framed by face alignment), "
+          f"{counts['unreadable']} unreadable; wrote {args.out}")
     return 0
 
 

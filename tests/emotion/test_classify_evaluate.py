@@ -78,3 +78,34 @@ def test_evaluate_writes_metrics_and_plots(tmp_path, tiny_model):
     assert main(["evaluate", "--data", str(src), "--split", "PublicTest", "--model", str(model), "-o", str(out),
                  "--tta"]) == 0
     assert json.loads((out / "evaluation.json").read_text())["tta"] is True
+
+
+def test_photo_aligner_reframes_a_loose_face_photo(model_files):
+    import cv2
+    from skimage import data
+
+    from facecue.vision.crops import PhotoAligner
+
+    photo = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)  # face ~100 px in a 512 px photo
+    aligned = PhotoAligner()(photo)
+    assert aligned is not None and aligned.shape == (48, 48)
+    # Eyes are darker than the skin between them, on the template's eye line (y = 18.5).
+    eyes = aligned[17:21, [14, 15, 16, 32, 33, 34]].mean()
+    cheeks = aligned[26:30, 12:36].mean()
+    assert eyes < cheeks
+    assert PhotoAligner()(np.full((200, 200, 3), 128, np.uint8)) is None
+
+
+def test_classify_align_modes(tmp_path, tiny_model, model_files):
+    import cv2
+    from skimage import data
+
+    model, _ = tiny_model
+    save_image(tmp_path / "in" / "astronaut.png", cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR))
+    save_image(tmp_path / "in" / "blank.png", np.full((100, 100, 3), 90, np.uint8))
+    for mode, aligned in (("auto", 1), ("never", 0)):
+        out = tmp_path / f"{mode}.csv"
+        assert main(["classify", str(tmp_path / "in"), "-o", str(out), "--model", str(model), "--align", mode]) == 0
+        assert len(read_rows(out)) == 2
+    a, n = read_rows(tmp_path / "auto.csv")[0], read_rows(tmp_path / "never.csv")[0]
+    assert a["id"] == n["id"] == "astronaut.png" and a["happy"] != n["happy"]  # a different crop was classified

@@ -13,16 +13,16 @@ from tqdm import tqdm
 from facecue.emotion.model import EmotionModel
 from facecue.errors import InputError, OutputError
 from facecue.labels import EMOTIONS
-from facecue.train.data import iter_fer_rows, list_images, read_image_grey
+from facecue.train.data import iter_fer_rows, list_images, read_image
 
 COLUMNS = ["id", *EMOTIONS, "label"]
 
 
 def iter_crops(source: Path) -> Iterator[tuple[str, np.ndarray | None, str | None]]:
-    """(id, grey image or None, error) in input order, from a FER-layout CSV or an image folder."""
+    """(id, image or None, error) in input order, from a FER-layout CSV (grey) or an image folder (BGR)."""
     if source.is_dir():
         for path in list_images(source):
-            image = read_image_grey(path)
+            image = read_image(path, colour=True)
             yield path.relative_to(source).as_posix(), image, None if image is not None else "cannot decode image"
     elif source.is_file():
         for index, image, _, error in iter_fer_rows(source):
@@ -35,9 +35,18 @@ def count_inputs(source: Path) -> int | None:
     return len(list_images(source)) if source.is_dir() else None
 
 
+ALIGN_MODES = ("auto", "always", "never")
+ALIGN_MIN_SIDE = 64  # smaller crops (FER2013's 48 px) are already framed as the model expects
+
+
 def classify_to_csv(source: Path, out_csv: Path, model: EmotionModel, batch: int = 256,
-                    progress: bool | None = None) -> dict:
-    """Write one row per input (in input order); unreadable inputs get empty probability cells."""
+                    progress: bool | None = None, align: str = "auto") -> dict:
+    """Write one row per input (in input order); unreadable inputs get empty probability cells.
+
+    align: 'auto' re-frames photos of at least 64 px like the video pipeline (detect, mesh, align)
+    and falls back to the whole image when no face is confirmed; 'always' does so for every
+    image; 'never' classifies each image as it is, resized.
+    """
     source, out_csv = Path(source), Path(out_csv)
     if not source.exists():
         raise InputError(f"{source} does not exist.")
@@ -46,7 +55,12 @@ def classify_to_csv(source: Path, out_csv: Path, model: EmotionModel, batch: int
         handle = out_csv.open("w", newline="")
     except OSError as exc:
         raise OutputError(f"cannot write {out_csv}: {exc.strerror or exc}.") from None
-    counts = {"classified": 0, "unreadable": 0}
+    counts = {"classified": 0, "unreadable": 0, "aligned": 0}
+    aligner = None
+    if align != "never":
+        from facecue.vision.crops import PhotoAligner
+
+        aligner = PhotoAligner(side=model.info.input_size[0])
     with handle:
         writer = csv.writer(handle)
         writer.writerow(COLUMNS)
@@ -71,6 +85,11 @@ def classify_to_csv(source: Path, out_csv: Path, model: EmotionModel, batch: int
                 print(f"warning: skipped {ident}: {error}", file=sys.stderr)
             else:
                 counts["classified"] += 1
+                if aligner is not None and (align == "always" or min(image.shape[:2]) >= ALIGN_MIN_SIDE):
+                    face = aligner(image)
+                    if face is not None:
+                        image = face
+                        counts["aligned"] += 1
             chunk.append((ident, image))
             if len(chunk) >= batch:
                 flush()

@@ -114,15 +114,14 @@ def load_fer_csv(path: Path, usage: str | None = None) -> FaceDataset:
     return FaceDataset(np.stack(images), np.array(labels, dtype=np.int64), ids, skipped, file_sha256(path))
 
 
-def read_image_grey(path: Path) -> np.ndarray | None:
-    """Any image file -> (H, W) uint8 grey, or None when it cannot be decoded."""
+def read_image(path: Path, colour: bool = False) -> np.ndarray | None:
+    """Any image file -> (H, W) uint8 grey or (H, W, 3) BGR, or None when it cannot be decoded."""
     import cv2
 
     data = np.fromfile(str(path), dtype=np.uint8)
     if data.size == 0:
         return None
-    image = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE)
-    return image
+    return cv2.imdecode(data, cv2.IMREAD_COLOR if colour else cv2.IMREAD_GRAYSCALE)
 
 
 def list_images(root: Path) -> list[Path]:
@@ -162,7 +161,7 @@ def load_image_folder(root: Path, label_map: dict[str, str] | None = None, side:
         if label is None:
             skipped[f"unknown label '{rel.parts[0]}'"] += 1
             continue
-        image = read_image_grey(path)
+        image = read_image(path)
         if image is None:
             skipped["unreadable image"] += 1
             continue
