@@ -25,6 +25,11 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--min-face-px", type=int, help="also find faces down to this width (slower tiled passes)")
     a.add_argument("--model", default="default", help="packaged model name or path to an exported .onnx")
     a.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    a.add_argument("--purpose", choices=["practice", "research", "assessment"],
+                   help="why this analysis runs; with --jurisdiction the policy table decides if it may")
+    a.add_argument("--jurisdiction", help="where the candidate is, e.g. DE, US-IL, US-NY-NYC, UK, OTHER")
+    a.add_argument("--consent", help="consent record JSON (facecue consent record) when the policy requires one")
+    a.add_argument("--audit-log", help="append the analysis (or its refusal) to this audit log")
 
     lv = sub.add_parser("live", help="analyse a webcam or network stream in real time")
     lv.add_argument("--source", default="0", help="webcam index (0) or stream URL / file")
@@ -66,6 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--name", default="facecue-emotion")
     t.add_argument("--version", default="0.1.0")
 
+    from facecue.governance.cli_commands import add_parsers as add_governance_parsers
+
+    add_governance_parsers(sub)
+
     s = sub.add_parser("setup", help="fetch the face detector and mesh models from the official mediapipe wheel")
     s.add_argument("--sample", help="also write the embedded demo video to this path")
     return parser
@@ -80,8 +89,16 @@ def run_analyze(args) -> int:
                              detector=args.detector, model=args.model, min_face_px=args.min_face_px,
                              progress=not args.quiet and sys.stderr.isatty())
     out = Path(args.out)
+    decision, subject = check_policy(args)
     check_writable(out)
     result = Analyzer(options).analyze(args.input)
+    if decision is not None:
+        result.summary["policy"] = decision.to_dict()
+    if args.audit_log:
+        from facecue.governance import AuditLog
+
+        AuditLog(Path(args.audit_log)).append("facecue-cli", "analysed", subject=subject,
+                                              details={"sha256": result.source["sha256"], "purpose": args.purpose})
     paths = write_outputs(result, out)
     if not args.quiet:
         s = result.summary
@@ -96,6 +113,28 @@ def run_analyze(args) -> int:
             print(f"note: {note}")
         print("wrote " + ", ".join(str(p) for p in paths.values()))
     return 0
+
+
+def check_policy(args):
+    """With --purpose, the policy table must allow the analysis (and see valid consent) before it runs.
+
+    Returns (decision, subject id from the consent record), or (None, None) without --purpose.
+    """
+    if args.purpose is None and args.jurisdiction is None:
+        return None, None
+    from facecue.errors import FacecueError
+    from facecue.governance import AuditLog, ConsentRecord, PolicyError, check_analysis_allowed
+
+    if args.purpose is None or args.jurisdiction is None:
+        raise FacecueError("--purpose and --jurisdiction go together: give both.")
+    consent = ConsentRecord.load(Path(args.consent)) if args.consent else None
+    try:
+        return check_analysis_allowed(args.purpose, args.jurisdiction, consent), getattr(consent, "subject_id", None)
+    except PolicyError as exc:
+        if args.audit_log:
+            AuditLog(Path(args.audit_log)).append("facecue-cli", "refused", details={
+                "purpose": args.purpose, "jurisdiction": args.jurisdiction})
+        raise
 
 
 def run_classify(args) -> int:
@@ -149,8 +188,10 @@ def run_live(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from facecue.governance.cli_commands import RUNNERS as governance_commands
+
     commands = {"analyze": run_analyze, "classify": run_classify, "evaluate": run_evaluate, "setup": run_setup,
-                "live": run_live}
+                "live": run_live, **governance_commands}
     try:
         if args.command == "train":
             from facecue.train.command import run_train

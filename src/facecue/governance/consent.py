@@ -1,0 +1,222 @@
+"""The notice a subject reads before analysis, and the consent record that proves they agreed to it.
+
+A consent record names the exact notice text by version and sha256, so a changed notice (new wording,
+different retention, another controller or jurisdiction) needs fresh consent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from facecue.governance.policy import POLICY_VERSION, PolicyError, check_purpose, check_subject_id, decide
+
+NOTICE_VERSION = "1"
+CONSENT_SCHEMA = "facecue.consent/1"
+
+# What a subject can agree to: the analysis itself, and showing its results to an organisation's reviewers.
+SCOPES = ("analysis", "share_with_reviewers")
+
+_LABELS = "angry, disgust, fear, happy, sad, surprise and neutral"
+
+_WHO_SEES = {
+    "practice": "Only you. {controller} runs the software for you and never shares your results with an employer, "
+                "a recruiter or any other organisation's reviewers.",
+    "research": "The research team of {controller}, for the study described to you. Results are never shared with an "
+                "employer or any other organisation's reviewers, and are published only in anonymous, aggregate form.",
+    "assessment": "The people at {controller} who review your application, and only others whose expertise is needed "
+                  "to evaluate it. A person makes every decision; the analysis is one input for them, never a verdict.",
+}
+
+
+class ConsentError(PolicyError):
+    """Consent is missing, invalid, withdrawn or does not cover the analysis asked for."""
+
+
+@dataclass(frozen=True)
+class Notice:
+    version: str
+    policy_version: str
+    purpose: str
+    jurisdiction: str
+    controller: str
+    text: str
+    html: str
+    sha256: str  # of `text` as UTF-8: what a consent record points at
+
+
+def render_notice(purpose: str, jurisdiction: str, controller: str,
+                  overrides: Mapping[str, Mapping[str, object]] | None = None) -> Notice:
+    """The notice for an analysis, as plain text and HTML; refuses to render one for a prohibited analysis."""
+    decision = decide(purpose, jurisdiction, overrides=overrides)
+    if not decision.allowed:
+        raise PolicyError(decision.reason)
+    controller = _check_controller(controller)
+    how = (f"A neural network estimates, several times a second, how likely each of seven facial expressions is: "
+           f"{_LABELS}. These describe what your face shows, not what you feel or who you are. They are often "
+           "wrong, can be less accurate for some groups of people than for others, and are never a decision about you.")
+    keep = (f"Your raw video is deleted {decision.media_retention_days} days after the analysis. You can ask "
+            f"{controller} at any time to delete your video, the results and every copy; this is done within "
+            f"{decision.erasure_deadline_days} days of your request.")
+    withdraw = (f"The analysis runs only if you agree. You can withdraw your consent at any time, without giving a "
+                f"reason, by telling {controller}; analysis that has not yet run is stopped, and you can ask for "
+                "everything to be deleted as above.")
+    if purpose == "assessment":
+        withdraw += f" If you do not agree, ask {controller} how your application can be assessed without it."
+    what = ("The video of your face. facecue looks at your facial expressions, where your face is and how it is "
+            "turned, and whether someone else is in view. It does not recognise who you are.")
+    sections = [
+        ("What is analysed", what),
+        ("How", how),
+        ("Who sees the results", _WHO_SEES[purpose].format(controller=controller)),
+        ("How long it is kept", keep),
+        ("Your consent and how to withdraw it", withdraw),
+    ]
+    if decision.bias_audit_required:
+        audit = (f"The law here requires an independent bias audit of this analysis within the year before its use; "
+                 f"ask {controller} for the published summary.")
+        sections.append(("Bias audit", audit))
+    title = f"Notice: analysis of your facial expressions for {purpose} by {controller}"
+    footer = (f"Notice version {NOTICE_VERSION}, facecue policy {POLICY_VERSION}, purpose {purpose}, "
+              f"jurisdiction {decision.region}.")
+    text = "\n\n".join([title] + [f"{head}\n{body}" for head, body in sections] + [footer]) + "\n"
+    e = html.escape
+    page = "\n".join([f'<article class="facecue-notice" data-version="{NOTICE_VERSION}">', f"<h1>{e(title)}</h1>"]
+                     + [f"<h2>{e(head)}</h2>\n<p>{e(body)}</p>" for head, body in sections]
+                     + [f"<footer>{e(footer)}</footer>", "</article>"]) + "\n"
+    return Notice(version=NOTICE_VERSION, policy_version=POLICY_VERSION, purpose=purpose,
+                  jurisdiction=decision.region, controller=controller, text=text, html=page,
+                  sha256=hashlib.sha256(text.encode()).hexdigest())
+
+
+def _check_controller(controller: str) -> str:
+    controller = str(controller).strip()
+    if not controller or len(controller) > 200 or any(c in controller for c in "\r\n\t"):
+        raise ConsentError("the controller must be the organisation's (or person's) name on one line, "
+                           "at most 200 characters.")
+    return controller
+
+
+def _aware(value: datetime, name: str) -> datetime:
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        raise ConsentError(f"{name} must be a date-time with a time zone, not {value!r}.")
+    return value
+
+
+@dataclass(frozen=True)
+class ConsentRecord:
+    """One subject's consent to one notice, for one purpose and controller."""
+
+    subject_id: str
+    controller: str
+    purpose: str
+    given_at: datetime
+    notice_version: str
+    notice_sha256: str
+    scope: tuple[str, ...] = ("analysis",)
+    withdrawn_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        check_subject_id(self.subject_id)
+        _check_controller(self.controller)
+        check_purpose(self.purpose)
+        _aware(self.given_at, "given_at")
+        if self.withdrawn_at is not None and _aware(self.withdrawn_at, "withdrawn_at") < self.given_at:
+            raise ConsentError("consent cannot be withdrawn before it was given.")
+        if not isinstance(self.notice_sha256, str) or not re.fullmatch(r"[0-9a-f]{64}", self.notice_sha256):
+            raise ConsentError("notice_sha256 must be the 64-hex-digit sha256 of the notice text.")
+        if "analysis" not in self.scope or not set(self.scope) <= set(SCOPES):
+            raise ConsentError(f"consent scope must include 'analysis' and only name {', '.join(SCOPES)}; "
+                               f"got {list(self.scope)}.")
+        if self.purpose == "practice" and "share_with_reviewers" in self.scope:
+            raise ConsentError("practice results are never shared with an organisation's reviewers, so consent to "
+                               "practice cannot include share_with_reviewers.")
+
+    @classmethod
+    def for_notice(cls, notice: Notice, subject_id: str, given_at: datetime | None = None,
+                   scope: tuple[str, ...] = ("analysis",)) -> ConsentRecord:
+        """The record of `subject_id` agreeing to `notice` (now, unless given_at says when)."""
+        return cls(subject_id=subject_id, controller=notice.controller, purpose=notice.purpose,
+                   given_at=given_at or datetime.now(UTC), notice_version=notice.version,
+                   notice_sha256=notice.sha256, scope=tuple(scope))
+
+    def withdraw(self, at: datetime | None = None) -> ConsentRecord:
+        if self.withdrawn_at is not None:
+            raise ConsentError(f"consent was already withdrawn at {self.withdrawn_at.isoformat()}.")
+        return replace(self, withdrawn_at=at or datetime.now(UTC))
+
+    def to_dict(self) -> dict:
+        return {"schema": CONSENT_SCHEMA, "subject_id": self.subject_id, "controller": self.controller,
+                "purpose": self.purpose, "given_at": self.given_at.isoformat(),
+                "notice_version": self.notice_version, "notice_sha256": self.notice_sha256,
+                "scope": list(self.scope),
+                "withdrawn_at": self.withdrawn_at.isoformat() if self.withdrawn_at else None}
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> ConsentRecord:
+        if d.get("schema") != CONSENT_SCHEMA:
+            raise ConsentError(f"not a consent record (schema {d.get('schema')!r}, expected {CONSENT_SCHEMA}).")
+        try:
+            return cls(subject_id=d["subject_id"], controller=d["controller"], purpose=d["purpose"],
+                       given_at=datetime.fromisoformat(d["given_at"]), notice_version=str(d["notice_version"]),
+                       notice_sha256=d["notice_sha256"], scope=tuple(d["scope"]),
+                       withdrawn_at=datetime.fromisoformat(d["withdrawn_at"]) if d.get("withdrawn_at") else None)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConsentError(f"consent record is incomplete or malformed: {exc}") from None
+
+    def save(self, path: Path) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(self.to_dict(), indent=1) + "\n")
+        tmp.replace(path)  # never leave half a record behind
+        return path
+
+    @classmethod
+    def load(cls, path: Path) -> ConsentRecord:
+        try:
+            data = json.loads(Path(path).read_text())
+        except (OSError, ValueError) as exc:
+            raise ConsentError(f"cannot read the consent record {path}: {exc}") from None
+        if not isinstance(data, dict):
+            raise ConsentError(f"{path} is not a consent record.")
+        return cls.from_dict(data)
+
+
+def check_consent(record: ConsentRecord | None, purpose: str, now: datetime | None = None, *,
+                  notice: Notice | None = None, controller: str | None = None, subject_id: str | None = None,
+                  share: bool = False) -> None:
+    """Raise ConsentError with the reason unless `record` is valid consent, at `now`, to analyse for `purpose`.
+
+    notice: the notice the analysis runs under; the record must point at exactly its text.
+    controller, subject_id: when given, the record must be for this organisation and this subject.
+    share: the results are to be shown to an organisation's reviewers, so the scope must include it.
+    """
+    now = _aware(now or datetime.now(UTC), "now")
+    if record is None:
+        raise ConsentError(f"analysis for {purpose} needs the subject's recorded consent, and none was given.")
+    if record.purpose != purpose:
+        raise ConsentError(f"the consent was given for {record.purpose}, not for {purpose}.")
+    if subject_id is not None and record.subject_id != subject_id:
+        raise ConsentError(f"the consent is from subject {record.subject_id}, not {subject_id}.")
+    if controller is not None and record.controller != controller.strip():
+        raise ConsentError(f"the consent was given to {record.controller!r}, not to {controller.strip()!r}.")
+    if record.given_at > now:
+        raise ConsentError(f"the consent is dated {record.given_at.isoformat()}, after {now.isoformat()}.")
+    if record.withdrawn_at is not None and record.withdrawn_at <= now:
+        raise ConsentError(f"the consent was withdrawn at {record.withdrawn_at.isoformat()}.")
+    if record.notice_version != NOTICE_VERSION:
+        raise ConsentError(f"the consent was given to notice version {record.notice_version}; the current notice is "
+                           f"version {NOTICE_VERSION}, so the subject must read it and consent again.")
+    if notice is not None and record.notice_sha256 != notice.sha256:
+        raise ConsentError(f"the consent was given to a different notice text than the current one for "
+                           f"{notice.purpose} in {notice.jurisdiction} by {notice.controller!r} "
+                           "(its wording, retention or jurisdiction changed); ask for consent again.")
+    if share and "share_with_reviewers" not in record.scope:
+        raise ConsentError("the subject did not consent to sharing the results with reviewers.")

@@ -1,0 +1,166 @@
+"""The policy table: every rule, and an attempt to break it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from facecue.errors import FacecueError
+from facecue.governance import POLICY_VERSION, PURPOSES, REGIONS, PolicyError, decide, load_overrides, region_of
+from facecue.governance.policy import BASE_TABLE, EEA_EFTA_STATES, EU_MEMBER_STATES, policy_table
+
+EU_EEA_CODES = sorted(EU_MEMBER_STATES | EEA_EFTA_STATES)
+NOT_EU = ["UK", "GB", "US", "US-CA", "US-NY", "US-IL", "US-NY-NYC", "OTHER"]
+
+
+def test_table_covers_every_purpose_and_region_once():
+    assert set(BASE_TABLE) == {(p, r) for p in PURPOSES for r in REGIONS}
+    assert len(EU_MEMBER_STATES - {"EL"}) == 27 and EEA_EFTA_STATES == {"IS", "LI", "NO"}
+
+
+@pytest.mark.parametrize("code", EU_EEA_CODES + ["EU", "EEA", "EU/EEA", "de", " fr "])
+def test_assessment_is_refused_in_every_eu_eea_state(code):
+    d = decide("assessment", code)
+    assert d.allowed is False and d.region == "EU/EEA"
+    assert "Art. 5(1)(f)" in d.reason and "2 February 2025" in d.reason
+    assert d.share_with_reviewers is False
+
+
+@pytest.mark.parametrize("code", EU_EEA_CODES)
+def test_practice_and_research_stay_allowed_in_eu_eea_with_consent(code):
+    for purpose in ("practice", "research"):
+        d = decide(purpose, code)
+        assert (d.allowed, d.requires_consent, d.share_with_reviewers) == (True, True, False)
+        assert d.erasure_deadline_days == 28
+
+
+@pytest.mark.parametrize("code", NOT_EU)
+def test_assessment_outside_eu_needs_consent_and_may_be_shared(code):
+    d = decide("assessment", code)
+    assert (d.allowed, d.requires_consent, d.share_with_reviewers) == (True, True, True)
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_practice_results_are_never_shared_and_research_always_needs_consent(region):
+    assert decide("practice", region).share_with_reviewers is False
+    assert decide("practice", region).requires_consent is True
+    assert decide("research", region).requires_consent is True
+    assert decide("research", region).share_with_reviewers is False
+
+
+def test_bias_audit_is_required_for_assessment_in_new_york_city_only():
+    required = {(p, r) for (p, r) in BASE_TABLE if decide(p, r).bias_audit_required}
+    assert required == {("assessment", "US-NY-NYC")}
+    assert "Local Law 144" in decide("assessment", "US-NY-NYC").reason
+    assert decide("assessment", "US-NY").region == "US" and not decide("assessment", "US-NY").bias_audit_required
+
+
+def test_illinois_deletes_within_30_days_and_limits_sharing():
+    d = decide("assessment", "us-il")
+    assert d.erasure_deadline_days == 30 and "820 ILCS 42/5" in d.reason
+    assert any("820 ILCS 42/15" in n and "30 days" in n for n in d.notes)
+    assert any("820 ILCS 42/10" in n for n in d.notes)
+
+
+@pytest.mark.parametrize("code,region", [("US-CA", "US"), ("GB", "UK"), ("EL", "EU/EEA"), ("NO", "EU/EEA"),
+                                         ("other", "OTHER"), ("US-IL", "US-IL")])
+def test_jurisdiction_codes_map_to_regions(code, region):
+    assert region_of(code) == region
+
+
+@pytest.mark.parametrize("code", ["", "DEU", "CH", "USA", "US-ILL", "EU-DE", "XX"])
+def test_unknown_jurisdiction_is_an_error_not_the_permissive_row(code):
+    with pytest.raises(PolicyError, match="unknown jurisdiction"):
+        decide("assessment", code)
+
+
+def test_unknown_purpose_is_an_error():
+    with pytest.raises(PolicyError, match="unknown purpose 'hiring'"):
+        decide("hiring", "US")
+    assert issubclass(PolicyError, FacecueError)
+
+
+def test_decision_records_version_and_question():
+    d = decide("research", "fr")
+    assert (d.purpose, d.jurisdiction, d.region, d.policy_version, d.overridden) == (
+        "research", "FR", "EU/EEA", POLICY_VERSION, False)
+    assert json.loads(json.dumps(d.to_dict()))["notes"] == list(d.notes)
+
+
+def test_override_can_refuse_research():
+    overrides = {"research:*": {"allowed": False, "reason": "we run no studies"}}
+    for region in REGIONS:
+        d = decide("research", region, overrides=overrides)
+        assert d.allowed is False and d.overridden is True
+        assert d.reason == "refused by the deployer's policy: we run no studies"
+    assert decide("assessment", "US", overrides=overrides).allowed is True
+
+
+def test_override_can_shorten_retention_and_add_audit():
+    tighter = {"media_retention_days": 7, "erasure_deadline_days": 10, "bias_audit_required": True, "notes": ["ours"]}
+    d = decide("assessment", "US-IL", overrides={"assessment:US-IL": tighter})
+    assert (d.media_retention_days, d.erasure_deadline_days, d.bias_audit_required) == (7, 10, True)
+    assert d.notes[-1] == "ours" and d.overridden
+
+
+def test_a_prohibited_row_keeps_its_legal_reason_under_a_wildcard_refusal():
+    d = decide("assessment", "DE", overrides={"assessment:*": {"allowed": False, "reason": "no hiring use"}})
+    assert "Art. 5(1)(f)" in d.reason
+
+
+@pytest.mark.parametrize("key,change,field", [
+    ("assessment:EU/EEA", {"allowed": True}, "allowed"),
+    ("assessment:*", {"allowed": True}, "allowed"),
+    ("*:*", {"allowed": True}, "allowed"),
+    ("practice:US", {"share_with_reviewers": True}, "share_with_reviewers"),
+    ("practice:*", {"share_with_reviewers": True}, "share_with_reviewers"),
+    ("research:UK", {"requires_consent": False}, "requires_consent"),
+    ("assessment:US", {"requires_consent": False}, "requires_consent"),
+    ("assessment:US-NY-NYC", {"bias_audit_required": False}, "bias_audit_required"),
+    ("assessment:US-IL", {"erasure_deadline_days": 31}, "erasure_deadline_days"),
+    ("research:*", {"media_retention_days": 366}, "media_retention_days"),
+])
+def test_override_that_loosens_the_table_raises(key, change, field):
+    with pytest.raises(PolicyError, match=f"would loosen.*{field}"):
+        decide("practice", "OTHER", overrides={key: change})  # fails whatever is being decided
+
+
+def test_loosening_message_cites_the_prohibition():
+    with pytest.raises(PolicyError, match=r"Art\. 5\(1\)\(f\)"):
+        policy_table({"assessment:EU/EEA": {"allowed": True}})
+
+
+@pytest.mark.parametrize("overrides,message", [
+    ({"assessment": {"allowed": False}}, "must be 'purpose:region'"),
+    ({"assessment:DE": {"allowed": False}}, "belongs to EU/EEA"),
+    ({"hiring:*": {"allowed": False}}, "unknown purpose"),
+    ({"research:*": {"retention": 5}}, "unknown field"),
+    ({"research:*": {"allowed": "no"}}, "true or false"),
+    ({"research:*": {"media_retention_days": -1}}, "whole number of days"),
+    ({"research:*": {"reason": "x"}}, "reason goes only with"),
+    ({"research:*": {"notes": "one string"}}, "list of sentences"),
+    ({"research:*": {"notes": 5}}, "list of sentences"),
+    ({"research:*": ["allowed"]}, "must map field names"),
+])
+def test_malformed_overrides_are_refused(overrides, message):
+    with pytest.raises(PolicyError, match=message):
+        decide("research", "US", overrides=overrides)
+
+
+def test_restating_a_base_value_is_not_an_override():
+    same = {"share_with_reviewers": True, "requires_consent": True}
+    d = decide("assessment", "US", overrides={"assessment:US": same})
+    assert d.overridden is False and d.share_with_reviewers is True
+
+
+def test_load_overrides_checks_the_file(tmp_path):
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps({"research:*": {"allowed": False}}))
+    assert decide("research", "US", overrides=load_overrides(good)).allowed is False
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"assessment:EU/EEA": {"allowed": True}}))
+    with pytest.raises(PolicyError, match="would loosen"):
+        load_overrides(bad)
+    with pytest.raises(PolicyError, match="cannot read"):
+        load_overrides(tmp_path / "missing.json")
