@@ -20,6 +20,7 @@ from facecue.result import FaceRows, Result, Segment, Timeline, Track
 from facecue.timeline.smoothing import segment_labels, smooth_probs
 from facecue.vision.align import align_faces
 from facecue.vision.detect import create_detector
+from facecue.vision.finder import FaceFinder
 from facecue.vision.landmarks import FaceMesh
 from facecue.vision.quality import assess_quality
 from facecue.vision.track import FaceTracker, appearance, time_ranges
@@ -47,6 +48,7 @@ class Analyzer:
         self.detector = create_detector(o.detector, min_score=o.min_detection_score, max_faces=o.max_faces,
                                         threads=o.threads, **extra)
         self.mesh = FaceMesh(threads=o.threads)  # works from any detector's boxes
+        self.finder = FaceFinder(self.detector, self.mesh)
         self.model = EmotionModel.load(o.model, threads=o.threads)
         self.input_side = self.model.info.input_size[0]
 
@@ -58,15 +60,21 @@ class Analyzer:
                "landmarks": {"name": self.mesh.name, "version": self.mesh.version}}
         return out
 
-    def find_faces(self, image: np.ndarray) -> FrameFaces:
-        """Detect, map landmarks, align and score the quality of every face in one BGR frame."""
-        faces = self.detector.detect(image)
-        n = len(faces)
-        if n == 0:
+    def find_faces(self, image: np.ndarray, t: float | None = None) -> FrameFaces:
+        """Detect, map landmarks, align and score the quality of every face in one BGR frame.
+
+        With the frame's time t, faces are followed from frame to frame (the detector runs about
+        once a second, see FaceFinder); without it, every call is an independent still image.
+        """
+        if t is None:
+            faces = self.detector.detect(image)
+            landmarks = self.mesh(image, faces) if len(faces) else None
+        else:
+            faces, landmarks = self.finder(image, t)
+        if len(faces) == 0:
             z = np.zeros((0,), np.float32)
             return FrameFaces(np.zeros((0, 4), np.float32), z, np.zeros((0, 3), np.float32),
                               np.zeros((0, self.input_side, self.input_side), np.uint8), z, ())
-        landmarks = self.mesh(image, faces)
         aligned = align_faces(image, landmarks, size=self.input_side)
         quality = assess_quality(image, faces, landmarks, aligned)
         return FrameFaces(faces.boxes, faces.scores, landmarks.pose, aligned, quality.score,
@@ -83,8 +91,9 @@ class Analyzer:
         expected = _expected_frames(source.info, self.options)
         bar = tqdm(total=expected, unit="frame", desc="analysing", disable=not self.options.progress,
                    dynamic_ncols=True)
+        self.finder.reset()
         for frame in prefetch(source):
-            collector.add(frame, self.find_faces(frame.image))
+            collector.add(frame, self.find_faces(frame.image, frame.time_s))
             bar.update(1)
         bar.close()
         elapsed = time.perf_counter() - started
@@ -93,8 +102,9 @@ class Analyzer:
     def stream(self, frames: Iterator[Frame]) -> Iterator[tuple[Frame, FrameFaces, np.ndarray, np.ndarray]]:
         """Live form: yields (frame, faces, face_ids, probs (N,7) NaN where abstained) frame by frame."""
         tracker = FaceTracker()
+        self.finder.reset()
         for frame in frames:
-            faces = self.find_faces(frame.image)
+            faces = self.find_faces(frame.image, frame.time_s)
             ids = tracker.update(frame.time_s, faces.boxes, _looks(frame.image, faces))
             yield frame, faces, ids, self.classify_usable(faces)
 
