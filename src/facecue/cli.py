@@ -71,9 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--name", default="facecue-emotion")
     t.add_argument("--version", default="0.1.0")
 
+    from facecue.fairness import cli as fairness_cli
     from facecue.governance.cli_commands import add_parsers as add_governance_parsers
 
     add_governance_parsers(sub)
+    fairness_cli.add_parser(sub)
 
     s = sub.add_parser("setup", help="fetch the face detector and mesh models from the official mediapipe wheel")
     s.add_argument("--sample", help="also write the embedded demo video to this path")
@@ -188,10 +190,11 @@ def run_live(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from facecue.fairness import cli as fairness_cli
     from facecue.governance.cli_commands import RUNNERS as governance_commands
 
     commands = {"analyze": run_analyze, "classify": run_classify, "evaluate": run_evaluate, "setup": run_setup,
-                "live": run_live, **governance_commands}
+                "live": run_live, "fairness": fairness_cli.run, **governance_commands}
     try:
         if args.command == "train":
             from facecue.train.command import run_train

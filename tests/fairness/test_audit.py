@@ -1,0 +1,127 @@
+"""End to end: FairFace-like crops made from the astronaut photo, through the real detector, mesh, quality
+gate and packaged model, to fairness.json, fairness.csv and fairness.html."""
+
+import argparse
+import csv
+import json
+
+import cv2
+import numpy as np
+import pytest
+from skimage import data
+
+from facecue.errors import InputError
+from facecue.fairness import cli
+from facecue.fairness.audit import FAIRFACE_CREDIT, load_labels
+from tests.conftest import save_image
+
+LABELS = "file,age,gender,race,service_test,emotion\n"
+
+
+def face_crop() -> np.ndarray:
+    """224x224 around her face, with a FairFace-like margin (the face fills about half the side)."""
+    image = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)
+    return cv2.resize(image[13:225, 119:331], (224, 224), interpolation=cv2.INTER_AREA)
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    root = tmp_path_factory.mktemp("faces")
+    crop = face_crop()
+    images = {"usable.jpg": crop, "mirrored.jpg": crop[:, ::-1], "dark.jpg": (crop * 0.12).astype(np.uint8),
+              "blurred.jpg": cv2.GaussianBlur(crop, (0, 0), 6), "empty.jpg": np.full((224, 224, 3), 128, np.uint8)}
+    for name, image in images.items():
+        save_image(root / "images" / name, image)
+    rows = ["images/usable.jpg,30-39,female,A,True,happy", "images/mirrored.jpg,30-39,female,A,True,sad",
+            "images/missing.jpg,30-39,female,A,True,happy", "images/dark.jpg,30-39,male,B,True,happy",
+            "images/blurred.jpg,30-39,male,B,True,angry", "images/empty.jpg,30-39,male,B,False,"]
+    (root / "labels.csv").write_text(LABELS + "\n".join(rows) + "\n")
+    return root
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="facecue")
+    cli.add_parser(parser.add_subparsers(dest="command"))
+    return parser.parse_args(argv)
+
+
+@pytest.fixture(scope="module")
+def audited(dataset, model_files, tmp_path_factory):
+    out = tmp_path_factory.mktemp("fairness")
+    args = parse(["fairness", "--images", str(dataset), "--labels", str(dataset / "labels.csv"), "--group-cols",
+                  "race,gender", "--truth-col", "emotion", "-o", str(out), "--bootstrap", "200", "--quiet"])
+    assert cli.run(args) == 0
+    with open(out / "fairness.csv", newline="") as f:
+        rows = {r["file"]: r for r in csv.DictReader(f)}
+    return json.loads((out / "fairness.json").read_text()), rows, (out / "fairness.html").read_text()
+
+
+def test_each_image_is_detected_abstained_or_read(audited):
+    doc, rows, _ = audited
+    assert doc["data"]["unreadable"] == ["images/missing.jpg"] and doc["data"]["images_read"] == 5
+    assert [rows[f"images/{n}.jpg"]["detected"] for n in ("usable", "mirrored", "dark", "blurred", "empty")] == \
+        ["1", "1", "1", "1", "0"]
+    assert rows["images/dark.jpg"]["abstain_reason"] == "too dark"
+    assert rows["images/blurred.jpg"]["abstain_reason"].startswith("face not visible")
+    for name in ("usable", "mirrored"):
+        row = rows[f"images/{name}.jpg"]
+        probs = np.array([float(row[e]) for e in ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")])
+        assert row["abstained"] == "0" and probs.sum() == pytest.approx(1, abs=1e-3)
+        assert row["label"] == ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")[probs.argmax()]
+        assert row["correct"] == str(int(row["label"] == row["truth"]))
+    assert rows["images/empty.jpg"]["label"] == "" and rows["images/empty.jpg"]["truth"] == ""
+
+
+def test_group_rates_match_the_images(audited):
+    doc, rows, _ = audited
+    race = doc["groupings"]["race"]["groups"]
+    assert race["A"]["n"] == 2 and race["B"]["n"] == 3
+    assert race["A"]["metrics"]["detection_rate"]["value"] == 1.0
+    assert race["B"]["metrics"]["detection_rate"]["value"] == pytest.approx(2 / 3, abs=1e-6)
+    assert race["B"]["metrics"]["abstention_rate"]["value"] == 1.0 and race["B"]["n_usable"] == 0
+    assert race["B"]["metrics"]["angry_rate"]["value"] is None
+    correct = [int(rows[f"images/{n}.jpg"]["correct"]) for n in ("usable", "mirrored")]
+    assert race["A"]["metrics"]["accuracy"]["value"] == pytest.approx(np.mean(correct))
+    assert race["A"]["metrics"]["detection_rate"]["impact_ratio"] == 1.0
+    assert race["B"]["metrics"]["detection_rate"]["impact_ratio"] == pytest.approx(2 / 3, abs=1e-6)
+    assert all(any(w.startswith("small group") for w in g["warnings"]) for g in race.values())
+    assert set(doc["groupings"]) == {"race", "gender", "race × gender"}
+
+
+def test_report_is_offline_credits_fairface_and_says_the_cue_is_provisional(audited):
+    doc, _, html = audited
+    assert doc["data"]["attribution"] == FAIRFACE_CREDIT and FAIRFACE_CREDIT in html
+    assert doc["cue"]["provisional"] is True and "The cue is provisional" in html
+    assert doc["models"]["emotion"]["sha256"] and "small group" in html
+    assert "<svg" in html and "http-equiv=\"Content-Security-Policy\"" in html
+    assert "src=" not in html and "<script" not in html and "http://" not in html.replace(
+        'xmlns="http://www.w3.org/2000/svg"', "")
+
+
+def test_bad_input_is_one_clear_error(tmp_path):
+    (tmp_path / "images").mkdir()
+    labels = tmp_path / "labels.csv"
+    with pytest.raises(InputError, match="does not exist or is not a folder"):
+        load_labels(tmp_path / "nope", labels, ["race"])
+    with pytest.raises(InputError, match="labels file .* does not exist"):
+        load_labels(tmp_path, labels, ["race"])
+    labels.write_text("file,race\n")
+    with pytest.raises(InputError, match="no rows"):
+        load_labels(tmp_path, labels, ["race"])
+    labels.write_text("file,race\nimages/a.jpg,White\n")
+    with pytest.raises(InputError, match="no column 'gender'"):
+        load_labels(tmp_path, labels, ["race", "gender"])
+    labels.write_text("file,race,emotion\nimages/a.jpg,White,grumpy\n")
+    with pytest.raises(InputError, match="'grumpy'"):
+        load_labels(tmp_path, labels, ["race"], "emotion")
+    labels.write_text("file,race,emotion\na.jpg,,3\n")
+    table = load_labels(tmp_path, labels, ["race"], "emotion")
+    assert table.groups["race"] == ("(missing)",) and table.truth.tolist() == [3]
+
+
+def test_no_readable_image_is_an_input_error(tmp_path, model_files):
+    (tmp_path / "labels.csv").write_text("file,race\nmissing.jpg,White\n")
+    args = parse(["fairness", "--images", str(tmp_path), "--labels", str(tmp_path / "labels.csv"),
+                  "--group-cols", "race", "-o", str(tmp_path / "out"), "--quiet"])
+    with pytest.raises(InputError, match="none of the 1 images"):
+        cli.run(args)
