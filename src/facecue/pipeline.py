@@ -118,7 +118,7 @@ class Analyzer:
 
 def _looks(image: np.ndarray, faces: FrameFaces) -> np.ndarray:
     if len(faces.boxes) == 0:
-        return np.zeros((0, 320), np.float32)
+        return np.zeros((0, 0), np.float32)  # the tracker returns before looking at an empty frame
     return np.stack([appearance(image, b, a) for b, a in zip(faces.boxes, faces.aligned)])
 
 
@@ -143,7 +143,6 @@ class _Collector:
                                                        "abstain", "pose")}
         self.probs: list[np.ndarray] = []
         self.pending: list[tuple[np.ndarray, int, np.ndarray]] = []  # (frame's probs, face, aligned crop)
-        self.n_rows = 0
 
     def add(self, frame: Frame, faces: FrameFaces) -> None:
         pos = len(self.times)
@@ -163,7 +162,6 @@ class _Collector:
         frame_probs = np.full((n, NUM_EMOTIONS), np.nan, np.float32)
         self.probs.append(frame_probs)
         self.pending.extend((frame_probs, i, faces.aligned[i]) for i in range(n) if not faces.abstain[i])
-        self.n_rows += n
         if len(self.pending) >= self.analyzer.options.batch_size:
             self._flush()
 
@@ -179,7 +177,7 @@ class _Collector:
         self._flush()
         o = self.analyzer.options
         times = np.array(self.times, np.float64)
-        if self.n_rows:
+        if self.probs:
             cat = {k: np.concatenate(v) for k, v in self.rows.items() if k != "abstain"}
             faces = FaceRows(cat["frame_pos"], cat["face_id"], cat["boxes"].astype(np.float32),
                              cat["scores"].astype(np.float32), cat["quality"].astype(np.float32),

@@ -5,7 +5,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from facecue.emotion.model import EmotionModel  # noqa: E402
+from facecue.emotion.model import EmotionModel, to_model_input  # noqa: E402
 from facecue.labels import EMOTIONS  # noqa: E402
 from facecue.train.augment import augment_faces  # noqa: E402
 from facecue.train.network import EmotionNet  # noqa: E402
@@ -45,9 +45,10 @@ def test_onnx_matches_torch_and_sidecar(tiny_model, pattern_data):
     net.load_state_dict(state["model"])
     net.eval()
     (_, _), (xv, _) = pattern_data
-    with torch.no_grad():
-        expected = net(torch.from_numpy(xv[:20]).float().unsqueeze(1))[0].numpy()
     model = EmotionModel.load(path)
+    assert model.info.equalize is True  # the runtime equalises crops before the graph, as the sidecar says
+    with torch.no_grad():
+        expected = net(torch.from_numpy(to_model_input(xv[:20], 48, equalize=True)))[0].numpy()
     np.testing.assert_allclose(model.logits(xv[:20]), expected, atol=1e-3)
     probs = model.predict(xv[:20])
     assert probs.shape == (20, 7) and probs.dtype == np.float32
