@@ -31,6 +31,12 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--consent", help="consent record JSON (facecue consent record) when the policy requires one")
     a.add_argument("--audit-log", help="append the analysis (or its refusal) to this audit log")
 
+    b = sub.add_parser("batch", help="analyse many interviews (CSV manifest or folder) with one process per core")
+    b.add_argument("manifest", help="CSV with a 'path' column (optional candidate, purpose) or a folder of videos")
+    b.add_argument("-o", "--out", required=True, help="output folder: one subfolder per interview + summary")
+    b.add_argument("--workers", type=int, help="processes (default: one per core)")
+    b.add_argument("--fps", default="5", help="frames analysed per second, or 'all' (default 5)")
+
     lv = sub.add_parser("live", help="analyse a webcam or network stream in real time")
     lv.add_argument("--source", default="0", help="webcam index (0) or stream URL / file")
     lv.add_argument("--fps", type=float, default=5.0)
@@ -139,6 +145,27 @@ def check_policy(args):
         raise
 
 
+def run_batch(args) -> int:
+    from facecue.batch import read_manifest
+    from facecue.batch import run_batch as run_jobs
+    from facecue.options import AnalyzeOptions, parse_fps
+
+    options = AnalyzeOptions(fps=parse_fps(args.fps)).to_dict()  # validated here, rebuilt in each worker
+    jobs = read_manifest(Path(args.manifest))
+    if not jobs:
+        raise FacecueError(f"{args.manifest} lists no videos.")
+    if args.workers is not None and args.workers < 1:
+        raise FacecueError("--workers must be at least 1.")
+    outcomes = run_jobs(jobs, Path(args.out), args.workers, options, progress=sys.stderr.isatty())
+    counts = {s: sum(o.status == s for o in outcomes) for s in ("done", "skipped", "failed")}
+    print(f"{counts['done']} analysed, {counts['skipped']} already done, {counts['failed']} failed; "
+          f"summary in {Path(args.out) / 'summary.csv'}")
+    for o in outcomes:
+        if o.status == "failed":
+            print(f"failed: {o.path}: {o.error}", file=sys.stderr)
+    return 0 if counts["failed"] == 0 else 1
+
+
 def run_classify(args) -> int:
     from facecue.emotion.classify import classify_to_csv
     from facecue.emotion.model import EmotionModel
@@ -194,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     from facecue.governance.cli_commands import RUNNERS as governance_commands
 
     commands = {"analyze": run_analyze, "classify": run_classify, "evaluate": run_evaluate, "setup": run_setup,
-                "live": run_live, "fairness": fairness_cli.run, **governance_commands}
+                "live": run_live, "batch": run_batch, "fairness": fairness_cli.run, **governance_commands}
     try:
         if args.command == "train":
             from facecue.train.command import run_train
