@@ -130,7 +130,6 @@ def check_policy(args):
     """
     if args.purpose is None and args.jurisdiction is None:
         return None, None
-    from facecue.errors import FacecueError
     from facecue.governance import AuditLog, ConsentRecord, PolicyError, check_analysis_allowed
 
     if args.purpose is None or args.jurisdiction is None:
