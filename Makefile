@@ -13,9 +13,9 @@ $(BIN)/python:
 install: $(BIN)/python
 	$(BIN)/pip install -q -e .
 
-# Tests train a tiny model too, so they need the train extra (torch, CPU build).
+# Tests train a tiny model too (the train extra: torch) and check the dlib fallback detector.
 install-dev: $(BIN)/python
-	$(BIN)/pip install -q -e '.[test,train]'
+	$(BIN)/pip install -q -e '.[test,train,dlib]'
 
 # The face detector and mesh models come from the official mediapipe wheel (checked by sha256).
 setup: install
