@@ -160,3 +160,10 @@ def test_failed_analysis_keeps_earlier_results(tmp_path, model_files):
     assert main(["analyze", str(broken), "-o", str(out), "--quiet"]) == 2
     assert (out / "result.json").read_text() == "earlier"
     assert sorted(p.name for p in out.iterdir()) == ["result.json"]
+
+
+def test_dlib_fallback_detector_runs_the_same_pipeline(sample):
+    pytest.importorskip("dlib")
+    result = Analyzer(detector="dlib", fps=2.0).analyze(sample)
+    assert result.models["detector"]["name"].startswith("dlib")
+    assert result.summary["face_presence"] >= 0.7 and result.summary["dominant"] is not None
