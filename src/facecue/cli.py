@@ -137,7 +137,7 @@ def check_policy(args):
     consent = ConsentRecord.load(Path(args.consent)) if args.consent else None
     try:
         return check_analysis_allowed(args.purpose, args.jurisdiction, consent), getattr(consent, "subject_id", None)
-    except PolicyError as exc:
+    except PolicyError:
         if args.audit_log:
             AuditLog(Path(args.audit_log)).append("facecue-cli", "refused", details={
                 "purpose": args.purpose, "jurisdiction": args.jurisdiction})
@@ -197,10 +197,9 @@ def run_evaluate(args) -> int:
 
 
 def run_setup(args) -> int:
-    from facecue.vision.models import install_models
+    from facecue.vision.models import setup_models
 
-    for name, path in install_models().items():
-        print(f"{name}: {path}")
+    setup_models()
     if args.sample:
         from facecue.io.sample import make_sample_video
 

@@ -20,9 +20,9 @@ SCHEMA = "facecue.result/1"
 
 def _nan_to_none(values: np.ndarray) -> list:
     """A float array as nested lists, NaN written as null (JSON has no NaN), 4 decimals."""
-    return [None if (isinstance(v, float) and math.isnan(v)) else v
-            for v in np.round(values.astype(np.float64), 4).tolist()] if values.ndim == 1 else \
-        [_nan_to_none(row) for row in values]
+    if values.ndim > 1:
+        return [_nan_to_none(row) for row in values]
+    return [None if math.isnan(v) else v for v in np.round(values.astype(np.float64), 4).tolist()]
 
 
 def _to_array(values, dtype, width: int | None = None) -> np.ndarray:

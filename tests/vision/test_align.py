@@ -4,10 +4,8 @@ import pytest
 
 from facecue.errors import FacecueError
 from facecue.vision.align import (
-    KEYPOINT_TEMPLATE,
     MESH_TEMPLATE,
     align_faces,
-    align_from_keypoints,
     similarity_to_template,
 )
 from facecue.vision.detect import FaceBoxes
@@ -61,17 +59,6 @@ def test_large_faces_are_averaged_not_aliased(detector, mesh, place):
     assert np.abs(clean_crop.astype(float) - noisy_crop).mean() < 3
 
 
-def test_keypoint_fallback_frames_the_face_like_the_mesh(detector, mesh, astronaut):
-    _, faces, _ = aligned_astronaut(detector, mesh, astronaut)
-    fallback = align_from_keypoints(astronaut, faces)
-    assert fallback.shape == (1, 48, 48)
-    found = measure_eyes_and_mouth(detector, mesh, fallback[0])
-    # Eyes land within 1.5 px; BlazeFace's mouth keypoint sits lower on this broad smile than on the
-    # average FER2013 face, so the fallback frames her face ~9% looser (mouth 3 px high).
-    assert np.abs(found[:2] - MESH_TEMPLATE[:2]).max() < 1.5
-    assert np.abs(found[2] - MESH_TEMPLATE[2]).max() < 4
-
-
 def test_two_faces_two_crops_and_other_sizes(detector, mesh, astronaut):
     pair = np.hstack([astronaut, astronaut])
     faces = detector.detect(pair)
@@ -79,21 +66,18 @@ def test_two_faces_two_crops_and_other_sizes(detector, mesh, astronaut):
     crops = align_faces(pair, marks, size=96)
     assert crops.shape == (2, 96, 96)
     assert np.abs(crops[0].astype(float) - crops[1]).mean() < 8  # the same face twice
-    assert align_from_keypoints(pair, faces, size=64).shape == (2, 64, 64)
+    assert align_faces(pair, marks, size=64).shape == (2, 64, 64)
 
 
 def test_no_faces_and_bad_requests(mesh, astronaut):
     assert align_faces(astronaut, mesh(astronaut, FaceBoxes.empty())).shape == (0, 48, 48)
-    no_keypoints = FaceBoxes([[172, 66, 106, 106]], [0.9], np.zeros((1, 0, 2)))
-    with pytest.raises(FacecueError, match="keypoints"):
-        align_from_keypoints(astronaut, no_keypoints)
     with pytest.raises(FacecueError, match="at least 8"):
-        align_from_keypoints(astronaut, FaceBoxes.empty(), size=4)
+        align_faces(astronaut, mesh(astronaut, FaceBoxes.empty()), size=4)
 
 
 def test_similarity_fit_recovers_a_known_transform():
     angle, scale, shift = np.radians(20), 3.0, np.array([100.0, 50.0])
     linear = scale * np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
-    points = (KEYPOINT_TEMPLATE @ linear.T + shift)[None]
-    fitted = similarity_to_template(points, KEYPOINT_TEMPLATE)[0]
+    points = (MESH_TEMPLATE @ linear.T + shift)[None]
+    fitted = similarity_to_template(points, MESH_TEMPLATE)[0]
     assert np.allclose(fitted[:, :2], linear, atol=1e-4) and np.allclose(fitted[:, 2], shift, atol=1e-3)

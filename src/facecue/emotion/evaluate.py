@@ -51,8 +51,8 @@ def confusion_png(report: dict, path: Path) -> None:
             x, y = left + j * cell, top + i * cell
             cv2.rectangle(img, (x, y), (x + cell, y + cell), (255, shade, shade) if i != j else (shade, 255, shade), -1)
             cv2.rectangle(img, (x, y), (x + cell, y + cell), (200, 200, 200), 1)
-            colour = (0, 0, 0) if norm[i, j] < 0.6 else (0, 0, 0)
-            cv2.putText(img, f"{norm[i, j]:.2f}", (x + 12, y + 30), cv2.FONT_HERSHEY_SIMPLEX, 0.5, colour, 1, cv2.LINE_AA)
+            cv2.putText(img, f"{norm[i, j]:.2f}", (x + 12, y + 30), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1,
+                        cv2.LINE_AA)
             cv2.putText(img, f"{int(cm[i, j])}", (x + 12, y + 52), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (90, 90, 90), 1,
                         cv2.LINE_AA)
         cv2.putText(img, EMOTIONS[i], (8, top + i * cell + 40), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA)

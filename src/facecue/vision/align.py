@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 
 from facecue.errors import FacecueError
-from facecue.vision.detect import LEFT_EYE, MOUTH_CENTRE, RIGHT_EYE, FaceBoxes, check_image, warp_crop
+from facecue.vision.detect import check_image, warp_crop
 from facecue.vision.landmarks import FaceLandmarks
 
 TEMPLATE_SIZE = 48
@@ -23,9 +23,6 @@ TEMPLATE_SIZE = 48
 # faces. Cross-checked on the mean of all 28,709 training faces, whose dark eye blobs centre on
 # x = 14.5 and 32.5, y = 17.5 and whose mouth band lies at y = 37-39.
 MESH_TEMPLATE = np.array([[15.5, 18.5], [32.5, 18.5], [24.0, 36.5]], np.float32)
-# The same for BlazeFace's eye and mouth keypoints, measured on the same faces: means (15.5, 18.6),
-# (31.7, 17.7) and (24.7, 35.7), made symmetric (the keypoints sit closer together than the mesh's).
-KEYPOINT_TEMPLATE = np.array([[15.9, 18.2], [32.1, 18.2], [24.0, 35.7]], np.float32)
 
 
 def similarity_to_template(points: np.ndarray, template: np.ndarray) -> np.ndarray:
@@ -60,14 +57,3 @@ def align_faces(image_bgr: np.ndarray, landmarks: FaceLandmarks, size: int = TEM
     points = np.stack([right, left, landmarks.mouth_centres()], axis=1)
     return _warp_grey(image, points, MESH_TEMPLATE, size)
 
-
-def align_from_keypoints(image_bgr: np.ndarray, faces: FaceBoxes, size: int = TEMPLATE_SIZE) -> np.ndarray:
-    """(N, size, size) uint8 grey crops framed like FER2013, from the detector's eye and mouth keypoints
-    (the fallback when no mesh is run)."""
-    image = check_image(image_bgr)
-    if size < 8:
-        raise FacecueError(f"the aligned crop size must be at least 8 pixels, got {size}.")
-    if faces.keypoints.shape[1] <= MOUTH_CENTRE:
-        raise FacecueError("this detector gives no eye and mouth keypoints; align with FaceMesh landmarks instead.")
-    points = faces.keypoints[:, [RIGHT_EYE, LEFT_EYE, MOUTH_CENTRE]]
-    return _warp_grey(image, points, KEYPOINT_TEMPLATE, size)
