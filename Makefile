@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 SAMPLE := build/sample.mp4
 
-.PHONY: install install-dev setup demo test bench clean
+.PHONY: install install-dev install-service setup demo test bench clean admin serve
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,7 @@ install: $(BIN)/python
 
 # Tests train a tiny model too (the train extra: torch) and check the dlib fallback detector.
 install-dev: $(BIN)/python
-	$(BIN)/pip install -q -e '.[test,train,dlib]'
+	$(BIN)/pip install -q -e '.[test,train,dlib,service,ray]'
 
 # The face detector and mesh models come from the official mediapipe wheel (checked by sha256).
 setup: install
@@ -24,6 +24,18 @@ setup: install
 demo: setup
 	$(BIN)/facecue analyze $(SAMPLE) -o build/demo
 	@echo "open build/demo/report.html"
+
+# The review service with its embedded defaults (SQLite and media in ~/.local/share/facecue):
+# `make admin ORG="Acme Hiring" EMAIL=you@example.com` (asks for a password), then `make serve`.
+install-service: $(BIN)/python
+	$(BIN)/pip install -q -e '.[service]'
+	$(BIN)/facecue setup
+
+admin: install-service
+	$(BIN)/facecue users create --org "$(ORG)" --email "$(EMAIL)" --role admin
+
+serve: install-service
+	$(BIN)/facecue serve
 
 test: install-dev
 	$(BIN)/facecue setup

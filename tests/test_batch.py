@@ -43,7 +43,7 @@ def test_batch_runs_resumes_and_records_failures(clips, capsys):
 
 
 def test_csv_manifest_and_bad_manifests(clips, tmp_path, capsys):
-    root, folder = clips
+    root, _ = clips
     manifest = root / "manifest.csv"
     manifest.write_text("path,candidate,purpose\nin/interview0.mp4,c1,practice\n")
     out = tmp_path / "out"
@@ -53,3 +53,24 @@ def test_csv_manifest_and_bad_manifests(clips, tmp_path, capsys):
     bad.write_text("file\nx.mp4\n")
     assert main(["batch", str(bad), "-o", str(out)]) == 2
     assert "'path' column" in capsys.readouterr().err
+
+
+def test_leftovers_of_a_killed_run_are_replaced_not_trusted(clips, tmp_path):
+    """A hidden partial folder and a result folder without result.json (what a kill mid-write would leave
+    without atomic publishing) are cleared; the interview is analysed again and published whole."""
+    from facecue.io.source import sha256_file
+
+    root, folder = clips
+    video = folder / "interview0.mp4"
+    out = tmp_path / "out"
+    half = out / f"interview0-{sha256_file(video)[:12]}"
+    half.mkdir(parents=True)
+    (half / "frames.csv").write_text("time_s\n0.0\n")  # cut short, and no result.json
+    (out / ".partial-interview0-abc-999").mkdir()
+    manifest = tmp_path / "one.csv"
+    manifest.write_text(f"path\n{video}\n")
+    assert main(["batch", str(manifest), "-o", str(out), "--workers", "1"]) == 0
+    assert read_summary(out)["interview0.mp4"]["status"] == "done"
+    assert sorted(p.name for p in out.iterdir()) == [half.name, "summary.csv", "summary.json"]
+    assert json.loads((half / "result.json").read_text())["source"]["sha256"].startswith(half.name[-12:])
+    assert (half / "frames.csv").read_text().count("\n") > 10 and (half / "report.html").exists()

@@ -3,14 +3,24 @@
 Each interview's outputs go to OUTDIR/<name>-<first 12 hex of its sha256>/. An interview whose
 folder already holds a result.json for the same content is skipped, so a batch that was killed
 picks up where it stopped. Errors are recorded per interview in the summary; the batch goes on.
+
+Outputs appear atomically: a worker writes into a hidden `.partial-…` folder and renames it into
+place, so a worker killed mid-write leaves no half-written result. When a worker process dies
+(killed, out of memory, a crash in native code) the interviews it was running are tried again, up
+to `retries` more times, then recorded as failed; a re-run of the batch tries them again.
+`--ray` runs the same `analyse_one` as Ray tasks instead (facecue.batch_ray).
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor, as_completed
+import shutil
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -22,7 +32,9 @@ from facecue.io.source import sha256_file
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".flv", ".m4v", ".mpg", ".mpeg", ".ts", ".wmv"}
 SUMMARY_FIELDS = ["path", "status", "output", "sha256", "seconds", "frames_analysed", "face_presence", "abstained",
-                  "dominant", "other_people", "error"]
+                  "dominant", "other_people", "attempts", "error"]
+PARTIAL_PREFIX = ".partial-"
+DEFAULT_RETRIES = 2  # extra attempts for an interview whose worker process died
 
 
 @dataclass
@@ -44,6 +56,7 @@ class Outcome:
     abstained: float | None = None
     dominant: str | None = None
     other_people: int = 0
+    attempts: int = 1  # processes that started on it (more than 1 after a worker died; Ray retries unseen)
     error: str = ""
 
 
@@ -80,21 +93,62 @@ def _already_done(folder: Path, sha256: str) -> bool:
         return False
 
 
-_ANALYZER = None  # one per worker process: models load once, not once per interview
+# --- inside a worker process (local pool or Ray) ---------------------------------------------------------------
+
+_ANALYZER = None          # one per worker process: models load once, not once per interview
+_ANALYZER_OPTIONS: dict | None = None
 
 
-def _init_worker(options: dict) -> None:
-    global _ANALYZER
-    from facecue.options import AnalyzeOptions
-    from facecue.pipeline import Analyzer
+def usable_cores() -> int:
+    """Cores this process may run on (an affinity mask or a container's cpuset counts, not the host's)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
-    _ANALYZER = Analyzer(AnalyzeOptions(**options))
+
+def limit_threads(workers: int) -> None:
+    """Give each worker its share of the cores for OpenCV's thread pool: with a worker per core, more
+    threads than cores only add switching. onnxruntime and LiteRT already get AnalyzeOptions.threads (1)."""
+    import cv2
+
+    share = max(1, usable_cores() // max(1, workers))
+    cv2.setNumThreads(share)
+    os.environ["OMP_NUM_THREADS"] = str(share)
 
 
-def analyse_one(job: Job, out_root: str) -> Outcome:
-    """Analyse one interview in this worker; every failure becomes an Outcome, never an exception."""
+def _analyzer(options: dict):
+    global _ANALYZER, _ANALYZER_OPTIONS
+    if _ANALYZER is None or _ANALYZER_OPTIONS != options:
+        from facecue.options import AnalyzeOptions
+        from facecue.pipeline import Analyzer
+
+        _ANALYZER, _ANALYZER_OPTIONS = Analyzer(AnalyzeOptions(**options)), dict(options)
+    return _ANALYZER
+
+
+def _init_worker(options: dict, workers: int) -> None:
+    limit_threads(workers)
+    _analyzer(options)
+
+
+def _publish(result, folder: Path) -> None:
+    """Write the outputs beside the final folder, then rename them into place in one step."""
     from facecue.outputs import write_outputs
 
+    partial = folder.with_name(f"{PARTIAL_PREFIX}{folder.name}-{os.getpid()}")
+    shutil.rmtree(partial, ignore_errors=True)
+    write_outputs(result, partial)
+    if _already_done(folder, result.source["sha256"]):  # the same content listed twice: keep the first
+        shutil.rmtree(partial, ignore_errors=True)
+        return
+    if folder.exists():  # left by an attempt that did not finish (no valid result.json)
+        shutil.rmtree(folder)
+    os.rename(partial, folder)
+
+
+def analyse_one(job: Job, out_root: str, options: dict | None = None) -> Outcome:
+    """Analyse one interview in this worker; every failure becomes an Outcome, never an exception."""
     path = Path(job.path)
     try:
         if not path.is_file():
@@ -103,37 +157,115 @@ def analyse_one(job: Job, out_root: str) -> Outcome:
         folder = output_dir(Path(out_root), path, digest)
         if _already_done(folder, digest):
             return Outcome(job.path, "skipped", str(folder), digest)
-        result = _ANALYZER.analyze(path)
-        write_outputs(result, folder)
+        result = _analyzer(options or {}).analyze(path)
+        _publish(result, folder)
         s = result.summary
         return Outcome(job.path, "done", str(folder), digest, s["processing_s"], s["frames_analysed"],
                        s["face_presence"], s["abstained"], s["dominant"], len(s["other_people"]))
     except FacecueError as exc:
         return Outcome(job.path, "failed", error=str(exc))
-    except Exception as exc:  # a bug or a codec crash in one file must not end the batch
+    except Exception as exc:  # noqa: BLE001 - a bug or a codec crash in one file must not end the batch
         return Outcome(job.path, "failed", error=f"{type(exc).__name__}: {exc}")
 
 
+def worker_died(job: Job, attempts: int, how: str) -> Outcome:
+    return Outcome(job.path, "failed", attempts=attempts,
+                   error=f"the {how} analysing it died {attempts} times (killed or crashed); "
+                         "run the batch again to retry it.")
+
+
+# --- the driver --------------------------------------------------------------------------------------------------
+
 def run_batch(jobs: list[Job], out_root: Path, workers: int | None = None, options: dict | None = None,
-              progress: bool = False) -> list[Outcome]:
-    """Analyse every job with a process pool; write OUTDIR/summary.csv and summary.json; return the outcomes."""
+              progress: bool = False, ray_address: str | None = None,
+              retries: int = DEFAULT_RETRIES) -> list[Outcome]:
+    """Analyse every job with a process pool (or Ray tasks when ray_address is given); write
+    OUTDIR/summary.csv and summary.json; return the outcomes in the jobs' order."""
+    if workers is not None and workers < 1:
+        raise FacecueError("--workers must be at least 1.")
     out_root.mkdir(parents=True, exist_ok=True)
-    workers = workers or os.cpu_count() or 1
-    outcomes: dict[int, Outcome] = {}
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(options or {},)) as pool:
-        futures = {pool.submit(analyse_one, job, str(out_root)): i for i, job in enumerate(jobs)}
-        for future in tqdm(as_completed(futures), total=len(futures), unit="interview", disable=not progress):
-            outcomes[futures[future]] = future.result()
+    _clear_partials(out_root)
+    options = options or {}
+    with tqdm(total=len(jobs), unit="interview", disable=not progress, dynamic_ncols=True) as bar:
+        if ray_address is not None:
+            from facecue.batch_ray import run_on_ray
+
+            outcomes = run_on_ray(jobs, out_root, ray_address, options, workers, retries, bar.update)
+        else:
+            outcomes = _run_pool(jobs, out_root, workers or usable_cores(), options, retries, bar.update)
     ordered = [outcomes[i] for i in range(len(jobs))]
     write_summary(ordered, out_root)
     return ordered
 
 
+def _clear_partials(out_root: Path) -> None:
+    """Folders a killed worker was still writing; nothing in them was published."""
+    for partial in out_root.glob(PARTIAL_PREFIX + "*"):
+        shutil.rmtree(partial, ignore_errors=True)
+
+
+def _run_pool(jobs: list[Job], out_root: Path, workers: int, options: dict, retries: int,
+              advance) -> dict[int, Outcome]:
+    """A process pool with at most `workers` jobs in flight, so that when a worker dies (which breaks the
+    whole pool) only the jobs that were running are charged an attempt; they are queued again in a new pool."""
+    outcomes: dict[int, Outcome] = {}
+    attempts = [0] * len(jobs)
+    todo = deque(range(len(jobs)))
+    while todo:
+        interrupted: list[int] = []
+        # forkserver, not fork: a child forked from a parent whose OpenCV/decoder threads already ran can
+        # hang in cv2.setNumThreads (seen here), and each worker loads its own models anyway.
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver"),
+                                 initializer=_init_worker, initargs=(options, workers)) as pool:
+            running: dict[Future, int] = {}
+            while (todo or running) and not interrupted:
+                while todo and len(running) < workers:
+                    i = todo.popleft()
+                    running[pool.submit(analyse_one, jobs[i], str(out_root), options)] = i
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    i = running.pop(future)
+                    if isinstance(future.exception(), BrokenProcessPool):
+                        interrupted.append(i)
+                    else:
+                        outcomes[i] = _counted(future.result(), attempts[i])
+                        advance(1)
+            if interrupted:  # the pool is broken: every job still in flight fails the same way
+                wait(running)
+                interrupted += [i for f, i in running.items() if not _finished_ok(f, outcomes, i, attempts, advance)]
+        for i in sorted(interrupted, reverse=True):
+            attempts[i] += 1
+            if attempts[i] > retries:
+                outcomes[i] = worker_died(jobs[i], attempts[i], "worker process")
+                advance(1)
+            else:
+                todo.appendleft(i)
+    return outcomes
+
+
+def _counted(outcome: Outcome, failed_attempts: int) -> Outcome:
+    outcome.attempts = failed_attempts + 1
+    return outcome
+
+
+def _finished_ok(future: Future, outcomes: dict[int, Outcome], i: int, attempts: list[int], advance) -> bool:
+    """A job that finished just before the pool broke keeps its outcome."""
+    if isinstance(future.exception(), BrokenProcessPool):
+        return False
+    outcomes[i] = _counted(future.result(), attempts[i])
+    advance(1)
+    return True
+
+
 def write_summary(outcomes: list[Outcome], out_root: Path) -> None:
     rows = [asdict(o) for o in outcomes]
-    with (out_root / "summary.csv").open("w", newline="") as handle:
+    tmp = out_root / ".summary.csv.tmp"
+    with tmp.open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=SUMMARY_FIELDS)
         writer.writeheader()
         writer.writerows(rows)
+    os.replace(tmp, out_root / "summary.csv")
     counts = {s: sum(o.status == s for o in outcomes) for s in ("done", "skipped", "failed")}
-    (out_root / "summary.json").write_text(json.dumps({"counts": counts, "interviews": rows}, indent=1))
+    tmp = out_root / ".summary.json.tmp"
+    tmp.write_text(json.dumps({"counts": counts, "interviews": rows}, indent=1))
+    os.replace(tmp, out_root / "summary.json")

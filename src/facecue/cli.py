@@ -30,12 +30,18 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--jurisdiction", help="where the candidate is, e.g. DE, US-IL, US-NY-NYC, UK, OTHER")
     a.add_argument("--consent", help="consent record JSON (facecue consent record) when the policy requires one")
     a.add_argument("--audit-log", help="append the analysis (or its refusal) to this audit log")
+    from facecue.interview.cli import add_analyze_options, add_trends_parser
+
+    add_analyze_options(a)
 
     b = sub.add_parser("batch", help="analyse many interviews (CSV manifest or folder) with one process per core")
     b.add_argument("manifest", help="CSV with a 'path' column (optional candidate, purpose) or a folder of videos")
     b.add_argument("-o", "--out", required=True, help="output folder: one subfolder per interview + summary")
     b.add_argument("--workers", type=int, help="processes (default: one per core)")
     b.add_argument("--fps", default="5", help="frames analysed per second, or 'all' (default 5)")
+    b.add_argument("--ray", metavar="ADDRESS", help="run as Ray tasks: a cluster address, 'auto' (the running "
+                   "cluster) or 'local' (start Ray here); needs the ray extra")
+    b.add_argument("--retries", type=int, default=2, help="extra attempts for an interview whose worker died")
 
     lv = sub.add_parser("live", help="analyse a webcam or network stream in real time")
     lv.add_argument("--source", default="0", help="webcam index (0) or stream URL / file")
@@ -82,6 +88,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_governance_parsers(sub)
     fairness_cli.add_parser(sub)
+    from facecue.service.cli_commands import add_parsers as add_service_parsers
+
+    add_service_parsers(sub)
+    add_trends_parser(sub)
+    from facecue.report import cli as report_cli
+
+    report_cli.add_parser(sub)
 
     s = sub.add_parser("setup", help="fetch the face detector and mesh models from the official mediapipe wheel")
     s.add_argument("--sample", help="also write the embedded demo video to this path")
@@ -99,9 +112,15 @@ def run_analyze(args) -> int:
     out = Path(args.out)
     decision, subject = check_policy(args)
     check_writable(out)
-    result = Analyzer(options).analyze(args.input)
+    from facecue.interview.cli import attach_interview, load_interview_inputs, start_voice_measurement
+
+    interview_inputs, interview_options = load_interview_inputs(args)
+    analyzer = Analyzer(options)
+    voice_track = start_voice_measurement(args)
+    result = analyzer.analyze(args.input)
     if decision is not None:
         result.summary["policy"] = decision.to_dict()
+    result = attach_interview(result, args, interview_inputs, interview_options, analyzer, subject, voice_track)
     if args.audit_log:
         from facecue.governance import AuditLog
 
@@ -155,7 +174,10 @@ def run_batch(args) -> int:
         raise FacecueError(f"{args.manifest} lists no videos.")
     if args.workers is not None and args.workers < 1:
         raise FacecueError("--workers must be at least 1.")
-    outcomes = run_jobs(jobs, Path(args.out), args.workers, options, progress=sys.stderr.isatty())
+    if args.retries < 0:
+        raise FacecueError("--retries must be zero or more.")
+    outcomes = run_jobs(jobs, Path(args.out), args.workers, options, progress=sys.stderr.isatty(),
+                        ray_address=args.ray, retries=args.retries)
     counts = {s: sum(o.status == s for o in outcomes) for s in ("done", "skipped", "failed")}
     print(f"{counts['done']} analysed, {counts['skipped']} already done, {counts['failed']} failed; "
           f"summary in {Path(args.out) / 'summary.csv'}")
@@ -217,9 +239,13 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from facecue.fairness import cli as fairness_cli
     from facecue.governance.cli_commands import RUNNERS as governance_commands
+    from facecue.interview.cli import run_trends
+    from facecue.report import cli as report_cli
+    from facecue.service.cli_commands import RUNNERS as service_commands
 
     commands = {"analyze": run_analyze, "classify": run_classify, "evaluate": run_evaluate, "setup": run_setup,
-                "live": run_live, "batch": run_batch, "fairness": fairness_cli.run, **governance_commands}
+                "live": run_live, "batch": run_batch, "fairness": fairness_cli.run,
+                "trends": run_trends, "report": report_cli.run, **governance_commands, **service_commands}
     try:
         if args.command == "train":
             from facecue.train.command import run_train

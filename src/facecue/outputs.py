@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -40,6 +41,9 @@ def write_outputs(result: Result, out_dir: Path) -> dict[str, Path]:
         result.write_csv(tmp_csv)
         os.replace(tmp_csv, paths["csv"])
         _write_atomic(paths["html"], render_report(data))
+        if result.interview is not None:  # the interview section alone, for other tools (docs/SIGNALS.md)
+            paths["report"] = out_dir / "report.json"
+            _write_atomic(paths["report"], json.dumps(result.interview, indent=1, allow_nan=False))
     except OSError as exc:
         raise OutputError(f"cannot write the outputs to {out_dir}: {exc.strerror or exc}.") from None
     return paths

@@ -152,6 +152,7 @@ class Result:
     summary: dict
     gaps: tuple[tuple[float, float], ...] = ()
     notes: tuple[str, ...] = field(default=())
+    interview: dict | None = None  # the interview section (docs/SIGNALS.md); optional, additive to the schema
 
     def __post_init__(self) -> None:
         f = len(self.times)
@@ -164,6 +165,12 @@ class Result:
                 raise ValueError(f"Timeline.{name} must be (F, 7)")
 
     def to_dict(self) -> dict:
+        d = self._core_dict()
+        if self.interview is not None:
+            d["interview"] = self.interview
+        return d
+
+    def _core_dict(self) -> dict:
         return {"schema": SCHEMA, "labels": list(EMOTIONS), "source": self.source, "models": self.models,
                 "options": self.options, "frames": {"time_s": np.round(self.times, 4).tolist(),
                                                     "frame": self.frame_index.tolist()},
@@ -180,7 +187,7 @@ class Result:
                    np.array(d["frames"]["frame"], np.int64), FaceRows.from_dict(d["faces"]),
                    tuple(Track.from_dict(t) for t in d["tracks"]), d["candidate_id"],
                    Timeline.from_dict(d["timeline"]), tuple(Segment.from_dict(s) for s in d["segments"]),
-                   d["summary"], tuple(tuple(g) for g in d["gaps"]), tuple(d["notes"]))
+                   d["summary"], tuple(tuple(g) for g in d["gaps"]), tuple(d["notes"]), d.get("interview"))
 
     def to_json(self, indent: int | None = None) -> str:
         return json.dumps(self.to_dict(), indent=indent, allow_nan=False)

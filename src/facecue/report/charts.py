@@ -6,6 +6,7 @@ across the two charts. Every string placed in the SVG is escaped here.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from html import escape
 
 import numpy as np
@@ -87,8 +88,29 @@ def _text_colour(hex_colour: str) -> str:
     return "#111" if 0.299 * r + 0.587 * g + 0.114 * b > 0.5 else "#fff"
 
 
+@dataclass(frozen=True)
+class Band:
+    """A question (or window) drawn as a labelled band under the timeline."""
+
+    start_s: float
+    end_s: float
+    label: str   # short: "Q2"
+    text: str    # the question, for the tooltip
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A highlight drawn as a numbered pin on the timeline, linking to its card."""
+
+    time_s: float
+    number: int
+    text: str
+    anchor: str  # id of the highlight card
+
+
 def timeline_svg(points: TimelinePoints, scale: TimeScale, segments: tuple[Segment, ...],
-                 gaps: list[tuple[float, float]]) -> str:
+                 gaps: list[tuple[float, float]], bands: tuple[Band, ...] = (),
+                 markers: tuple[Marker, ...] = ()) -> str:
     """Stacked areas of the seven smoothed probabilities, broken wherever the point has no value.
 
     Each series is one <path class="series">: the area from the baseline up to the cumulative probability
@@ -139,12 +161,49 @@ def timeline_svg(points: TimelinePoints, scale: TimeScale, segments: tuple[Segme
                 f'fill="{_text_colour(colour)}">{escape(seg.label)}</text>') if fits else ""
         parts.append(f'<g class="segment"><rect x="{x0:.1f}" y="{band_y}" width="{max(x1 - x0, 1):.1f}" height="22" '
                      f'fill="{colour}"/>{text}<title>{escape(tip)}</title></g>')
-    parts.append(f'<line class="crosshair" x1="0" x2="0" y1="{top}" y2="{band_y + 22}" visibility="hidden"/>')
-    total = band_y + 30
+    bottom = band_y + 22
+    if bands:
+        bottom = _question_row(parts, scale, bands, top, base, bottom + 8)
+    parts.append(f'<line class="crosshair" x1="0" x2="0" y1="{top}" y2="{bottom}" visibility="hidden"/>')
+    if markers:
+        _marker_pins(parts, scale, markers, top, base)
+    total = bottom + 8
     return (f'<svg id="timeline" class="chart" viewBox="0 0 {WIDTH} {total}" role="img" tabindex="0" '
             f'aria-labelledby="timeline-title" data-left="{LEFT}" data-width="{PLOT_W}" data-t-end="{scale.t_end:.4f}">'
             f'<title id="timeline-title">Smoothed expression probabilities over time, stacked to 100%; '
             f'blank where the face was absent or the model abstained.</title>{"".join(parts)}</svg>')
+
+
+def _question_row(parts: list[str], scale: TimeScale, bands: tuple[Band, ...], top: float, base: float,
+                  row_y: float) -> float:
+    """Dashed lines where each question starts (over the chart) and a row of labelled bands; returns its bottom."""
+    name = "Questions" if all(b.label.startswith("Q") for b in bands) else "Windows"
+    parts.append(f'<text class="row-label" x="{LEFT - 8}" y="{row_y + 15}" text-anchor="end">{name}</text>'
+                 f'<rect class="band-bg" x="{LEFT}" y="{row_y}" width="{PLOT_W}" height="22"/>')
+    for k, band in enumerate(bands):
+        x0, x1 = scale.x(band.start_s), scale.x(band.end_s)
+        if band.start_s > 0:
+            parts.append(f'<line class="q-edge" x1="{x0:.1f}" x2="{x0:.1f}" y1="{top}" y2="{base}"/>')
+        fits = x1 - x0 > 8 * len(band.label) + 6
+        label = (f'<text class="q-label" x="{(x0 + x1) / 2:.1f}" y="{row_y + 15}" text-anchor="middle">'
+                 f'{escape(band.label)}</text>') if fits else ""
+        tip = f"{band.label} {fmt_range(band.start_s, band.end_s)}: {band.text}"
+        parts.append(f'<a class="q-band q-{k % 2}" href="#q-{k + 1}" data-start="{band.start_s:.2f}" '
+                     f'data-end="{band.end_s:.2f}"><rect x="{x0:.1f}" y="{row_y}" width="{max(x1 - x0, 1):.1f}" '
+                     f'height="22"/>{label}<title>{escape(tip)}</title></a>')
+    return row_y + 22
+
+
+def _marker_pins(parts: list[str], scale: TimeScale, markers: tuple[Marker, ...], top: float, base: float) -> None:
+    """A thin line through the chart and a numbered disc at its top, linking to the highlight's card."""
+    for m in markers:
+        x = scale.x(m.time_s)
+        tip = f"Highlight {m.number} at {fmt_time(m.time_s, tenths=True)}: {m.text}"
+        parts.append(f'<a class="marker" href="#{escape(m.anchor)}" data-time="{m.time_s:.2f}">'
+                     f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top + 18}" y2="{base}"/>'
+                     f'<circle cx="{x:.1f}" cy="{top + 9}" r="9"/>'
+                     f'<text x="{x:.1f}" y="{top + 13}" text-anchor="middle">{m.number}</text>'
+                     f'<title>{escape(tip)}</title></a>')
 
 
 def presence_svg(points: TimelinePoints, scale: TimeScale, others: list[tuple[int, list[tuple[float, float]]]],

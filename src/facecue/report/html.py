@@ -19,6 +19,7 @@ import numpy as np
 from facecue import __version__
 from facecue.errors import InputError, OutputError
 from facecue.labels import EMOTIONS
+from facecue.report import interview as iv
 from facecue.report.charts import EMOTION_COLOURS, PATTERN_DEFS, UNKNOWN_COLOUR, TimeScale, fmt_range, fmt_time, \
     presence_svg, swatch, timeline_svg
 from facecue.report.series import ABSENT, ABSTAINED, MAX_POINTS, TimelinePoints, downsample, frame_spans, \
@@ -61,8 +62,13 @@ LIMITS = (
 )
 
 
-def render_report(result: dict) -> str:
-    """The report for one `result.json` document, as a complete HTML page."""
+def render_report(result: dict, blur_thumbnails: bool = False) -> str:
+    """The report for one `result.json` document, as a complete HTML page.
+
+    With an `interview` section (docs/SIGNALS.md) it adds the question bands and highlight pins to the
+    timeline, the question cards, highlights, words-against-face and voice panels. `blur_thumbnails` blurs
+    highlight pictures that the analysis left sharp.
+    """
     try:
         res = Result.from_dict(result)
     except (KeyError, TypeError, ValueError) as exc:
@@ -78,18 +84,25 @@ def render_report(result: dict) -> str:
     others = _others(res, summary)
     gaps = [(float(a), float(b)) for a, b in res.gaps]
     name = _file_name(res.source)
+    interview = res.interview if isinstance(res.interview, dict) else None
 
     body = [PATTERN_DEFS, _header(res, summary, name, duration), _summary(res, summary, others)]
+    if interview is not None:
+        body.append(iv.overview_section(interview))
     if no_face:
         body.append('<section id="timeline-section"><h2>Candidate\'s expressions over time</h2>'
                     '<p class="notice"><strong>No face found.</strong> facecue did not find a face in any analysed '
                     'frame of this video, so there is no expression timeline. Check that the candidate faces the '
                     'camera, the lighting and the file itself.</p></section>')
     else:
-        body.append(_timeline_section(points, scale, res, gaps))
+        body.append(_timeline_section(points, scale, res, gaps, interview))
         body.append(_presence_section(points, scale, others, gaps,
                                       {code: time_runs(starts, ends, status, code) for code in (ABSTAINED, ABSENT)}))
-    body += [_notes_section(res, summary, others, gaps, no_face), _limits_section(), _footer(res)]
+    if interview is not None:
+        body += [iv.questions_section(interview), iv.highlights_section(interview, blur_thumbnails),
+                 iv.mismatch_section(interview), iv.voice_section(interview)]
+    body += [_notes_section(res, summary, others, gaps, no_face), _limits_section(interview is not None),
+             _footer(res)]
     script = f"<script>{_JS}</script>" if not no_face else ""
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -98,10 +111,10 @@ def render_report(result: dict) -> str:
             f'<body><main>{"".join(body)}</main>{script}</body></html>\n')
 
 
-def write_report(result: dict, path: str | Path) -> Path:
+def write_report(result: dict, path: str | Path, blur_thumbnails: bool = False) -> Path:
     """Render the report and write it to `path` (UTF-8); returns the path written."""
     path = Path(path)
-    html = render_report(result)
+    html = render_report(result, blur_thumbnails)
     try:
         path.write_text(html, encoding="utf-8")
     except OSError as exc:
@@ -244,7 +257,8 @@ def _summary(res: Result, summary: dict, others: list) -> str:
             f'<tbody>{"".join(prob_rows)}</tbody></table></div></section>')
 
 
-def _timeline_section(points: TimelinePoints, scale: TimeScale, res: Result, gaps: list) -> str:
+def _timeline_section(points: TimelinePoints, scale: TimeScale, res: Result, gaps: list,
+                      interview: dict | None) -> str:
     n_frames = len(res.times)
     per_point = -(-n_frames // MAX_POINTS)
     sampling = (f" Each point averages {per_point} consecutive frames ({len(points)} points from {n_frames} frames),"
@@ -256,6 +270,10 @@ def _timeline_section(points: TimelinePoints, scale: TimeScale, res: Result, gap
             "t": np.round(points.time, 2).tolist(),
             "p": [None if np.isnan(row).any() else np.round(row, 3).tolist() for row in points.probs],
             "s": points.status.tolist()}
+    bands, markers = iv.bands_and_markers(interview) if interview is not None else ((), ())
+    if interview is not None:
+        data.update(iv.chart_extras(interview))
+        legend += f'<li>{_key("key-marker")}highlight (click for its card)</li>'
     # "<" never occurs in numbers and labels, but escaping it keeps "</script>" impossible inside the block.
     payload = json.dumps(data, separators=(",", ":")).replace("<", "\\u003c")
     return (f'<section id="timeline-section"><h2>Candidate\'s expressions over time</h2>'
@@ -264,7 +282,7 @@ def _timeline_section(points: TimelinePoints, scale: TimeScale, res: Result, gap
             f'chart is left blank: nothing is interpolated across those stretches.{sampling} Hover the chart, or '
             f'focus it and use the arrow keys, to read the values at a moment.</p>'
             f'<ul class="legend">{legend}</ul><div class="chart-wrap">'
-            f'{timeline_svg(points, scale, res.segments, gaps)}'
+            f'{timeline_svg(points, scale, res.segments, gaps, bands, markers)}'
             f'<div id="timeline-tip" class="tip" role="status" hidden></div></div>'
             f'<script type="application/json" id="timeline-data">{payload}</script></section>')
 
@@ -307,13 +325,28 @@ def _notes_section(res: Result, summary: dict, others: list, gaps: list, no_face
         info.append(f"Another person (#{fid}) was in view at {_range_list(ranges)}; their expressions are not part of "
                     f"the candidate's timeline.")
     info += [escape(str(note)) for note in res.notes]
+    interview = res.interview if isinstance(res.interview, dict) else {}
+    info += [escape(str(note)) for note in interview.get("notes") or [] if isinstance(note, str)]
+    info.append(_calibration_note(res.models))
     items = [f'<li class="warn">{text}</li>' for text in warn] + [f"<li>{text}</li>" for text in info]
     content = f'<ul class="notes">{"".join(items)}</ul>' if items else "<p>No data-quality issues were recorded.</p>"
     return f'<section id="quality"><h2>Data quality</h2>{content}</section>'
 
 
-def _limits_section() -> str:
-    paragraphs = "".join(f"<p><strong>{title}</strong> {text}</p>" for title, text in LIMITS)
+def _calibration_note(models: dict) -> str:
+    """How the probabilities were calibrated, and that this video need not follow the calibration data."""
+    emotion = models.get("emotion") if isinstance(models.get("emotion"), dict) else models
+    temperature = _number(emotion.get("temperature"))
+    how = (f"scaled by a temperature of {temperature:.2f} fitted" if temperature is not None else "calibrated")
+    return (f"Calibration: the model's probabilities were {how} on FER2013 validation images, so that a reading "
+            f"of 70% was right about 70% of the time there. Faces in this video differ from that data (pose, "
+            f"light, spontaneous expressions), so treat the percentages as approximate; cue confidences already "
+            f"include the model's validation recall.")
+
+
+def _limits_section(with_interview: bool = False) -> str:
+    limits = LIMITS + (iv.INTERVIEW_LIMITS if with_interview else ())
+    paragraphs = "".join(f"<p><strong>{title}</strong> {text}</p>" for title, text in limits)
     return (f'<section id="limits"><h2>How to read this, and its limits</h2>'
             f'<div class="limits">{paragraphs}</div></section>')
 

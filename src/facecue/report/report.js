@@ -31,6 +31,23 @@
     return Math.abs(data.t[hi] - t) < Math.abs(data.t[lo] - t) ? hi : lo;
   }
 
+  // The question (or window) a moment falls in, and a highlight within 1% of the chart's span of it.
+  function question(t) {
+    var parts = data.q || [];
+    for (var k = 0; k < parts.length; k++) {
+      if (t >= parts[k][0] && t < parts[k][1]) return parts[k];
+    }
+    return null;
+  }
+
+  function highlightNear(t) {
+    var pins = data.h || [], best = null;
+    pins.forEach(function (p) {
+      if (Math.abs(p[0] - t) <= tEnd / 100 && (!best || Math.abs(p[0] - t) < Math.abs(best[0] - t))) best = p;
+    });
+    return best;
+  }
+
   function row(parent, colour, name, value, strong) {
     var el = document.createElement("div");
     el.className = "tip-row" + (strong ? " tip-top" : "");
@@ -57,6 +74,20 @@
     head.className = "tip-time";
     head.textContent = clock(data.t[i]);
     tip.append(head);
+    var part = question(data.t[i]);
+    if (part) {
+      var q = document.createElement("div");
+      q.className = "tip-q";
+      q.textContent = part[2] + (part[3] ? " · " + part[3] : "");
+      tip.append(q);
+    }
+    var pin = highlightNear(data.t[i]);
+    if (pin) {
+      var h = document.createElement("div");
+      h.className = "tip-h";
+      h.textContent = "Highlight " + pin[1] + " at " + clock(pin[0]);
+      tip.append(h);
+    }
     var probs = data.p[i];
     if (probs === null) {
       var note = document.createElement("div");

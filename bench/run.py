@@ -1,0 +1,128 @@
+"""The whole performance suite in one command (`make bench`): each benchmark, then one table of ratios.
+
+Every benchmark runs as its own subprocess (its output streams through) and times its baseline in
+the same run; this script picks the headline ratios out of their output. Skip any with its flag.
+The robustness benchmark needs FER2013 (`--fer-data PATH`) and is skipped without it.
+Usage: python bench/run.py [--no-classifier] [--no-pipeline] [--no-fer] [--no-scaling] [--no-faults]
+                           [--fer-data fer2013.csv.gz] [--quick] [--markdown build/bench/summary.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# (benchmark, what, regex on its output, how to show the number, target)
+RATIOS = {
+    "classifier": [
+        ("int8 vs float32, batch-1 latency", r"batch-1 latency x([\d.]+)", "{}x", ""),
+        ("int8 vs float32, batch-256 throughput", r"batch-256 throughput x([\d.]+)", "{}x", ""),
+        ("int8 batch 1, ms per face", r"^default\.onnx: batch 1 ([\d.]+) ms", "{} ms", "<= 2 ms"),
+    ],
+    "pipeline": [
+        ("pipeline, x real time (720p)", r"facecue analyze .*= ([\d.]+)x real time", "{}x", ">= 20x"),
+        ("pipeline / decode-only time", r"ratio pipeline / decode-only: ([\d.]+)", "{}", "<= 1.5"),
+        ("facecue vs fer package, same clip", r"facecue is ([\d.]+)x faster", "{}x", ">= 10x"),
+        ("peak memory, 60 s / 600 s clip", r"peak memory: (\d+ MB for \d+ s, \d+ MB)", "{}", "flat"),
+    ],
+    "robustness": [
+        ("accuracy, loose photos aligned", r"aligned \(classify --align auto\)\s+accuracy ([\d.]+)", "{}", ""),
+    ],
+    "batch_scaling": [
+        ("batch: 2 workers vs 1 (one core)", r"vs 1 worker on one core: median ([\d.]+x, spread [\d.-]+x)", "{}",
+         ">= 1.8x"),
+        ("batch: 2 workers vs 1 (both cores)", r"vs 1 worker on both cores: median ([\d.]+x, spread [\d.-]+x)",
+         "{}", ""),
+        ("batch: interviews per hour, 2 workers", r"2 workers: best ([\d,]+) interviews/h", "{}", ""),
+    ],
+    "batch_faults": [
+        ("worker killed: batch retries", r"retry: (no lost or duplicated results|FAILED)", "{}", "none lost"),
+        ("worker killed: re-run resumes", r"resume: (no lost or duplicated results|FAILED)", "{}", "none lost"),
+    ],
+}
+
+
+def machine() -> str:
+    model = platform.processor() or "unknown CPU"
+    try:
+        for line in subprocess.run(["lscpu"], check=False, capture_output=True, text=True).stdout.splitlines():
+            if line.startswith("Model name:"):
+                model = line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return (f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+            f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC")
+
+
+def run(name: str, args: list[str]) -> tuple[str, int]:
+    """Run one benchmark script, echoing its output; (output, exit code)."""
+    print(f"\n=== {name}: python bench/{args[0]} {' '.join(args[1:])}  (load average {os.getloadavg()[0]:.1f})",
+          flush=True)
+    started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, str(ROOT / "bench" / args[0]), *args[1:]], cwd=ROOT, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    lines = []
+    for line in proc.stdout:
+        print("  " + line, end="", flush=True)
+        lines.append(line)
+    code = proc.wait()
+    print(f"  ({time.perf_counter() - started:.0f} s)")
+    return "".join(lines), code
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    for name in ("classifier", "pipeline", "fer", "scaling", "faults"):
+        parser.add_argument(f"--no-{name}", action="store_true", help=f"skip the {name} benchmark")
+    parser.add_argument("--fer-data", help="FER2013 CSV for the robustness benchmark (skipped without it)")
+    parser.add_argument("--quick", action="store_true", help="smaller runs: a first look, not figures to quote")
+    parser.add_argument("--markdown", help="also write the summary table to this file")
+    args = parser.parse_args()
+
+    plan: list[tuple[str, list[str]]] = []
+    if not args.no_classifier:
+        plan.append(("classifier", ["classifier.py"] + (["--seconds", "1"] if args.quick else [])))
+    if not args.no_pipeline:
+        plan.append(("pipeline", ["pipeline.py"] + (["--no-fer"] if args.no_fer else [])
+                     + (["--seconds", "20", "--long-factor", "1"] if args.quick else [])))
+    if args.fer_data:
+        plan.append(("robustness", ["robustness.py", "--data", args.fer_data]))
+    if not args.no_scaling:
+        plan.append(("batch_scaling", ["batch_scaling.py"] + (["--videos", "8", "--repeats", "1"] if args.quick
+                                                               else [])))
+    if not args.no_faults:
+        plan.append(("batch_faults", ["batch_faults.py"] + (["--videos", "40"] if args.quick else [])))
+
+    rows, failures = [], []
+    for name, argv in plan:
+        out, code = run(name, argv)
+        if code != 0:
+            failures.append(name)
+        for what, pattern, shown, target in RATIOS[name]:
+            found = re.search(pattern, out, re.MULTILINE)
+            rows.append((what, shown.format(found.group(1)) if found else "n/a", target, f"bench/{argv[0]}"))
+    if not args.fer_data:
+        rows.append(("robustness (needs --fer-data)", "skipped", "", "bench/robustness.py"))
+
+    table = ["| measurement | result | target | benchmark |", "| --- | --- | --- | --- |"]
+    table += [f"| {a} | {b} | {c} | `{d}` |" for a, b, c, d in rows]
+    print(f"\nmachine: {machine()}; load average now {os.getloadavg()[0]:.1f}\n" + "\n".join(table))
+    if failures:
+        print(f"benchmarks that exited with an error: {', '.join(failures)}")
+    if args.markdown:
+        Path(args.markdown).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.markdown).write_text(f"Machine: {machine()}\n\n" + "\n".join(table) + "\n")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

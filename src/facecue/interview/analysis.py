@@ -1,0 +1,195 @@
+"""The interview section: per question (or window) signals, cues, highlights, mismatch, voice and feedback."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from facecue.errors import FacecueError
+from facecue.interview import cues as cue_defs
+from facecue.interview import highlights as hl
+from facecue.interview import mismatch as mm
+from facecue.interview import spans as sp
+from facecue.interview.cues import derive_cues
+from facecue.interview.feedback import overall_feedback, span_feedback, typical_rate
+from facecue.interview.frames import InterviewFrames
+from facecue.interview.inputs import Question, load_questions
+from facecue.interview.transcript import Utterance, parse_transcript, pick_candidate
+from facecue.result import Result
+
+SCHEMA = "facecue.interview/1"
+
+
+@dataclass(frozen=True)
+class InterviewOptions:
+    window_s: float = 30.0                 # span length when there is no question timeline
+    candidate_speaker: str | None = None   # transcript speaker who is the candidate (default: most speech)
+    thumbnails: bool = True
+    blur_thumbnails: bool = False
+    voice: bool = True
+    max_highlights: int = hl.MAX_HIGHLIGHTS
+
+    def __post_init__(self) -> None:
+        if not self.window_s > 0:
+            raise FacecueError(f"--window must be a positive number of seconds, not {self.window_s}.")
+
+
+@dataclass(frozen=True)
+class InterviewInputs:
+    """The files beside the video, parsed before the (long) video analysis so mistakes show at once."""
+
+    questions: list[Question] | None = None
+    utterances: list[Utterance] | None = None       # the candidate's own speech
+    candidate_speaker: str | None = None
+    speakers: list[str] = field(default_factory=list)
+
+
+def load_inputs(questions: str | Path | None = None, transcript: str | Path | None = None,
+                candidate_speaker: str | None = None) -> InterviewInputs:
+    qs = load_questions(questions) if questions else None
+    if not transcript:
+        if candidate_speaker:
+            raise FacecueError("--candidate-speaker needs --transcript.")
+        return InterviewInputs(qs)
+    all_utterances = parse_transcript(transcript)
+    name, mine = pick_candidate(all_utterances, candidate_speaker)
+    speakers = sorted({u.speaker for u in all_utterances if u.speaker})
+    return InterviewInputs(qs, mine, name, speakers)
+
+
+def _spans(result: Result, fr: InterviewFrames, inputs: InterviewInputs, window_s: float):
+    if inputs.questions:
+        return "questions", [(q.start_s, q.end_s, q.text) for q in inputs.questions]
+    start = float(result.options.get("start") or 0.0)
+    end = float(fr.times[-1] + fr.step_s) if len(fr.times) else start
+    if result.source.get("duration_s") and not result.options.get("end"):
+        end = max(end, float(result.source["duration_s"]))
+    return "windows", [(a, b, f"window {n + 1} ({a:.0f}-{b:.0f} s)")
+                       for n, (a, b) in enumerate(sp.span_windows(end, window_s, start))]
+
+
+def _sentiment(utterances: list[Utterance] | None, start: float, end: float) -> dict | None:
+    if utterances is None:
+        return None
+    inside = [u for u in utterances if start <= (u.start_s + u.end_s) / 2 < end]
+    if not inside:
+        return {"utterances": 0, "words": 0, "compound": None}
+    text = " ".join(u.text for u in inside)
+    return {"utterances": len(inside), "words": len(text.split()), "compound": round(mm.sentiment(text), 3)}
+
+
+def _voice(video: str | Path | None, result: Result, spans: list[tuple[float, float]], track=None):
+    """The other half of the picture: voice cues per span, from a track measured beforehand (a VoiceTrack, or a
+    Future of one) or measured now."""
+    if video is None:
+        return None, "voice cues need the video file."
+    if not result.source.get("has_audio"):
+        return None, "the video has no audio track, so there are no voice cues."
+    try:
+        from facecue.interview.voice import measure_voice
+    except ImportError:
+        return None, "voice cues are not available in this installation."
+    try:
+        if track is None:
+            track = measure_voice(video)
+        elif hasattr(track, "result"):
+            track = track.result()
+        cues = track.cues(spans)
+    except (FacecueError, ImportError) as exc:
+        return None, f"voice cues could not be computed: {exc}"
+    if len(cues) != len(spans):
+        return None, "voice cues did not cover every span."
+    return cues, None
+
+
+def _notes(result: Result, fr: InterviewFrames, kind: str, spans, inputs: InterviewInputs,
+           voice_available: bool) -> list[str]:
+    notes = [("Every signal describes what the face showed as read by an imperfect model; it says nothing certain "
+              "about what the person felt or how well they would do a job. A person decides.")]
+    if kind == "windows":
+        notes.append("No question timeline was given: the interview is cut into fixed windows.")
+    if inputs.utterances is None:
+        notes.append("No transcript was given: no verbal/non-verbal comparison was made.")
+    elif inputs.candidate_speaker is None:
+        notes.append("The transcript has no speaker labels: all speech was treated as the candidate's.")
+    if len(fr.times):
+        last = fr.times[-1] + fr.step_s
+        outside = [t for a, b, t in spans if a >= last or b <= fr.times[0]]
+        if outside:
+            notes.append(f"{len(outside)} question(s) lie outside the analysed part of the video.")
+    if voice_available and len(inputs.speakers) > 1:
+        notes.append("Voice cues cover all sound in each span, the interviewer's voice included.")
+    usable_s = fr.usable.sum() * fr.step_s
+    if usable_s < cue_defs.FULL_DATA_S:
+        notes.append(f"Only {usable_s:.0f} s of the face could be read: treat every cue as tentative.")
+    return notes
+
+
+def analyze_interview(result: Result, video: str | Path | None = None, inputs: InterviewInputs | None = None,
+                      options: InterviewOptions | None = None, validation: dict | None = None,
+                      subject_id: str | None = None, purpose: str | None = None, voice_track=None) -> dict:
+    """The `interview` section (docs/SIGNALS.md) for an analysed video; the video file is only re-read for
+    the few highlight thumbnails and the voice cues (unless `voice_track` already holds them: a VoiceTrack or
+    a Future of one, measured while the video was analysed)."""
+    options = options or InterviewOptions()
+    inputs = inputs or InterviewInputs()
+    fr = InterviewFrames.from_result(result)
+    kind, spans = _spans(result, fr, inputs, options.window_s)
+    bounds = [(a, b) for a, b, _ in spans]
+    voice, voice_note = (_voice(video, result, bounds, voice_track) if options.voice
+                         else (None, "voice cues were not requested."))
+
+    span_rows = []
+    for n, (a, b, text) in enumerate(spans):
+        m = fr.mask(a, b)
+        row = {"index": n, "start_s": round(a, 3), "end_s": round(b, 3), "text": text, **sp.span_stats(fr, m)}
+        row["cues"] = derive_cues(fr, m, validation)
+        row["sentiment"] = _sentiment(inputs.utterances, a, b)
+        row["voice"] = voice[n] if voice else None
+        span_rows.append(row)
+    typical = typical_rate(span_rows)
+    for row in span_rows:
+        row["feedback"] = span_feedback(row, typical)
+
+    everything = np.ones(len(fr.times), bool)
+    overall = sp.span_stats(fr, everything, with_arc=False)
+    overall["cues"] = derive_cues(fr, everything, validation)
+    overall["feedback"] = overall_feedback(span_rows, overall, kind)
+
+    dominant = overall["dominant"][0]["label"] if overall["dominant"] else None
+    candidates = hl.change_points(fr) + hl.peaks(fr, bounds) + hl.shifts(result.segments, dominant)
+    highlights = hl.select_highlights(candidates, bounds, options.max_highlights)
+    if options.thumbnails and video is not None and highlights and result.source.get("kind") == "video":
+        from facecue.interview.thumbnails import thumbnails
+
+        thumbs = thumbnails(result, video, [h["time_s"] for h in highlights], options.blur_thumbnails)
+        for h in highlights:
+            h["thumbnail"] = thumbs.get(h["time_s"])
+
+    mismatch = mm.check_mismatch(fr, inputs.utterances) if inputs.utterances is not None else None
+    return {
+        "schema": SCHEMA, "span_kind": kind, "window_s": options.window_s if kind == "windows" else None,
+        "candidate_speaker": inputs.candidate_speaker, "speakers": inputs.speakers,
+        "subject_id": subject_id, "purpose": purpose,
+        "settings": settings(), "spans": span_rows, "overall": overall, "highlights": highlights,
+        "mismatch": mismatch, "voice_available": voice is not None, "voice_note": voice_note,
+        "thumbnails_blurred": options.blur_thumbnails,
+        "notes": _notes(result, fr, kind, spans, inputs, voice is not None),
+    }
+
+
+def settings() -> dict:
+    """Every threshold the signals use, recorded beside them so a reader can check the definitions."""
+    return {
+        "discomfort_p": cue_defs.DISCOMFORT_P, "smile_p": cue_defs.SMILE_P,
+        "composure_spread": cue_defs.COMPOSURE_SPREAD, "full_data_s": cue_defs.FULL_DATA_S,
+        "mixed": {"min_p": sp.MIXED_MIN_P, "margin": sp.MIXED_MARGIN, "min_s": sp.MIXED_MIN_S},
+        "arc": {"change": sp.ARC_CHANGE, "peak": sp.ARC_PEAK},
+        "highlights": {"change_window_s": hl.CHANGE_WINDOW_S, "change_min": hl.CHANGE_MIN,
+                       "peak_min_p": hl.PEAK_MIN_P, "shift_min_s": hl.SHIFT_MIN_S},
+        "mismatch": {"min_duration_s": mm.MIN_DURATION_S, "min_coverage": mm.MIN_COVERAGE,
+                     "strong_text": mm.STRONG_TEXT, "strong_face": mm.STRONG_FACE,
+                     "opposite_share": mm.OPPOSITE_SHARE},
+    }

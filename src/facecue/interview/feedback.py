@@ -1,0 +1,96 @@
+"""Short, constructive, hedged feedback to the candidate, built only from the signals (no scores of the person)."""
+
+from __future__ import annotations
+
+from facecue.interview.affect import ADJECTIVE
+
+MIN_READABLE_S = 3.0
+LOW_EXPRESSIVITY = 0.3   # below this the face mostly read as neutral
+FASTER = 1.25            # a span's speaking-rate proxy this many times the candidate's own median reads as faster
+
+
+def typical_rate(spans: list[dict]) -> float | None:
+    """The candidate's median speaking-rate proxy over spans with reliable voice cues (None with fewer than 2)."""
+    rates = sorted(v["speaking_rate_per_s"] for v in (s.get("voice") for s in spans)
+                   if v and v.get("reliable") and v.get("speaking_rate_per_s"))
+    return rates[len(rates) // 2] if len(rates) >= 2 else None
+
+
+def _clock(t: float) -> str:
+    return f"{int(t // 60)}:{int(t % 60):02d}"
+
+
+def _name(span: dict, span_kind: str) -> str:
+    if span_kind == "questions":
+        return f"question {span['index'] + 1} ({span['text']})" if span["text"] else f"question {span['index'] + 1}"
+    return f"the part from {_clock(span['start_s'])} to {_clock(span['end_s'])}"
+
+
+def _readability(span: dict) -> str | None:
+    if span.get("usable_s", 0) >= MIN_READABLE_S and span.get("dominant"):
+        return None
+    seen = span.get("presence")
+    seen_text = f" (your face was in view in {seen:.0%} of it)" if seen is not None else ""
+    return (f"Your face was hard for the software to read here{seen_text}, so there is little to say. Facing the "
+            "camera in even light usually helps.")
+
+
+def _voice_hint(span: dict, typical: float | None) -> str | None:
+    """Compared with the candidate's own other answers only: voices differ too much between people."""
+    voice = span.get("voice")
+    if typical is None or not voice or not voice.get("reliable") or not voice.get("speaking_rate_per_s"):
+        return None
+    if voice["speaking_rate_per_s"] >= FASTER * typical:
+        return "You seemed to speak faster here than in your other answers; slowing down a little can help."
+    return None
+
+
+def span_feedback(span: dict, typical_speaking_rate: float | None = None) -> str:
+    hard = _readability(span)
+    if hard:
+        return hard
+    parts = []
+    top = span["dominant"][0]
+    parts.append(f"Your expression mostly looked {ADJECTIVE[top['label']]} here ({top['share']:.0%} of the readable "
+                 "moments).")
+    cues = span.get("cues") or {}
+    engagement, stress, composure = cues.get("engagement"), cues.get("stress"), cues.get("composure")
+    if engagement and engagement["level"] in ("some", "marked"):
+        parts.append("You seemed to smile at times, which can come across as warm and engaged.")
+    elif engagement and (span.get("expressivity") or 0) < LOW_EXPRESSIVITY:
+        parts.append("If it feels natural, letting a little more expression show may help you come across as engaged.")
+    if stress and stress["level"] == "marked":
+        when = f" (for example around {_clock(stress['support_s'][0])})" if stress["support_s"] else ""
+        parts.append(f"At some moments your face may have looked tense{when}; a short pause and a breath before "
+                     "answering can help.")
+    if composure and composure["level"] == "steady" and not (stress and stress["level"] == "marked"):
+        parts.append("Your expression stayed fairly steady, which can read as calm.")
+    sentiment = span.get("sentiment")
+    if sentiment and sentiment.get("compound") is not None and sentiment["compound"] >= 0.5 \
+            and engagement and engagement["level"] == "little":
+        parts.append("Your words sounded positive; showing some of that in your face may make it land better.")
+    hint = _voice_hint(span, typical_speaking_rate)
+    if hint:
+        parts.append(hint)
+    parts.append("These readings are approximate and may miss how you actually felt.")
+    return " ".join(parts)
+
+
+def overall_feedback(spans: list[dict], overall: dict, span_kind: str) -> str:
+    hard = _readability(overall)
+    if hard:
+        return hard.replace("here", "in this recording")
+    readable = [s for s in spans if s.get("cues") and s["cues"].get("engagement") and not _readability(s)]
+    parts = [f"Across the interview your expression mostly looked {ADJECTIVE[overall['dominant'][0]['label']]}."]
+    if readable:
+        warm = max(readable, key=lambda s: s["cues"]["engagement"]["value"])
+        tense = max(readable, key=lambda s: s["cues"]["stress"]["value"])
+        if warm["cues"]["engagement"]["value"] >= 0.1:
+            parts.append(f"You seemed most at ease in {_name(warm, span_kind)}.")
+        if tense["cues"]["stress"]["value"] >= 0.3:
+            name = _name(tense, span_kind)
+            parts.append(f"{name[0].upper() + name[1:]} may have felt harder; practising answers to similar questions "
+                         "could help.")
+    parts.append("Treat this as a mirror, not a judgement: the software reads facial expressions imperfectly and "
+                 "knows nothing about what you meant.")
+    return " ".join(parts)

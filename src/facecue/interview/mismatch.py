@@ -1,0 +1,71 @@
+"""Verbal/non-verbal mismatch: VADER sentiment of each candidate utterance vs. facial valence over its span.
+
+Flagged only when both sides are strong, opposite in sign, the disagreement holds for most of the
+readable frames, and there is enough data: the utterance lasts MIN_DURATION_S and the face is
+readable in MIN_COVERAGE of its frames. Everything else is "consistent" or "skipped" with the reason.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from facecue.interview.frames import InterviewFrames
+from facecue.interview.transcript import Utterance
+
+MIN_DURATION_S = 2.0     # shorter utterances are too brief to compare with a face
+MIN_COVERAGE = 0.6       # share of the utterance's frames where the face was readable
+MIN_FRAMES = 5
+STRONG_TEXT = 0.5        # |VADER compound| at least this (VADER's own "positive/negative" cut is 0.05)
+STRONG_FACE = 0.2        # |mean facial valence| at least this
+OPPOSITE_SHARE = 0.6     # share of readable frames whose valence sign opposes the text
+
+
+@lru_cache(maxsize=1)
+def _analyzer():
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    return SentimentIntensityAnalyzer()  # loads the lexicon shipped inside the package
+
+
+def sentiment(text: str) -> float:
+    """VADER compound score, -1 (most negative) .. +1 (most positive)."""
+    return float(_analyzer().polarity_scores(text)["compound"])
+
+
+def check_utterance(fr: InterviewFrames, u: Utterance) -> dict:
+    compound = sentiment(u.text)
+    m = fr.mask(u.start_s, u.end_s)
+    usable = m & fr.usable
+    n, n_ok = int(m.sum()), int(usable.sum())
+    coverage = n_ok / n if n else 0.0
+    item = {"start_s": round(u.start_s, 2), "end_s": round(u.end_s, 2), "speaker": u.speaker, "text": u.text,
+            "compound": round(compound, 3), "facial_valence": None, "coverage": round(coverage, 3),
+            "opposite_share": None}
+    duration = u.end_s - u.start_s
+    if duration < MIN_DURATION_S:
+        return {**item, "status": "skipped",
+                "reason": f"too short to compare ({duration:.1f} s < {MIN_DURATION_S:g} s)."}
+    if n_ok < MIN_FRAMES or coverage < MIN_COVERAGE:
+        return {**item, "status": "skipped",
+                "reason": f"the face was readable in only {coverage:.0%} of this utterance (needs {MIN_COVERAGE:.0%})."}
+    v = fr.valence[usable]
+    face = float(v.mean())
+    opposite = float(np.mean(np.sign(v) == -np.sign(compound))) if compound else 0.0
+    item.update(facial_valence=round(face, 3), opposite_share=round(opposite, 3))
+    strong = abs(compound) >= STRONG_TEXT and abs(face) >= STRONG_FACE
+    if strong and np.sign(face) == -np.sign(compound) and opposite >= OPPOSITE_SHARE:
+        words = "positive" if compound > 0 else "negative"
+        face_words = "negative" if face < 0 else "positive"
+        return {**item, "status": "flagged",
+                "reason": f"the words read as {words} (VADER {compound:+.2f}) while the face read as {face_words} "
+                          f"(mean valence {face:+.2f}, opposite in {opposite:.0%} of readable frames)."}
+    return {**item, "status": "consistent", "reason": "no strong, sustained disagreement."}
+
+
+def check_mismatch(fr: InterviewFrames, utterances: list[Utterance]) -> dict:
+    items = [check_utterance(fr, u) for u in utterances]
+    counts = {s: sum(i["status"] == s for i in items) for s in ("flagged", "consistent", "skipped")}
+    return {"checked": counts["flagged"] + counts["consistent"], "flagged": counts["flagged"],
+            "skipped": counts["skipped"], "items": items}

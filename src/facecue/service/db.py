@@ -1,0 +1,147 @@
+"""The database: engine, sessions and migrations.
+
+`configure(settings)` opens (or reuses) the database named by the settings and makes it the default;
+`session_scope()` is a transaction that commits on success and rolls back on error; `get_session` is the
+same as a FastAPI dependency (it uses the app's database, so two apps in one process stay apart).
+
+SQLite runs in WAL mode with a busy timeout, and every transaction starts with BEGIN IMMEDIATE: writers queue
+for the lock instead of failing half-way, which keeps job claiming and the audit chain atomic there as they
+are on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from fastapi import Depends, Request
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import Session, sessionmaker
+
+from facecue.errors import FacecueError
+from facecue.service.settings import Settings
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+class Database:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        session = self.sessions()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def migrate(self) -> None:
+        upgrade(self.engine)
+
+
+def make_engine(url: str) -> Engine:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise FacecueError("FACECUE_DATABASE_URL is not a database URL (e.g. sqlite:///path/facecue.db or "
+                           "postgresql+psycopg://user:password@host/db).") from None
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, connect_args={"timeout": 30, "check_same_thread": False})
+        _sqlite_locking(engine)
+        return engine
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")  # the driver we install
+    return create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def _sqlite_locking(engine: Engine) -> None:
+    # SQLAlchemy's documented recipe: take over BEGIN from the sqlite3 module, then begin IMMEDIATE ourselves.
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the schema to the newest migration (Alembic, the env and versions shipped in the package)."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.connect() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+        connection.commit()
+
+
+_default: Database | None = None
+_open: dict[str, Database] = {}
+
+
+def open_database(url: str) -> Database:
+    """One Database (engine and pool) per URL per process."""
+    if url not in _open:
+        _open[url] = Database(url)
+    return _open[url]
+
+
+def configure(settings: Settings, migrate: bool = False) -> Database:
+    """Open the settings' database, make it the default for session_scope(), and migrate it when asked."""
+    global _default
+    _default = open_database(settings.database_url)
+    if migrate:
+        _default.migrate()
+    return _default
+
+
+@contextmanager
+def session_scope(database: Database | None = None) -> Iterator[Session]:
+    """A transaction on `database` (default: the configured one)."""
+    database = database or _default
+    if database is None:
+        raise RuntimeError("facecue.service.db.configure(settings) was not called")
+    with database.session() as session:
+        yield session
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """FastAPI dependency: one transaction per request, on the app's database.
+
+    Use it as `Depends(get_session, scope="function")` (`SessionDep`): the transaction then commits before the
+    response goes out, so a client that gets a 201 can read what it made. However it is declared, a request
+    gets one session (a second one would wait on SQLite's write lock held by the first).
+    """
+    existing = getattr(request.state, "db_session", None)
+    if existing is not None:
+        yield existing  # its owner commits
+        return
+    with request.app.state.db.session() as session:
+        request.state.db_session = session
+        try:
+            yield session
+        finally:
+            request.state.db_session = None
+
+
+SessionDep = Depends(get_session, scope="function")

@@ -1,0 +1,86 @@
+"""Erasing a candidate from the service: media folders, results, notes, overrides, consents, jobs, the row itself;
+then proof by search that nothing in the database or the media folder still names them.
+
+The audit log keeps the fact (who, when, counts, the subject's keyed pseudonym), never the id or name.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlalchemy import JSON, String, Text, cast, delete, func, select
+from sqlalchemy.orm import Session
+
+from facecue.governance import find_subject
+from facecue.service import audit, jobs
+from facecue.service.models import (
+    Base,
+    Candidate,
+    Consent,
+    ErasureRequest,
+    Interview,
+    Job,
+    Note,
+    Override,
+    User,
+)
+from facecue.service.settings import Settings
+from facecue.service.storage import interview_folder, remove_folder
+
+
+def erase_candidate(session: Session, settings: Settings, candidate: Candidate, actor: User) -> dict:
+    """Delete everything about `candidate` in this transaction; returns counts (no personal data)."""
+    interviews = session.scalars(select(Interview).where(Interview.candidate_id == candidate.id)).all()
+    ids = [i.id for i in interviews]
+    for interview in interviews:
+        jobs.request_cancel(session, interview)  # a running worker finds its job gone and stops
+        remove_folder(interview_folder(settings.media_dir, interview.id))
+    counts = {"interviews": len(ids)}
+    for model in (Note, Override, Job):
+        counts[model.__tablename__] = session.execute(delete(model).where(model.interview_id.in_(ids))).rowcount
+    session.flush()
+    session.execute(delete(Interview).where(Interview.id.in_(ids)))
+    counts["consents"] = session.execute(delete(Consent).where(Consent.candidate_id == candidate.id)).rowcount
+    ref = audit.subject_ref(settings.secret_key, candidate.external_ref)
+    for request in session.scalars(select(ErasureRequest).where(ErasureRequest.candidate_id == candidate.id)):
+        request.candidate_id, request.done_at = None, jobs.now()
+    session.delete(candidate)
+    session.flush()
+    audit.record(session, actor=actor.id, action="erased", org_id=actor.org_id, subject=ref, details=counts)
+    return counts
+
+
+def remaining_mentions(session: Session, settings: Settings, terms: list[str]) -> list[str]:
+    """Every database column (as 'table.column') and media file that still contains one of `terms`."""
+    found: list[str] = []
+    terms = [t for t in terms if t]
+    for table in Base.metadata.sorted_tables:
+        for column in table.columns:
+            if not isinstance(column.type, (String, Text, JSON)):
+                continue
+            text = func.lower(cast(column, Text))
+            for term in terms:
+                n = session.scalar(select(func.count()).select_from(table)
+                                   .where(text.contains(term.lower(), autoescape=True)))
+                if n:
+                    found.append(f"{table.name}.{column.name}")
+    media = Path(settings.media_dir)
+    if media.is_dir():
+        found += [str(p) for p in find_subject(terms[0], [media])]  # the subject id, in names and bytes
+        for term in terms[1:]:  # a display name: search the bytes too
+            found += [str(p) for p in _files_containing(media, term.encode())]
+    return sorted(set(found))
+
+
+def _files_containing(root: Path, needle: bytes) -> list[Path]:
+    hits, needle = [], needle.lower()
+    for dirpath, _, filenames in os.walk(root):
+        for name in filenames:
+            path = Path(dirpath) / name
+            try:
+                if needle in name.encode().lower() or needle in path.read_bytes().lower():
+                    hits.append(path)
+            except OSError:
+                hits.append(path)
+    return hits

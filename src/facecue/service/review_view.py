@@ -1,0 +1,207 @@
+"""What the interview page shows, built from a `facecue.result/1` document: charts, segments, questions, highlights.
+
+The charts come from the offline HTML report (facecue.report), so the page and the report draw the same thing.
+The `interview` section (questions, highlights, cues; see docs/SIGNALS.md) is optional: every part of it is read
+defensively and simply left out when absent or malformed, so older results still render.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from markupsafe import Markup
+
+from facecue.labels import EMOTIONS
+from facecue.report.charts import (
+    EMOTION_COLOURS,
+    PATTERN_DEFS,
+    UNKNOWN_COLOUR,
+    TimeScale,
+    fmt_range,
+    fmt_time,
+    presence_svg,
+    timeline_svg,
+)
+
+try:  # question bands and highlight pins on the chart, where the report's charts draw them
+    from facecue.report.charts import Band, Marker
+except ImportError:  # pragma: no cover - an older report module: the chart goes without them
+    Band = Marker = None
+from facecue.report.html import LIMITS
+from facecue.report.series import downsample, frame_spans, frame_status
+from facecue.result import Result
+
+CUE_NAMES = ("stress", "engagement", "composure")
+
+
+def pct(share: object) -> str:
+    """A 0..1 share as a whole percentage ("—" when unknown); never rounds a small non-zero share to 0%."""
+    value = number(share)
+    if value is None:
+        return "—"
+    if 0 < value < 0.005:
+        return "<1%"
+    if 0.995 <= value < 1:
+        return ">99%"
+    return f"{value * 100:.0f}%"
+
+
+def number(value: object) -> float | None:
+    try:
+        out = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return out if math.isfinite(out) else None
+
+
+@dataclass
+class SegmentRow:
+    index: int
+    start_s: float
+    end_s: float
+    label: str
+    confidence: float
+    colour: str
+    when: str
+
+
+@dataclass
+class Highlight:
+    time_s: float
+    when: str
+    kind: str
+    label: str
+    reason: str
+    thumbnail: str | None  # a data: URI, shown as is (the page's CSP allows data: images only)
+
+
+@dataclass
+class QuestionCard:
+    index: int
+    text: str
+    start_s: float
+    end_s: float
+    when: str
+    dominant: list[tuple[str, str, str]]  # (label, colour, share text)
+    presence: str
+    cues: list[tuple[str, str, str]]      # (cue name, level with its confidence, plain text)
+    arc: str
+
+
+@dataclass
+class ReviewView:
+    has_face: bool
+    duration_s: float
+    timeline_svg: Markup
+    presence_svg: Markup
+    data_json: Markup
+    legend: list[tuple[str, str]]
+    segments: list[SegmentRow]
+    means: list[tuple[str, str, str, float]]  # label, colour, percentage text, bar width 0..100
+    facts: list[tuple[str, str]]
+    notes: list[str]
+    highlights: list[Highlight] = field(default_factory=list)
+    questions: list[QuestionCard] = field(default_factory=list)
+    span_kind: str | None = None
+    interview_notes: list[str] = field(default_factory=list)
+    limits: tuple[tuple[str, str], ...] = LIMITS
+
+
+def build_review(document: dict) -> ReviewView:
+    """The page's view of one result document; raises ValueError/KeyError/TypeError if it is not one."""
+    res = Result.from_dict(document)
+    summary = res.summary if isinstance(res.summary, dict) else {}
+    status = frame_status(res.timeline.present, res.timeline.usable, res.timeline.smoothed)
+    points = downsample(res.times, res.timeline.smoothed.astype(np.float64), status)
+    _, ends = frame_spans(res.times)
+    duration = number(res.source.get("duration_s")) or 0.0
+    scale = TimeScale(max(duration, float(ends[-1]) if len(ends) else 0.0))
+    gaps = [(float(a), float(b)) for a, b in res.gaps]
+    others = [(t.face_id, [(float(a), float(b)) for a, b in t.ranges]) for t in res.tracks if t.role == "other"]
+    has_face = res.candidate_id is not None and bool(res.timeline.present.any()) and not summary.get("no_face")
+
+    data = {"labels": list(EMOTIONS), "colours": [EMOTION_COLOURS[e] for e in EMOTIONS],
+            "t": np.round(points.time, 2).tolist(),
+            "p": [None if np.isnan(row).any() else np.round(row, 3).tolist() for row in points.probs],
+            "s": points.status.tolist()}
+    # "<" never occurs in numbers and labels, but escaping it keeps "</script>" impossible inside the block.
+    payload = json.dumps(data, separators=(",", ":")).replace("<", "\\u003c")
+    strip = presence_svg(points, scale, others, gaps) if has_face else ""
+
+    segments = [SegmentRow(i, s.start_s, s.end_s, s.label, s.confidence,
+                           EMOTION_COLOURS.get(s.label, UNKNOWN_COLOUR), fmt_range(s.start_s, s.end_s))
+                for i, s in enumerate(res.segments)]
+    means_src = summary.get("mean_probs") if isinstance(summary.get("mean_probs"), dict) else {}
+    means = []
+    for label in EMOTIONS:
+        p = number(means_src.get(label))
+        means.append((label, EMOTION_COLOURS[label], pct(p), 0.0 if p is None else min(max(p, 0.0), 1.0) * 100))
+    facts = [("Duration", fmt_time(duration)), ("Frames analysed", str(summary.get("frames_analysed", len(res.times)))),
+             ("Candidate's face present", pct(summary.get("face_presence"))),
+             ("Model abstained", pct(summary.get("abstained"))),
+             ("Dominant expression", str(summary.get("dominant") or "none")),
+             ("Other people in view", str(len(others)) if others else "none")]
+    legend = [(e, EMOTION_COLOURS[e]) for e in EMOTIONS]
+    view = ReviewView(has_face=has_face, duration_s=scale.t_end, timeline_svg=Markup(""),
+                      presence_svg=Markup(strip), data_json=Markup(payload), legend=legend, segments=segments,
+                      means=means, facts=facts, notes=[str(n) for n in res.notes])
+    _add_interview(view, document.get("interview"))
+    if has_face:
+        extra = {}
+        if Band is not None and Marker is not None:
+            extra = {"bands": tuple(Band(q.start_s, q.end_s, f"Q{n}", q.text) for n, q in enumerate(view.questions, 1)),
+                     "markers": tuple(Marker(h.time_s, n, h.reason or h.label, f"h-{n}")
+                                      for n, h in enumerate(view.highlights, 1))}
+        view.timeline_svg = Markup(PATTERN_DEFS + timeline_svg(points, scale, res.segments, gaps, **extra))
+    return view
+
+
+def _add_interview(view: ReviewView, section: object) -> None:
+    """Highlights and per-question cards, when the analysis produced them."""
+    if not isinstance(section, dict):
+        return
+    view.span_kind = section.get("span_kind") if isinstance(section.get("span_kind"), str) else None
+    for item in section.get("highlights") or []:
+        if not isinstance(item, dict) or number(item.get("time_s")) is None:
+            continue
+        thumb = item.get("thumbnail")
+        view.highlights.append(Highlight(
+            time_s=float(item["time_s"]), when=fmt_time(float(item["time_s"]), tenths=True),
+            kind=str(item.get("kind") or "moment"), label=str(item.get("label") or ""),
+            reason=str(item.get("reason") or ""),
+            thumbnail=thumb if isinstance(thumb, str) and thumb.startswith("data:image/") else None))
+    if view.span_kind == "questions":
+        for span in section.get("spans") or []:
+            card = _question_card(span)
+            if card is not None:
+                view.questions.append(card)
+    view.interview_notes = [str(n) for n in section.get("notes") or [] if isinstance(n, str)]
+
+
+def _question_card(span: object) -> QuestionCard | None:
+    # The span's "feedback" is written to the candidate (practice mode) and is left out of the reviewer's card.
+    if not isinstance(span, dict) or number(span.get("start_s")) is None:
+        return None
+    start, end = float(span["start_s"]), number(span.get("end_s"))
+    dominant = []
+    for entry in span.get("dominant") or []:
+        if isinstance(entry, dict) and entry.get("label"):
+            label = str(entry["label"])
+            dominant.append((label, EMOTION_COLOURS.get(label, UNKNOWN_COLOUR), pct(entry.get("share"))))
+    cues = []
+    raw_cues = span.get("cues") if isinstance(span.get("cues"), dict) else {}
+    for name in CUE_NAMES:
+        cue = raw_cues.get(name)
+        if isinstance(cue, dict) and cue.get("level") is not None:
+            sure = f" ({cue['confidence_level']} confidence)" if isinstance(cue.get("confidence_level"), str) else ""
+            cues.append((name, f"{cue['level']}{sure}", str(cue.get("text") or "")))
+    arc = span.get("arc") if isinstance(span.get("arc"), dict) else {}
+    index = int(number(span.get("index")) or 0)
+    return QuestionCard(index=index, text=str(span.get("text") or f"Question {index + 1}"), start_s=start,
+                        end_s=end if end is not None and end > start else start,
+                        when=fmt_range(start, end) if end is not None else fmt_time(start, tenths=True),
+                        dominant=dominant, presence=pct(span.get("presence")), cues=cues,
+                        arc=str(arc.get("shape") or ""))

@@ -1,0 +1,251 @@
+"""The worker process: claims analysis jobs from the database and runs each in a child process.
+
+The parent loop keeps up to `worker_concurrency` children, sends heartbeats with their progress, stops a child
+whose job was cancelled (or taken back), finishes or fails jobs, re-queues transient failures, takes back jobs
+of dead workers at start and every few seconds after, and applies the retention rule now and then.
+
+A child runs facecue's real pipeline on the uploaded video and writes result.json, frames.csv and report.html
+into `<interview>/.attempt-<token>/`; only the parent, while it still owns the job, moves that folder to
+`<interview>/result/` in the transaction that marks the job done, so a result lands once. A child dies with its
+parent (PR_SET_PDEATHSIG; its parent, the fork server, exits with the worker; and a parent check between
+frames), so a killed worker leaves no analysis running.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import multiprocessing as mp
+import os
+import shutil
+import signal
+import socket
+import sys
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.exc import OperationalError
+
+from facecue.service import jobs
+from facecue.service.db import Database, configure
+from facecue.service.settings import Settings
+
+log = logging.getLogger("facecue.worker")
+EXIT_USER_ERROR = 3  # the input itself is bad (FacecueError): retrying cannot help
+
+
+@dataclass
+class Running:
+    claim: jobs.Claim
+    process: mp.Process
+    progress: object  # multiprocessing Value('d')
+    attempt_dir: Path
+    last_beat: float = 0.0
+
+
+def _die_with_parent(worker: int) -> int:
+    """Make this process end when its parent does; returns the parent's pid.
+
+    The parent is the multiprocessing fork server, which itself exits as soon as the worker is gone."""
+    parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except OSError:
+            pass
+    try:
+        os.kill(worker, 0)
+    except ProcessLookupError:  # the worker died before prctl took effect
+        os._exit(1)
+    return parent
+
+
+def analyse_child(video: str, out_dir: str, fps: float, progress, worker: int, extra: dict) -> None:
+    """Child process body: analyse `video` into `out_dir`; a FacecueError's message goes to out_dir/error.txt."""
+    parent = _die_with_parent(worker)
+    from facecue.errors import FacecueError
+
+    out = Path(out_dir)
+    try:
+        from facecue.options import AnalyzeOptions
+        from facecue.outputs import write_outputs
+        from facecue.pipeline import Analyzer
+
+        class _Counting:
+            """The frame source, counting frames into the shared progress value as the analyzer reads them."""
+
+            def __init__(self, source, expected: int) -> None:
+                self.source, self.expected = source, max(expected, 1)
+
+            def __getattr__(self, name):
+                return getattr(self.source, name)
+
+            def __iter__(self):
+                for n, frame in enumerate(self.source, 1):
+                    if os.getppid() != parent:
+                        os._exit(1)
+                    progress.value = min(0.99, n / self.expected)
+                    yield frame
+
+        class _ProgressAnalyzer(Analyzer):
+            def frames(self, path):
+                source = super().frames(path)
+                info = source.info
+                expected = int((info.duration_s or 0) * min(self.options.fps or info.fps or 1, info.fps or 1e9)) + 1
+                return _Counting(source, expected)
+
+        result = _ProgressAnalyzer(AnalyzeOptions(fps=fps)).analyze(video)
+        if extra:
+            result.summary["service"] = extra
+        write_outputs(result, out)
+    except FacecueError as exc:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "error.txt").write_text(str(exc))
+        sys.exit(EXIT_USER_ERROR)
+
+
+class Worker:
+    def __init__(self, settings: Settings, worker_id: str | None = None) -> None:
+        self.settings = settings
+        self.db: Database = configure(settings)
+        self.id = worker_id or f"{socket.gethostname()}:{os.getpid()}"
+        self.running: dict[str, Running] = {}
+        # Children fork from a clean server that has imported the pipeline once: no inherited locks, pools or
+        # database connections, and no import cost per job.
+        self.ctx = mp.get_context("forkserver")
+        self.ctx.set_forkserver_preload(["facecue.pipeline", "facecue.outputs", "facecue.report.html"])
+        self.stop = threading.Event()
+
+    def run(self, once: bool = False, idle_exit_s: float | None = None) -> None:
+        """Loop until stopped (SIGTERM/SIGINT), or with once=True until nothing is queued or running."""
+        counts = jobs.recover_stale(self.db, self.settings.worker_stale_s)
+        if any(counts.values()):
+            log.info("recovered jobs of stopped workers: %s", counts)
+        last_recovery = last_retention = time.monotonic()
+        idle_since = time.monotonic()
+        while not self.stop.is_set():
+            t = time.monotonic()
+            try:
+                self._tend()
+                started = self._fill()
+                if t - last_recovery > max(1.0, self.settings.worker_stale_s / 2):
+                    jobs.recover_stale(self.db, self.settings.worker_stale_s)
+                    last_recovery = t
+                if t - last_retention > 3600:
+                    from facecue.service.retention import apply_retention
+
+                    apply_retention(self.db, self.settings)
+                    last_retention = t
+            except OperationalError as exc:  # the database went away for a moment: keep the children, try again
+                log.warning("database unavailable (%s); retrying", type(exc).__name__)
+                self.stop.wait(2.0)
+                continue
+            if self.running or started:
+                idle_since = t
+            elif once or (idle_exit_s is not None and t - idle_since > idle_exit_s):
+                break
+            self.stop.wait(0.25)
+        for run in self.running.values():  # stopping: children end, their jobs are recovered later
+            run.process.kill()
+
+    def _fill(self) -> bool:
+        started = False
+        while len(self.running) < self.settings.worker_concurrency:
+            claim = jobs.claim(self.db, self.id)
+            if claim is None:
+                break
+            self._start(claim)
+            started = True
+        return started
+
+    def _start(self, claim: jobs.Claim) -> None:
+        from facecue.service.models import Interview
+        from facecue.service.storage import interview_folder
+
+        with self.db.session() as s:
+            interview = s.get(Interview, claim.interview_id)
+            video = interview.video_path if interview is not None else None  # None: erased meanwhile
+        folder = interview_folder(self.settings.media_dir, claim.interview_id)
+        if video is None or not (self.settings.media_dir / video).is_file():
+            jobs.fail(self.db, claim, "the uploaded video is no longer there (deleted by retention or erasure)",
+                      transient=False)
+            return
+        attempt_dir = folder / f".attempt-{claim.token}"
+        progress = self.ctx.Value("d", 0.0)
+        extra = {"interview": claim.interview_id, "attempt": claim.attempt}
+        process = self.ctx.Process(target=analyse_child, daemon=True,
+                                   args=(str(self.settings.media_dir / video), str(attempt_dir),
+                                         self.settings.analysis_fps, progress, os.getpid(), extra))
+        process.start()
+        self.running[claim.job_id] = Running(claim, process, progress, attempt_dir, time.monotonic())
+        log.info("job %s attempt %d started", claim.job_id, claim.attempt)
+
+    def _tend(self) -> None:
+        for job_id, run in list(self.running.items()):
+            if not run.process.is_alive():
+                run.process.join()
+                self._finish(run)
+                del self.running[job_id]
+                continue
+            if time.monotonic() - run.last_beat >= self.settings.heartbeat_s:
+                run.last_beat = time.monotonic()
+                state = jobs.heartbeat(self.db, run.claim, run.progress.value)
+                if state != "ok":
+                    run.process.kill()
+                    run.process.join()
+                    if state == "cancel":
+                        jobs.mark_cancelled(self.db, run.claim)
+                    shutil.rmtree(run.attempt_dir, ignore_errors=True)
+                    del self.running[job_id]
+                    log.info("job %s stopped: %s", job_id, state)
+
+    def _finish(self, run: Running) -> None:
+        code, claim = run.process.exitcode, run.claim
+        if code == 0 and (run.attempt_dir / "result.json").is_file():
+            import json
+
+            summary = json.loads((run.attempt_dir / "result.json").read_text()).get("summary")
+            final = run.attempt_dir.parent / "result"
+
+            def commit_files() -> str:
+                if final.exists():  # an attempt whose commit did not go through; the database says it is not done
+                    shutil.rmtree(final)
+                run.attempt_dir.replace(final)
+                for other in run.attempt_dir.parent.glob(".attempt-*"):  # leftovers of dead attempts
+                    shutil.rmtree(other, ignore_errors=True)
+                return str(final.relative_to(self.settings.media_dir))
+
+            if jobs.finish(self.db, claim, commit_files, summary):
+                log.info("job %s done", claim.job_id)
+                return
+            shutil.rmtree(run.attempt_dir, ignore_errors=True)
+            log.info("job %s finished but was no longer ours; result discarded", claim.job_id)
+            return
+        if code == EXIT_USER_ERROR and (run.attempt_dir / "error.txt").is_file():
+            reason = (run.attempt_dir / "error.txt").read_text().strip()
+            status = jobs.fail(self.db, claim, reason, transient=False)
+        else:
+            status = jobs.fail(self.db, claim, f"the analysis process ended unexpectedly (exit code {code})",
+                               transient=True)
+        shutil.rmtree(run.attempt_dir, ignore_errors=True)
+        log.info("job %s attempt %d failed -> %s", claim.job_id, claim.attempt, status)
+
+
+def run_worker(settings: Settings, once: bool = False, idle_exit_s: float | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    configure(settings, migrate=True)
+    worker = Worker(settings)
+
+    def _stop(signum, _frame) -> None:
+        worker.stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    try:
+        worker.run(once=once, idle_exit_s=idle_exit_s)
+    except Exception:  # log without request data; the job stays recoverable
+        log.error("worker stopped: %s", traceback.format_exc(limit=3))
+        raise

@@ -1,0 +1,121 @@
+"""facecue analyze with --questions/--transcript on a real generated video (PyAV, MediaPipe, ONNX)."""
+
+import base64
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from facecue.cli import main
+from facecue.io.sample import make_sample_images, make_sample_video
+
+SECONDS = 8.0
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory, model_files):
+    return make_sample_video(tmp_path_factory.mktemp("iv") / "sample.mp4", seconds=SECONDS, fps=25, size=(640, 360))
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("inputs")
+    (folder / "q.json").write_text('[{"start": 0, "end": 4, "text": "Introduce yourself"},\n'
+                                   ' {"start": "00:00:04", "end": "00:00:08", "text": "A hard project"}]')
+    (folder / "t.srt").write_text(
+        "1\n00:00:00,200 --> 00:00:00,900\nRecruiter: Hello!\n\n"
+        "2\n00:00:01,000 --> 00:00:03,800\nAda: Thanks, I am glad to be here and happy to talk.\n\n"
+        "3\n00:00:04,500 --> 00:00:07,500\nAda: It was an awful, painful failure and I hated it.\n")
+    return folder
+
+
+def decode(data_uri: str) -> np.ndarray:
+    assert data_uri.startswith("data:image/jpeg;base64,")
+    return cv2.imdecode(np.frombuffer(base64.b64decode(data_uri.split(",", 1)[1]), np.uint8), cv2.IMREAD_COLOR)
+
+
+@pytest.fixture(scope="module")
+def analysed(sample, inputs, tmp_path_factory):
+    out = tmp_path_factory.mktemp("out")
+    assert main(["analyze", str(sample), "-o", str(out), "--quiet", "--questions", str(inputs / "q.json"),
+                 "--transcript", str(inputs / "t.srt")]) == 0
+    return out
+
+
+def test_report_json_is_the_interview_section_of_result_json(analysed):
+    report = json.loads((analysed / "report.json").read_text())
+    result = json.loads((analysed / "result.json").read_text())
+    assert result["schema"] == "facecue.result/1" and result["interview"] == report
+    assert report["span_kind"] == "questions"
+    assert [s["text"] for s in report["spans"]] == ["Introduce yourself", "A hard project"]
+    assert report["candidate_speaker"] == "Ada" and report["speakers"] == ["Ada", "Recruiter"]
+    for span in report["spans"]:
+        assert span["frames"] == 20 and span["presence"] > 0.5
+        assert span["dominant"] and abs(sum(span["mean_probs"].values()) - 1) < 0.01
+        assert -1 <= span["valence"] <= 1 and 0 <= span["expressivity"] <= 1
+        assert span["feedback"]
+
+
+def test_mismatch_uses_only_the_candidates_speech(analysed):
+    report = json.loads((analysed / "report.json").read_text())
+    items = report["mismatch"]["items"]
+    assert [i["speaker"] for i in items] == ["Ada", "Ada"]
+    assert items[1]["compound"] < -0.5
+    # The astronaut smiles throughout, so negative words over her face are a real disagreement.
+    assert report["spans"][1]["valence"] > 0.2
+    assert items[1]["status"] == "flagged" and items[1]["opposite_share"] >= 0.6
+    assert items[0]["status"] == "consistent"  # happy words over the same smile
+
+
+def test_voice_cues_sit_beside_each_question_when_the_module_exists(analysed):
+    report = json.loads((analysed / "report.json").read_text())
+    pytest.importorskip("facecue.interview.voice")
+    assert report["voice_available"] is True
+    assert [(v["start_s"], v["end_s"]) for v in (s["voice"] for s in report["spans"])] == [(0.0, 4.0), (4.0, 8.0)]
+
+
+def test_highlight_thumbnails_are_face_crops_and_blur_hides_detail(sample, inputs, analysed, tmp_path):
+    report = json.loads((analysed / "report.json").read_text())
+    assert report["highlights"], "the smiling sample has at least one clear peak"
+    sharp = decode(report["highlights"][0]["thumbnail"])
+    assert sharp.shape[0] == 160 and sharp.shape[1] < 640  # a crop around the face, not the whole frame
+    out = tmp_path / "blurred"
+    assert main(["analyze", str(sample), "-o", str(out), "--quiet", "--blur-thumbnails", "--questions",
+                 str(inputs / "q.json")]) == 0
+    blurred_report = json.loads((out / "report.json").read_text())
+    assert blurred_report["thumbnails_blurred"] is True
+    by_time = {h["time_s"]: h["thumbnail"] for h in blurred_report["highlights"]}
+    blurred = decode(by_time[report["highlights"][0]["time_s"]])
+
+    def detail(img):
+        return float(cv2.Laplacian(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY), cv2.CV_64F).var())
+
+    assert detail(blurred) < 0.1 * detail(sharp)
+
+
+def test_bad_question_file_fails_before_the_analysis_in_one_line(sample, tmp_path, capsys):
+    bad = tmp_path / "q.csv"
+    bad.write_text("start,end,question\n0,5,ok\n5,later,broken\n")
+    assert main(["analyze", str(sample), "-o", str(tmp_path / "o"), "--quiet", "--questions", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "q.csv, line 3" in err and "Traceback" not in err
+    assert not (tmp_path / "o" / "result.json").exists()
+
+
+def test_questions_with_still_images_are_refused(tmp_path, inputs, capsys, model_files):
+    folder = tmp_path / "stills"
+    make_sample_images(folder)
+    assert main(["analyze", str(folder), "-o", str(tmp_path / "o"), "--quiet", "--questions",
+                 str(inputs / "q.json")]) == 2
+    assert "need a video input" in capsys.readouterr().err
+
+
+def test_without_questions_or_transcript_the_video_is_cut_into_windows(sample, tmp_path):
+    assert main(["analyze", str(sample), "-o", str(tmp_path), "--quiet", "--window", "4", "--no-voice"]) == 0
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["span_kind"] == "windows" and report["window_s"] == 4.0
+    assert [s["start_s"] for s in report["spans"]] == [0.0, 4.0]
+    assert report["spans"][1]["end_s"] == pytest.approx(SECONDS, abs=0.1)  # the video's own duration
+    assert report["mismatch"] is None and report["overall"]["dominant"]
+    assert report["voice_available"] is False and report["spans"][0]["voice"] is None

@@ -1,0 +1,63 @@
+import dataclasses
+import json
+
+import pytest
+
+from facecue.cli import main
+from facecue.errors import InputError
+from facecue.interview import analyze_interview
+from facecue.interview.trends import compare_interviews
+from tests.interview.synthetic import synthetic_result, timeline
+
+
+def write_result(path, parts, subject=None, purpose=None):
+    result = synthetic_result(timeline(*parts))
+    result = dataclasses.replace(result, interview=analyze_interview(result, subject_id=subject, purpose=purpose))
+    path.write_text(result.to_json())
+    return path
+
+
+def test_more_smiling_over_three_interviews_is_a_rising_engagement_trend(tmp_path):
+    paths = [write_result(tmp_path / f"r{i}.json", [("happy", 10 * i), ("neutral", 40 - 10 * i)], "cand-7", "practice")
+             for i in (1, 2, 3)]
+    report = compare_interviews(paths)
+    assert report["subject_id"] == "cand-7" and report["purpose"] == "practice"
+    engagement = report["trends"]["engagement"]
+    assert engagement["first"] == pytest.approx(0.25) and engagement["last"] == pytest.approx(0.75)
+    assert engagement["direction"] == "higher" and engagement["slope_per_interview"] == pytest.approx(0.25)
+    assert engagement["consistency"] == "varied"
+    assert report["trends"]["stress"]["direction"] == "about the same"
+    assert [r["compared"] for r in report["interviews"]] == [True, True, True]
+
+
+def test_results_of_different_candidates_or_purposes_are_refused(tmp_path):
+    a = write_result(tmp_path / "a.json", [("happy", 30)], "cand-1")
+    b = write_result(tmp_path / "b.json", [("happy", 30)], "cand-2")
+    with pytest.raises(InputError, match="different candidates"):
+        compare_interviews([a, b])
+    c = write_result(tmp_path / "c.json", [("happy", 30)], "cand-1", "practice")
+    d = write_result(tmp_path / "d.json", [("happy", 30)], "cand-1", "assessment")
+    with pytest.raises(InputError, match="different purposes"):
+        compare_interviews([c, d])
+
+
+def test_unrecorded_identity_is_allowed_with_a_caveat_and_short_interviews_are_not_compared(tmp_path):
+    a = write_result(tmp_path / "a.json", [("happy", 30)])
+    b = write_result(tmp_path / "b.json", [("neutral", 10)])
+    report = compare_interviews([a, b])
+    assert report["trends"] == {}
+    assert any("cannot check that they are the same person" in c for c in report["caveats"])
+    assert any("were not compared" in c for c in report["caveats"])
+
+
+def test_trends_command_writes_json_and_reports_bad_input_in_one_line(tmp_path, capsys):
+    a = write_result(tmp_path / "a.json", [("neutral", 30)])
+    b = write_result(tmp_path / "b.json", [("happy", 30)])
+    assert main(["trends", str(a), str(b), "-o", str(tmp_path / "out")]) == 0
+    saved = json.loads((tmp_path / "out" / "trends.json").read_text())
+    assert saved["trends"]["expressivity"]["direction"] == "higher"
+    assert "Expressivity was higher" in capsys.readouterr().out
+    (tmp_path / "plain.json").write_text('{"schema": "facecue.result/1"}')
+    assert main(["trends", str(a), str(tmp_path / "plain.json")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "no interview analysis" in err and "Traceback" not in err
