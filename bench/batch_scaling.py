@@ -31,7 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SETUPS = {"1 worker on one core": 1, "1 worker, both cores": 1, "2 workers": 2}
 
 
-def timed_batch(folder: Path, out: Path, setup: str) -> float:
+def timed_batch(folder: Path, out: Path, setup: str) -> tuple[float, float]:
+    """(wall seconds, mean CPU seconds per interview as the workers measured it)"""
     shutil.rmtree(out, ignore_errors=True)
     one_core = min(os.sched_getaffinity(0))
     pin = (lambda: os.sched_setaffinity(0, {one_core})) if setup.endswith("one core") else None
@@ -42,7 +43,7 @@ def timed_batch(folder: Path, out: Path, setup: str) -> float:
     rows = read_summary(out)
     if any(r["status"] != "done" for r in rows):
         raise SystemExit(f"a benchmark interview failed: {[r['error'] for r in rows if r['error']]}")
-    return elapsed
+    return elapsed, statistics.mean(float(r["cpu_s"]) for r in rows)
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -67,13 +68,15 @@ def main(argv: list[str] | None = None) -> dict:
 
     names = list(SETUPS)
     times: dict[str, list[float]] = {n: [] for n in names}
+    cpu: dict[str, list[float]] = {n: [] for n in names}
     for k in range(args.repeats):
         for setup in names[k % 3:] + names[:k % 3]:
             load = os.getloadavg()[0]
-            t = timed_batch(folder, work / "out", setup)
+            t, c = timed_batch(folder, work / "out", setup)
             times[setup].append(t)
-            print(f"  {setup:21s}: {t:6.2f} s = {args.videos / t * 3600:7.0f} interviews/h  "
-                  f"(load average before: {load:.1f})", flush=True)
+            cpu[setup].append(c)
+            print(f"  {setup:21s}: {t:6.2f} s = {args.videos / t * 3600:7.0f} interviews/h, worker CPU "
+                  f"{c:.2f} s per interview  (load average before: {load:.1f})", flush=True)
     result = {"per_hour_2": args.videos / min(times["2 workers"]) * 3600}
     for base_setup, key in (("1 worker on one core", "one_core"), ("1 worker, both cores", "both_cores")):
         ratios = [a / b for a, b in zip(times[base_setup], times["2 workers"])]
@@ -81,6 +84,12 @@ def main(argv: list[str] | None = None) -> dict:
         where = base_setup.split(" on ")[-1].split(", ")[-1]
         print(f"2 workers vs 1 worker on {where}: median {result[key][0]:.2f}x, spread "
               f"{result[key][1]:.2f}-{result[key][2]:.2f}x over {len(ratios)} runs each")
+    # CPU time per interview barely depends on the machine's load: equal CPU per interview means the
+    # second worker adds no overhead, so on an idle machine 2 workers would give 2x one core.
+    per = {k: statistics.median(v) for k, v in cpu.items()}
+    result["cpu_overhead"] = per["2 workers"] / per["1 worker on one core"]
+    print("worker CPU per interview (median): " + ", ".join(f"{k} {v:.2f} s" for k, v in per.items())
+          + f"; 2 workers / 1 worker on one core: {result['cpu_overhead']:.2f}")
     print(f"2 workers: best {result['per_hour_2']:,.0f} interviews/h; pool scaling target >= 1.8x: "
           f"{'met' if result['one_core'][0] >= 1.8 else 'NOT met'}")
     return result

@@ -56,6 +56,27 @@ def pool_workers(batch_pid: int) -> list[int]:
     return workers
 
 
+def descendants(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        kids = children(todo.pop())
+        found += kids
+        todo += kids
+    return found
+
+
+def ray_task_workers(batch_pid: int) -> list[int]:
+    """Ray worker processes running a facecue batch task (Ray names them after the task) under a batch."""
+    pids = []
+    for pid in descendants(batch_pid):
+        try:
+            if Path(f"/proc/{pid}/cmdline").read_bytes().startswith(b"ray::_ray_task"):
+                pids.append(pid)
+        except OSError:
+            continue
+    return pids
+
+
 def read_summary(out: Path) -> list[dict]:
     with open(out / "summary.csv", newline="") as handle:
         return list(csv.DictReader(handle))

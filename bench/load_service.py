@@ -131,7 +131,7 @@ def main() -> int:
     args = ap.parse_args()
     from facecue.io.sample import make_sample_video
 
-    with tempfile.TemporaryDirectory(prefix="facecue-load-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="facecue-load-", ignore_cleanup_errors=True) as tmp:
         home = Path(tmp)
         video = make_sample_video(home / "sample.mp4", seconds=4.0, fps=15, size=(640, 360))
         port = free_port()

@@ -3,7 +3,8 @@
 Every benchmark runs as its own subprocess (its output streams through) and times its baseline in
 the same run; this script picks the headline ratios out of their output. Skip any with its flag.
 The robustness benchmark needs FER2013 (`--fer-data PATH`) and is skipped without it.
-Usage: python bench/run.py [--no-classifier] [--no-pipeline] [--no-fer] [--no-scaling] [--no-faults]
+Usage: python bench/run.py [--no-classifier] [--no-pipeline] [--no-fer] [--no-interview] [--no-service]
+                           [--no-scaling] [--no-faults]
                            [--fer-data fer2013.csv.gz] [--quick] [--markdown build/bench/summary.md]
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib.util
 import os
 import platform
 import re
@@ -37,16 +39,26 @@ RATIOS = {
     "robustness": [
         ("accuracy, loose photos aligned", r"aligned \(classify --align auto\)\s+accuracy ([\d.]+)", "{}", ""),
     ],
+    "interview_overhead": [
+        ("interview analysis + report, share of analyze", r"interview analysis \+ report: [+-][\d.]+ s = ([+-][\d.]+%)",
+         "{}", "< 5%"),
+    ],
+    "load_service": [
+        ("service: result reads per s (50 clients)", r"result reads: \d+ \(([\d.]+)/s\)", "{}/s", ""),
+        ("service: errors under load", r"^errors: (\d+)", "{}", "0"),
+    ],
     "batch_scaling": [
         ("batch: 2 workers vs 1 (one core)", r"vs 1 worker on one core: median ([\d.]+x, spread [\d.-]+x)", "{}",
          ">= 1.8x"),
         ("batch: 2 workers vs 1 (both cores)", r"vs 1 worker on both cores: median ([\d.]+x, spread [\d.-]+x)",
          "{}", ""),
+        ("batch: CPU per interview, 2 workers / 1", r"2 workers / 1 worker on one core: ([\d.]+)", "{}", "~1.0"),
         ("batch: interviews per hour, 2 workers", r"2 workers: best ([\d,]+) interviews/h", "{}", ""),
     ],
     "batch_faults": [
         ("worker killed: batch retries", r"retry: (no lost or duplicated results|FAILED)", "{}", "none lost"),
         ("worker killed: re-run resumes", r"resume: (no lost or duplicated results|FAILED)", "{}", "none lost"),
+        ("Ray worker killed: Ray retries", r"ray: (no lost or duplicated results|FAILED)", "{}", "none lost"),
     ],
 }
 
@@ -81,7 +93,7 @@ def run(name: str, args: list[str]) -> tuple[str, int]:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    for name in ("classifier", "pipeline", "fer", "scaling", "faults"):
+    for name in ("classifier", "pipeline", "fer", "interview", "service", "scaling", "faults"):
         parser.add_argument(f"--no-{name}", action="store_true", help=f"skip the {name} benchmark")
     parser.add_argument("--fer-data", help="FER2013 CSV for the robustness benchmark (skipped without it)")
     parser.add_argument("--quick", action="store_true", help="smaller runs: a first look, not figures to quote")
@@ -96,6 +108,14 @@ def main() -> int:
                      + (["--seconds", "20", "--long-factor", "1"] if args.quick else [])))
     if args.fer_data:
         plan.append(("robustness", ["robustness.py", "--data", args.fer_data]))
+    if not args.no_interview:
+        plan.append(("interview_overhead", ["interview_overhead.py"] + (["--minutes", "2", "--repeat", "1"]
+                                                                         if args.quick else [])))
+    if not args.no_service:
+        if importlib.util.find_spec("fastapi") is None:
+            print("service benchmark skipped: the service extra is not installed (pip install -e '.[service]')")
+        else:
+            plan.append(("load_service", ["load_service.py"] + (["--seconds", "15"] if args.quick else [])))
     if not args.no_scaling:
         plan.append(("batch_scaling", ["batch_scaling.py"] + (["--videos", "8", "--repeats", "1"] if args.quick
                                                                else [])))

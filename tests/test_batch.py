@@ -2,6 +2,7 @@
 
 import csv
 import json
+import sys
 
 import pytest
 
@@ -60,7 +61,7 @@ def test_leftovers_of_a_killed_run_are_replaced_not_trusted(clips, tmp_path):
     without atomic publishing) are cleared; the interview is analysed again and published whole."""
     from facecue.io.source import sha256_file
 
-    root, folder = clips
+    _, folder = clips
     video = folder / "interview0.mp4"
     out = tmp_path / "out"
     half = out / f"interview0-{sha256_file(video)[:12]}"
@@ -74,3 +75,11 @@ def test_leftovers_of_a_killed_run_are_replaced_not_trusted(clips, tmp_path):
     assert sorted(p.name for p in out.iterdir()) == [half.name, "summary.csv", "summary.json"]
     assert json.loads((half / "result.json").read_text())["source"]["sha256"].startswith(half.name[-12:])
     assert (half / "frames.csv").read_text().count("\n") > 10 and (half / "report.html").exists()
+
+
+def test_ray_option_without_ray_installed_is_one_clear_error(clips, tmp_path, capsys, monkeypatch):
+    _, folder = clips
+    monkeypatch.setitem(sys.modules, "ray", None)  # what `import ray` meets where the extra is not installed
+    assert main(["batch", str(folder), "-o", str(tmp_path / "out"), "--ray", "local"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --ray needs Ray") and "pip install 'facecue[ray]'" in err

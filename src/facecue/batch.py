@@ -18,6 +18,7 @@ import json
 import multiprocessing
 import os
 import shutil
+import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -32,7 +33,7 @@ from facecue.io.source import sha256_file
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".flv", ".m4v", ".mpg", ".mpeg", ".ts", ".wmv"}
 SUMMARY_FIELDS = ["path", "status", "output", "sha256", "seconds", "frames_analysed", "face_presence", "abstained",
-                  "dominant", "other_people", "attempts", "error"]
+                  "dominant", "other_people", "attempts", "cpu_s", "error"]
 PARTIAL_PREFIX = ".partial-"
 DEFAULT_RETRIES = 2  # extra attempts for an interview whose worker process died
 
@@ -57,6 +58,7 @@ class Outcome:
     dominant: str | None = None
     other_people: int = 0
     attempts: int = 1  # processes that started on it (more than 1 after a worker died; Ray retries unseen)
+    cpu_s: float = 0.0  # CPU time of the worker (all its threads) on this interview, outputs included
     error: str = ""
 
 
@@ -157,11 +159,13 @@ def analyse_one(job: Job, out_root: str, options: dict | None = None) -> Outcome
         folder = output_dir(Path(out_root), path, digest)
         if _already_done(folder, digest):
             return Outcome(job.path, "skipped", str(folder), digest)
+        cpu = time.process_time()  # one interview at a time per worker process, so this is its own
         result = _analyzer(options or {}).analyze(path)
         _publish(result, folder)
         s = result.summary
         return Outcome(job.path, "done", str(folder), digest, s["processing_s"], s["frames_analysed"],
-                       s["face_presence"], s["abstained"], s["dominant"], len(s["other_people"]))
+                       s["face_presence"], s["abstained"], s["dominant"], len(s["other_people"]),
+                       cpu_s=round(time.process_time() - cpu, 3))
     except FacecueError as exc:
         return Outcome(job.path, "failed", error=str(exc))
     except Exception as exc:  # noqa: BLE001 - a bug or a codec crash in one file must not end the batch

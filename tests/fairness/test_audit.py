@@ -88,10 +88,10 @@ def test_group_rates_match_the_images(audited):
     assert set(doc["groupings"]) == {"race", "gender", "race × gender"}
 
 
-def test_report_is_offline_credits_fairface_and_says_the_cue_is_provisional(audited):
+def test_report_is_offline_credits_fairface_and_defines_the_stress_cue(audited):
     doc, _, html = audited
     assert doc["data"]["attribution"] == FAIRFACE_CREDIT and FAIRFACE_CREDIT in html
-    assert doc["cue"]["provisional"] is True and "The cue is provisional" in html
+    assert doc["cue"]["name"] == "visible stress/discomfort" and "P(angry) + P(disgust) + P(fear) + P(sad) &gt;= 0.5" in html
     assert doc["models"]["emotion"]["sha256"] and "small group" in html
     assert "<svg" in html and "http-equiv=\"Content-Security-Policy\"" in html
     assert "src=" not in html and "<script" not in html and "http://" not in html.replace(

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from facecue.fairness.metrics import AuditSettings, fairness_metrics
-from facecue.fairness.records import ImageRecords, negative_affect_cue
+from facecue.fairness.records import ImageRecords, stress_cue
 from facecue.labels import EMOTIONS
 
 ANGRY = [0.8, 0.05, 0.05, 0.03, 0.03, 0.02, 0.02]
@@ -131,6 +131,12 @@ def test_without_truth_there_are_no_truth_metrics():
         "detection_rate", "abstention_rate", "angry_rate", "cue_rate", "mean_p_angry"}
 
 
-def test_negative_affect_cue():
-    probs = np.array([SAD, HAPPY, [0.2, 0.1, 0.1, 0.2, 0.1, 0.1, 0.2], [np.nan] * 7])
-    assert negative_affect_cue(probs).tolist() == [True, False, False, False]  # 0.5 is not past one half
+def test_stress_cue_is_the_interview_cues_per_frame_test():
+    from facecue.interview.affect import discomfort
+    from facecue.interview.cues import DISCOMFORT_P
+
+    probs = np.array([SAD, HAPPY, [0.2, 0.1, 0.1, 0.2, 0.05, 0.1, 0.25], [0.5, 0.0, 0.0, 0.0, 0.1, 0.2, 0.2],
+                      [np.nan] * 7])
+    assert stress_cue(probs).tolist() == [True, False, False, True, False]  # 0.45 is below one half, 0.5 reaches it
+    usable = ~np.isnan(probs).any(axis=1)
+    assert stress_cue(probs)[usable].tolist() == (discomfort(probs[usable]) >= DISCOMFORT_P).tolist()

@@ -28,3 +28,10 @@ def test_feedback_is_hedged_addressed_to_the_candidate_and_never_a_score():
         assert text.startswith(("Your", "Across")) and ("may" in text or "seemed" in text or "approximate" in text)
         assert not SCORE_WORDS.search(text), text
     assert "looked surprised" in interview["spans"][3]["feedback"]
+
+
+def test_a_short_clearly_seen_clip_is_called_short_not_hard_to_read():
+    interview = analyze_interview(synthetic_result(timeline(("angry", 2))))
+    overall = interview["overall"]["feedback"]
+    assert overall.startswith("There is too little video in this recording (2 s of your face)"), overall
+    assert "hard for the software" not in overall

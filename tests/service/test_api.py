@@ -3,6 +3,8 @@ validation, headers."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from tests.service.conftest import PASSWORD, add_user, consent, login, make_candidate, upload
 
 
@@ -191,3 +193,37 @@ def test_path_traversal_in_file_names_is_impossible(client, org_a, sample_video,
     folder = settings.media_dir / "interviews" / r.json()["id"]
     assert sorted(p.name for p in folder.iterdir()) == ["questions.txt", "subject.json", "video.mp4"]
     assert not (tmp_path / "owned.mp4").exists() and not list(settings.media_dir.rglob("escape*"))
+
+
+def test_session_cookie_needs_csrf_token_for_changes(app, client, org_a):
+    from facecue.service.auth import SESSION_COOKIE, csrf_token, login_response
+    from facecue.service.models import User
+
+    with app.state.db.session() as s:
+        user = s.query(User).filter_by(email="reviewer@a.example").one()
+    cookie = login_response(user, app.state.settings).headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie
+    client.cookies.set(SESSION_COOKIE, cookie.split(";")[0].split("=", 1)[1])
+    assert client.get("/api/v1/me").json()["email"] == "reviewer@a.example"
+    body = {"external_ref": "cand-0100", "jurisdiction": "US"}
+    r = client.post("/api/v1/candidates", json=body)
+    assert r.status_code == 403 and "CSRF" in r.json()["detail"]
+
+    page_request = SimpleNamespace(cookies=dict(client.cookies), app=app)  # what csrf_token reads of a request
+    r = client.post("/api/v1/candidates", json=body, headers={"X-CSRF-Token": csrf_token(page_request)})
+    assert r.status_code == 201
+
+
+def test_results_of_unfinished_analysis_are_409_not_500(client, org_a, sample_video):
+    h = org_a["admin"]
+    cand = make_candidate(client, h)
+    consent(client, h, cand["id"])
+    iid = upload(client, h, cand["id"], sample_video).json()["id"]
+    for path in ("/result", "/report", "/acknowledge"):
+        r = (client.post if path == "/acknowledge" else client.get)(f"/api/v1/interviews/{iid}{path}", headers=h)
+        detail = r.json()["detail"]
+        assert r.status_code == 409 and ("queued" in detail or "finished" in detail), detail
+    assert client.get(f"/api/v1/interviews/{iid}/result?format=xml", headers=h).status_code == 422
+    r = client.post(f"/api/v1/interviews/{iid}/cancel", headers=h)
+    assert r.json()["status"] == "cancelled"
+    assert client.post(f"/api/v1/interviews/{iid}/cancel", headers=h).status_code == 409

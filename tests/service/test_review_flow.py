@@ -10,14 +10,22 @@ import json
 from sqlalchemy import text
 
 from facecue.service.worker import Worker
-from tests.service.conftest import consent, make_candidate, upload
+from tests.service.conftest import consent, make_candidate
+
+QUESTIONS = b"start,end,question\n0,2,Tell me about yourself\n2,4,Why this role?\n"
 
 
-def analysed(client, headers, settings, sample_video, purpose="assessment", ref="cand-0042", name=None):
+def analysed(client, headers, settings, sample_video, purpose="assessment", ref="cand-0042", name=None,
+             questions: bytes | None = None):
     cand = make_candidate(client, headers, ref, name=name)
     scope = ("analysis",) if purpose != "assessment" else ("analysis", "share_with_reviewers")
     consent(client, headers, cand["id"], purpose=purpose, scope=scope)
-    r = upload(client, headers, cand["id"], sample_video, purpose=purpose)
+    with open(sample_video, "rb") as f:
+        files = {"video": ("clip.mp4", f, "video/mp4")}
+        if questions is not None:
+            files["questions"] = ("questions.csv", questions, "text/csv")
+        r = client.post("/api/v1/interviews", headers=headers, data={"candidate_id": cand["id"], "purpose": purpose},
+                        files=files)
     assert r.status_code == 201 and r.json()["status"] == "queued", r.text
     Worker(settings).run(once=True)
     return cand, r.json()["id"]
@@ -25,7 +33,7 @@ def analysed(client, headers, settings, sample_video, purpose="assessment", ref=
 
 def test_analysis_result_review_and_audit(client, org_a, settings, sample_video):
     h, reviewer = org_a["admin"], org_a["reviewer"]
-    _, iid = analysed(client, h, settings, sample_video)
+    _, iid = analysed(client, h, settings, sample_video, questions=QUESTIONS)
     status = client.get(f"/api/v1/interviews/{iid}", headers=reviewer).json()
     assert status["status"] == "done" and status["progress"] == 1.0 and status["job"]["attempts"] == 1
     assert status["draft"] is True
@@ -37,6 +45,10 @@ def test_analysis_result_review_and_audit(client, org_a, settings, sample_video)
     data = r.json()
     assert data["schema"] == "facecue.result/1" and data["summary"]["frames_analysed"] >= 7
     assert data["summary"]["face_presence"] > 0.5  # the astronaut's face is found in most frames
+
+    # The question timeline went through to the interview section.
+    assert data["interview"]["span_kind"] == "questions" and data["interview"]["subject_id"] is None
+    assert [q["text"] for q in data["interview"]["spans"]] == ["Tell me about yourself", "Why this role?"]
 
     rows = list(csv.DictReader(io.StringIO(client.get(f"/api/v1/interviews/{iid}/result?format=csv",
                                                       headers=reviewer).text)))
@@ -157,3 +169,11 @@ def test_retention_deletes_raw_video_keeps_results_until_withdrawal(client, org_
     client.post(f"/api/v1/consents/{consent_id}/withdraw", headers=h)
     r = client.get(f"/api/v1/interviews/{iid}/result", headers=h)
     assert r.status_code == 403 and "withdrawn" in r.json()["detail"]
+
+
+def test_bad_question_file_fails_the_job_with_its_reason(client, org_a, settings, sample_video):
+    h = org_a["admin"]
+    _, iid = analysed(client, h, settings, sample_video, questions=b"start,end,question\n3,1,Backwards\n")
+    status = client.get(f"/api/v1/interviews/{iid}", headers=h).json()
+    assert status["status"] == "failed" and status["job"]["attempts"] == 1  # a user error is not retried
+    assert status["error"].startswith("questions.csv, line 2: the end") and str(settings.media_dir) not in status["error"]

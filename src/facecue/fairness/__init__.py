@@ -8,8 +8,8 @@ for records made elsewhere, `write_audit(records, doc, out_dir)` for fairness.js
 from importlib import import_module
 
 _EXPORTS = {"run_audit": "audit", "load_labels": "audit", "AuditSettings": "metrics", "fairness_metrics": "metrics",
-            "write_audit": "output", "ImageRecords": "records", "negative_affect_cue": "records"}
-__all__ = ["AuditSettings", "ImageRecords", "fairness_metrics", "load_labels", "negative_affect_cue",
+            "write_audit": "output", "ImageRecords": "records", "stress_cue": "records"}
+__all__ = ["AuditSettings", "ImageRecords", "fairness_metrics", "load_labels", "stress_cue",
            "run_audit", "write_audit"]
 
 

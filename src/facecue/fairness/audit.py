@@ -165,10 +165,10 @@ def run_audit(images: Path, labels: Path, group_cols: list[str], truth_col: str 
                  "rows": len(table.files), "images_read": len(records), "unreadable": unreadable,
                  "attribution": attribution},
         "options": {"group_cols": list(group_cols), "truth_col": truth_col, "pad": pad, **settings.to_dict()},
-        "cue": {"name": CUE_NAME, "labels": list(CUE_LABELS), "threshold": CUE_THRESHOLD, "provisional": True,
-                "definition": f"P({') + P('.join(CUE_LABELS)}) > {CUE_THRESHOLD} on a usable face",
-                "note": "a placeholder until the interview-signals module defines facecue's cues; it reads the "
-                        "face, not the person's state, and is not validated against any ground truth"},
+        "cue": {"name": CUE_NAME, "labels": list(CUE_LABELS), "threshold": CUE_THRESHOLD,
+                "definition": f"P({') + P('.join(CUE_LABELS)}) >= {CUE_THRESHOLD} on a usable face",
+                "note": "the per-frame test behind the interview's visible stress/discomfort cue (docs/SIGNALS.md); "
+                        "it reads the face, not the person's state, and is not validated against any ground truth"},
         **fairness_metrics(records, list(group_cols), settings),
     }
     return records, doc

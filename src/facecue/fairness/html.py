@@ -10,7 +10,7 @@ from facecue.labels import EMOTIONS
 
 CHARTED = ("detection_rate", "abstention_rate", "angry_rate", "cue_rate", "accuracy", "macro_f1", "ece")
 TITLES = {"detection_rate": "Face detected", "abstention_rate": "Abstained", "angry_rate": "Read as angry",
-          "cue_rate": "Negative-affect cue (provisional)", "mean_p_angry": "Mean P(angry)",
+          "cue_rate": "Stress/discomfort cue", "mean_p_angry": "Mean P(angry)",
           "accuracy": "Accuracy", "macro_f1": "Macro-F1", "ece": "Calibration error (ECE)"}
 RATES = {"detection_rate", "abstention_rate", "angry_rate", "cue_rate", "accuracy"}
 
@@ -153,7 +153,7 @@ def render_fairness_html(doc: dict) -> str:
         ("<p class='callout'>How the model's reading of faces differs between groups of people. Differences come "
          "from the model and the detector, not from the people; an impact ratio below 0.8 means a group is treated "
          "markedly worse on that outcome than the most favoured group.</p>"),
-        (f"<p class='notice'><strong>The cue is provisional.</strong> “{escape(cue['name'])}” is "
+        (f"<p class='notice'><strong>The cue.</strong> “{escape(cue['name'])}” is "
          f"{escape(cue['definition'])}: {escape(cue['note'])}.</p>"),
         _gaps(doc), _flags(doc),
         f"<h2>Small-group and uncertainty warnings</h2><ul>{warnings}</ul>",

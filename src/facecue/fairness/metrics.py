@@ -33,7 +33,7 @@ METRICS: dict[str, Metric] = {
     "abstention_rate": Metric("images with a face whose face the quality gate abstained on (not read)",
                               "images with a face", adverse=True),
     "angry_rate": Metric("usable faces whose most probable label is angry", "usable faces", adverse=True),
-    "cue_rate": Metric("usable faces showing the provisional 'visible negative affect' cue", "usable faces",
+    "cue_rate": Metric("usable faces showing the visible stress/discomfort cue", "usable faces",
                        adverse=True),
     "mean_p_angry": Metric("mean calibrated probability of angry", "usable faces", adverse=True),
     "accuracy": Metric("usable faces whose most probable label is the true label", "usable faces with a label",

@@ -8,21 +8,21 @@ from pathlib import Path
 
 import numpy as np
 
+from facecue.interview.affect import discomfort
+from facecue.interview.cues import CUE_LABELS as CUES_LABELS
+from facecue.interview.cues import DISCOMFORT_P
 from facecue.labels import EMOTIONS, NUM_EMOTIONS
 
-# The provisional derived cue, until the interview-signals module defines its cues: a usable face whose
-# probabilities for the four negative expressions sum past one half. It is a reading of the face, not of
-# the person's state, and its definition may change; reports call it provisional.
-CUE_NAME = "visible negative affect (provisional)"
-CUE_LABELS: tuple[str, ...] = ("angry", "disgust", "fear", "sad")
-CUE_THRESHOLD = 0.5
+# The interview's visible stress/discomfort cue, per face (facecue.interview.cues): a usable face whose
+# probabilities for the four negative expressions reach one half. It reads the face, not the person's state.
+CUE_NAME = "visible stress/discomfort"
+CUE_LABELS: tuple[str, ...] = CUES_LABELS["stress"]
+CUE_THRESHOLD = DISCOMFORT_P
 
 
-def negative_affect_cue(probs: np.ndarray) -> np.ndarray:
-    """(N, 7) probabilities -> (N,) bool; False where the face was not usable (NaN probabilities)."""
-    cols = [EMOTIONS.index(label) for label in CUE_LABELS]
-    total = np.asarray(probs, np.float64)[:, cols].sum(axis=1)
-    return np.nan_to_num(total, nan=0.0) > CUE_THRESHOLD
+def stress_cue(probs: np.ndarray) -> np.ndarray:
+    """(N, 7) probabilities -> (N,) bool, the stress cue's per-frame test; False where the face was not usable."""
+    return np.nan_to_num(discomfort(np.asarray(probs, np.float64)), nan=0.0) >= CUE_THRESHOLD
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ class ImageRecords:
 
     @property
     def cue(self) -> np.ndarray:
-        return negative_affect_cue(self.probs)
+        return stress_cue(self.probs)
 
     def write_csv(self, path: Path) -> None:
         """One row per image, no image data: file, group columns, detection, abstention, label, the 7

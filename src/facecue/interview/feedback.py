@@ -26,12 +26,16 @@ def _name(span: dict, span_kind: str) -> str:
     return f"the part from {_clock(span['start_s'])} to {_clock(span['end_s'])}"
 
 
-def _readability(span: dict) -> str | None:
+def _readability(span: dict, where: str = "here") -> str | None:
+    """Why there is little to say, when there is: the face was seldom readable, or the stretch was short."""
     if span.get("usable_s", 0) >= MIN_READABLE_S and span.get("dominant"):
         return None
-    seen = span.get("presence")
+    seen, abstained = span.get("presence"), span.get("abstained")
+    if seen is not None and seen >= 0.8 and (abstained or 0) <= 0.2:
+        return (f"There is too little video {where} ({span.get('usable_s', 0):.0f} s of your face) to say much; "
+                "a longer answer gives a steadier reading.")
     seen_text = f" (your face was in view in {seen:.0%} of it)" if seen is not None else ""
-    return (f"Your face was hard for the software to read here{seen_text}, so there is little to say. Facing the "
+    return (f"Your face was hard for the software to read {where}{seen_text}, so there is little to say. Facing the "
             "camera in even light usually helps.")
 
 
@@ -77,9 +81,9 @@ def span_feedback(span: dict, typical_speaking_rate: float | None = None) -> str
 
 
 def overall_feedback(spans: list[dict], overall: dict, span_kind: str) -> str:
-    hard = _readability(overall)
+    hard = _readability(overall, "in this recording")
     if hard:
-        return hard.replace("here", "in this recording")
+        return hard
     readable = [s for s in spans if s.get("cues") and s["cues"].get("engagement") and not _readability(s)]
     parts = [f"Across the interview your expression mostly looked {ADJECTIVE[overall['dominant'][0]['label']]}."]
     if readable:

@@ -89,7 +89,8 @@ def run_serve(args: argparse.Namespace) -> int:
         worker = subprocess.Popen([sys.executable, "-m", "facecue.cli", "worker"],
                                   env={**os.environ, **settings.to_env()})
     try:
-        uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+        # Keep-alive longer than clients' idle gaps, so a busy client does not race the server's close.
+        uvicorn.run(app, host=args.host, port=args.port, log_level="info", timeout_keep_alive=75)
     finally:
         if worker is not None:
             worker.terminate()

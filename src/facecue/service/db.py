@@ -25,6 +25,7 @@ from facecue.errors import FacecueError
 from facecue.service.settings import Settings
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+MAX_SESSIONS = 16  # see SessionDep
 
 
 class Database:
@@ -58,12 +59,13 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(parsed, connect_args={"timeout": 30, "check_same_thread": False},
+                               pool_size=MAX_SESSIONS + 4, max_overflow=8)
         _sqlite_locking(engine)
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")  # the driver we install
-    return create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(parsed, pool_pre_ping=True, pool_size=MAX_SESSIONS + 4, max_overflow=16)
 
 
 def _sqlite_locking(engine: Engine) -> None:
@@ -73,6 +75,7 @@ def _sqlite_locking(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")  # WAL stays consistent on a crash; fsync at checkpoints
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
@@ -144,4 +147,7 @@ def get_session(request: Request) -> Iterator[Session]:
             request.state.db_session = None
 
 
-SessionDep = Depends(get_session, scope="function")
+# At most this many requests hold a session at once, and the waiting ones hold no thread. Without the cap, a
+# burst of requests can fill the thread pool with ones waiting for SQLite's write lock, while the request that
+# holds the lock waits for a thread to commit in: a deadlock until the busy timeout.
+SessionDep = Depends(get_session, scope="function", max_concurrency=MAX_SESSIONS)

@@ -174,8 +174,11 @@ def login(request: Request, session: Db, email: Annotated[str, Form(max_length=2
     except HTTPException as exc:
         if exc.status_code not in (401, 429):
             raise
-        return render(request, "login.html", None, "Sign in", status_code=exc.status_code, next=next, email=email,
+        page = render(request, "login.html", None, "Sign in", status_code=exc.status_code, next=next, email=email,
                       error=_problem(exc))
+        if exc.headers and "Retry-After" in exc.headers:
+            page.headers["Retry-After"] = exc.headers["Retry-After"]
+        return page
     return login_response(user, request.app.state.settings, to=next if next != "/" else "/candidates")
 
 

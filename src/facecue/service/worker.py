@@ -63,8 +63,13 @@ def _die_with_parent(worker: int) -> int:
     return parent
 
 
-def analyse_child(video: str, out_dir: str, fps: float, progress, worker: int, extra: dict) -> None:
-    """Child process body: analyse `video` into `out_dir`; a FacecueError's message goes to out_dir/error.txt."""
+def analyse_child(video: str, out_dir: str, fps: float, progress, worker: int, extra: dict,
+                  interview: dict | None = None) -> None:
+    """Child process body: analyse `video` into `out_dir`; a FacecueError's message goes to out_dir/error.txt.
+
+    interview: {"questions", "transcript", "purpose"} for the interview section (per-question signals,
+    highlights, mismatch), added when facecue.interview is installed.
+    """
     parent = _die_with_parent(worker)
     from facecue.errors import FacecueError
 
@@ -97,7 +102,11 @@ def analyse_child(video: str, out_dir: str, fps: float, progress, worker: int, e
                 expected = int((info.duration_s or 0) * min(self.options.fps or info.fps or 1, info.fps or 1e9)) + 1
                 return _Counting(source, expected)
 
-        result = _ProgressAnalyzer(AnalyzeOptions(fps=fps)).analyze(video)
+        attach = _interview_step(interview or {})  # parses questions/transcript first: mistakes show at once
+        analyzer = _ProgressAnalyzer(AnalyzeOptions(fps=fps))
+        result = analyzer.analyze(video)
+        if attach is not None:
+            result = attach(result, analyzer, video)
         if extra:
             result.summary["service"] = extra
         write_outputs(result, out)
@@ -105,6 +114,27 @@ def analyse_child(video: str, out_dir: str, fps: float, progress, worker: int, e
         out.mkdir(parents=True, exist_ok=True)
         (out / "error.txt").write_text(str(exc))
         sys.exit(EXIT_USER_ERROR)
+
+
+def _interview_step(files: dict):
+    """A function adding the interview section to a Result, or None without facecue.interview."""
+    try:
+        from facecue.interview import InterviewOptions, analyze_interview, load_inputs
+    except ImportError:
+        return None
+    import dataclasses
+
+    inputs = load_inputs(files.get("questions"), files.get("transcript"))
+
+    def attach(result, analyzer, video: str):
+        if result.source.get("kind") != "video":
+            return result
+        validation = analyzer.model.info.sidecar.get("validation")
+        # No subject id in the result: the service keeps results pseudonymous (the candidate lives in the database).
+        section = analyze_interview(result, video, inputs, InterviewOptions(), validation, None, files.get("purpose"))
+        return dataclasses.replace(result, interview=section)
+
+    return attach
 
 
 class Worker:
@@ -116,7 +146,8 @@ class Worker:
         # Children fork from a clean server that has imported the pipeline once: no inherited locks, pools or
         # database connections, and no import cost per job.
         self.ctx = mp.get_context("forkserver")
-        self.ctx.set_forkserver_preload(["facecue.pipeline", "facecue.outputs", "facecue.report.html"])
+        self.ctx.set_forkserver_preload(["facecue.pipeline", "facecue.outputs", "facecue.report.html",
+                                         "facecue.interview"])
         self.stop = threading.Event()
 
     def run(self, once: bool = False, idle_exit_s: float | None = None) -> None:
@@ -168,6 +199,11 @@ class Worker:
         with self.db.session() as s:
             interview = s.get(Interview, claim.interview_id)
             video = interview.video_path if interview is not None else None  # None: erased meanwhile
+            media = self.settings.media_dir
+            files = {} if interview is None else {
+                "purpose": interview.purpose,
+                "questions": str(media / interview.questions_path) if interview.questions_path else None,
+                "transcript": str(media / interview.transcript_path) if interview.transcript_path else None}
         folder = interview_folder(self.settings.media_dir, claim.interview_id)
         if video is None or not (self.settings.media_dir / video).is_file():
             jobs.fail(self.db, claim, "the uploaded video is no longer there (deleted by retention or erasure)",
@@ -178,7 +214,7 @@ class Worker:
         extra = {"interview": claim.interview_id, "attempt": claim.attempt}
         process = self.ctx.Process(target=analyse_child, daemon=True,
                                    args=(str(self.settings.media_dir / video), str(attempt_dir),
-                                         self.settings.analysis_fps, progress, os.getpid(), extra))
+                                         self.settings.analysis_fps, progress, os.getpid(), extra, files))
         process.start()
         self.running[claim.job_id] = Running(claim, process, progress, attempt_dir, time.monotonic())
         log.info("job %s attempt %d started", claim.job_id, claim.attempt)
@@ -225,7 +261,8 @@ class Worker:
             log.info("job %s finished but was no longer ours; result discarded", claim.job_id)
             return
         if code == EXIT_USER_ERROR and (run.attempt_dir / "error.txt").is_file():
-            reason = (run.attempt_dir / "error.txt").read_text().strip()
+            # The interview's own file names mean something to the user; the server's folders do not.
+            reason = (run.attempt_dir / "error.txt").read_text().strip().replace(f"{run.attempt_dir.parent}/", "")
             status = jobs.fail(self.db, claim, reason, transient=False)
         else:
             status = jobs.fail(self.db, claim, f"the analysis process ended unexpectedly (exit code {code})",

@@ -218,3 +218,24 @@ def admin_api(playwright_instance, service) -> Api:
     api = Api(playwright_instance, service.url, ADMIN_A)
     yield api
     api.ctx.dispose()
+
+
+def check_accessible(page) -> None:
+    """The basics a screen-reader or keyboard user needs on every page: a language, one h1, a name for every
+    control, an alt text for every image, and no positive tabindex reordering the page."""
+    problems = page.evaluate("""() => {
+        const out = [];
+        if (!document.documentElement.lang) out.push('no lang on <html>');
+        const h1 = document.querySelectorAll('h1').length;
+        if (h1 !== 1) out.push(h1 + ' h1 elements');
+        for (const el of document.querySelectorAll('input, select, textarea, button')) {
+            if (el.type === 'hidden') continue;
+            const named = (el.labels && el.labels.length) || el.getAttribute('aria-label')
+                || el.getAttribute('aria-labelledby') || (el.tagName === 'BUTTON' && el.textContent.trim());
+            if (!named) out.push('unnamed ' + el.tagName.toLowerCase() + (el.id ? '#' + el.id : ''));
+        }
+        for (const img of document.querySelectorAll('img')) if (!img.hasAttribute('alt')) out.push('img without alt');
+        for (const el of document.querySelectorAll('[tabindex]')) if (el.tabIndex > 0) out.push('positive tabindex');
+        return out;
+    }""")
+    assert not problems, (page.url, problems)

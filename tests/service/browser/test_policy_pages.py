@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from tests.service.browser.conftest import ADMIN_A, screenshot, sign_in
+from tests.service.browser.conftest import ADMIN_A, check_accessible, screenshot, sign_in
 from tests.service.browser.test_review_flow import _upload_through_page
 
 
@@ -45,9 +45,10 @@ def test_practice_results_never_reach_the_organisation(page, admin_api, sample_c
     response = page.goto(f"/interviews/{interview['id']}")
     assert response.status == 403 and page.inner_text("h1") == "Not allowed"
     assert "practice" in page.inner_text("main").lower() and page.locator("#timeline").count() == 0
+    screenshot(page, "practice-refused")
+    check_accessible(page)
     for path in ("video", "result", "report"):
         assert page.goto(f"/api/v1/interviews/{interview['id']}/{path}").status == 403, path
-    screenshot(page, "practice-refused")
 
 
 def test_erasure_request_deadline_and_confirmed_erase(page, admin_api, service, sample_clip):
@@ -63,6 +64,7 @@ def test_erasure_request_deadline_and_confirmed_erase(page, admin_api, service, 
     page.click("form[action$='/erasure-request'] button")
     assert "Erasure request recorded" in page.inner_text("main") and page.locator("#erasure-pending").is_visible()
     screenshot(page, "candidate")
+    check_accessible(page)
     page.goto("/admin/erasures")
     row = page.locator("#erasures tr", has_text="erase-cand-0001")
     assert row.locator(".badge").text_content() == "pending"
@@ -70,6 +72,7 @@ def test_erasure_request_deadline_and_confirmed_erase(page, admin_api, service, 
     assert "video 30 d · erasure within 30 d" in page.inner_text("#policy-retention")
     assert "erase-cand-0001" not in page.inner_text("#videos-kept")  # no names there, only dates and purposes
     screenshot(page, "deletion-deadlines")
+    check_accessible(page)
 
     # A wrong confirmation deletes nothing.
     page.goto(f"/candidates/{cand['id']}")

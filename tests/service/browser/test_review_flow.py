@@ -11,7 +11,7 @@ import shutil
 import pytest
 
 from facecue.cli import main as facecue_main
-from tests.service.browser.conftest import ADMIN_A, ADMIN_B, PASSWORD, screenshot, sign_in
+from tests.service.browser.conftest import ADMIN_A, ADMIN_B, PASSWORD, check_accessible, screenshot, sign_in
 
 REVIEWER = "reviewer@a.example"
 
@@ -61,6 +61,7 @@ def test_review_an_uploaded_interview(page, context, service, sample_clip):
     page.click("#user-form button[type=submit]")
     assert "User created." in page.inner_text("main")
     assert REVIEWER in page.locator("#users").inner_text()
+    check_accessible(page)
 
     # A candidate in Illinois, then the consent the policy needs before an assessment.
     page.goto("/candidates")
@@ -79,6 +80,7 @@ def test_review_an_uploaded_interview(page, context, service, sample_clip):
     assert page.evaluate("document.getElementById('upload-progress').value") == 1
     assert page.inner_text("#upload-progress-text") == "Uploaded."
     screenshot(page, "upload-done")
+    check_accessible(page)
     page.click("#upload-message a")
 
     # The job list polls the status API until the worker has finished the real analysis, without a reload.
@@ -91,6 +93,7 @@ def test_review_an_uploaded_interview(page, context, service, sample_clip):
         assert row.locator("a.open").is_visible()
     assert row.locator(".pct").inner_text() == "100%"
     screenshot(page, "jobs")
+    check_accessible(page)
     row.locator("a.open").click()
     interview_url = page.url
     assert re.search(r"/interviews/[0-9a-f]{32}$", interview_url)
@@ -114,6 +117,7 @@ def test_review_an_uploaded_interview(page, context, service, sample_clip):
     assert page.inner_text("#readout .now") == f"0:0{point['t']:.1f}"
     assert 206 in media, media  # the player fetched byte ranges: seeking works
     screenshot(page, "interview")
+    check_accessible(page)
 
     # Clicking a segment plays from its start; the segment table's time buttons do the same.
     first = page.locator("#segments button.seek").first
@@ -151,6 +155,7 @@ def test_review_an_uploaded_interview(page, context, service, sample_clip):
     assert "consented" in log and "note added" in log and "acknowledged limits" in log and REVIEWER in log
     assert "appl-2041" not in log  # subjects are pseudonyms
     screenshot(page, "audit-log")
+    check_accessible(page)
 
     # Another organisation's admin sees none of it, by page or by video URL.
     sign_out_and_in(page, ADMIN_B)
@@ -228,3 +233,9 @@ def test_question_cards_and_highlights_seek(page, admin_api, service, sample_cli
     assert _wait_seeked(page, times[2]) == pytest.approx(times[2], abs=0.01)
     page.locator("#questions").scroll_into_view_if_needed()
     screenshot(page, "interview-questions")
+    check_accessible(page)
+    # A phone-sized window: one column, nothing wider than the screen except the scrollable chart.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.evaluate("window.scrollTo(0, 0)")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(page, "interview-phone", full_page=False)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.service.browser.conftest import ADMIN_A, PASSWORD, screenshot, sign_in
+from tests.service.browser.conftest import ADMIN_A, PASSWORD, check_accessible, screenshot, sign_in
 
 
 def test_bad_password_shows_a_clear_message(page):
@@ -15,6 +15,7 @@ def test_bad_password_shows_a_clear_message(page):
     assert page.locator("#login-error").inner_text() == "Wrong e-mail address or password."
     assert page.input_value("#email") == ADMIN_A and page.input_value("#password") == ""
     screenshot(page, "signin-wrong-password")
+    check_accessible(page)
     # Not signed in: a page behind the sign-in sends the browser back to it, remembering where it was going.
     page.goto("/jobs")
     assert page.url.endswith("/login?next=%2Fjobs")
@@ -23,6 +24,7 @@ def test_bad_password_shows_a_clear_message(page):
 def test_sign_in_and_out(page, context):
     sign_in(page, ADMIN_A)
     assert "admin@a.example" in page.locator(".who").inner_text()
+    check_accessible(page)  # the candidates page
     cookie = next(c for c in context.cookies() if c["name"] == "facecue_session")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
     page.click(".who button")
@@ -32,9 +34,25 @@ def test_sign_in_and_out(page, context):
     assert "/login" in page.url
 
 
+def test_forms_without_the_csrf_token_are_refused(page, context):
+    sign_in(page, ADMIN_A)
+    token = page.get_attribute("meta[name=csrf-token]", "content")
+    form = {"external_ref": "csrf-cand-0001", "jurisdiction": "US"}
+    # The session cookie alone (what a forged cross-site form would carry) is not enough ...
+    r = context.request.post("/candidates", form=form, headers={"Accept": "text/html"})
+    assert r.status == 403 and "CSRF check failed" in r.text()
+    r = context.request.post("/candidates", form={**form, "csrf_token": "0" * 64})
+    assert r.status == 403
+    page.goto("/candidates")
+    assert "csrf-cand-0001" not in page.inner_text("main")
+    # ... the page's own token is.
+    r = context.request.post("/candidates", form={**form, "csrf_token": token}, max_redirects=0)
+    assert r.status == 303 and r.headers["location"].endswith("?done=candidate-added")
+
+
 def test_rate_limited_sign_in_says_when_to_retry(browser, service):
     # A client address of its own (uvicorn trusts X-Forwarded-For from loopback), so the failures below do not
-    # lock the other tests out.
+    # lock the other tests out; and the last test of the last file, in case a server stops trusting that header.
     ctx = browser.new_context(base_url=service.url, extra_http_headers={"X-Forwarded-For": "203.0.113.7"})
     page = ctx.new_page()
     try:
@@ -50,7 +68,7 @@ def test_rate_limited_sign_in_says_when_to_retry(browser, service):
             with page.expect_response("**/login") as answer:
                 page.click("button[type=submit]")
             statuses.append(answer.value.status)
-        assert statuses == [401, 429]
+        assert statuses == [401, 429] and int(answer.value.headers["retry-after"]) > 0
         message = page.locator("#login-error").inner_text()
         assert message.startswith("Too many failed sign-ins; try again in ") and message.endswith(" seconds.")
         # Even the right password waits until the window has passed.
