@@ -102,9 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_analyze(args) -> int:
-    from facecue.pipeline import Analyzer
     from facecue.options import AnalyzeOptions, parse_fps
     from facecue.outputs import check_writable, write_outputs
+    from facecue.pipeline import Analyzer
 
     options = AnalyzeOptions(fps=parse_fps(args.fps), start=args.start, end=args.end, max_faces=args.max_faces,
                              detector=args.detector, model=args.model, min_face_px=args.min_face_px,

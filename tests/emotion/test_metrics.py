@@ -1,7 +1,12 @@
 import numpy as np
 
-from facecue.emotion.metrics import (classification_report, confusion_matrix, expected_calibration_error,
-                                     fit_temperature, softmax)
+from facecue.emotion.metrics import (
+    classification_report,
+    confusion_matrix,
+    expected_calibration_error,
+    fit_temperature,
+    softmax,
+)
 
 
 def test_report_on_known_predictions():

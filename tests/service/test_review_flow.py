@@ -73,6 +73,14 @@ def test_analysis_result_review_and_audit(client, org_a, settings, sample_video)
     assert ack["draft"] is False
     assert client.get(f"/api/v1/interviews/{iid}/result", headers=reviewer).headers["X-Facecue-Draft"] == "false"
 
+    def video_views() -> int:
+        return sum(e["details"].get("format") == "video" for e in client.get("/api/v1/audit", headers=h).json())
+
+    before = video_views()
+    for byte_range in ("bytes=0-", "bytes=1000-", "bytes=2000-2999"):  # a player starting, then seeking
+        assert client.get(f"/api/v1/interviews/{iid}/video", headers={**reviewer, "Range": byte_range}).status_code == 206
+    assert video_views() == before + 1
+
     # Organisation B sees none of it.
     for path in ("", "/result", "/notes", "/report", "/video"):
         assert client.get(f"/api/v1/interviews/{iid}{path}", headers=org_a["other"]).status_code == 404
@@ -117,6 +125,10 @@ def test_practice_results_never_reach_reviewers(client, org_a, settings, sample_
         r = client.get(f"/api/v1/interviews/{iid}/result", headers=org_a[who])
         assert r.status_code == 403 and "never shared" in r.json()["detail"]
     assert client.get(f"/api/v1/interviews/{iid}/video", headers=org_a["reviewer"]).status_code == 403
+    notes = f"/api/v1/interviews/{iid}/notes"
+    assert client.post(notes, json={"text": "looked calm"}, headers=org_a["reviewer"]).status_code == 403
+    for path in (notes, f"/api/v1/interviews/{iid}/overrides"):
+        assert client.get(path, headers=org_a["reviewer"]).status_code == 403
 
 
 def test_erasure_leaves_nothing_that_names_the_candidate(client, org_a, settings, sample_video, app):

@@ -20,10 +20,27 @@ from facecue import __version__
 from facecue.errors import InputError, OutputError
 from facecue.labels import EMOTIONS
 from facecue.report import interview as iv
-from facecue.report.charts import EMOTION_COLOURS, PATTERN_DEFS, UNKNOWN_COLOUR, TimeScale, fmt_range, fmt_time, \
-    presence_svg, swatch, timeline_svg
-from facecue.report.series import ABSENT, ABSTAINED, MAX_POINTS, TimelinePoints, downsample, frame_spans, \
-    frame_status, time_runs
+from facecue.report.charts import (
+    EMOTION_COLOURS,
+    PATTERN_DEFS,
+    UNKNOWN_COLOUR,
+    TimeScale,
+    fmt_range,
+    fmt_time,
+    presence_svg,
+    swatch,
+    timeline_svg,
+)
+from facecue.report.series import (
+    ABSENT,
+    ABSTAINED,
+    MAX_POINTS,
+    TimelinePoints,
+    downsample,
+    frame_spans,
+    frame_status,
+    time_runs,
+)
 from facecue.result import SCHEMA, Result
 
 DISCLAIMER = "Observations of facial expression, not judgements of the person; a human decides."

@@ -404,11 +404,20 @@ def video(interview_id: str, request: Request, user: Me, session: Db) -> Respons
     check_result_access(session, i, user)
     if i.video_path is None:
         raise HTTPException(410, "the raw video was deleted when its retention period ended; results remain.")
-    audit.record(session, actor=user.id, action="viewed", org_id=user.org_id,
-                 details={"interview": i.id, "format": "video"})
+    if _starts_at_first_byte(request.headers.get("range")):  # a player seeks with many range requests: one entry
+        audit.record(session, actor=user.id, action="viewed", org_id=user.org_id,
+                     details={"interview": i.id, "format": "video"})
     path = settings_of(request).media_dir / i.video_path
     types = {".mp4": "video/mp4", ".mov": "video/quicktime", ".webm": "video/webm", ".mkv": "video/x-matroska"}
     return FileResponse(path, media_type=types.get(path.suffix, "application/octet-stream"))
+
+
+def _starts_at_first_byte(range_header: str | None) -> bool:
+    """True for a whole-file request or a range from byte 0 (how a player starts), False for later seeks."""
+    if not range_header:
+        return True
+    first = range_header.partition("=")[2].split(",")[0].strip()
+    return first.startswith("0-")
 
 
 @router.post("/interviews/{interview_id}/cancel", tags=["interviews"])
@@ -448,6 +457,7 @@ def note_dict(n: Note) -> dict:
 @router.get("/interviews/{interview_id}/notes", tags=["review"])
 def list_notes(interview_id: str, user: Me, session: Db) -> list[dict]:
     i = owned(session, Interview, interview_id, user)
+    check_result_access(session, i, user)  # notes are about the results: the same people may see them
     return [note_dict(n) for n in session.scalars(select(Note).where(Note.interview_id == i.id)
                                                   .order_by(Note.created_at))]
 
@@ -455,6 +465,7 @@ def list_notes(interview_id: str, user: Me, session: Db) -> list[dict]:
 @router.post("/interviews/{interview_id}/notes", status_code=201, tags=["review"])
 def add_note(interview_id: str, body: NewNote, user: Me, session: Db) -> dict:
     i = owned(session, Interview, interview_id, user)
+    check_result_access(session, i, user)
     n = Note(org_id=user.org_id, interview_id=i.id, author_id=user.id, text=body.text, time_s=body.time_s)
     session.add(n)
     session.flush()
@@ -477,6 +488,7 @@ def override_dict(o: Override) -> dict:
 @router.get("/interviews/{interview_id}/overrides", tags=["review"])
 def list_overrides(interview_id: str, user: Me, session: Db) -> list[dict]:
     i = owned(session, Interview, interview_id, user)
+    check_result_access(session, i, user)
     return [override_dict(o) for o in session.scalars(select(Override).where(Override.interview_id == i.id)
                                                       .order_by(Override.created_at))]
 

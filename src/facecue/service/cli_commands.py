@@ -76,6 +76,16 @@ def run_worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stop_with_parent() -> None:
+    """In the worker started by serve: SIGTERM when serve ends, however it ends (uvicorn re-raises the signal
+    that stopped it, so serve's own clean-up may never run)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -87,7 +97,8 @@ def run_serve(args: argparse.Namespace) -> int:
     worker = None
     if not args.no_worker:
         worker = subprocess.Popen([sys.executable, "-m", "facecue.cli", "worker"],
-                                  env={**os.environ, **settings.to_env()})
+                                  env={**os.environ, **settings.to_env()},
+                                  preexec_fn=_stop_with_parent)  # noqa: PLW1509 (no threads yet)
     try:
         # Keep-alive longer than clients' idle gaps, so a busy client does not race the server's close.
         uvicorn.run(app, host=args.host, port=args.port, log_level="info", timeout_keep_alive=75)

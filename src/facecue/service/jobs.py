@@ -128,14 +128,17 @@ def mark_cancelled(db: Database, c: Claim) -> bool:
         return n == 1
 
 
-def recover_stale(db: Database, stale_s: float) -> dict[str, int]:
+def recover_stale(db: Database, stale_s: float, own_worker: str | None = None) -> dict[str, int]:
     """Take back running jobs whose worker stopped sending heartbeats: re-queue them while tries are left,
-    else fail them with the reason. Cancellation asked of a dead worker's job is honoured here."""
+    else fail them with the reason. Cancellation asked of a dead worker's job is honoured here.
+    own_worker: the caller's id; its own jobs are alive by definition (it tends them itself)."""
     counts = {"requeued": 0, "failed": 0, "cancelled": 0}
     with db.session() as s:
         t = now()
-        stale = s.scalars(select(Job).where(Job.status == "running", Job.heartbeat_at < t - timedelta(seconds=stale_s))
-                          .with_for_update(skip_locked=True)).all()
+        query = select(Job).where(Job.status == "running", Job.heartbeat_at < t - timedelta(seconds=stale_s))
+        if own_worker is not None:
+            query = query.where(Job.worker_id != own_worker)
+        stale = s.scalars(query.with_for_update(skip_locked=True)).all()
         for job in stale:
             interview = s.get(Interview, job.interview_id)
             job.claim_token, job.worker_id = None, None

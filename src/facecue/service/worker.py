@@ -116,6 +116,10 @@ def analyse_child(video: str, out_dir: str, fps: float, progress, worker: int, e
         sys.exit(EXIT_USER_ERROR)
 
 
+def _noop() -> None:
+    pass
+
+
 def _interview_step(files: dict):
     """A function adding the interview section to a Result, or None without facecue.interview."""
     try:
@@ -152,7 +156,10 @@ class Worker:
 
     def run(self, once: bool = False, idle_exit_s: float | None = None) -> None:
         """Loop until stopped (SIGTERM/SIGINT), or with once=True until nothing is queued or running."""
-        counts = jobs.recover_stale(self.db, self.settings.worker_stale_s)
+        warm_up = self.ctx.Process(target=_noop)  # pay the fork server's start (it imports the pipeline) before
+        warm_up.start()                           # claiming a job, so a claimed job's first heartbeat is not late
+        warm_up.join()
+        counts = jobs.recover_stale(self.db, self.settings.worker_stale_s, own_worker=self.id)
         if any(counts.values()):
             log.info("recovered jobs of stopped workers: %s", counts)
         last_recovery = last_retention = time.monotonic()
@@ -163,7 +170,7 @@ class Worker:
                 self._tend()
                 started = self._fill()
                 if t - last_recovery > max(1.0, self.settings.worker_stale_s / 2):
-                    jobs.recover_stale(self.db, self.settings.worker_stale_s)
+                    jobs.recover_stale(self.db, self.settings.worker_stale_s, own_worker=self.id)
                     last_recovery = t
                 if t - last_retention > 3600:
                     from facecue.service.retention import apply_retention
@@ -216,6 +223,7 @@ class Worker:
                                    args=(str(self.settings.media_dir / video), str(attempt_dir),
                                          self.settings.analysis_fps, progress, os.getpid(), extra, files))
         process.start()
+        jobs.heartbeat(self.db, claim, 0.0)  # starting may have taken a while: show the job is alive
         self.running[claim.job_id] = Running(claim, process, progress, attempt_dir, time.monotonic())
         log.info("job %s attempt %d started", claim.job_id, claim.attempt)
 

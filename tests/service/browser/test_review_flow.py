@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 
 import pytest
 
-from facecue.cli import main as facecue_main
 from tests.service.browser.conftest import ADMIN_A, ADMIN_B, PASSWORD, check_accessible, screenshot, sign_in
 
 REVIEWER = "reviewer@a.example"
@@ -186,21 +184,23 @@ def test_question_cards_and_highlights_seek(page, admin_api, service, sample_cli
     questions = tmp_path / "questions.json"
     questions.write_text(json.dumps([{"start": 0, "end": 2, "text": "Tell me about yourself."},
                                      {"start": 2, "end": 4, "text": "What went wrong last time?"}]))
-    cand = admin_api.candidate("qs-cand-0001")
-    interview = admin_api.post("/api/v1/interviews", multipart={
-        "candidate_id": cand["id"], "purpose": "assessment",
-        "video": {"name": "interview.mp4", "mimeType": "video/mp4", "buffer": sample_clip.read_bytes()},
-        "questions": {"name": "questions.json", "mimeType": "application/json", "buffer": questions.read_bytes()}})
-    admin_api.wait_done(interview["id"])
-    stored = next((service.media_dir / "interviews" / interview["id"]).glob("result*/result.json"))
-    if "interview" not in json.loads(stored.read_text()):
-        # The worker does not run the interview analysis yet: put the CLI's real analysis of the same clip with
-        # the same questions in its place, so the page is tested on what the worker will write.
-        assert facecue_main(["analyze", str(sample_clip), "-o", str(tmp_path / "cli"), "--questions",
-                             str(questions), "--no-voice"]) == 0
-        shutil.copy(tmp_path / "cli" / "result.json", stored)
-    expected = json.loads(stored.read_text())["interview"]
+    admin_api.candidate("qs-cand-0001")
     sign_in(page, ADMIN_A)
+    # The question timeline goes up with the video, through the upload page's optional field.
+    page.goto("/upload")
+    page.select_option("#candidate_id", page.locator("#candidate_id option", has_text="qs-cand-0001")
+                       .get_attribute("value"))
+    page.set_input_files("#video", str(sample_clip))
+    page.set_input_files("#questions", str(questions))
+    page.click("#upload-form button[type=submit]")
+    link = page.locator("#upload-message a")
+    link.wait_for()
+    interview = {"id": link.get_attribute("href").rsplit("job-", 1)[1]}
+    admin_api.wait_done(interview["id"])
+    stored = json.loads(next((service.media_dir / "interviews" / interview["id"]).glob("result*/result.json"))
+                        .read_text())
+    expected = stored["interview"]  # the worker ran the interview analysis with the uploaded questions
+    assert expected["span_kind"] == "questions"
     page.goto(f"/interviews/{interview['id']}")
     page.wait_for_function("document.getElementById('video').readyState >= 1")
 
