@@ -67,6 +67,9 @@ def test_rates_per_group_are_exact(doc):
     assert metric(doc, "C", "abstention_rate")["value"] == near(2 / 12)
     assert metric(doc, "A", "cue_rate")["value"] == near(0.15)
     assert metric(doc, "B", "cue_rate")["value"] == near(150 / 360)
+    assert metric(doc, "A", "engagement_rate")["value"] == near(340 / 400)  # the happy faces
+    assert metric(doc, "B", "engagement_rate")["value"] == near(210 / 360)
+    assert metric(doc, "B", "engagement_rate")["impact_ratio"] == near(round((210 / 360) / (340 / 400), 6))
     assert metric(doc, "A", "accuracy")["value"] == near(0.80)
     assert metric(doc, "B", "accuracy")["value"] == near(216 / 360)
     assert metric(doc, "A", "mean_p_angry")["value"] == near((40 * 0.8 + 20 * 0.05 + 340 * 0.02) / 400)
@@ -128,7 +131,7 @@ def test_without_truth_there_are_no_truth_metrics():
     doc = fairness_metrics(unlabelled, ["race"], AuditSettings(n_boot=50))
     assert doc["truth"] is False and "accuracy" not in doc["definitions"]
     assert set(doc["groupings"]["race"]["groups"]["A"]["metrics"]) == {
-        "detection_rate", "abstention_rate", "angry_rate", "cue_rate", "mean_p_angry"}
+        "detection_rate", "abstention_rate", "angry_rate", "cue_rate", "engagement_rate", "mean_p_angry"}
 
 
 def test_stress_cue_is_the_interview_cues_per_frame_test():

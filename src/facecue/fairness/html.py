@@ -8,11 +8,11 @@ from html import escape
 from facecue.fairness.stats import FOUR_FIFTHS
 from facecue.labels import EMOTIONS
 
-CHARTED = ("detection_rate", "abstention_rate", "angry_rate", "cue_rate", "accuracy", "macro_f1", "ece")
+CHARTED = ("detection_rate", "abstention_rate", "angry_rate", "cue_rate", "engagement_rate", "accuracy", "macro_f1", "ece")
 TITLES = {"detection_rate": "Face detected", "abstention_rate": "Abstained", "angry_rate": "Read as angry",
-          "cue_rate": "Stress/discomfort cue", "mean_p_angry": "Mean P(angry)",
+          "cue_rate": "Stress/discomfort cue", "engagement_rate": "Positive-engagement cue", "mean_p_angry": "Mean P(angry)",
           "accuracy": "Accuracy", "macro_f1": "Macro-F1", "ece": "Calibration error (ECE)"}
-RATES = {"detection_rate", "abstention_rate", "angry_rate", "cue_rate", "accuracy"}
+RATES = {"detection_rate", "abstention_rate", "angry_rate", "cue_rate", "engagement_rate", "accuracy"}
 
 _CSS = """
 body{margin:0;color:#1f2328;font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif}

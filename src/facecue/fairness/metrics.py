@@ -35,6 +35,8 @@ METRICS: dict[str, Metric] = {
     "angry_rate": Metric("usable faces whose most probable label is angry", "usable faces", adverse=True),
     "cue_rate": Metric("usable faces showing the visible stress/discomfort cue", "usable faces",
                        adverse=True),
+    "engagement_rate": Metric("usable faces showing the visible positive-engagement cue", "usable faces",
+                              adverse=False),
     "mean_p_angry": Metric("mean calibrated probability of angry", "usable faces", adverse=True),
     "accuracy": Metric("usable faces whose most probable label is the true label", "usable faces with a label",
                        adverse=False, needs_truth=True),
@@ -67,6 +69,7 @@ def _rate_columns(records: ImageRecords, truth: bool) -> dict[str, tuple[np.ndar
         "abstention_rate": (records.abstained.astype(np.float64), records.detected.astype(np.float64)),
         "angry_rate": (usable * (records.pred == EMOTIONS.index("angry")), usable),
         "cue_rate": (usable * records.cue, usable),
+        "engagement_rate": (usable * records.engagement, usable),
         "mean_p_angry": (probs[:, EMOTIONS.index("angry")] * usable, usable),
         **{f"share_{label}": (usable * (records.pred == k), usable) for k, label in enumerate(EMOTIONS)},
     }

@@ -10,7 +10,7 @@ import numpy as np
 
 from facecue.interview.affect import discomfort
 from facecue.interview.cues import CUE_LABELS as CUES_LABELS
-from facecue.interview.cues import DISCOMFORT_P
+from facecue.interview.cues import DISCOMFORT_P, SMILE_P
 from facecue.labels import EMOTIONS, NUM_EMOTIONS
 
 # The interview's visible stress/discomfort cue, per face (facecue.interview.cues): a usable face whose
@@ -71,6 +71,12 @@ class ImageRecords:
     @property
     def cue(self) -> np.ndarray:
         return stress_cue(self.probs)
+
+    @property
+    def engagement(self) -> np.ndarray:
+        """The interview's positive-engagement cue per face: P(happy) reaches SMILE_P on a usable face."""
+        happy = np.nan_to_num(self.probs[:, EMOTIONS.index("happy")].astype(np.float64), nan=0.0)
+        return happy >= SMILE_P
 
     def write_csv(self, path: Path) -> None:
         """One row per image, no image data: file, group columns, detection, abstention, label, the 7
