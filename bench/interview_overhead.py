@@ -136,7 +136,8 @@ def main() -> None:
             interview = analyze_interview(result, clip, inputs, InterviewOptions(), validation, voice_track=voice)
             write_outputs(dataclasses.replace(result, interview=interview), tmp / "full")
             done = time.perf_counter()
-            return done - started, interview, {"faces": after_faces - started, "interview + writing": done - after_faces}
+            split = {"faces": after_faces - started, "interview + writing": done - after_faces}
+            return done - started, interview, split
 
         # Alternate the two so load changes on this shared machine hit both alike; keep each one's best.
         baseline, extended, parts = [], [], None

@@ -154,7 +154,8 @@ def main() -> int:
         db = "PostgreSQL" if args.database_url else "SQLite"
         print(f"{db}, {args.readers} readers + {args.uploaders} uploaders for {s['elapsed']:.1f} s "
               f"({video.stat().st_size // 1024} KB video per upload)")
-        print(f"result reads: {len(reads)} ({len(reads) / s['elapsed']:.1f}/s)  p50 {percentile(reads, 50) * 1000:.0f} ms"
+        print(f"result reads: {len(reads)} ({len(reads) / s['elapsed']:.1f}/s)  "
+              f"p50 {percentile(reads, 50) * 1000:.0f} ms"
               f"  p95 {percentile(reads, 95) * 1000:.0f} ms  p99 {percentile(reads, 99) * 1000:.0f} ms")
         print(f"uploads: {len(ups)} ({len(ups) / s['elapsed']:.1f}/s)  p95 {percentile(ups, 95) * 1000:.0f} ms")
         print(f"errors: {len(s['errors'])}")

@@ -83,3 +83,31 @@ def test_ray_option_without_ray_installed_is_one_clear_error(clips, tmp_path, ca
     assert main(["batch", str(folder), "-o", str(tmp_path / "out"), "--ray", "local"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: --ray needs Ray") and "pip install 'facecue[ray]'" in err
+
+
+def _affinity(_: int) -> tuple[int, tuple[int, ...]]:
+    import os
+    import time
+
+    time.sleep(0.2)  # keep this worker busy so the other one takes the next task
+    return os.getpid(), tuple(sorted(os.sched_getaffinity(0)))
+
+
+def test_a_worker_per_core_is_pinned_to_its_own_core(model_files):
+    import multiprocessing
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    from facecue.batch import _core_slots, _init_worker
+
+    cores = sorted(os.sched_getaffinity(0))
+    if len(cores) < 2:
+        pytest.skip("needs at least two cores")
+    context = multiprocessing.get_context("forkserver")
+    assert _core_slots(context, 1) is None and _core_slots(context, len(cores) + 1) is None
+    options = {"fps": 5.0}
+    with ProcessPoolExecutor(len(cores), mp_context=context, initializer=_init_worker,
+                             initargs=(options, len(cores), _core_slots(context, len(cores)))) as pool:
+        seen = dict(pool.map(_affinity, range(4 * len(cores))))
+    assert len(seen) == len(cores)  # every worker answered
+    assert sorted(c for affinity in seen.values() for c in affinity) == cores  # one distinct core each

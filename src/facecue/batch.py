@@ -129,9 +129,28 @@ def _analyzer(options: dict):
     return _ANALYZER
 
 
-def _init_worker(options: dict, workers: int) -> None:
+def _init_worker(options: dict, workers: int, cores=None) -> None:
+    if cores is not None:  # one worker per core: each keeps its core (and its caches) for itself
+        try:
+            os.sched_setaffinity(0, {cores.get_nowait()})
+        except Exception:  # noqa: BLE001 - no core left or no affinity support: run unpinned
+            pass
     limit_threads(workers)
     _analyzer(options)
+
+
+def _core_slots(context, workers: int):
+    """A queue of core ids, one per worker, when there are exactly as many workers as cores; else None."""
+    try:
+        cores = sorted(os.sched_getaffinity(0))
+    except AttributeError:
+        return None
+    if workers < 2 or workers != len(cores):
+        return None
+    slots = context.Queue()
+    for core in cores:
+        slots.put(core)
+    return slots
 
 
 def _publish(result, folder: Path) -> None:
@@ -219,8 +238,9 @@ def _run_pool(jobs: list[Job], out_root: Path, workers: int, options: dict, retr
         interrupted: list[int] = []
         # forkserver, not fork: a child forked from a parent whose OpenCV/decoder threads already ran can
         # hang in cv2.setNumThreads (seen here), and each worker loads its own models anyway.
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver"),
-                                 initializer=_init_worker, initargs=(options, workers)) as pool:
+        context = multiprocessing.get_context("forkserver")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
+                                 initargs=(options, workers, _core_slots(context, workers))) as pool:
             running: dict[Future, int] = {}
             while (todo or running) and not interrupted:
                 while todo and len(running) < workers:

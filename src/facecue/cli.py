@@ -213,7 +213,8 @@ def run_evaluate(args) -> int:
           f"ECE {report['ece']:.4f} (uncalibrated {report['ece_uncalibrated']:.4f})"
           + ("  [flip TTA]" if args.tta else "") + f"  {report['faces_per_s']:.0f} faces/s")
     for name, r in report["per_class"].items():
-        print(f"  {name:9s} precision {r['precision']:.3f}  recall {r['recall']:.3f}  f1 {r['f1']:.3f}  n={r['support']}")
+        print(f"  {name:9s} precision {r['precision']:.3f}  recall {r['recall']:.3f}  f1 {r['f1']:.3f}  "
+              f"n={r['support']}")
     print("wrote " + ", ".join(str(p) for p in paths.values()))
     return 0
 

@@ -78,7 +78,8 @@ def test_analysis_result_review_and_audit(client, org_a, settings, sample_video)
 
     before = video_views()
     for byte_range in ("bytes=0-", "bytes=1000-", "bytes=2000-2999"):  # a player starting, then seeking
-        assert client.get(f"/api/v1/interviews/{iid}/video", headers={**reviewer, "Range": byte_range}).status_code == 206
+        ranged = {**reviewer, "Range": byte_range}
+        assert client.get(f"/api/v1/interviews/{iid}/video", headers=ranged).status_code == 206
     assert video_views() == before + 1
 
     # Organisation B sees none of it.
@@ -188,4 +189,5 @@ def test_bad_question_file_fails_the_job_with_its_reason(client, org_a, settings
     _, iid = analysed(client, h, settings, sample_video, questions=b"start,end,question\n3,1,Backwards\n")
     status = client.get(f"/api/v1/interviews/{iid}", headers=h).json()
     assert status["status"] == "failed" and status["job"]["attempts"] == 1  # a user error is not retried
-    assert status["error"].startswith("questions.csv, line 2: the end") and str(settings.media_dir) not in status["error"]
+    assert status["error"].startswith("questions.csv, line 2: the end")
+    assert str(settings.media_dir) not in status["error"]

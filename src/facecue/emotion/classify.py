@@ -77,7 +77,8 @@ def classify_to_csv(source: Path, out_csv: Path, model: EmotionModel, batch: int
                 writer.writerow([ident, *(f"{v:.5f}" for v in p), EMOTIONS[int(p.argmax())]])
             chunk.clear()
 
-        bar = tqdm(total=count_inputs(source), unit="face", desc="classifying", disable=not (sys.stderr.isatty() if progress is None else progress),
+        show = sys.stderr.isatty() if progress is None else progress
+        bar = tqdm(total=count_inputs(source), unit="face", desc="classifying", disable=not show,
                    file=sys.stderr)
         for ident, image, error in iter_crops(source):
             if error is not None:

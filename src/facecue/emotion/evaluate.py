@@ -55,7 +55,8 @@ def confusion_png(report: dict, path: Path) -> None:
                         cv2.LINE_AA)
             cv2.putText(img, f"{int(cm[i, j])}", (x + 12, y + 52), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (90, 90, 90), 1,
                         cv2.LINE_AA)
-        cv2.putText(img, EMOTIONS[i], (8, top + i * cell + 40), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
+        cv2.putText(img, EMOTIONS[i], (8, top + i * cell + 40), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1,
+                    cv2.LINE_AA)
         cv2.putText(img, EMOTIONS[i][:7], (left + i * cell + 6, top + k * cell + 22), cv2.FONT_HERSHEY_SIMPLEX, 0.45,
                     (0, 0, 0), 1, cv2.LINE_AA)
     cv2.putText(img, "rows: true label, columns: predicted (row-normalised)", (left, top + k * cell + 60),

@@ -8,9 +8,11 @@ from html import escape
 from facecue.fairness.stats import FOUR_FIFTHS
 from facecue.labels import EMOTIONS
 
-CHARTED = ("detection_rate", "abstention_rate", "angry_rate", "cue_rate", "engagement_rate", "accuracy", "macro_f1", "ece")
+CHARTED = ("detection_rate", "abstention_rate", "angry_rate", "cue_rate", "engagement_rate", "accuracy", "macro_f1",
+           "ece")
 TITLES = {"detection_rate": "Face detected", "abstention_rate": "Abstained", "angry_rate": "Read as angry",
-          "cue_rate": "Stress/discomfort cue", "engagement_rate": "Positive-engagement cue", "mean_p_angry": "Mean P(angry)",
+          "cue_rate": "Stress/discomfort cue", "engagement_rate": "Positive-engagement cue",
+          "mean_p_angry": "Mean P(angry)",
           "accuracy": "Accuracy", "macro_f1": "Macro-F1", "ece": "Calibration error (ECE)"}
 RATES = {"detection_rate", "abstention_rate", "angry_rate", "cue_rate", "engagement_rate", "accuracy"}
 
@@ -18,7 +20,8 @@ _CSS = """
 body{margin:0;color:#1f2328;font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif}
 main{max-width:1100px;margin:0 auto;padding:24px}h1{font-size:1.5rem;margin:0 0 6px}
 h2{font-size:1.15rem;margin:28px 0 10px;border-top:1px solid #d8dee4;padding-top:18px}h3{font-size:1rem}
-table{border-collapse:collapse;margin:8px 0 16px;font-size:.88rem;display:block;overflow-x:auto}th,td{border:1px solid #d8dee4;
+table{border-collapse:collapse;margin:8px 0 16px;font-size:.88rem;display:block;overflow-x:auto}
+th,td{border:1px solid #d8dee4;
 padding:4px 8px;text-align:left;vertical-align:top}th{background:#f6f8fa}td.num{text-align:right;
 white-space:nowrap}.flag{background:#fde7e4}.muted{color:#59636e}.notice{background:#fff8e1;
 border-left:4px solid #c98a00;padding:10px 14px}.callout{background:#f6f8fa;border-left:4px solid #2f4f6f;

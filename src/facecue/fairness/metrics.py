@@ -225,7 +225,8 @@ def _flag(gname: str, grouping: dict, group: str, name: str) -> dict:
     ci = entry["impact_ratio_ci"]
     zero_ref = METRICS[name].adverse and grouping["groups"][ref]["metrics"][name]["value"] == 0
     return {"grouping": gname, "group": group, "metric": name, "impact_ratio": entry["impact_ratio"],
-            "impact_ratio_ci": ci, "reference": ref, "conclusive": ci is not None and ci[1] < FOUR_FIFTHS and not zero_ref,
+            "impact_ratio_ci": ci, "reference": ref,
+            "conclusive": ci is not None and ci[1] < FOUR_FIFTHS and not zero_ref,
             "small_group": any(w.startswith("small group") for w in grouping["groups"][group]["warnings"])}
 
 

@@ -557,7 +557,8 @@ def request_erasure(body: NewErasureRequest, request: Request, user: Me, session
     days = min([decide(p, c.jurisdiction).erasure_deadline_days for p in ("practice", "research", "assessment")])
     t = datetime.now(UTC)
     r = ErasureRequest(org_id=user.org_id, candidate_id=c.id, requested_by=user.id, requested_at=t,
-                       subject_ref=audit.subject_ref(settings_of(request).secret_key, c.external_ref), deadline=t + timedelta(days=days))
+                       subject_ref=audit.subject_ref(settings_of(request).secret_key, c.external_ref),
+                       deadline=t + timedelta(days=days))
     session.add(r)
     session.flush()
     return erasure_dict(r, t)

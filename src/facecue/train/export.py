@@ -26,7 +26,8 @@ def quantize_int8(fp32_path: Path, out_path: Path, calibration_images: np.ndarra
 
     class Reader(CalibrationDataReader):
         def __init__(self) -> None:
-            batches = np.array_split(calibration_images.astype(np.float32)[:, None], max(1, len(calibration_images) // 64))
+            batches = np.array_split(calibration_images.astype(np.float32)[:, None],
+                                     max(1, len(calibration_images) // 64))
             self.batches = iter({"face": b} for b in batches)
 
         def get_next(self):
@@ -76,7 +77,8 @@ def export_onnx(checkpoint: Path, val_set: FaceDataset, out_path: Path, training
         "architecture": {"class": "EmotionNet", **{k: options[k] for k in ("width", "dropout")}},
         "training": {"data": training_data, "options": options, "best_epoch": state["epoch"] + 1},
         "precision": "float32" if quantize_with is None else
-                     f"int8 (static, per-channel weights; activations calibrated on {len(quantize_with)} training faces)",
+                     "int8 (static, per-channel weights; activations calibrated on "
+                     f"{len(quantize_with)} training faces)",
         "temperature": 1.0,
         "license": license,
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),

@@ -2,7 +2,7 @@
 erasure requests.
 
 Revision ID: 0001
-Revises: 
+Revises:
 """
 import sqlalchemy as sa
 from alembic import op
