@@ -41,3 +41,27 @@ def test_consented_practice_analysis_records_the_policy(tmp_path, model_files):
     policy = json.loads((tmp_path / "out" / "result.json").read_text())["summary"]["policy"]
     assert policy["allowed"] is True and policy["share_with_reviewers"] is False
     assert [e.action for e in AuditLog(log).entries()][-1] == "analysed"
+
+
+def test_the_library_applies_the_same_policy_before_decoding(tmp_path, model_files):
+    import pytest
+
+    import facecue
+    from facecue.governance import PolicyError
+    from facecue.io.sample import make_sample_video
+
+    never_read = tmp_path / "never-read.mp4"  # refusals come before the file is opened
+    with pytest.raises(PolicyError, match=r"5\(1\)\(f\)"):
+        facecue.analyze(never_read, purpose="assessment", jurisdiction="DE")
+    with pytest.raises(PolicyError, match="consent"):
+        facecue.analyze(never_read, purpose="assessment", jurisdiction="US-IL")
+    with pytest.raises(PolicyError, match="go together"):
+        facecue.analyze(never_read, purpose="practice")
+
+    clip = make_sample_video(tmp_path / "clip.mp4", seconds=1.0, fps=10, size=(320, 180))
+    consent = tmp_path / "consent.json"
+    assert main(["consent", "record", "--subject", "cand-1", "--purpose", "practice", "--jurisdiction", "FR",
+                 "--controller", "cand-1-self", "-o", str(consent)]) == 0
+    result = facecue.analyze(clip, purpose="practice", jurisdiction="FR", consent=str(consent))
+    assert result.summary["policy"]["allowed"] is True and result.summary["policy"]["purpose"] == "practice"
+    assert "policy" not in facecue.analyze(clip).summary  # a developer's own footage: no purpose, no decision

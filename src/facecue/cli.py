@@ -143,24 +143,22 @@ def run_analyze(args) -> int:
 
 
 def check_policy(args):
-    """With --purpose, the policy table must allow the analysis (and see valid consent) before it runs.
+    """With --purpose and --jurisdiction, the policy table must allow the analysis (and see valid consent) before
+    it runs; a refusal goes to the audit log when one is given.
 
-    Returns (decision, subject id from the consent record), or (None, None) without --purpose.
+    Returns (decision, subject id from the consent record), or (None, None) without a purpose.
     """
-    if args.purpose is None and args.jurisdiction is None:
-        return None, None
-    from facecue.governance import AuditLog, ConsentRecord, PolicyError, check_analysis_allowed
+    from facecue.governance import AuditLog, ConsentRecord, PolicyError, policy_for
 
-    if args.purpose is None or args.jurisdiction is None:
-        raise FacecueError("--purpose and --jurisdiction go together: give both.")
     consent = ConsentRecord.load(Path(args.consent)) if args.consent else None
     try:
-        return check_analysis_allowed(args.purpose, args.jurisdiction, consent), getattr(consent, "subject_id", None)
+        decision = policy_for(args.purpose, args.jurisdiction, consent)
     except PolicyError:
         if args.audit_log:
             AuditLog(Path(args.audit_log)).append("facecue-cli", "refused", details={
                 "purpose": args.purpose, "jurisdiction": args.jurisdiction})
         raise
+    return decision, (getattr(consent, "subject_id", None) if decision is not None else None)
 
 
 def run_batch(args) -> int:

@@ -84,7 +84,15 @@ class Analyzer:
         o = self.options
         return open_source(path, fps=o.fps, start=o.start, end=o.end)
 
-    def analyze(self, path: str | Path) -> Result:
+    def analyze(self, path: str | Path, *, purpose: str | None = None, jurisdiction: str | None = None,
+                consent=None) -> Result:
+        """Analyse a video, image or image folder. With a purpose and jurisdiction (and the consent record, or
+        its JSON path, when the policy needs one) the policy table decides first, before anything is decoded:
+        a refused analysis raises PolicyError with the reason; an allowed one records the decision in
+        result.summary["policy"]."""
+        from facecue.governance import policy_for
+
+        decision = policy_for(purpose, jurisdiction, consent)
         started = time.perf_counter()
         source = self.frames(path)
         collector = _Collector(self)
@@ -97,7 +105,10 @@ class Analyzer:
             bar.update(1)
         bar.close()
         elapsed = time.perf_counter() - started
-        return collector.finish(source, self.models_info(), elapsed)
+        result = collector.finish(source, self.models_info(), elapsed)
+        if decision is not None:
+            result.summary["policy"] = decision.to_dict()
+        return result
 
     def stream(self, frames: Iterator[Frame]) -> Iterator[tuple[Frame, FrameFaces, np.ndarray, np.ndarray]]:
         """Live form: yields (frame, faces, face_ids, probs (N,7) NaN where abstained) frame by frame."""
@@ -301,6 +312,9 @@ def embed_faces(images) -> np.ndarray:
     return _default_model().embed(images)
 
 
-def analyze(path: str | Path, **options) -> Result:
-    """Analyse a video file, image, or folder of images with default or given AnalyzeOptions fields."""
-    return Analyzer(AnalyzeOptions(**options)).analyze(path)
+def analyze(path: str | Path, *, purpose: str | None = None, jurisdiction: str | None = None, consent=None,
+            **options) -> Result:
+    """Analyse a video file, image, or folder of images with default or given AnalyzeOptions fields; purpose,
+    jurisdiction and consent go through the policy table first (see Analyzer.analyze)."""
+    return Analyzer(AnalyzeOptions(**options)).analyze(path, purpose=purpose, jurisdiction=jurisdiction,
+                                                      consent=consent)

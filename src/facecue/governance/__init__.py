@@ -35,7 +35,7 @@ __all__ = [
     "ACTIONS", "NOTICE_VERSION", "POLICY_VERSION", "PURPOSES", "REGIONS", "SCOPES", "AuditEntry", "AuditError",
     "AuditLog", "ConsentError", "ConsentRecord", "Decision", "ErasureError", "ErasureReport", "Notice", "PolicyError",
     "Verification", "check_analysis_allowed", "check_consent", "check_sharing_allowed", "decide", "erase_subject",
-    "find_subject", "load_overrides", "region_of", "render_notice", "write_subject_manifest",
+    "find_subject", "load_overrides", "policy_for", "region_of", "render_notice", "write_subject_manifest",
 ]
 
 Overrides = Mapping[str, Mapping[str, object]]
@@ -56,6 +56,24 @@ def check_analysis_allowed(purpose: str, jurisdiction: str, consent: ConsentReco
         notice = render_notice(purpose, jurisdiction, consent.controller, overrides) if consent else None
         check_consent(consent, purpose, now, notice=notice, controller=controller, subject_id=subject_id)
     return decision
+
+
+def policy_for(purpose: str | None, jurisdiction: str | None, consent: ConsentRecord | str | None = None,
+               overrides: Overrides | None = None) -> Decision | None:
+    """The library's gate before an analysis: the decision when a purpose and jurisdiction are given (consent
+    as a record or the path of its JSON file), PolicyError when the table refuses, None when neither is given
+    (a developer's own footage, the embedded demo). Half of the pair is a mistake, not a lighter check."""
+    if purpose is None and jurisdiction is None:
+        if consent is not None:
+            raise PolicyError("a consent record needs the purpose and jurisdiction of the analysis: give both.")
+        return None
+    if purpose is None or jurisdiction is None:
+        raise PolicyError("purpose and jurisdiction go together: give both.")
+    if consent is not None and not isinstance(consent, ConsentRecord):
+        from pathlib import Path
+
+        consent = ConsentRecord.load(Path(consent))
+    return check_analysis_allowed(purpose, jurisdiction, consent, overrides=overrides)
 
 
 def check_sharing_allowed(purpose: str, jurisdiction: str, consent: ConsentRecord | None,
