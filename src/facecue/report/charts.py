@@ -27,6 +27,28 @@ RIGHT = 14
 PLOT_W = WIDTH - LEFT - RIGHT
 
 
+def number(value: object) -> float | None:
+    """A finite float from a JSON value, or None (missing, not a number, NaN)."""
+    try:
+        out = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return out if np.isfinite(out) else None
+
+
+def pct(share: object) -> str:
+    """A 0..1 share as a whole percentage ("—" when unknown); never rounds a small non-zero share to 0% or a
+    near-total to 100%."""
+    value = number(share)
+    if value is None:
+        return "—"
+    if 0 < value < 0.005:
+        return "<1%"
+    if 0.995 <= value < 1:
+        return ">99%"
+    return f"{value * 100:.0f}%"
+
+
 def fmt_time(seconds: float, tenths: bool = False) -> str:
     """m:ss (h:mm:ss past an hour); with `tenths`, m:ss.s for ranges in short clips."""
     seconds = max(0.0, seconds)

@@ -27,6 +27,8 @@ from facecue.report.charts import (
     TimeScale,
     fmt_range,
     fmt_time,
+    number,
+    pct,
     presence_svg,
     swatch,
     timeline_svg,
@@ -96,7 +98,7 @@ def render_report(result: dict, blur_thumbnails: bool = False) -> str:
     status = frame_status(res.timeline.present, res.timeline.usable, res.timeline.smoothed)
     points = downsample(res.times, res.timeline.smoothed.astype(np.float64), status)
     starts, ends = frame_spans(res.times)
-    duration = _number(res.source.get("duration_s", res.source.get("duration")))
+    duration = number(res.source.get("duration_s", res.source.get("duration")))
     scale = TimeScale(max(duration or 0.0, float(ends[-1]) if len(ends) else 0.0))
     others = _others(res, summary)
     gaps = [(float(a), float(b)) for a, b in res.gaps]
@@ -142,25 +144,6 @@ def write_report(result: dict, path: str | Path, blur_thumbnails: bool = False) 
 def _csp(script: str) -> str:
     digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
     return f"default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'sha256-{digest}'"
-
-
-def _number(value) -> float | None:
-    try:
-        return float(value) if value is not None else None
-    except (TypeError, ValueError):
-        return None
-
-
-def _pct(share) -> str:
-    """A 0..1 share as a whole percentage, never rounding a small non-zero share to 0% or a near-total to 100%."""
-    share = _number(share)
-    if share is None:
-        return "—"
-    if 0 < share < 0.005:
-        return "<1%"
-    if 0.995 <= share < 1:
-        return ">99%"
-    return f"{share * 100:.0f}%"
 
 
 def _file_name(source: dict) -> str:
@@ -212,9 +195,9 @@ def _range_list(ranges: list[tuple[float, float]]) -> str:
 def _reasons_text(reasons) -> str:
     if not isinstance(reasons, dict) or not reasons:
         return ""
-    ordered = sorted(reasons.items(), key=lambda kv: -(_number(kv[1]) or 0))
+    ordered = sorted(reasons.items(), key=lambda kv: -(number(kv[1]) or 0))
     return " · ".join(f"{escape(str(reason))} {escape(str(count))}" for reason, count in ordered
-                      if _number(count) != 0)
+                      if number(count) != 0)
 
 
 def _header(res: Result, summary: dict, name: str, duration: float | None) -> str:
@@ -231,8 +214,8 @@ def _header(res: Result, summary: dict, name: str, duration: float | None) -> st
 
 
 def _summary(res: Result, summary: dict, others: list) -> str:
-    presence = _number(summary.get("face_presence"))
-    abstained = _number(summary.get("abstained"))
+    presence = number(summary.get("face_presence"))
+    abstained = number(summary.get("abstained"))
     frames = summary.get("frames_analysed", len(res.times))
     dominant = summary.get("dominant")
     if dominant:
@@ -242,14 +225,14 @@ def _summary(res: Result, summary: dict, others: list) -> str:
         dom_html = "none" if "dominant" in summary else "—"
     reasons = _reasons_text(summary.get("abstain_reasons"))
     people = ", ".join(f"#{fid}" for fid, _ in others)
-    processing = _number(summary.get("processing_s"))
-    factor = _number(summary.get("realtime_factor"))
+    processing = number(summary.get("processing_s"))
+    factor = number(summary.get("realtime_factor"))
     rows = [("Frames analysed", escape(str(frames))),
-            ("Candidate's face present", f'<span id="face-presence">{_pct(presence)}</span>'
+            ("Candidate's face present", f'<span id="face-presence">{pct(presence)}</span>'
              + ("" if presence is None else " of frames")
              + (' <span class="reasons">— low; see notes</span>' if presence is not None and presence < LOW_PRESENCE
                 else "")),
-            ("Model abstained", f'<span id="abstained">{_pct(abstained)}</span>'
+            ("Model abstained", f'<span id="abstained">{pct(abstained)}</span>'
              + ("" if abstained is None else " of frames with the face")
              + (f'<div class="reasons">{reasons}</div>' if reasons else "")),
             ("Dominant expression", f'<span id="dominant">{dom_html}</span>'),
@@ -260,12 +243,12 @@ def _summary(res: Result, summary: dict, others: list) -> str:
     means = summary.get("mean_probs") if isinstance(summary.get("mean_probs"), dict) else {}
     prob_rows = []
     for label in EMOTIONS:
-        p = _number(means.get(label))
+        p = number(means.get(label))
         width = 0.0 if p is None else min(max(p, 0.0), 1.0) * 100
         prob_rows.append(f'<tr class="{"top" if label == dominant else ""}" data-emotion="{label}">'
                          f'<td class="label">{swatch(EMOTION_COLOURS[label])}{label}</td><td><div class="bar"><span '
                          f'style="width:{width:.1f}%;background:{EMOTION_COLOURS[label]}"></span></div></td>'
-                         f'<td class="num">{_pct(p)}</td></tr>')
+                         f'<td class="num">{pct(p)}</td></tr>')
     return (f'<section id="summary"><h2>Summary</h2><div class="summary"><table><tbody>{facts}</tbody></table>'
             f'<table class="means"><caption class="caption">Mean smoothed '
             f'probability over the frames where the face was read (absent and abstained frames excluded).</caption>'
@@ -322,16 +305,16 @@ def _presence_section(points: TimelinePoints, scale: TimeScale, others: list, ga
 
 def _notes_section(res: Result, summary: dict, others: list, gaps: list, no_face: bool) -> str:
     warn, info = [], []
-    presence = _number(summary.get("face_presence"))
+    presence = number(summary.get("face_presence"))
     if no_face:
         warn.append("No face found in any analysed frame: there are no expression observations for this video.")
     elif presence is not None and presence < LOW_PRESENCE:
-        warn.append(f"Low face presence: the candidate's face was found in only {_pct(presence)} of the analysed "
+        warn.append(f"Low face presence: the candidate's face was found in only {pct(presence)} of the analysed "
                     f"frames, so the summary covers only that part of the interview.")
-    abstained = _number(summary.get("abstained"))
+    abstained = number(summary.get("abstained"))
     if abstained:
         reasons = _reasons_text(summary.get("abstain_reasons"))
-        info.append(f"The model abstained on {_pct(abstained)} of the frames where the face was found"
+        info.append(f"The model abstained on {pct(abstained)} of the frames where the face was found"
                     + (f" (frames per reason: {reasons})" if reasons else "")
                     + ": those frames were too poor to read reliably and are left out of every number.")
     for a, b in gaps[:MAX_LISTED_RANGES]:
@@ -353,7 +336,7 @@ def _notes_section(res: Result, summary: dict, others: list, gaps: list, no_face
 def _calibration_note(models: dict) -> str:
     """How the probabilities were calibrated, and that this video need not follow the calibration data."""
     emotion = models.get("emotion") if isinstance(models.get("emotion"), dict) else models
-    temperature = _number(emotion.get("temperature"))
+    temperature = number(emotion.get("temperature"))
     how = (f"scaled by a temperature of {temperature:.2f} fitted" if temperature is not None else "calibrated")
     return (f"Calibration: the model's probabilities were {how} on FER2013 validation images, so that a reading "
             f"of 70% was right about 70% of the time there. Faces in this video differ from that data (pose, "

@@ -15,7 +15,17 @@ import cv2
 import numpy as np
 
 from facecue.labels import EMOTIONS
-from facecue.report.charts import EMOTION_COLOURS, UNKNOWN_COLOUR, Band, Marker, fmt_range, fmt_time, swatch
+from facecue.report.charts import (
+    EMOTION_COLOURS,
+    UNKNOWN_COLOUR,
+    Band,
+    Marker,
+    fmt_range,
+    fmt_time,
+    number,
+    pct,
+    swatch,
+)
 
 _DATA_URI = re.compile(r"data:image/(jpeg|png|webp);base64,[A-Za-z0-9+/]+={0,2}")
 CUE_NAMES = {"stress": "Visible discomfort", "engagement": "Visible positive engagement", "composure": "Composure"}
@@ -49,19 +59,6 @@ def _e(value) -> str:
     return escape(str(value))
 
 
-def _num(value) -> float | None:
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        return None
-    return out if np.isfinite(out) else None
-
-
-def _pct(share) -> str:
-    v = _num(share)
-    return "—" if v is None else f"{v * 100:.0f}%"
-
-
 def _list(value) -> list:
     return value if isinstance(value, list) else []
 
@@ -72,7 +69,7 @@ def _dict(value) -> dict:
 
 def spans_of(interview: dict) -> list[dict]:
     return [s for s in _list(interview.get("spans")) if isinstance(s, dict)
-            and _num(s.get("start_s")) is not None and _num(s.get("end_s")) is not None]
+            and number(s.get("start_s")) is not None and number(s.get("end_s")) is not None]
 
 
 def span_label(interview: dict, index: int) -> str:
@@ -80,7 +77,8 @@ def span_label(interview: dict, index: int) -> str:
 
 
 def highlights_of(interview: dict) -> list[dict]:
-    items = [h for h in _list(interview.get("highlights")) if isinstance(h, dict) and _num(h.get("time_s")) is not None]
+    items = [h for h in _list(interview.get("highlights"))
+             if isinstance(h, dict) and number(h.get("time_s")) is not None]
     return sorted(items, key=lambda h: float(h["time_s"]))
 
 
@@ -118,15 +116,15 @@ def overview_section(interview: dict) -> str:
     spans = spans_of(interview)
     overall = _dict(interview.get("overall"))
     kind = "questions" if interview.get("span_kind", "questions") == "questions" else "windows"
-    window = _num(interview.get("window_s"))
+    window = number(interview.get("window_s"))
     what = (f"{len(spans)} questions from the question timeline" if kind == "questions"
             else f"{len(spans)} fixed windows of {window:g} s (no question timeline was given)" if window
             else f"{len(spans)} fixed windows (no question timeline was given)")
     mismatch = _dict(interview.get("mismatch"))
     facts = [("Parts analysed", what),
              ("Highlights", f"{len(highlights_of(interview))} moments worth a second look"),
-             ("Words against face", (f"{int(_num(mismatch.get('flagged')) or 0)} flagged of "
-                                     f"{int(_num(mismatch.get('checked')) or 0)} utterances checked")
+             ("Words against face", (f"{int(number(mismatch.get('flagged')) or 0)} flagged of "
+                                     f"{int(number(mismatch.get('checked')) or 0)} utterances checked")
               if mismatch else "no transcript given"),
              ("Voice", "analysed per part" if interview.get("voice_available")
               else _e(interview.get("voice_note") or "not analysed"))]
@@ -146,7 +144,7 @@ def _dominant_chips(dominant) -> str:
             label = str(d["label"])
             chips.append(f'<span class="chip" data-emotion="{_e(label)}">'
                          f'{swatch(EMOTION_COLOURS.get(label, UNKNOWN_COLOUR))}{_e(label)} '
-                         f'<b>{_pct(d.get("share"))}</b></span>')
+                         f'<b>{pct(d.get("share"))}</b></span>')
     return f'<div class="chips">{"".join(chips)}</div>' if chips else '<p class="muted">No readable face.</p>'
 
 
@@ -162,7 +160,7 @@ def _cue_chips(cues: dict) -> str:
 
 def _confidence_badge(cue: dict) -> str:
     level = str(cue.get("confidence_level") or "")
-    value = _num(cue.get("confidence"))
+    value = number(cue.get("confidence"))
     if not level and value is None:
         return ""
     cls = level if level in ("low", "moderate", "high") else "low"
@@ -205,7 +203,7 @@ def _card(interview: dict, n: int, s: dict) -> str:
 def _prob_bar(means: dict) -> str:
     parts = []
     for label in EMOTIONS:
-        p = _num(means.get(label))
+        p = number(means.get(label))
         if p and p > 0:
             parts.append(f'<span style="width:{min(p, 1) * 100:.1f}%;background:{EMOTION_COLOURS[label]}" '
                          f'title="{label} {p:.0%}"></span>')
@@ -226,9 +224,9 @@ def _scale_row(name: str, value: float | None, lo: float, hi: float, hint: str) 
 
 
 def _affect_rows(s: dict) -> str:
-    return (_scale_row("Valence", _num(s.get("valence")), -1, 1, "−1 unpleasant … +1 pleasant")
-            + _scale_row("Arousal", _num(s.get("arousal")), -1, 1, "−1 calm … +1 activated")
-            + _scale_row("Expressivity", _num(s.get("expressivity")), 0, 1, "0 neutral face … 1 strongly expressive"))
+    return (_scale_row("Valence", number(s.get("valence")), -1, 1, "−1 unpleasant … +1 pleasant")
+            + _scale_row("Arousal", number(s.get("arousal")), -1, 1, "−1 calm … +1 activated")
+            + _scale_row("Expressivity", number(s.get("expressivity")), 0, 1, "0 neutral face … 1 strongly expressive"))
 
 
 def _arc(arc: dict) -> str:
@@ -236,7 +234,7 @@ def _arc(arc: dict) -> str:
     for key in ("start", "peak", "end"):
         m = _dict(arc.get(key))
         if m.get("label"):
-            t = _num(m.get("time_s"))
+            t = number(m.get("time_s"))
             colour = EMOTION_COLOURS.get(str(m["label"]), UNKNOWN_COLOUR)
             steps.append(f'<span class="arc-step">{key} {fmt_time(t, tenths=True) if t is not None else ""} '
                          f'{swatch(colour)}<b>{_e(m["label"])}</b></span>')
@@ -248,14 +246,14 @@ def _arc(arc: dict) -> str:
 
 def _mixed(mixed: list) -> str:
     items = [f'{_e(" + ".join(map(str, m.get("labels", []))))} {fmt_range(float(m["start_s"]), float(m["end_s"]))}'
-             for m in mixed if isinstance(m, dict) and _num(m.get("start_s")) is not None
-             and _num(m.get("end_s")) is not None]
+             for m in mixed if isinstance(m, dict) and number(m.get("start_s")) is not None
+             and number(m.get("end_s")) is not None]
     return f'<p class="mixed">Mixed: {"; ".join(items)}</p>' if items else ""
 
 
 def _presence_line(s: dict) -> str:
-    usable = _num(s.get("usable_s"))
-    return (f'<p class="muted small">Face present {_pct(s.get("presence"))} · abstained {_pct(s.get("abstained"))}'
+    usable = number(s.get("usable_s"))
+    return (f'<p class="muted small">Face present {pct(s.get("presence"))} · abstained {pct(s.get("abstained"))}'
             + (f" · {usable:.1f} s readable" if usable is not None else "") + "</p>")
 
 
@@ -265,7 +263,7 @@ def _cues_panel(cues: dict) -> str:
         cue = _dict(cues.get(key))
         if not cue:
             continue
-        support = [fmt_time(t, tenths=True) for t in (_num(x) for x in _list(cue.get("support_s"))) if t is not None]
+        support = [fmt_time(t, tenths=True) for t in (number(x) for x in _list(cue.get("support_s"))) if t is not None]
         rows.append(f'<div class="cue" data-cue="{key}"><p class="cue-head"><b>{name}</b> '
                     f'<span class="level">{_e(cue.get("level") or "—")}</span>{_confidence_badge(cue)}</p>'
                     f'<p>{_e(cue.get("text") or "")}</p>'
@@ -279,12 +277,12 @@ def _sentiment(sentiment) -> str:
     s = _dict(sentiment)
     if not s:
         return ""
-    compound = _num(s.get("compound"))
+    compound = number(s.get("compound"))
     if compound is None:
         return '<p class="words muted small">Words: the candidate said nothing in this part of the transcript.</p>'
     tone = "positive" if compound >= 0.05 else "negative" if compound <= -0.05 else "neutral"
-    return (f'<p class="words small">Words: {int(_num(s.get("words")) or 0)} words in '
-            f'{int(_num(s.get("utterances")) or 0)} utterance(s), read as <b>{tone}</b> (VADER {compound:+.2f}).</p>')
+    return (f'<p class="words small">Words: {int(number(s.get("words")) or 0)} words in '
+            f'{int(number(s.get("utterances")) or 0)} utterance(s), read as <b>{tone}</b> (VADER {compound:+.2f}).</p>')
 
 
 # ---- voice ------------------------------------------------------------------------------------------------------
@@ -301,11 +299,11 @@ def voice_summary(voice, interview: dict) -> str:
             ("Pitch variation", _unit(v.get("pitch_variability_st"), "semitones", 1)),
             ("Loudness", _unit(v.get("loudness_dbfs"), "dBFS", 0)
              + (f' <span class="muted">(range {_unit(v.get("loudness_range_db"), "dB", 0)})</span>'
-                if _num(v.get("loudness_range_db")) is not None else "")),
+                if number(v.get("loudness_range_db")) is not None else "")),
             ("Speaking rate", _unit(v.get("speaking_rate_per_s"), "syllable peaks/s", 1)),
-            ("Pauses ≥ 0.3 s", f'{int(_num(v.get("pause_count")) or 0)}'
-             + (f' · longest {_unit(v.get("pause_longest_s"), "s", 1)}' if _num(v.get("pause_longest_s")) else "")),
-            ("Voiced", _pct(v.get("voiced_share")) + " of the time")]
+            ("Pauses ≥ 0.3 s", f'{int(number(v.get("pause_count")) or 0)}'
+             + (f' · longest {_unit(v.get("pause_longest_s"), "s", 1)}' if number(v.get("pause_longest_s")) else "")),
+            ("Voiced", pct(v.get("voiced_share")) + " of the time")]
     table = "".join(f"<tr><th>{k}</th><td>{val}</td></tr>" for k, val in rows)
     flag = ("" if v.get("reliable") else
             f'<p class="unreliable">Not reliable here: {_e(v.get("reason") or "too little speech")}.</p>')
@@ -313,7 +311,7 @@ def voice_summary(voice, interview: dict) -> str:
 
 
 def _unit(value, unit: str, digits: int) -> str:
-    v = _num(value)
+    v = number(value)
     return "—" if v is None else f"{v:.{digits}f} {unit}"
 
 
@@ -325,18 +323,18 @@ def voice_section(interview: dict) -> str:
     cols = [("pitch_median_hz", "Pitch (Hz)", 0), ("pitch_variability_st", "Variation (st)", 1),
             ("loudness_dbfs", "Loudness (dBFS)", 0), ("speaking_rate_per_s", "Rate (peaks/s)", 1),
             ("pause_count", "Pauses", 0), ("pause_total_s", "Paused (s)", 1), ("voiced_share", "Voiced", None)]
-    values = {key: [_num(_dict(s.get("voice")).get(key)) for s in spans] for key, _, _ in cols}
+    values = {key: [number(_dict(s.get("voice")).get(key)) for s in spans] for key, _, _ in cols}
     head = "".join(f'<th scope="col" class="num">{name}</th>' for _, name, _ in cols)
     rows = []
     for n, s in enumerate(spans):
         v = _dict(s.get("voice"))
         cells = []
         for key, _, digits in cols:
-            x = _num(v.get(key))
+            x = number(v.get(key))
             known = [y for y in values[key] if y is not None]
             lo, hi = (min(known), max(known)) if known else (0.0, 1.0)
             width = 0 if x is None or hi == lo else (x - lo) / (hi - lo) * 100
-            text = "—" if x is None else (_pct(x) if digits is None else f"{x:.{digits}f}")
+            text = "—" if x is None else (pct(x) if digits is None else f"{x:.{digits}f}")
             cells.append(f'<td class="num"><span class="cellbar" style="width:{width:.0f}%"></span>{text}</td>')
         flag = "" if v.get("reliable") else f' <span class="badge-warn" title="{_e(v.get("reason") or "")}">!</span>'
         rows.append(f'<tr class="{"" if v.get("reliable") else "unrel"}"><th scope="row">'
@@ -369,7 +367,7 @@ def highlights_section(interview: dict, blur: bool) -> str:
                 thumb = blur_data_uri(thumb)
             if thumb:
                 img = f'<img class="thumb" src="{thumb}" alt="face at {fmt_time(float(h["time_s"]), tenths=True)}">'
-        span_index = _num(h.get("span_index"))
+        span_index = number(h.get("span_index"))
         where = (f' · <a href="#q-{int(span_index) + 1}">{span_label(interview, int(span_index))}</a>'
                  if span_index is not None else "")
         label = str(h.get("label") or "")
@@ -391,25 +389,25 @@ def mismatch_section(interview: dict) -> str:
                 'what was said was not compared with what the face showed.</p></section>')
     items = [i for i in _list(mm.get("items")) if isinstance(i, dict)]
     rows = []
-    for item in sorted(items, key=lambda i: (i.get("status") != "flagged", _num(i.get("start_s")) or 0)):
+    for item in sorted(items, key=lambda i: (i.get("status") != "flagged", number(i.get("start_s")) or 0)):
         status = str(item.get("status") or "")
-        a, b = _num(item.get("start_s")), _num(item.get("end_s"))
+        a, b = number(item.get("start_s")), number(item.get("end_s"))
         when = fmt_range(a, b) if a is not None and b is not None else "—"
-        comp, face = _num(item.get("compound")), _num(item.get("facial_valence"))
+        comp, face = number(item.get("compound")), number(item.get("facial_valence"))
         rows.append(f'<tr class="st-{_e(status)}"><td class="nowrap">{when}</td><td><span class="status">'
                     f'{_e(status)}</span></td><td>“{_e(item.get("text") or "")}”</td>'
                     f'<td class="num">{"—" if comp is None else f"{comp:+.2f}"}</td>'
                     f'<td class="num">{"—" if face is None else f"{face:+.2f}"}</td>'
-                    f'<td class="num">{_pct(item.get("coverage"))}</td><td class="small">{_e(item.get("reason") or "")}'
+                    f'<td class="num">{pct(item.get("coverage"))}</td><td class="small">{_e(item.get("reason") or "")}'
                     f'</td></tr>')
     table = (f'<div class="table-wrap"><table class="mm-table"><thead><tr><th scope="col">When</th>'
              f'<th scope="col">Status</th><th scope="col">What was said</th><th scope="col" class="num">Words</th>'
              f'<th scope="col" class="num">Face</th><th scope="col" class="num">Face read</th>'
              f'<th scope="col">Evidence</th></tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
              if rows else "<p>No utterance of the candidate to compare.</p>")
-    flagged = int(_num(mm.get("flagged")) or 0)
+    flagged = int(number(mm.get("flagged")) or 0)
     return (f'<section id="mismatch"><h2>Words against face</h2><p class="caption">Each utterance of the candidate: '
             f'the sentiment of the words (VADER, −1 … +1) against the mean facial valence over the same time (−1 … '
             f'+1), and how much of that time the face could be read. Flagged only for strong, sustained '
-            f'disagreement with enough readable face; {flagged} of {int(_num(mm.get("checked")) or 0)} checked '
+            f'disagreement with enough readable face; {flagged} of {int(number(mm.get("checked")) or 0)} checked '
             f'utterances were flagged.</p>{table}</section>')

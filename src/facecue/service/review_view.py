@@ -8,7 +8,6 @@ defensively and simply left out when absent or malformed, so older results still
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,6 +21,8 @@ from facecue.report.charts import (
     TimeScale,
     fmt_range,
     fmt_time,
+    number,
+    pct,
     presence_svg,
     timeline_svg,
 )
@@ -35,26 +36,6 @@ from facecue.report.series import downsample, frame_spans, frame_status
 from facecue.result import Result
 
 CUE_NAMES = ("stress", "engagement", "composure")
-
-
-def pct(share: object) -> str:
-    """A 0..1 share as a whole percentage ("—" when unknown); never rounds a small non-zero share to 0%."""
-    value = number(share)
-    if value is None:
-        return "—"
-    if 0 < value < 0.005:
-        return "<1%"
-    if 0.995 <= value < 1:
-        return ">99%"
-    return f"{value * 100:.0f}%"
-
-
-def number(value: object) -> float | None:
-    try:
-        out = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    return out if math.isfinite(out) else None
 
 
 @dataclass

@@ -8,7 +8,8 @@ import json
 import pytest
 
 from facecue.cli import main as facecue_main
-from facecue.service.review_view import build_review, pct
+from facecue.report.charts import pct
+from facecue.service.review_view import build_review
 
 
 @pytest.fixture(scope="module")
