@@ -132,7 +132,7 @@ def _analyzer(options: dict):
 def _init_worker(options: dict, workers: int, cores=None) -> None:
     if cores is not None:  # one worker per core: each keeps its core (and its caches) for itself
         try:
-            os.sched_setaffinity(0, {cores.get_nowait()})
+            os.sched_setaffinity(0, {cores.get(timeout=5)})  # not get_nowait: puts reach the pipe in a thread
         except Exception:  # noqa: BLE001 - no core left or no affinity support: run unpinned
             pass
     limit_threads(workers)
