@@ -104,15 +104,20 @@ def _from_csv(path: Path, raw: str) -> list[Question]:
     return out
 
 
+def read_input_text(p: Path, what: str) -> str:
+    """A small text input (BOM tolerated), or InputError naming it: `what` is e.g. "the transcript"."""
+    try:
+        return p.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(f"{what} {p} does not exist.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read {what} {p}: {exc}.") from None
+
+
 def load_questions(path: str | Path) -> list[Question]:
     """Questions sorted by start time; overlapping questions are an error (a moment belongs to one question)."""
     p = Path(path)
-    try:
-        raw = p.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"the question timeline {p} does not exist.") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read the question timeline {p}: {exc}.") from None
+    raw = read_input_text(p, "the question timeline")
     stripped = raw.lstrip()
     questions = _from_json(p, raw) if p.suffix.lower() == ".json" or stripped.startswith(("[", "{")) \
         else _from_csv(p, raw)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from facecue.errors import InputError
-from facecue.interview.inputs import parse_time
+from facecue.interview.inputs import parse_time, read_input_text
 
 _ARROW = re.compile(r"^\s*(\S+)\s+-->\s+(\S+)")
 _VOICE = re.compile(r"<v(?:\.[\w.-]+)?\s+([^>]+)>")
@@ -48,12 +48,7 @@ def _speaker_and_text(lines: list[str]) -> tuple[str | None, str]:
 def parse_transcript(path: str | Path) -> list[Utterance]:
     """Utterances in time order from a .vtt or .srt file (format told by the header, else the suffix)."""
     p = Path(path)
-    try:
-        raw = p.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"the transcript {p} does not exist.") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read the transcript {p}: {exc}.") from None
+    raw = read_input_text(p, "the transcript")
     lines = raw.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     is_vtt = lines[0].startswith("WEBVTT")
     if not is_vtt and p.suffix.lower() == ".vtt":
