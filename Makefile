@@ -21,8 +21,13 @@ install-dev: $(BIN)/python
 setup: install
 	$(BIN)/facecue setup --sample $(SAMPLE)
 
+# Every analysis of a person states its purpose and jurisdiction: the demo is the sample's own practice run,
+# under the consent record it gives first.
 demo: setup
-	$(BIN)/facecue analyze $(SAMPLE) -o build/demo
+	$(BIN)/facecue consent record --purpose practice --jurisdiction OTHER --controller "facecue demo" \
+		--subject demo-sample -o build/demo-consent.json
+	$(BIN)/facecue analyze $(SAMPLE) -o build/demo --purpose practice --jurisdiction OTHER \
+		--consent build/demo-consent.json
 	@echo "open build/demo/report.html"
 
 # The review service with its embedded defaults (SQLite and media in ~/.local/share/facecue):

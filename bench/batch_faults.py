@@ -24,13 +24,14 @@ import sys
 import time
 from pathlib import Path
 
-from batch_tools import distinct_copies, pool_workers, ray_task_workers, read_summary
+from batch_tools import distinct_copies, pool_workers, practice_args, ray_task_workers, read_summary
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def batch_cmd(folder: Path, out: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "facecue.cli", "batch", str(folder), "-o", str(out), "--workers", "2", *extra]
+    return [sys.executable, "-m", "facecue.cli", "batch", str(folder), "-o", str(out), "--workers", "2",
+            *practice_args(out.parent), *extra]
 
 
 def run_with_kill(folder: Path, out: Path, kill_after: int, *extra: str) -> tuple[int, int, float]:

@@ -25,7 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-from batch_tools import distinct_copies, read_summary
+from batch_tools import distinct_copies, practice_args, read_summary
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,7 +40,7 @@ def timed_batch(folder: Path, out: Path, setup: str) -> tuple[float, float]:
     pin = (lambda: os.sched_setaffinity(0, {one_core})) if setup.endswith("one core") else None
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "facecue.cli", "batch", str(folder), "-o", str(out),
-                    "--workers", str(SETUPS[setup])], check=True, capture_output=True, cwd=ROOT, preexec_fn=pin)
+                    "--workers", str(SETUPS[setup]), *practice_args(out.parent)], check=True, capture_output=True, cwd=ROOT, preexec_fn=pin)
     elapsed = time.perf_counter() - started
     rows = read_summary(out)
     if any(r["status"] != "done" for r in rows):

@@ -8,6 +8,17 @@ from pathlib import Path
 import av
 
 
+def practice_args(folder: Path) -> list[str]:
+    """`--purpose practice --jurisdiction OTHER --consent FILE`: every analysis of a person states why and where,
+    benchmarks included (the consent record is the benchmark's own, written into `folder`)."""
+    from facecue.governance import ConsentRecord, render_notice
+
+    folder.mkdir(parents=True, exist_ok=True)
+    notice = render_notice("practice", "OTHER", "facecue benchmark")
+    path = ConsentRecord.for_notice(notice, "bench-subject").save(folder / "bench-consent.json")
+    return ["--purpose", "practice", "--jurisdiction", "OTHER", "--consent", str(path)]
+
+
 def distinct_copies(src: Path, folder: Path, n: int) -> list[Path]:
     """n copies of src with different container metadata (so different sha256) but the same frames:
     remuxed packet by packet, no re-encoding, so making 200 takes seconds."""

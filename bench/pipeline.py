@@ -20,6 +20,8 @@ import sys
 import time
 from pathlib import Path
 
+from batch_tools import practice_args
+
 ROOT = Path(__file__).resolve().parent.parent
 FER_PY = ROOT / "bench" / "fer_baseline" / ".venv" / "bin" / "python"
 
@@ -38,7 +40,7 @@ import json, resource, sys, time
 from facecue.pipeline import Analyzer
 analyzer = Analyzer()                       # model loading is not part of the per-video time
 t = time.perf_counter()
-result = analyzer.analyze(sys.argv[1])
+result = analyzer.analyze(sys.argv[1], purpose="practice", jurisdiction="OTHER", consent=sys.argv[2])
 print(json.dumps({"seconds": time.perf_counter() - t, "frames": len(result.times),
                   "faces": len(result.faces), "presence": result.summary["face_presence"],
                   "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
@@ -100,7 +102,8 @@ def main() -> None:
           f"load average {os.getloadavg()[0]:.1f}")
 
     decode = run_json([py, "-c", DECODE, str(clip)])
-    full = run_json([py, "-c", ANALYZE, str(clip)])
+    consent = practice_args(work)[-1]  # every analysis of a person states why and where, benchmarks included
+    full = run_json([py, "-c", ANALYZE, str(clip), consent])
     print(f"decode only (PyAV, all {decode['frames']} frames): {decode['seconds']:.2f} s "
           f"= {args.seconds / decode['seconds']:.1f}x real time")
     print(f"facecue analyze (5 fps, {full['frames']} frames, {full['faces']} faces, presence "
@@ -121,7 +124,7 @@ def main() -> None:
         long_clip = repeat_clip(clip, work / f"clip_{w}x{h}_{int(args.seconds * args.long_factor)}s.mp4",
                                 args.long_factor)
         started = time.perf_counter()
-        long_run = run_json([py, "-c", ANALYZE, str(long_clip)])
+        long_run = run_json([py, "-c", ANALYZE, str(long_clip), consent])
         print(f"peak memory: {full['peak_mb']:.0f} MB for {args.seconds:.0f} s, {long_run['peak_mb']:.0f} MB for "
               f"{args.seconds * args.long_factor:.0f} s ({time.perf_counter() - started:.0f} s wall): "
               f"{'flat' if long_run['peak_mb'] < full['peak_mb'] * 1.3 else 'GROWING'}")

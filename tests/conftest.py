@@ -51,6 +51,28 @@ def model_files():
 
 
 @pytest.fixture(scope="session")
+def practice_consent(tmp_path_factory) -> Path:
+    """A valid consent record (JSON) of a subject's own practice run in a jurisdiction the table calls OTHER:
+    every analysis of a person states its purpose and jurisdiction, and every row of the policy needs consent."""
+    from facecue.governance import ConsentRecord, render_notice
+
+    notice = render_notice("practice", "OTHER", "facecue tests")
+    return ConsentRecord.for_notice(notice, "test-subject").save(tmp_path_factory.mktemp("consent") / "consent.json")
+
+
+@pytest.fixture(scope="session")
+def practice(practice_consent) -> dict:
+    """Keyword arguments of Analyzer.analyze / facecue.analyze for a consented practice analysis."""
+    return {"purpose": "practice", "jurisdiction": "OTHER", "consent": str(practice_consent)}
+
+
+@pytest.fixture(scope="session")
+def practice_args(practice_consent) -> list[str]:
+    """The same as `facecue analyze` / `facecue live` / `facecue batch` flags."""
+    return ["--purpose", "practice", "--jurisdiction", "OTHER", "--consent", str(practice_consent)]
+
+
+@pytest.fixture(scope="session")
 def pattern_data():
     train = pattern_faces(40, seed=1)
     val = pattern_faces(12, seed=2)

@@ -2,6 +2,7 @@
 
 import csv
 import json
+import shutil
 import sys
 
 import pytest
@@ -25,38 +26,44 @@ def read_summary(out):
         return {row["path"].rsplit("/", 1)[-1]: row for row in csv.DictReader(handle)}
 
 
-def test_batch_runs_resumes_and_records_failures(clips, capsys):
+def test_batch_runs_resumes_and_records_failures(clips, capsys, practice_args):
     root, folder = clips
     out = root / "out"
-    assert main(["batch", str(folder), "-o", str(out), "--workers", "2"]) == 1  # one file failed
+    assert main(["batch", str(folder), "-o", str(out), "--workers", "2", *practice_args]) == 1  # one file failed
     rows = read_summary(out)
     assert rows["interview0.mp4"]["status"] == "done" and rows["interview1.mp4"]["status"] == "done"
     assert rows["broken.mp4"]["status"] == "failed" and rows["broken.mp4"]["error"]
     result = json.loads((out / rows["interview1.mp4"]["output"].rsplit("/", 1)[-1] / "result.json").read_text())
     assert len(result["frames"]["time_s"]) == 15 and result["source"]["sha256"] == rows["interview1.mp4"]["sha256"]
+    assert (result["summary"]["policy"]["purpose"], result["summary"]["policy"]["region"]) == ("practice", "OTHER")
     assert float(rows["interview0.mp4"]["face_presence"]) >= 0.6  # the sample face leaves briefly near the end
     # Run again: finished interviews are skipped by content hash, the broken one is tried again.
-    assert main(["batch", str(folder), "-o", str(out), "--workers", "2"]) == 1
+    assert main(["batch", str(folder), "-o", str(out), "--workers", "2", *practice_args]) == 1
     again = read_summary(out)
     assert again["interview0.mp4"]["status"] == "skipped" and again["interview1.mp4"]["status"] == "skipped"
     summary = json.loads((out / "summary.json").read_text())
     assert summary["counts"] == {"done": 0, "skipped": 2, "failed": 1}
 
 
-def test_csv_manifest_and_bad_manifests(clips, tmp_path, capsys):
+def test_csv_manifest_and_bad_manifests(clips, tmp_path, capsys, practice_consent):
     root, _ = clips
-    manifest = root / "manifest.csv"
-    manifest.write_text("path,candidate,purpose\nin/interview0.mp4,c1,practice\n")
+    shutil.copy(practice_consent, root / "c1-consent.json")
+    manifest = root / "manifest.csv"  # the consent path is relative to the CSV, like the video's
+    manifest.write_text("path,candidate,purpose,jurisdiction,consent\nin/interview0.mp4,c1,practice,OTHER,"
+                        "c1-consent.json\n")
     out = tmp_path / "out"
     assert main(["batch", str(manifest), "-o", str(out), "--workers", "1"]) == 0
-    assert read_summary(out)["interview0.mp4"]["status"] == "done"
+    row = read_summary(out)["interview0.mp4"]
+    assert row["status"] == "done"
+    policy = json.loads((out / row["output"].rsplit("/", 1)[-1] / "result.json").read_text())["summary"]["policy"]
+    assert (policy["purpose"], policy["jurisdiction"]) == ("practice", "OTHER")
     bad = tmp_path / "bad.csv"
     bad.write_text("file\nx.mp4\n")
     assert main(["batch", str(bad), "-o", str(out)]) == 2
     assert "'path' column" in capsys.readouterr().err
 
 
-def test_leftovers_of_a_killed_run_are_replaced_not_trusted(clips, tmp_path):
+def test_leftovers_of_a_killed_run_are_replaced_not_trusted(clips, tmp_path, practice_args):
     """A hidden partial folder and a result folder without result.json (what a kill mid-write would leave
     without atomic publishing) are cleared; the interview is analysed again and published whole."""
     from facecue.io.source import sha256_file
@@ -70,17 +77,17 @@ def test_leftovers_of_a_killed_run_are_replaced_not_trusted(clips, tmp_path):
     (out / ".partial-interview0-abc-999").mkdir()
     manifest = tmp_path / "one.csv"
     manifest.write_text(f"path\n{video}\n")
-    assert main(["batch", str(manifest), "-o", str(out), "--workers", "1"]) == 0
+    assert main(["batch", str(manifest), "-o", str(out), "--workers", "1", *practice_args]) == 0
     assert read_summary(out)["interview0.mp4"]["status"] == "done"
     assert sorted(p.name for p in out.iterdir()) == [half.name, "summary.csv", "summary.json"]
     assert json.loads((half / "result.json").read_text())["source"]["sha256"].startswith(half.name[-12:])
     assert (half / "frames.csv").read_text().count("\n") > 10 and (half / "report.html").exists()
 
 
-def test_ray_option_without_ray_installed_is_one_clear_error(clips, tmp_path, capsys, monkeypatch):
+def test_ray_option_without_ray_installed_is_one_clear_error(clips, tmp_path, capsys, monkeypatch, practice_args):
     _, folder = clips
     monkeypatch.setitem(sys.modules, "ray", None)  # what `import ray` meets where the extra is not installed
-    assert main(["batch", str(folder), "-o", str(tmp_path / "out"), "--ray", "local"]) == 2
+    assert main(["batch", str(folder), "-o", str(tmp_path / "out"), "--ray", "local", *practice_args]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: --ray needs Ray") and "pip install 'facecue[ray]'" in err
 
@@ -111,3 +118,52 @@ def test_a_worker_per_core_is_pinned_to_its_own_core(model_files):
         seen = dict(pool.map(_affinity, range(4 * len(cores))))
     assert len(seen) == len(cores)  # every worker answered
     assert sorted(c for affinity in seen.values() for c in affinity) == cores  # one distinct core each
+
+
+def test_one_refused_row_stops_the_batch_before_anything_runs(clips, tmp_path, capsys, practice_consent):
+    """Row 2 is an assessment in the EU (prohibited): not even row 1, which is allowed, is analysed."""
+    root, _ = clips
+    manifest = tmp_path / "mixed.csv"
+    manifest.write_text("path,purpose,jurisdiction\n"
+                        f"{root / 'in' / 'interview0.mp4'},practice,OTHER\n"
+                        f"{root / 'in' / 'interview1.mp4'},assessment,DE\n")
+    out = tmp_path / "out"
+    assert main(["batch", str(manifest), "-o", str(out), "--consent", str(practice_consent)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: manifest row 2: refused: the EU AI Act, Art. 5(1)(f)") and err.count("\n") == 1
+    assert not out.exists()  # nothing analysed, not even a summary
+
+
+def test_a_row_without_consent_or_purpose_is_refused(clips, tmp_path, capsys, practice_consent):
+    root, _ = clips
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("path,purpose,jurisdiction,consent\n"
+                        f"{root / 'in' / 'interview0.mp4'},practice,OTHER,{practice_consent}\n"
+                        f"{root / 'in' / 'interview1.mp4'},research,UK,\n")
+    out = tmp_path / "out"
+    assert main(["batch", str(manifest), "-o", str(out)]) == 2  # research needs the subject's consent
+    assert capsys.readouterr().err.startswith("error: manifest row 2: analysis for research needs the subject's "
+                                              "recorded consent")
+    manifest.write_text(f"path\n{root / 'in' / 'interview0.mp4'}\n")
+    assert main(["batch", str(manifest), "-o", str(out), "--consent", str(practice_consent),
+                 "--jurisdiction", "OTHER"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: manifest row 1: no purpose; say why and where") and "--purpose" in err
+    assert main(["batch", str(root / "in"), "-o", str(out)]) == 2  # a folder takes the flags, and there are none
+    assert "broken.mp4: no purpose or jurisdiction" in capsys.readouterr().err  # the first file, sorted
+    assert not out.exists()
+
+
+def test_each_worker_checks_its_row_again_before_decoding(clips, tmp_path, practice_consent):
+    """A consent withdrawn after the driver decided (here: before the worker runs) is refused by the worker."""
+    from facecue.batch import Job, analyse_one
+    from facecue.governance import ConsentRecord
+
+    root, _ = clips
+    withdrawn = ConsentRecord.load(practice_consent).withdraw().save(tmp_path / "withdrawn.json")
+    job = Job(str(root / "in" / "interview0.mp4"), purpose="practice", jurisdiction="OTHER", consent=str(withdrawn))
+    outcome = analyse_one(job, str(tmp_path / "out"), {"fps": 5.0})
+    assert outcome.status == "failed" and "the consent was withdrawn at" in outcome.error
+    outcome = analyse_one(Job(job.path), str(tmp_path / "out"), {"fps": 5.0})  # no purpose: nothing runs either
+    assert outcome.status == "failed" and "say why and where" in outcome.error
+    assert not (tmp_path / "out").exists()

@@ -90,9 +90,9 @@ def videos(tmp_path_factory, model_files):
     return folder
 
 
-def test_killed_worker_is_retried_without_loss_or_duplicates(videos, tmp_path):
+def test_killed_worker_is_retried_without_loss_or_duplicates(videos, tmp_path, practice_args):
     out = tmp_path / "out"
-    code, killed = run_and_kill_one_worker(videos, out)
+    code, killed = run_and_kill_one_worker(videos, out, *practice_args)
     assert killed, "no worker was found to kill"
     assert code == 0
     rows = summary_rows(out)
@@ -101,9 +101,9 @@ def test_killed_worker_is_retried_without_loss_or_duplicates(videos, tmp_path):
     check_outputs(out, rows, 6)
 
 
-def test_without_retries_the_lost_interview_is_failed_then_resumed(videos, tmp_path):
+def test_without_retries_the_lost_interview_is_failed_then_resumed(videos, tmp_path, practice_args):
     out = tmp_path / "out"
-    code, killed = run_and_kill_one_worker(videos, out, "--retries", "0")
+    code, killed = run_and_kill_one_worker(videos, out, "--retries", "0", *practice_args)
     assert killed and code == 1
     first = {r["path"]: r for r in summary_rows(out)}
     failed = [p for p, r in first.items() if r["status"] == "failed"]
@@ -111,7 +111,7 @@ def test_without_retries_the_lost_interview_is_failed_then_resumed(videos, tmp_p
     assert [p.name for p in out.iterdir() if p.name.startswith(".partial")] == []
     # The re-run completes exactly the interviews that were lost, and skips the rest.
     assert subprocess.run([sys.executable, "-m", "facecue.cli", "batch", str(videos), "-o", str(out),
-                           "--workers", "2"], check=False, capture_output=True).returncode == 0
+                           "--workers", "2", *practice_args], check=False, capture_output=True).returncode == 0
     second = {r["path"]: r for r in summary_rows(out)}
     assert {p for p, r in second.items() if r["status"] == "done"} == set(failed)
     assert {p for p, r in second.items() if r["status"] == "skipped"} == set(first) - set(failed)

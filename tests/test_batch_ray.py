@@ -55,22 +55,26 @@ def comparable(folder: Path) -> tuple[dict, str]:
     return result, (folder / "frames.csv").read_text()
 
 
-def test_unreachable_cluster_is_one_clear_error(tmp_path, capsys, model_files):
+def test_unreachable_cluster_is_one_clear_error(tmp_path, capsys, model_files, practice_args):
     folder = tmp_path / "in"
     make_sample_video(folder / "one.mp4", seconds=1.0, fps=10, size=(160, 90))
     if ray.is_initialized():
         pytest.skip("Ray is already connected in this process")
-    assert main(["batch", str(folder), "-o", str(tmp_path / "out"), "--ray", "127.0.0.1:9"]) == 2
+    assert main(["batch", str(folder), "-o", str(tmp_path / "out"), "--ray", "127.0.0.1:9", *practice_args]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: cannot reach a Ray cluster at '127.0.0.1:9'") and "Traceback" not in err
 
 
-def test_ray_batch_equals_local_pool(tmp_path, model_files, ray_cluster):
+def practice_job(path: Path, consent: Path) -> Job:
+    return Job(str(path), purpose="practice", jurisdiction="OTHER", consent=str(consent))
+
+
+def test_ray_batch_equals_local_pool(tmp_path, model_files, ray_cluster, practice_consent):
     folder = tmp_path / "in"
     for i in range(3):
         make_sample_video(folder / f"talk{i}.mp4", seconds=2.0 + i, fps=10, size=(320, 180))
     (folder / "broken.mp4").write_bytes(b"not a video" * 50)
-    jobs = [Job(str(p)) for p in sorted(folder.iterdir())]
+    jobs = [practice_job(p, practice_consent) for p in sorted(folder.iterdir())]
     local = run_batch(jobs, tmp_path / "local", workers=2)
     on_ray = run_batch(jobs, tmp_path / "ray", ray_address=ray_cluster)
     assert [o.status for o in on_ray] == [o.status for o in local] == ["failed", "done", "done", "done"]
@@ -79,6 +83,7 @@ def test_ray_batch_equals_local_pool(tmp_path, model_files, ray_cluster):
         assert (a.sha256, a.frames_analysed, a.dominant) == (b.sha256, b.frames_analysed, b.dominant)
         assert Path(a.output).name == Path(b.output).name
         assert comparable(Path(a.output)) == comparable(Path(b.output))
+        assert comparable(Path(b.output))[0]["summary"]["policy"]["purpose"] == "practice"  # Ray got the row's policy
     assert [o.frames_analysed for o in on_ray[1:]] == [10, 15, 20]
     # Resumable on Ray too: the second run skips every finished interview.
     again = run_batch(jobs, tmp_path / "ray", ray_address=ray_cluster)
@@ -100,7 +105,7 @@ def ray_task_processes() -> list[int]:
 
 
 @pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs Linux /proc to find Ray's workers")
-def test_ray_retries_a_task_whose_worker_was_killed(tmp_path, model_files, ray_cluster):
+def test_ray_retries_a_task_whose_worker_was_killed(tmp_path, model_files, ray_cluster, practice_consent):
     folder = tmp_path / "in"
     for i in range(6):
         make_sample_video(folder / f"clip{i}.mp4", seconds=3.0, fps=8 + i, size=(320, 180))
@@ -118,7 +123,8 @@ def test_ray_retries_a_task_whose_worker_was_killed(tmp_path, model_files, ray_c
 
     watcher = threading.Thread(target=kill_one_when_results_appear, daemon=True)
     watcher.start()
-    outcomes = run_batch([Job(str(p)) for p in sorted(folder.iterdir())], out, ray_address=ray_cluster)
+    outcomes = run_batch([practice_job(p, practice_consent) for p in sorted(folder.iterdir())], out,
+                         ray_address=ray_cluster)
     watcher.join(timeout=1)
     assert killed, "the batch ended before a worker could be killed"
     assert [o.status for o in outcomes] == ["done"] * 6  # Ray ran the killed worker's task again
@@ -126,3 +132,15 @@ def test_ray_retries_a_task_whose_worker_was_killed(tmp_path, model_files, ray_c
     assert folders == sorted(Path(o.output).name for o in outcomes)  # one each, no partial folder left
     for o in outcomes:
         assert json.loads((Path(o.output) / "result.json").read_text())["source"]["sha256"] == o.sha256
+
+
+def test_a_refused_row_submits_no_ray_task(tmp_path, model_files, ray_cluster, practice_consent):
+    folder = tmp_path / "in"
+    make_sample_video(folder / "one.mp4", seconds=1.0, fps=10, size=(160, 90))
+    jobs = [practice_job(folder / "one.mp4", practice_consent),
+            Job(str(folder / "one.mp4"), purpose="assessment", jurisdiction="DE", row="manifest row 2")]
+    from facecue.governance import PolicyError
+
+    with pytest.raises(PolicyError, match=r"^manifest row 2: refused: the EU AI Act"):
+        run_batch(jobs, tmp_path / "out", ray_address=ray_cluster)
+    assert not (tmp_path / "out").exists()

@@ -1,6 +1,9 @@
-"""`facecue analyze` with a purpose and jurisdiction: the policy table decides before any decoding."""
+"""`facecue analyze` and the library: purpose and jurisdiction are required, and the policy table decides before
+any decoding (or model loading)."""
 
 import json
+import subprocess
+import sys
 
 from facecue.cli import main
 from facecue.governance import AuditLog
@@ -25,7 +28,51 @@ def test_assessment_without_consent_is_refused(tmp_path, capsys):
 
 def test_purpose_needs_jurisdiction(tmp_path, capsys):
     assert main(["analyze", str(tmp_path / "x.mp4"), "-o", str(tmp_path / "o"), "--purpose", "practice"]) == 2
-    assert "jurisdiction" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.startswith("error: say why and where") and "(jurisdiction missing)" in err and "--jurisdiction" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_cli_without_purpose_or_jurisdiction_is_refused_audited_and_writes_nothing(tmp_path, model_files,
+                                                                                   practice_consent):
+    """Not even a consented practice run of a real video goes ahead without saying why and where."""
+    from facecue.io.sample import make_sample_video
+
+    clip = make_sample_video(tmp_path / "clip.mp4", seconds=1.0, fps=10, size=(320, 180))
+    log = tmp_path / "audit.jsonl"
+    proc = subprocess.run([sys.executable, "-m", "facecue.cli", "analyze", str(clip), "-o", str(tmp_path / "out"),
+                           "--consent", str(practice_consent), "--audit-log", str(log)],
+                          check=False, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("error: say why and where this analysis runs (purpose and jurisdiction missing)")
+    assert "--purpose (practice, research or assessment)" in proc.stderr and proc.stderr.count("\n") == 1
+    assert not (tmp_path / "out").exists()
+    assert [e.action for e in AuditLog(log).entries()] == ["refused"]
+    code = main(["analyze", str(clip), "-o", str(tmp_path / "out"), "--jurisdiction", "OTHER",
+                 "--consent", str(practice_consent)])
+    assert code == 2 and not (tmp_path / "out").exists()
+
+
+def test_the_library_refuses_without_purpose_or_jurisdiction(tmp_path, model_files, practice_consent):
+    import pytest
+
+    import facecue
+    from facecue.governance import PolicyError
+    from facecue.io.sample import make_sample_video
+    from facecue.pipeline import Analyzer
+
+    clip = make_sample_video(tmp_path / "clip.mp4", seconds=1.0, fps=10, size=(320, 180))
+    analyzer = Analyzer()
+    for kwargs, missing in [({}, "purpose and jurisdiction"), ({"jurisdiction": "OTHER"}, "purpose"),
+                            ({"purpose": "practice"}, "jurisdiction"), ({"purpose": "", "jurisdiction": ""},
+                                                                        "purpose and jurisdiction")]:
+        for analyse in (analyzer.analyze, facecue.analyze):
+            with pytest.raises(PolicyError, match=rf"say why and where this analysis runs \({missing} missing\)"):
+                analyse(clip, consent=str(practice_consent), **kwargs)
+    with pytest.raises(PolicyError, match="say why and where"):  # the live form too, before any frame
+        analyzer.stream(iter(()), consent=str(practice_consent))
+    with pytest.raises(PolicyError, match="needs the subject's recorded consent"):
+        analyzer.stream(iter(()), purpose="practice", jurisdiction="OTHER")
 
 
 def test_consented_practice_analysis_records_the_policy(tmp_path, model_files):
@@ -55,8 +102,10 @@ def test_the_library_applies_the_same_policy_before_decoding(tmp_path, model_fil
         facecue.analyze(never_read, purpose="assessment", jurisdiction="DE")
     with pytest.raises(PolicyError, match="consent"):
         facecue.analyze(never_read, purpose="assessment", jurisdiction="US-IL")
-    with pytest.raises(PolicyError, match="go together"):
+    with pytest.raises(PolicyError, match="jurisdiction missing"):
         facecue.analyze(never_read, purpose="practice")
+    with pytest.raises(PolicyError, match="needs the subject's recorded consent"):  # practice needs consent too
+        facecue.analyze(never_read, purpose="practice", jurisdiction="OTHER")
 
     clip = make_sample_video(tmp_path / "clip.mp4", seconds=1.0, fps=10, size=(320, 180))
     consent = tmp_path / "consent.json"
@@ -64,4 +113,4 @@ def test_the_library_applies_the_same_policy_before_decoding(tmp_path, model_fil
                  "--controller", "cand-1-self", "-o", str(consent)]) == 0
     result = facecue.analyze(clip, purpose="practice", jurisdiction="FR", consent=str(consent))
     assert result.summary["policy"]["allowed"] is True and result.summary["policy"]["purpose"] == "practice"
-    assert "policy" not in facecue.analyze(clip).summary  # a developer's own footage: no purpose, no decision
+    assert result.summary["policy"]["region"] == "EU/EEA" and result.summary["policy"]["jurisdiction"] == "FR"

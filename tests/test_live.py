@@ -13,10 +13,10 @@ def clip(tmp_path_factory, model_files):
     return make_sample_video(tmp_path_factory.mktemp("live") / "clip.mp4", seconds=3.0, fps=25, size=(640, 360))
 
 
-def test_live_reads_faces_in_real_time_and_writes_csv(clip, tmp_path):
+def test_live_reads_faces_in_real_time_and_writes_csv(clip, tmp_path, practice_args):
     out_csv = tmp_path / "live.csv"
     proc = subprocess.run([sys.executable, "-m", "facecue.cli", "live", "--source", str(clip), "--fps", "5",
-                           "--csv", str(out_csv)], capture_output=True, text=True, timeout=120)
+                           "--csv", str(out_csv), *practice_args], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     lines = [line for line in proc.stdout.splitlines() if line.strip()]
     assert 5 <= len(lines) <= 16  # about 5 per second of a 3 s clip, never every frame
@@ -28,7 +28,23 @@ def test_live_reads_faces_in_real_time_and_writes_csv(clip, tmp_path):
     assert rows[0].startswith("time_s,frame,face_id") and len(rows) > 5
 
 
-def test_live_bad_source_is_one_line(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "facecue.cli", "live", "--source", str(tmp_path / "none.mp4")],
-                          capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 2 and proc.stderr.startswith("error: ") and "Traceback" not in proc.stderr
+def test_live_bad_source_is_one_line(tmp_path, practice_args):
+    proc = subprocess.run([sys.executable, "-m", "facecue.cli", "live", "--source", str(tmp_path / "none.mp4"),
+                           *practice_args], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and proc.stderr.startswith("error: cannot open the live source")
+    assert "Traceback" not in proc.stderr
+
+
+def test_live_without_purpose_or_consent_never_opens_the_stream(clip, tmp_path, practice_consent):
+    out_csv = tmp_path / "live.csv"
+    proc = subprocess.run([sys.executable, "-m", "facecue.cli", "live", "--source", str(clip), "--seconds", "1",
+                           "--csv", str(out_csv), "--jurisdiction", "OTHER", "--consent", str(practice_consent)],
+                          check=False, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr and proc.stdout == ""
+    assert proc.stderr.startswith("error: say why and where this analysis runs (purpose missing): --purpose")
+    proc = subprocess.run([sys.executable, "-m", "facecue.cli", "live", "--source", str(clip), "--seconds", "1",
+                           "--csv", str(out_csv), "--purpose", "research", "--jurisdiction", "US-IL"],
+                          check=False, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.startswith("error: analysis for research needs the subject's recorded consent")
+    assert not out_csv.exists()

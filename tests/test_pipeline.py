@@ -21,7 +21,7 @@ SOURCE_KEYS = {"path", "kind", "duration_s", "fps", "width", "height", "rotation
                "has_audio", "sha256"}
 SUMMARY_KEYS = {"analysed_at", "frames_analysed", "faces_found", "face_presence", "abstained", "abstain_reasons",
                 "mean_probs", "dominant", "other_people", "no_face", "processing_s", "realtime_factor",
-                "decode_errors"}
+                "decode_errors", "policy"}
 SECONDS = 10.0
 
 
@@ -32,9 +32,9 @@ def sample(tmp_path_factory, model_files):
 
 
 @pytest.fixture(scope="module")
-def analysed(sample, tmp_path_factory):
+def analysed(sample, tmp_path_factory, practice_args):
     out = tmp_path_factory.mktemp("out")
-    assert main(["analyze", str(sample), "-o", str(out), "--quiet"]) == 0
+    assert main(["analyze", str(sample), "-o", str(out), "--quiet", *practice_args]) == 0
     return out, json.loads((out / "result.json").read_text())
 
 
@@ -43,6 +43,9 @@ def test_result_json_follows_the_documented_schema(analysed):
     assert REQUIRED_KEYS <= doc.keys() and doc["schema"] == SCHEMA
     assert SOURCE_KEYS <= doc["source"].keys() and SUMMARY_KEYS <= doc["summary"].keys()
     assert doc["labels"] == list(EMOTIONS)
+    policy = doc["summary"]["policy"]
+    assert (policy["purpose"], policy["region"], policy["allowed"]) == ("practice", "OTHER", True)
+    assert policy["share_with_reviewers"] is False and policy["requires_consent"] is True
     assert {"emotion", "detector", "landmarks"} <= doc["models"].keys()
     result = Result.from_dict(doc)  # validates shapes on the way back in
     assert Result.from_dict(json.loads(result.to_json())).to_dict() == result.to_dict()
@@ -109,12 +112,12 @@ def test_frames_csv_and_report(analysed):
     assert "<svg" in html and "https://" not in html
 
 
-def test_start_end_and_every_frame(sample):
-    result = Analyzer(fps=None, start=2.0, end=3.0).analyze(sample)
+def test_start_end_and_every_frame(sample, practice):
+    result = Analyzer(fps=None, start=2.0, end=3.0).analyze(sample, **practice)
     assert 24 <= len(result.times) <= 26 and result.times[0] >= 1.95 and result.times[-1] <= 3.05
 
 
-def test_no_face_video_gives_a_valid_result(tmp_path, model_files):
+def test_no_face_video_gives_a_valid_result(tmp_path, model_files, practice):
     path = tmp_path / "blank.mp4"
     with av.open(str(path), "w") as out:
         stream = out.add_stream("libx264", rate=10)
@@ -123,7 +126,7 @@ def test_no_face_video_gives_a_valid_result(tmp_path, model_files):
             frame = av.VideoFrame.from_ndarray(np.full((240, 320, 3), 40 + i, np.uint8), format="bgr24")
             out.mux(stream.encode(frame))
         out.mux(stream.encode())
-    result = Analyzer().analyze(path)
+    result = Analyzer().analyze(path, **practice)
     assert result.summary["no_face"] is True and result.candidate_id is None
     assert len(result.times) == 10 and "No face was found" in result.notes[0]
     Result.from_dict(json.loads(result.to_json()))
@@ -134,36 +137,36 @@ def test_no_face_video_gives_a_valid_result(tmp_path, model_files):
     (lambda p: (p.write_bytes(b""), p)[1], "empty"),
     (lambda p: (p.write_text("hello, not a video " * 50), p)[1], ""),
 ])
-def test_bad_input_is_one_line_and_exit_2(tmp_path, model_files, make, message):
+def test_bad_input_is_one_line_and_exit_2(tmp_path, model_files, practice_args, make, message):
     target = make(tmp_path / "input.mp4")
-    proc = subprocess.run([sys.executable, "-m", "facecue.cli", "analyze", str(target), "-o", str(tmp_path / "o")],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run([sys.executable, "-m", "facecue.cli", "analyze", str(target), "-o", str(tmp_path / "o"),
+                           *practice_args], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     assert proc.stderr.startswith("error: ") and "Traceback" not in proc.stderr
     assert message in proc.stderr.lower()
 
 
-def test_unwritable_output_is_one_line_and_exit_2(tmp_path, sample, capsys):
+def test_unwritable_output_is_one_line_and_exit_2(tmp_path, sample, capsys, practice_args):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    assert main(["analyze", str(sample), "-o", str(blocker / "out"), "--quiet"]) == 2
+    assert main(["analyze", str(sample), "-o", str(blocker / "out"), "--quiet", *practice_args]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: cannot write to the output folder") and err.count("\n") == 1
 
 
-def test_failed_analysis_keeps_earlier_results(tmp_path, model_files):
+def test_failed_analysis_keeps_earlier_results(tmp_path, model_files, practice_args):
     out = tmp_path / "out"
     out.mkdir()
     (out / "result.json").write_text("earlier")
     broken = tmp_path / "broken.mp4"
     broken.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 500)
-    assert main(["analyze", str(broken), "-o", str(out), "--quiet"]) == 2
+    assert main(["analyze", str(broken), "-o", str(out), "--quiet", *practice_args]) == 2
     assert (out / "result.json").read_text() == "earlier"
     assert sorted(p.name for p in out.iterdir()) == ["result.json"]
 
 
-def test_dlib_fallback_detector_runs_the_same_pipeline(sample):
+def test_dlib_fallback_detector_runs_the_same_pipeline(sample, practice):
     pytest.importorskip("dlib")
-    result = Analyzer(detector="dlib", fps=2.0).analyze(sample)
+    result = Analyzer(detector="dlib", fps=2.0).analyze(sample, **practice)
     assert result.models["detector"]["name"].startswith("dlib")
     assert result.summary["face_presence"] >= 0.7 and result.summary["dominant"] is not None

@@ -1,6 +1,7 @@
 """facecue: facial-expression analysis for video interviews, as a decision aid for people.
 
-Public API: `analyze(path, **options) -> Result`, `Analyzer(options)` for reuse,
+Public API: `analyze(path, purpose=, jurisdiction=, consent=, **options) -> Result` (the policy table decides
+first: purpose and jurisdiction are required, see docs/RESPONSIBLE_USE.md), `Analyzer(options)` for reuse,
 `AnalyzeOptions`, `classify_faces(images) -> (N, 7)`, `embed_faces(images)`, `EMOTIONS`.
 """
 

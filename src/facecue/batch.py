@@ -9,6 +9,11 @@ place, so a worker killed mid-write leaves no half-written result. When a worker
 (killed, out of memory, a crash in native code) the interviews it was running are tried again, up
 to `retries` more times, then recorded as failed; a re-run of the batch tries them again.
 `--ray` runs the same `analyse_one` as Ray tasks instead (facecue.batch_ray).
+
+Every interview is an analysis of a person: each row names its purpose, jurisdiction and (where the policy
+table requires it, which is every row today) the subject's consent record. The policy decides every row before
+any worker starts, so one refused row stops the whole batch with nothing analysed; each worker checks its row
+again right before decoding (a consent withdrawn meanwhile is refused there).
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from facecue.errors import FacecueError, InputError
+from facecue.governance import Decision, PolicyError, policy_for
 from facecue.io.images import is_image_path
 from facecue.io.source import sha256_file
 
@@ -43,6 +49,9 @@ class Job:
     path: str
     candidate: str = ""
     purpose: str = ""
+    jurisdiction: str = ""
+    consent: str = ""  # the consent record's JSON path ("" for none)
+    row: str = ""      # where the job came from, for messages ("manifest row 3"); "" -> its place in the list
 
 
 @dataclass
@@ -62,11 +71,15 @@ class Outcome:
     error: str = ""
 
 
-def read_manifest(manifest: Path) -> list[Job]:
-    """A CSV with a `path` column (optional `candidate`, `purpose`; relative paths from the CSV's
-    folder) or a folder, whose video files are taken recursively in sorted order."""
+def read_manifest(manifest: Path, purpose: str = "", jurisdiction: str = "", consent: str = "") -> list[Job]:
+    """A CSV with a `path` column (optional `candidate`, `purpose`, `jurisdiction`, `consent`; relative paths,
+    the consent record's included, from the CSV's folder) or a folder, whose video files are taken recursively
+    in sorted order. purpose, jurisdiction and consent (a path from the current folder) fill the rows that leave
+    them empty, and every file of a folder."""
+    default_consent = str(Path(consent).absolute()) if consent else ""
     if manifest.is_dir():
-        return [Job(str(p)) for p in sorted(manifest.rglob("*"))
+        return [Job(str(p), purpose=purpose, jurisdiction=jurisdiction, consent=default_consent, row=str(p))
+                for p in sorted(manifest.rglob("*"))
                 if p.is_file() and (p.suffix.lower() in VIDEO_SUFFIXES or is_image_path(p))]
     if not manifest.is_file():
         raise InputError(f"{manifest} does not exist.")
@@ -76,12 +89,37 @@ def read_manifest(manifest: Path) -> list[Job]:
             raise InputError(f"{manifest} must be a CSV with a 'path' column (or a folder of videos).")
         jobs = []
         for line, row in enumerate(reader, start=2):
-            if not (row.get("path") or "").strip():
+            cell = {k: (row.get(k) or "").strip() for k in ("path", "candidate", "purpose", "jurisdiction", "consent")}
+            if not cell["path"]:
                 raise InputError(f"{manifest}, line {line}: the path is empty.")
-            path = Path(row["path"].strip())
-            path = path if path.is_absolute() else manifest.parent / path
-            jobs.append(Job(str(path), (row.get("candidate") or "").strip(), (row.get("purpose") or "").strip()))
+            jobs.append(Job(_beside(manifest, cell["path"]), cell["candidate"], cell["purpose"] or purpose,
+                            cell["jurisdiction"] or jurisdiction,
+                            _beside(manifest, cell["consent"]) if cell["consent"] else default_consent,
+                            row=f"manifest row {line - 1}"))
     return jobs
+
+
+def _beside(manifest: Path, value: str) -> str:
+    """A path from the manifest: absolute as given, else from the CSV's folder (so any worker can open it)."""
+    path = Path(value)
+    return str(path if path.is_absolute() else manifest.parent.absolute() / path)
+
+
+def decide_jobs(jobs: list[Job]) -> list[Decision]:
+    """The policy's decision for every job, or PolicyError naming the first row it refuses (and why)."""
+    decisions = []
+    for n, job in enumerate(jobs, start=1):
+        where = job.row or f"manifest row {n}"
+        missing = [name for name in ("purpose", "jurisdiction") if not getattr(job, name)]
+        if missing:
+            raise PolicyError(f"{where}: no {' or '.join(missing)}; say why and where each interview is analysed "
+                              "with purpose and jurisdiction columns (practice, research or assessment; e.g. DE, "
+                              "US-IL, OTHER) or --purpose/--jurisdiction for every row; see docs/RESPONSIBLE_USE.md.")
+        try:
+            decisions.append(policy_for(job.purpose, job.jurisdiction, job.consent or None))
+        except PolicyError as exc:
+            raise PolicyError(f"{where}: {exc}") from None
+    return decisions
 
 
 def output_dir(out_root: Path, path: Path, sha256: str) -> Path:
@@ -179,7 +217,9 @@ def analyse_one(job: Job, out_root: str, options: dict | None = None) -> Outcome
         if _already_done(folder, digest):
             return Outcome(job.path, "skipped", str(folder), digest)
         cpu = time.process_time()  # one interview at a time per worker process, so this is its own
-        result = _analyzer(options or {}).analyze(path)
+        # The driver decided every row already; this checks again right before decoding (consent withdrawn since).
+        result = _analyzer(options or {}).analyze(path, purpose=job.purpose or None,
+                                                  jurisdiction=job.jurisdiction or None, consent=job.consent or None)
         _publish(result, folder)
         s = result.summary
         return Outcome(job.path, "done", str(folder), digest, s["processing_s"], s["frames_analysed"],
@@ -203,9 +243,12 @@ def run_batch(jobs: list[Job], out_root: Path, workers: int | None = None, optio
               progress: bool = False, ray_address: str | None = None,
               retries: int = DEFAULT_RETRIES) -> list[Outcome]:
     """Analyse every job with a process pool (or Ray tasks when ray_address is given); write
-    OUTDIR/summary.csv and summary.json; return the outcomes in the jobs' order."""
+    OUTDIR/summary.csv and summary.json; return the outcomes in the jobs' order.
+
+    The policy decides every job first: PolicyError for the first refused one, before anything is analysed."""
     if workers is not None and workers < 1:
         raise FacecueError("--workers must be at least 1.")
+    decide_jobs(jobs)
     out_root.mkdir(parents=True, exist_ok=True)
     _clear_partials(out_root)
     options = options or {}
@@ -216,6 +259,7 @@ def run_batch(jobs: list[Job], out_root: Path, workers: int | None = None, optio
             outcomes = run_on_ray(jobs, out_root, ray_address, options, workers, retries, bar.update)
         else:
             outcomes = _run_pool(jobs, out_root, workers or usable_cores(), options, retries, bar.update)
+    _clear_partials(out_root)  # every worker is done: a partial folder left now is a killed worker's, never published
     ordered = [outcomes[i] for i in range(len(jobs))]
     write_summary(ordered, out_root)
     return ordered

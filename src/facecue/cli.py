@@ -26,8 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--model", default="default", help="packaged model name or path to an exported .onnx")
     a.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     a.add_argument("--purpose", choices=["practice", "research", "assessment"],
-                   help="why this analysis runs; with --jurisdiction the policy table decides if it may")
-    a.add_argument("--jurisdiction", help="where the candidate is, e.g. DE, US-IL, US-NY-NYC, UK, OTHER")
+                   help="required: why this analysis runs; with --jurisdiction the policy table decides if it may")
+    a.add_argument("--jurisdiction", help="required: where the candidate is, e.g. DE, US-IL, US-NY-NYC, UK, OTHER")
     a.add_argument("--consent", help="consent record JSON (facecue consent record) when the policy requires one")
     a.add_argument("--audit-log", help="append the analysis (or its refusal) to this audit log")
     from facecue.interview.cli import add_analyze_options, add_trends_parser
@@ -35,19 +35,27 @@ def build_parser() -> argparse.ArgumentParser:
     add_analyze_options(a)
 
     b = sub.add_parser("batch", help="analyse many interviews (CSV manifest or folder) with one process per core")
-    b.add_argument("manifest", help="CSV with a 'path' column (optional candidate, purpose) or a folder of videos")
+    b.add_argument("manifest", help="CSV with a 'path' column (and candidate, purpose, jurisdiction, consent) or a "
+                   "folder of videos")
     b.add_argument("-o", "--out", required=True, help="output folder: one subfolder per interview + summary")
     b.add_argument("--workers", type=int, help="processes (default: one per core)")
     b.add_argument("--fps", default="5", help="frames analysed per second, or 'all' (default 5)")
     b.add_argument("--ray", metavar="ADDRESS", help="run as Ray tasks: a cluster address, 'auto' (the running "
                    "cluster) or 'local' (start Ray here); needs the ray extra")
     b.add_argument("--retries", type=int, default=2, help="extra attempts for an interview whose worker died")
+    b.add_argument("--purpose", choices=["practice", "research", "assessment"],
+                   help="for rows with no purpose (and every file of a folder); every row needs one")
+    b.add_argument("--jurisdiction", help="for rows with no jurisdiction, e.g. DE, US-IL, OTHER; every row needs one")
+    b.add_argument("--consent", help="consent record JSON for rows with no consent column value")
 
     lv = sub.add_parser("live", help="analyse a webcam or network stream in real time")
     lv.add_argument("--source", default="0", help="webcam index (0) or stream URL / file")
     lv.add_argument("--fps", type=float, default=5.0)
     lv.add_argument("--seconds", type=float, help="stop after this many seconds")
     lv.add_argument("--csv", help="also append per-face rows to this CSV file")
+    lv.add_argument("--purpose", choices=["practice", "research", "assessment"], help="required: why this runs")
+    lv.add_argument("--jurisdiction", help="required: where the person is, e.g. DE, US-IL, UK, OTHER")
+    lv.add_argument("--consent", help="consent record JSON (facecue consent record) when the policy requires one")
 
     c = sub.add_parser("classify", help="classify face crops (FER2013-layout CSV or image folder) without detection")
     c.add_argument("input")
@@ -80,6 +88,14 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--device", default="auto", help="auto, cpu or cuda")
     t.add_argument("--threads", type=int, default=0)
     t.add_argument("--restart", action="store_true", help="ignore an existing checkpoint instead of resuming")
+    t.add_argument("--warmup-epochs", type=int, default=2)
+    t.add_argument("--init", help="start from the weights of this checkpoint (e.g. runs/x/best.pt)")
+    t.add_argument("--parity-images", help="faces with group labels (e.g. FairFace) for fairness-aware training")
+    t.add_argument("--parity-labels", help="their labels CSV (file column + --parity-col); only the 'fit' rows "
+                   "are used, the rest stay for `facecue fairness --split audit`")
+    t.add_argument("--parity-col", default="race", help="group column for the parity penalty (default race)")
+    t.add_argument("--parity-weight", type=float, default=1.0, help="weight of the parity penalty (default 1)")
+    t.add_argument("--parity-per-group", type=int, default=12, help="parity faces per group in each step")
     t.add_argument("--name", default="facecue-emotion")
     t.add_argument("--version", default="0.1.0")
 
@@ -110,16 +126,16 @@ def run_analyze(args) -> int:
                              detector=args.detector, model=args.model, min_face_px=args.min_face_px,
                              progress=not args.quiet and sys.stderr.isatty())
     out = Path(args.out)
-    decision, subject = check_policy(args)
+    decision, consent = check_policy(args)
+    subject = consent.subject_id if consent is not None else None
     check_writable(out)
     from facecue.interview.cli import attach_interview, load_interview_inputs, start_voice_measurement
 
     interview_inputs, interview_options = load_interview_inputs(args)
     analyzer = Analyzer(options)
     voice_track = start_voice_measurement(args)
-    result = analyzer.analyze(args.input)
-    if decision is not None:
-        result.summary["policy"] = decision.to_dict()
+    result = analyzer.analyze(args.input, purpose=decision.purpose, jurisdiction=decision.jurisdiction,
+                              consent=consent)  # the library's gate checks again, right before decoding
     result = attach_interview(result, args, interview_inputs, interview_options, analyzer, subject, voice_track)
     if args.audit_log:
         from facecue.governance import AuditLog
@@ -143,22 +159,25 @@ def run_analyze(args) -> int:
 
 
 def check_policy(args):
-    """With --purpose and --jurisdiction, the policy table must allow the analysis (and see valid consent) before
-    it runs; a refusal goes to the audit log when one is given.
+    """--purpose and --jurisdiction are required, and the policy table must allow the analysis (and see valid
+    consent) before it runs; a refusal goes to the audit log when one is given.
 
-    Returns (decision, subject id from the consent record), or (None, None) without a purpose.
+    Returns (decision, the consent record or None).
     """
-    from facecue.governance import AuditLog, ConsentRecord, PolicyError, policy_for
+    from facecue.governance import AuditLog, ConsentRecord, PolicyError, missing_purpose, policy_for
 
-    consent = ConsentRecord.load(Path(args.consent)) if args.consent else None
     try:
+        refusal = missing_purpose(args.purpose, args.jurisdiction, flags=True)
+        if refusal:
+            raise PolicyError(refusal)
+        consent = ConsentRecord.load(Path(args.consent)) if args.consent else None
         decision = policy_for(args.purpose, args.jurisdiction, consent)
     except PolicyError:
         if args.audit_log:
             AuditLog(Path(args.audit_log)).append("facecue-cli", "refused", details={
                 "purpose": args.purpose, "jurisdiction": args.jurisdiction})
         raise
-    return decision, (getattr(consent, "subject_id", None) if decision is not None else None)
+    return decision, consent
 
 
 def run_batch(args) -> int:
@@ -167,7 +186,7 @@ def run_batch(args) -> int:
     from facecue.options import AnalyzeOptions, parse_fps
 
     options = AnalyzeOptions(fps=parse_fps(args.fps)).to_dict()  # validated here, rebuilt in each worker
-    jobs = read_manifest(Path(args.manifest))
+    jobs = read_manifest(Path(args.manifest), args.purpose or "", args.jurisdiction or "", args.consent or "")
     if not jobs:
         raise FacecueError(f"{args.manifest} lists no videos.")
     if args.workers is not None and args.workers < 1:

@@ -93,9 +93,16 @@ class LatestFrameReader:
 
 
 def run_live_cli(args) -> int:
+    from facecue.governance import ConsentRecord, PolicyError, missing_purpose, policy_for
     from facecue.pipeline import UNCONFIRMED, Analyzer
     from facecue.timeline.smoothing import ExponentialSmoother
 
+    # A live analysis of a person is decided like any other, before the camera or stream is opened.
+    refusal = missing_purpose(args.purpose, args.jurisdiction, flags=True)
+    if refusal:
+        raise PolicyError(refusal)
+    consent = ConsentRecord.load(Path(args.consent)) if args.consent else None
+    policy_for(args.purpose, args.jurisdiction, consent)
     analyzer = Analyzer(fps=args.fps)
     container = open_stream(args.source)
     is_file = Path(args.source).is_file()
@@ -109,7 +116,9 @@ def run_live_cli(args) -> int:
     started = time.monotonic()
     analysed = 0
     try:
-        for frame, faces, ids, probs in analyzer.stream(reader.frames(1.0 / args.fps)):
+        frames = analyzer.stream(reader.frames(1.0 / args.fps), purpose=args.purpose, jurisdiction=args.jurisdiction,
+                                 consent=consent)
+        for frame, faces, ids, probs in frames:
             analysed += 1
             parts = []
             for i, face_id in enumerate(ids.tolist()):

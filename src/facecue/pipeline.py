@@ -86,10 +86,12 @@ class Analyzer:
 
     def analyze(self, path: str | Path, *, purpose: str | None = None, jurisdiction: str | None = None,
                 consent=None) -> Result:
-        """Analyse a video, image or image folder. With a purpose and jurisdiction (and the consent record, or
-        its JSON path, when the policy needs one) the policy table decides first, before anything is decoded:
-        a refused analysis raises PolicyError with the reason; an allowed one records the decision in
-        result.summary["policy"]."""
+        """Analyse a video, image or image folder of a person, for a purpose ("practice", "research" or
+        "assessment") in a jurisdiction (e.g. "DE", "US-IL", "OTHER"), with the subject's consent record (or its
+        JSON path) where the policy table requires one, which is every row today. The table decides first, before
+        anything is decoded: a missing purpose or jurisdiction, a refused analysis or missing/invalid consent
+        raises PolicyError with the reason; an allowed one is recorded in result.summary["policy"].
+        (None defaults so that leaving one out gets that PolicyError, not a TypeError.)"""
         from facecue.governance import policy_for
 
         decision = policy_for(purpose, jurisdiction, consent)
@@ -106,12 +108,19 @@ class Analyzer:
         bar.close()
         elapsed = time.perf_counter() - started
         result = collector.finish(source, self.models_info(), elapsed)
-        if decision is not None:
-            result.summary["policy"] = decision.to_dict()
+        result.summary["policy"] = decision.to_dict()
         return result
 
-    def stream(self, frames: Iterator[Frame]) -> Iterator[tuple[Frame, FrameFaces, np.ndarray, np.ndarray]]:
-        """Live form: yields (frame, faces, face_ids, probs (N,7) NaN where abstained) frame by frame."""
+    def stream(self, frames: Iterator[Frame], *, purpose: str | None = None, jurisdiction: str | None = None,
+               consent=None) -> Iterator[tuple[Frame, FrameFaces, np.ndarray, np.ndarray]]:
+        """Live form: yields (frame, faces, face_ids, probs (N,7) NaN where abstained) frame by frame. The policy
+        decides as for analyze, when stream is called (not at the first frame): PolicyError on a refusal."""
+        from facecue.governance import policy_for
+
+        policy_for(purpose, jurisdiction, consent)
+        return self._stream(frames)
+
+    def _stream(self, frames: Iterator[Frame]) -> Iterator[tuple[Frame, FrameFaces, np.ndarray, np.ndarray]]:
         tracker = FaceTracker()
         self.finder.reset()
         for frame in frames:
@@ -314,7 +323,10 @@ def embed_faces(images) -> np.ndarray:
 
 def analyze(path: str | Path, *, purpose: str | None = None, jurisdiction: str | None = None, consent=None,
             **options) -> Result:
-    """Analyse a video file, image, or folder of images with default or given AnalyzeOptions fields; purpose,
-    jurisdiction and consent go through the policy table first (see Analyzer.analyze)."""
+    """Analyse a video file, image, or folder of images with default or given AnalyzeOptions fields; purpose and
+    jurisdiction are required and go, with the consent, through the policy table first (see Analyzer.analyze)."""
+    from facecue.governance import policy_for
+
+    policy_for(purpose, jurisdiction, consent)  # refuse before the models load; analyze checks again
     return Analyzer(AnalyzeOptions(**options)).analyze(path, purpose=purpose, jurisdiction=jurisdiction,
                                                       consent=consent)

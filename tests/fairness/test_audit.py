@@ -126,3 +126,24 @@ def test_no_readable_image_is_an_input_error(tmp_path, model_files):
                   "--group-cols", "race", "-o", str(tmp_path / "out"), "--quiet"])
     with pytest.raises(InputError, match="none of the 1 images"):
         cli.run(args)
+
+
+def test_split_keeps_only_its_rows_and_a_parity_trained_model_is_audited_on_unseen_rows(dataset):
+    from facecue.fairness.audit import check_not_trained_on, select_split
+    from facecue.fairness.split import split_of
+
+    table = load_labels(dataset, dataset / "labels.csv", ["race"], "emotion")
+    audit = select_split(table, "audit")
+    assert audit.files == tuple(f for f in table.files if split_of(f) == "audit")
+    assert audit.groups["race"] == tuple(g for f, g in zip(table.files, table.groups["race"]) if split_of(f) == "audit")
+    assert list(audit.truth) == [t for f, t in zip(table.files, table.truth) if split_of(f) == "audit"]
+    assert select_split(table, "all") is table
+
+    trained = {"training": {"data": {"parity": {"labels_sha256": table.sha256, "split": "fit"}}}}
+    with pytest.raises(InputError, match="--split audit"):
+        check_not_trained_on(trained, table, "all")
+    with pytest.raises(InputError, match="--split audit"):
+        check_not_trained_on(trained, table, "fit")
+    check_not_trained_on(trained, table, "audit")
+    check_not_trained_on({"training": {"data": {"parity": {"labels_sha256": "other"}}}}, table, "all")
+    check_not_trained_on({}, table, "all")

@@ -164,3 +164,28 @@ def test_load_overrides_checks_the_file(tmp_path):
         load_overrides(bad)
     with pytest.raises(PolicyError, match="cannot read"):
         load_overrides(tmp_path / "missing.json")
+
+
+@pytest.mark.parametrize("purpose, jurisdiction, missing", [
+    (None, None, "purpose and jurisdiction"), ("practice", None, "jurisdiction"), (None, "US", "purpose"),
+    ("", "US", "purpose"), ("practice", "", "jurisdiction")])
+def test_the_library_gate_needs_purpose_and_jurisdiction_even_with_consent(purpose, jurisdiction, missing):
+    from facecue.governance import policy_for
+    from tests.governance.conftest import consent_for
+
+    with pytest.raises(PolicyError, match=rf"^say why and where this analysis runs \({missing} missing\): purpose "):
+        policy_for(purpose, jurisdiction, consent_for("practice", "US"))
+
+
+def test_the_library_gate_always_decides_and_every_row_needs_consent(tmp_path):
+    from facecue.governance import ConsentError, Decision, policy_for
+    from tests.governance.conftest import consent_for
+
+    path = consent_for("practice", "OTHER").save(tmp_path / "consent.json")
+    decision = policy_for("practice", "other", str(path))  # a record's JSON path works like the record
+    assert isinstance(decision, Decision) and (decision.allowed, decision.jurisdiction) == (True, "OTHER")
+    for purpose in PURPOSES:
+        for region in REGIONS:
+            with pytest.raises(PolicyError) as refused:
+                policy_for(purpose, region)
+            assert isinstance(refused.value, ConsentError) or not decide(purpose, region).allowed

@@ -36,10 +36,10 @@ def decode(data_uri: str) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def analysed(sample, inputs, tmp_path_factory):
+def analysed(sample, inputs, tmp_path_factory, practice_args):
     out = tmp_path_factory.mktemp("out")
     assert main(["analyze", str(sample), "-o", str(out), "--quiet", "--questions", str(inputs / "q.json"),
-                 "--transcript", str(inputs / "t.srt")]) == 0
+                 "--transcript", str(inputs / "t.srt"), *practice_args]) == 0
     return out
 
 
@@ -75,14 +75,15 @@ def test_voice_cues_sit_beside_each_question_when_the_module_exists(analysed):
     assert [(v["start_s"], v["end_s"]) for v in (s["voice"] for s in report["spans"])] == [(0.0, 4.0), (4.0, 8.0)]
 
 
-def test_highlight_thumbnails_are_face_crops_and_blur_hides_detail(sample, inputs, analysed, tmp_path):
+def test_highlight_thumbnails_are_face_crops_and_blur_hides_detail(sample, inputs, analysed, tmp_path,
+                                                                   practice_args):
     report = json.loads((analysed / "report.json").read_text())
     assert report["highlights"], "the smiling sample has at least one clear peak"
     sharp = decode(report["highlights"][0]["thumbnail"])
     assert sharp.shape[0] == 160 and sharp.shape[1] < 640  # a crop around the face, not the whole frame
     out = tmp_path / "blurred"
     assert main(["analyze", str(sample), "-o", str(out), "--quiet", "--blur-thumbnails", "--questions",
-                 str(inputs / "q.json")]) == 0
+                 str(inputs / "q.json"), *practice_args]) == 0
     blurred_report = json.loads((out / "report.json").read_text())
     assert blurred_report["thumbnails_blurred"] is True
     by_time = {h["time_s"]: h["thumbnail"] for h in blurred_report["highlights"]}
@@ -94,25 +95,27 @@ def test_highlight_thumbnails_are_face_crops_and_blur_hides_detail(sample, input
     assert detail(blurred) < 0.1 * detail(sharp)
 
 
-def test_bad_question_file_fails_before_the_analysis_in_one_line(sample, tmp_path, capsys):
+def test_bad_question_file_fails_before_the_analysis_in_one_line(sample, tmp_path, capsys, practice_args):
     bad = tmp_path / "q.csv"
     bad.write_text("start,end,question\n0,5,ok\n5,later,broken\n")
-    assert main(["analyze", str(sample), "-o", str(tmp_path / "o"), "--quiet", "--questions", str(bad)]) == 2
+    assert main(["analyze", str(sample), "-o", str(tmp_path / "o"), "--quiet", "--questions", str(bad),
+                 *practice_args]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "q.csv, line 3" in err and "Traceback" not in err
     assert not (tmp_path / "o" / "result.json").exists()
 
 
-def test_questions_with_still_images_are_refused(tmp_path, inputs, capsys, model_files):
+def test_questions_with_still_images_are_refused(tmp_path, inputs, capsys, model_files, practice_args):
     folder = tmp_path / "stills"
     make_sample_images(folder)
     assert main(["analyze", str(folder), "-o", str(tmp_path / "o"), "--quiet", "--questions",
-                 str(inputs / "q.json")]) == 2
+                 str(inputs / "q.json"), *practice_args]) == 2
     assert "need a video input" in capsys.readouterr().err
 
 
-def test_without_questions_or_transcript_the_video_is_cut_into_windows(sample, tmp_path):
-    assert main(["analyze", str(sample), "-o", str(tmp_path), "--quiet", "--window", "4", "--no-voice"]) == 0
+def test_without_questions_or_transcript_the_video_is_cut_into_windows(sample, tmp_path, practice_args):
+    assert main(["analyze", str(sample), "-o", str(tmp_path), "--quiet", "--window", "4", "--no-voice",
+                 *practice_args]) == 0
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["span_kind"] == "windows" and report["window_s"] == 4.0
     assert [s["start_s"] for s in report["spans"]] == [0.0, 4.0]

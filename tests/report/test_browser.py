@@ -113,7 +113,7 @@ def test_pdf_export_prints_every_section(tmp_path):
     assert pdf.count(b"/Subtype /Image") >= 2  # the two highlight pictures made it into the print
 
 
-def test_report_of_a_real_analysis_with_questions(browser, tmp_path, model_files):
+def test_report_of_a_real_analysis_with_questions(browser, tmp_path, model_files, practice_args):
     """End to end: the sample video (speech-like audio) analysed with a question timeline, read in Chromium."""
     from facecue.cli import main
     from facecue.io.sample import make_sample_video
@@ -122,7 +122,8 @@ def test_report_of_a_real_analysis_with_questions(browser, tmp_path, model_files
     questions = tmp_path / "questions.json"
     questions.write_text(json.dumps([{"start": 0, "end": 4, "text": "First question"},
                                      {"start": 4, "end": 8, "text": "Second question"}]))
-    assert main(["analyze", str(video), "-o", str(tmp_path / "out"), "--questions", str(questions), "--quiet"]) == 0
+    assert main(["analyze", str(video), "-o", str(tmp_path / "out"), "--questions", str(questions), "--quiet",
+                 *practice_args]) == 0
     interview = json.loads((tmp_path / "out" / "result.json").read_text())["interview"]
     page, problems = open_report(browser, tmp_path / "out" / "report.html")
     assert [page.locator("#timeline .q-label").nth(i).text_content() for i in range(2)] == ["Q1", "Q2"]

@@ -135,3 +135,35 @@ def test_withdrawing_consent_cancels_queued_analysis(client, org_a, settings, sa
     Worker(settings).run(once=True)  # nothing left to run
     status = client.get(f"/api/v1/interviews/{iid}", headers=h).json()
     assert status["status"] == "cancelled" and status["job"]["attempts"] == 0
+
+
+def test_the_library_gate_in_the_worker_refuses_consent_withdrawn_after_queueing(client, org_a, settings,
+                                                                                  sample_video):
+    """The API cancels jobs when consent is withdrawn through it; a withdrawal that reaches the database another way
+    (another process, a race with the claim) is still refused: the worker hands the interview's purpose, jurisdiction
+    and the consent row (as a ConsentRecord) to the library, which checks them right before decoding."""
+    from facecue.service.models import Consent
+    from facecue.service.worker import Worker
+
+    h = org_a["admin"]
+    kept = make_candidate(client, h, ref="cand-0042")
+    consent(client, h, kept["id"])
+    ok = upload(client, h, kept["id"], sample_video).json()["id"]
+    gone = make_candidate(client, h, ref="cand-0043")
+    withdrawn = consent(client, h, gone["id"])
+    refused = upload(client, h, gone["id"], sample_video).json()["id"]
+    db = open_database(settings.database_url)
+    with db.session() as s:  # straight into the database: no cancel request reaches the queued job
+        s.execute(update(Consent).where(Consent.id == withdrawn["id"]).values(withdrawn_at=jobs.now()))
+    Worker(settings).run(once=True)
+    status = client.get(f"/api/v1/interviews/{refused}", headers=h).json()
+    assert status["status"] == "failed" and status["error"].startswith("the consent was withdrawn at ")
+    assert status["job"]["attempts"] == 1  # a refusal is final, not retried
+    with db.session() as s:
+        done, failed = s.get(Interview, ok), s.get(Interview, refused)
+        assert done.status == "done" and failed.result_dir is None and failed.summary is None
+        policy = done.summary["policy"]  # the library's own decision, recorded in the result
+        assert (policy["purpose"], policy["jurisdiction"], policy["allowed"]) == ("assessment", "US", True)
+        assert policy["share_with_reviewers"] is True
+    assert not list((settings.media_dir / failed.folder).glob(".attempt-*"))
+    assert not (settings.media_dir / failed.folder / "result").exists()

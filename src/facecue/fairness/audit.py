@@ -10,7 +10,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +22,7 @@ from facecue import __version__
 from facecue.errors import InputError
 from facecue.fairness.metrics import AuditSettings, fairness_metrics
 from facecue.fairness.records import CUE_LABELS, CUE_NAME, CUE_THRESHOLD, ImageRecords
+from facecue.fairness.split import SPLITS, split_of
 from facecue.io.images import read_image
 from facecue.labels import EMOTIONS, NUM_EMOTIONS
 
@@ -74,6 +75,27 @@ def load_labels(images: Path, labels: Path, group_cols: list[str], truth_col: st
                       truth=truth, columns=header, sha256=hashlib.sha256(data).hexdigest())
 
 
+def select_split(table: LabelTable, split: str) -> LabelTable:
+    """The rows of one split ('all', or train/parity.py's 'fit' / 'audit' split by file name)."""
+    if split == "all":
+        return table
+    if split not in SPLITS:
+        raise InputError(f"unknown split {split!r}: use all, {' or '.join(SPLITS)}.")
+    keep = [i for i, name in enumerate(table.files) if split_of(name) == split]
+    if not keep:
+        raise InputError(f"no row of the labels falls in the {split} split.")
+    return replace(table, files=tuple(table.files[i] for i in keep),
+                   groups={c: tuple(v[i] for i in keep) for c, v in table.groups.items()}, truth=table.truth[keep])
+
+
+def check_not_trained_on(sidecar: dict, table: LabelTable, split: str) -> None:
+    """A model trained for group parity on some of these faces is audited only on the rows it never saw."""
+    parity = sidecar.get("training", {}).get("data", {}).get("parity")
+    if parity and parity.get("labels_sha256") == table.sha256 and split != "audit":
+        raise InputError(f"this model was trained on the '{parity['split']}' rows of these labels (group parity); "
+                         "audit it with --split audit, the rows it never saw.")
+
+
 def _label_index(text: str | None, labels: Path) -> int:
     """An emotion name (any case) or its FER2013 index 0-6; an empty cell means 'no true label'."""
     value = (text or "").strip().lower()
@@ -97,7 +119,7 @@ def pad_image(image: np.ndarray, pad: float) -> np.ndarray:
     return cv2.copyMakeBorder(image, top, top, side, side, cv2.BORDER_REPLICATE)
 
 
-def _chosen_face(faces: FrameFaces) -> int | None:
+def chosen_face(faces: FrameFaces) -> int | None:
     """The image's subject: the most confident usable face, else the most confident face (None: no face)."""
     if not len(faces.boxes):
         return None
@@ -119,7 +141,7 @@ def detect_faces(analyzer: Analyzer, table: LabelTable, images: Path, pad: float
             continue
         faces = analyzer.find_faces(pad_image(image, pad))
         n_faces.append(len(faces.boxes))
-        best = _chosen_face(faces)
+        best = chosen_face(faces)
         det_score.append(faces.scores[best] if best is not None else np.nan)
         quality.append(faces.quality[best] if best is not None else np.nan)
         abstain.append(faces.abstain[best] if best is not None else "")
@@ -144,7 +166,8 @@ def detect_faces(analyzer: Analyzer, table: LabelTable, images: Path, pad: float
 
 def run_audit(images: Path, labels: Path, group_cols: list[str], truth_col: str | None = None, *,
               pad: float = 0.5, model: str = "default", settings: AuditSettings | None = None,
-              attribution: str | None = None, progress: bool = False) -> tuple[ImageRecords, dict]:
+              attribution: str | None = None, progress: bool = False, split: str = "all"
+              ) -> tuple[ImageRecords, dict]:
     """The whole audit: (per-image records, the report document written to fairness.json)."""
     from facecue.pipeline import Analyzer
 
@@ -153,6 +176,8 @@ def run_audit(images: Path, labels: Path, group_cols: list[str], truth_col: str 
     if pad < 0:
         raise InputError(f"--pad must be zero or more, not {pad}.")
     analyzer = Analyzer(fps=None, model=model)
+    check_not_trained_on(analyzer.model.info.sidecar, table, split)
+    table = select_split(table, split)
     records, unreadable = detect_faces(analyzer, table, Path(images), pad, progress)
     if attribution is None and set(FAIRFACE_COLUMNS) <= set(table.columns):
         attribution = FAIRFACE_CREDIT  # FairFace's licence asks every report that uses it to credit it
@@ -164,7 +189,8 @@ def run_audit(images: Path, labels: Path, group_cols: list[str], truth_col: str 
         "data": {"images": str(images), "labels": str(labels), "labels_sha256": table.sha256,
                  "rows": len(table.files), "images_read": len(records), "unreadable": unreadable,
                  "attribution": attribution},
-        "options": {"group_cols": list(group_cols), "truth_col": truth_col, "pad": pad, **settings.to_dict()},
+        "options": {"group_cols": list(group_cols), "truth_col": truth_col, "pad": pad, "split": split,
+                    **settings.to_dict()},
         "cue": {"name": CUE_NAME, "labels": list(CUE_LABELS), "threshold": CUE_THRESHOLD,
                 "definition": f"P({') + P('.join(CUE_LABELS)}) >= {CUE_THRESHOLD} on a usable face",
                 "note": "the per-frame test behind the interview's visible stress/discomfort cue (docs/SIGNALS.md); "

@@ -21,6 +21,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--pad", type=float, default=0.5,
                    help="border added on each side, as a fraction of the image size, so tight face crops look "
                         "like frames to the detector (default 0.5; 0 = images as they are)")
+    p.add_argument("--split", default="all", choices=["all", "fit", "audit"],
+                   help="rows to audit: all, or the 'audit' rows a parity-trained model never saw (see facecue train "
+                        "--parity-labels)")
     p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples per group (default 1000)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--min-n", type=int, default=30, help="groups smaller than this get a warning (default 30)")
@@ -40,7 +43,7 @@ def run(args) -> int:
     settings = AuditSettings(n_boot=args.bootstrap, seed=args.seed, min_n=args.min_n)
     records, doc = run_audit(Path(args.images), Path(args.labels), group_cols, args.truth_col, pad=args.pad,
                          model=args.model, settings=settings, attribution=args.attribution,
-                         progress=not args.quiet and sys.stderr.isatty())
+                         progress=not args.quiet and sys.stderr.isatty(), split=args.split)
     paths = write_audit(records, doc, Path(args.out))
     if not args.quiet:
         _print_summary(doc)

@@ -1,13 +1,15 @@
 """Responsible use built in: purposes and jurisdictions, notice and consent, audit log, erasure.
 
-The library, the CLI and (later) the service all gate an analysis through check_analysis_allowed and
-the showing of results to reviewers through check_sharing_allowed.
+The library, the CLI and the service all gate an analysis through check_analysis_allowed (the library and the
+commands through policy_for, which also requires the purpose and jurisdiction: no analysis of a person runs without
+a decision) and the showing of results to reviewers through check_sharing_allowed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from pathlib import Path
 
 from facecue.governance.audit import ACTIONS, AuditEntry, AuditError, AuditLog, Verification
 from facecue.governance.consent import (
@@ -35,7 +37,8 @@ __all__ = [
     "ACTIONS", "NOTICE_VERSION", "POLICY_VERSION", "PURPOSES", "REGIONS", "SCOPES", "AuditEntry", "AuditError",
     "AuditLog", "ConsentError", "ConsentRecord", "Decision", "ErasureError", "ErasureReport", "Notice", "PolicyError",
     "Verification", "check_analysis_allowed", "check_consent", "check_sharing_allowed", "decide", "erase_subject",
-    "find_subject", "load_overrides", "policy_for", "region_of", "render_notice", "write_subject_manifest",
+    "find_subject", "load_overrides", "missing_purpose", "policy_for", "region_of", "render_notice",
+    "write_subject_manifest",
 ]
 
 Overrides = Mapping[str, Mapping[str, object]]
@@ -58,20 +61,29 @@ def check_analysis_allowed(purpose: str, jurisdiction: str, consent: ConsentReco
     return decision
 
 
-def policy_for(purpose: str | None, jurisdiction: str | None, consent: ConsentRecord | str | None = None,
-               overrides: Overrides | None = None) -> Decision | None:
-    """The library's gate before an analysis: the decision when a purpose and jurisdiction are given (consent
-    as a record or the path of its JSON file), PolicyError when the table refuses, None when neither is given
-    (a developer's own footage, the embedded demo). Half of the pair is a mistake, not a lighter check."""
-    if purpose is None and jurisdiction is None:
-        if consent is not None:
-            raise PolicyError("a consent record needs the purpose and jurisdiction of the analysis: give both.")
-        return None
-    if purpose is None or jurisdiction is None:
-        raise PolicyError("purpose and jurisdiction go together: give both.")
-    if consent is not None and not isinstance(consent, ConsentRecord):
-        from pathlib import Path
+def missing_purpose(purpose: str | None, jurisdiction: str | None, *, flags: bool = False) -> str | None:
+    """The one-sentence refusal when the purpose or the jurisdiction of an analysis is not given, else None.
 
+    flags: word it for the command line (--purpose, --jurisdiction) rather than the library's arguments."""
+    if purpose and jurisdiction:
+        return None
+    gaps = [name for name, value in (("purpose", purpose), ("jurisdiction", jurisdiction)) if not value]
+    dash = "--" if flags else ""
+    return (f"say why and where this analysis runs ({' and '.join(gaps)} missing): {dash}purpose (practice, research "
+            f"or assessment) and {dash}jurisdiction (e.g. DE, US-IL, OTHER), with the subject's consent record where "
+            "the policy requires one; see docs/RESPONSIBLE_USE.md.")
+
+
+def policy_for(purpose: str | None, jurisdiction: str | None, consent: ConsentRecord | str | Path | None = None,
+               overrides: Overrides | None = None) -> Decision:
+    """The library's gate before every analysis of a person: the policy table's decision for this purpose and
+    jurisdiction (consent as a record or the path of its JSON file), or PolicyError with the reason: when the
+    table refuses, when consent it requires is missing or invalid, and when the purpose or jurisdiction is not
+    given (there is no analysis without a decision)."""
+    refusal = missing_purpose(purpose, jurisdiction)
+    if refusal:
+        raise PolicyError(refusal)
+    if consent is not None and not isinstance(consent, ConsentRecord):
         consent = ConsentRecord.load(Path(consent))
     return check_analysis_allowed(purpose, jurisdiction, consent, overrides=overrides)
 

@@ -64,11 +64,13 @@ def _die_with_parent(worker: int) -> int:
 
 
 def analyse_child(video: str, out_dir: str, fps: float, progress, worker: int, extra: dict,
-                  interview: dict | None = None) -> None:
+                  interview: dict | None = None, policy: dict | None = None) -> None:
     """Child process body: analyse `video` into `out_dir`; a FacecueError's message goes to out_dir/error.txt.
 
     interview: {"questions", "transcript", "purpose"} for the interview section (per-question signals,
     highlights, mismatch), added when facecue.interview is installed.
+    policy: {"purpose", "jurisdiction", "consent" (a ConsentRecord from the database, or None)}: the library's
+    gate decides again right before decoding, so a consent withdrawn since the upload is refused here too.
     """
     parent = _die_with_parent(worker)
     from facecue.errors import FacecueError
@@ -104,7 +106,7 @@ def analyse_child(video: str, out_dir: str, fps: float, progress, worker: int, e
 
         attach = _interview_step(interview or {})  # parses questions/transcript first: mistakes show at once
         analyzer = _ProgressAnalyzer(AnalyzeOptions(fps=fps))
-        result = analyzer.analyze(video)
+        result = analyzer.analyze(video, **(policy or {}))
         if attach is not None:
             result = attach(result, analyzer, video)
         if extra:
@@ -118,6 +120,20 @@ def analyse_child(video: str, out_dir: str, fps: float, progress, worker: int, e
 
 def _noop() -> None:
     pass
+
+
+def _policy_of(session, interview) -> dict | str:
+    """The purpose, jurisdiction and consent (as the governance ConsentRecord, read from the database now) the
+    analysis runs under, or the reason a consent row cannot become a record."""
+    from facecue.governance import PolicyError
+    from facecue.service.models import Consent
+
+    row = session.get(Consent, interview.consent_id) if interview.consent_id else None
+    try:
+        record = row.to_record() if row is not None else None
+    except PolicyError as exc:
+        return f"the consent on record is not valid: {exc}"
+    return {"purpose": interview.purpose, "jurisdiction": interview.jurisdiction, "consent": record}
 
 
 def _interview_step(files: dict):
@@ -211,6 +227,10 @@ class Worker:
                 "purpose": interview.purpose,
                 "questions": str(media / interview.questions_path) if interview.questions_path else None,
                 "transcript": str(media / interview.transcript_path) if interview.transcript_path else None}
+            policy = None if interview is None else _policy_of(s, interview)
+        if isinstance(policy, str):
+            jobs.fail(self.db, claim, policy, transient=False)
+            return
         folder = interview_folder(self.settings.media_dir, claim.interview_id)
         if video is None or not (self.settings.media_dir / video).is_file():
             jobs.fail(self.db, claim, "the uploaded video is no longer there (deleted by retention or erasure)",
@@ -221,7 +241,7 @@ class Worker:
         extra = {"interview": claim.interview_id, "attempt": claim.attempt}
         process = self.ctx.Process(target=analyse_child, daemon=True,
                                    args=(str(self.settings.media_dir / video), str(attempt_dir),
-                                         self.settings.analysis_fps, progress, os.getpid(), extra, files))
+                                         self.settings.analysis_fps, progress, os.getpid(), extra, files, policy))
         process.start()
         jobs.heartbeat(self.db, claim, 0.0)  # starting may have taken a while: show the job is alive
         self.running[claim.job_id] = Running(claim, process, progress, attempt_dir, time.monotonic())

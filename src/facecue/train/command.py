@@ -22,6 +22,22 @@ def load_label_map(path: str | None) -> dict[str, str] | None:
     return {str(k): str(v) for k, v in mapping.items()}
 
 
+def load_parity(args):
+    """The parity faces (fit rows only) when --parity-labels is given; checks the flags that go with it."""
+    if not args.parity_labels:
+        if args.parity_images:
+            raise InputError("--parity-images goes with --parity-labels.")
+        return None
+    if not args.parity_images or args.parity_weight <= 0:
+        raise InputError("--parity-labels needs --parity-images and a --parity-weight above 0.")
+    from facecue.train.parity import load_parity_set
+
+    parity = load_parity_set(Path(args.parity_images), Path(args.parity_labels), args.parity_col)
+    print(f"parity: {len(parity.images)} faces of the fit rows ({parity.rows} rows, {parity.unusable} unusable), "
+          f"per {args.parity_col}: {parity.describe()['per_group']}", flush=True)
+    return parity
+
+
 def run_train(args) -> int:
     from facecue.train.data import load_dataset
     from facecue.train.export import export_onnx
@@ -33,14 +49,21 @@ def run_train(args) -> int:
     for name, ds in (("train", train_set), ("validation", val_set)):
         print(f"{name}: {len(ds)} faces, per class {ds.class_counts().tolist()}"
               + (f", skipped {dict(ds.skipped)}" if ds.skipped else ""), flush=True)
+    if args.init and not Path(args.init).is_file():
+        raise InputError(f"the --init checkpoint {args.init} does not exist.")
+    parity = load_parity(args)
     options = TrainOptions(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, width=args.width,
-                           seed=args.seed, device=args.device, threads=args.threads)
+                           seed=args.seed, device=args.device, threads=args.threads, warmup_epochs=args.warmup_epochs,
+                           init=args.init or "", parity_weight=args.parity_weight if parity else 0.0,
+                           parity_per_group=args.parity_per_group)
     out = Path(args.out)
     best = train(train_set, val_set, out, options, resume=not args.restart,
-                 log=lambda line: print(line, flush=True))
+                 log=lambda line: print(line, flush=True), parity=parity)
     print(f"best validation: accuracy {best['accuracy']:.4f}, macro-F1 {best['macro_f1']:.4f}", flush=True)
     training_data = {"path": Path(args.data).name, "train_split": args.train_split, "sha256": train_set.sha256,
                      "val_split": args.val_split, "val_sha256": val_set.sha256}
+    if parity is not None:
+        training_data["parity"] = {"labels": Path(args.parity_labels).name, **parity.describe()}
     onnx_path = export_onnx(out / "best.pt", val_set, out / "model.onnx", training_data,
                             name=args.name, version=args.version)
     print(f"exported {onnx_path} and {onnx_path.with_suffix('.json')}", flush=True)

@@ -19,6 +19,7 @@ from facecue.emotion.metrics import classification_report, softmax
 from facecue.train.augment import augment_faces
 from facecue.train.data import FaceDataset
 from facecue.train.network import EmotionNet
+from facecue.train.parity import ParitySet, parity_penalty, parity_rates, sample_parity_batch
 
 
 @dataclass
@@ -35,6 +36,9 @@ class TrainOptions:
     seed: int = 13
     device: str = "auto"
     threads: int = 0  # 0 = torch default
+    init: str = ""  # start from these weights (a checkpoint) instead of random ones
+    parity_weight: float = 0.0  # weight of the group-parity penalty (train/parity.py); 0 = off
+    parity_per_group: int = 12  # parity faces per group in each step
 
 
 def pick_device(name: str) -> torch.device:
@@ -79,8 +83,14 @@ def selection_score(report: dict) -> float:
 
 
 def train(train_set: FaceDataset, val_set: FaceDataset, out_dir: Path, options: TrainOptions,
-          resume: bool = True, log=print) -> dict:
-    """Train, writing out_dir/{last.pt, best.pt, metrics.jsonl}; returns the best validation report."""
+          resume: bool = True, log=print, parity: ParitySet | None = None) -> dict:
+    """Train, writing out_dir/{last.pt, best.pt, metrics.jsonl}; returns the best validation report.
+
+    With `parity` and a parity_weight, each step also pulls the groups' readings together (train/parity.py);
+    the epoch is still chosen on the validation split alone.
+    """
+    if options.parity_weight > 0 and parity is None:
+        raise ValueError("parity_weight needs a ParitySet")
     out_dir.mkdir(parents=True, exist_ok=True)
     if options.threads:
         torch.set_num_threads(options.threads)
@@ -96,6 +106,9 @@ def train(train_set: FaceDataset, val_set: FaceDataset, out_dir: Path, options: 
     start_epoch, best_score, best_report = 0, -1.0, None
 
     last_path, best_path = out_dir / "last.pt", out_dir / "best.pt"
+    if options.init and not (resume and last_path.exists()):
+        model.load_state_dict(torch.load(options.init, map_location=device, weights_only=False)["model"])
+        log(f"starting from the weights in {options.init}")
     if resume and last_path.exists():
         state = torch.load(last_path, map_location=device, weights_only=False)
         if state["options"] != asdict(options):
@@ -114,7 +127,7 @@ def train(train_set: FaceDataset, val_set: FaceDataset, out_dir: Path, options: 
         generator.manual_seed(options.seed * 1000 + epoch)  # resumable: each epoch's order depends only on its number
         order = torch.randperm(len(train_set), generator=generator)
         model.train()
-        started, seen, loss_sum, correct = time.time(), 0, 0.0, 0
+        started, seen, loss_sum, correct, penalty_sum = time.time(), 0, 0.0, 0, 0.0
         bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}/{options.epochs}", file=sys.stderr,
                    disable=not sys.stderr.isatty(), leave=False)
         for step in bar:
@@ -123,13 +136,23 @@ def train(train_set: FaceDataset, val_set: FaceDataset, out_dir: Path, options: 
             y = labels[idx].to(device)
             for group in optimizer.param_groups:
                 group["lr"] = lr_at(epoch * steps_per_epoch + step, total_steps, warmup_steps, options.lr)
-            logits, _ = model(x)
-            loss = F.cross_entropy(logits, y, weight=weights, label_smoothing=options.label_smoothing)
+            if options.parity_weight > 0:
+                # One pass for both batches: cheaper, and batch norm's statistics cover both.
+                px, pg = sample_parity_batch(parity, options.parity_per_group, generator)
+                all_logits, _ = model(torch.cat([x, px.to(device)]))
+                logits = all_logits[:len(y)]
+                penalty = parity_penalty(all_logits[len(y):], pg.to(device), len(parity.group_names))
+            else:
+                logits, _ = model(x)
+                penalty = torch.zeros((), device=device)
+            ce = F.cross_entropy(logits, y, weight=weights, label_smoothing=options.label_smoothing)
+            loss = ce + options.parity_weight * penalty
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
             seen += len(y)
-            loss_sum += loss.item() * len(y)
+            loss_sum += ce.item() * len(y)
+            penalty_sum += penalty.item() * len(y)
             correct += int((logits.argmax(1) == y).sum())
             bar.set_postfix(loss=f"{loss_sum / seen:.3f}")
 
@@ -144,11 +167,16 @@ def train(train_set: FaceDataset, val_set: FaceDataset, out_dir: Path, options: 
         record = {"epoch": epoch + 1, "train_loss": loss_sum / seen, "train_acc": correct / seen,
                   "val_acc": report["accuracy"], "val_macro_f1": report["macro_f1"], "val_ece": report["ece"],
                   "lr": optimizer.param_groups[0]["lr"], "seconds": time.time() - started, "best": improved}
+        if parity is not None:  # logged, not used for selection: these faces are training data
+            fit_probs = softmax(predict_logits(model, parity.images, device))
+            record["parity_penalty"] = penalty_sum / seen
+            record["fit_parity"] = {k: v["min_impact_ratio"]
+                                    for k, v in parity_rates(fit_probs, parity.groups, parity.group_names).items()}
         with (out_dir / "metrics.jsonl").open("a") as handle:
             handle.write(json.dumps(record) + "\n")
         log(f"epoch {epoch + 1}/{options.epochs} loss {record['train_loss']:.3f} train_acc {record['train_acc']:.3f} "
             f"val_acc {report['accuracy']:.4f} val_f1 {report['macro_f1']:.4f} ({record['seconds']:.0f}s)"
-            + (" *" if improved else ""))
+            + (f" fit parity {record['fit_parity']}" if parity is not None else "") + (" *" if improved else ""))
         torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "options": asdict(options),
                     "epoch": epoch, "best_score": best_score, "best_report": best_report,
                     "rng": torch.get_rng_state(), "np_rng": np.random.get_state()}, last_path.with_suffix(".tmp"))

@@ -13,7 +13,7 @@ from facecue.service.review_view import build_review
 
 
 @pytest.fixture(scope="module")
-def analysed(tmp_path_factory, model_files):
+def analysed(tmp_path_factory, model_files, practice_args):
     """The sample clip analysed by the real CLI with a question timeline."""
     from facecue.io.sample import make_sample_video
 
@@ -23,7 +23,7 @@ def analysed(tmp_path_factory, model_files):
     questions.write_text(json.dumps([{"start": 0, "end": 2, "text": "Tell me about <b>yourself</b>."},
                                      {"start": 2, "end": 4, "text": "What went wrong last time?"}]))
     assert facecue_main(["analyze", str(video), "-o", str(root / "questions"), "--questions", str(questions),
-                         "--no-voice"]) == 0
+                         "--no-voice", *practice_args]) == 0
     return json.loads((root / "questions" / "result.json").read_text())
 
 

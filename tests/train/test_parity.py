@@ -1,0 +1,125 @@
+"""Fairness-aware training: the fit/audit split, the parity penalty, and a training run it changes."""
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from facecue.fairness.split import FIT_SHARE, split_of  # noqa: E402
+from facecue.labels import EMOTIONS  # noqa: E402
+from facecue.train.parity import ParitySet, parity_penalty, parity_rates  # noqa: E402
+
+ANGRY, NEUTRAL = EMOTIONS.index("angry"), EMOTIONS.index("neutral")
+
+
+def test_split_is_stable_and_near_its_share():
+    # Pinned values: a change of the hash would let a parity-trained model be audited on faces it trained on.
+    assert [split_of(f"images/{i}.jpg") for i in range(1, 9)] == ["fit", "audit", "fit", "audit", "audit", "fit",
+                                                                    "fit", "audit"]
+    share = np.mean([split_of(f"images/{i}.jpg") == "fit" for i in range(5000)])
+    assert abs(share - FIT_SHARE) < 0.02
+
+
+def test_penalty_is_zero_for_equal_groups_and_its_gradient_closes_a_gap():
+    groups = torch.tensor([0, 0, 1, 1])
+    equal = torch.tensor([[2.0, 0, 0, 0, 0, 0, 1]] * 4)
+    assert parity_penalty(equal, groups, 2).item() == pytest.approx(0.0, abs=1e-7)
+
+    logits = torch.zeros(4, 7)
+    logits[:2, ANGRY] = 3.0  # group 0 reads as angry, group 1 as nothing in particular
+    logits.requires_grad_(True)
+    before = parity_penalty(logits, groups, 2)
+    before.backward()
+    stepped = (logits - 1.0 * logits.grad).detach()
+    assert parity_penalty(stepped, groups, 2).item() < before.item()
+    probs = torch.softmax(stepped, 1)[:, ANGRY]
+    assert probs[:2].mean() / probs[2:].mean() < (torch.softmax(logits, 1)[:, ANGRY][:2].mean()
+                                                  / torch.softmax(logits, 1)[:, ANGRY][2:].mean())
+
+
+def test_rates_are_what_the_audit_counts():
+    probs = np.zeros((6, 7))
+    probs[[0, 1], ANGRY] = 0.9           # group a: two angry faces
+    probs[[2], ANGRY] = 0.6              # group b: one angry face
+    probs[[3, 4, 5], NEUTRAL] = 1.0
+    rates = parity_rates(probs, np.array([0, 0, 1, 1, 1, 1]), ("a", "b"))
+    assert rates["angry"]["rates"] == {"a": 1.0, "b": 0.25}
+    assert rates["angry"]["min_impact_ratio"] == pytest.approx(0.25)
+
+
+def _angry_gap(tmp_path, pattern_data, weight: float) -> float:
+    """Train a tiny model on pattern faces, with two 'groups' of unlabelled faces: group 0 carries a faint angry
+    bar, group 1 a faint neutral one. Returns min/max of the groups' mean P(angry)."""
+    from facecue.train.data import FaceDataset
+    from facecue.train.trainer import TrainOptions, predict_logits, train
+    from tests.conftest import pattern_faces
+
+    (xt, yt), (xv, yv) = pattern_data
+    faces, labels = pattern_faces(20, seed=5)
+    group0 = faces[labels == ANGRY] // 2 + 45
+    group1 = faces[labels == NEUTRAL] // 2 + 45
+    parity = ParitySet(images=np.concatenate([group0, group1]), groups=np.repeat([0, 1], 20), group_names=("0", "1"),
+                       column="group", labels_sha256="x", rows=40, unusable=0)
+    ts, vs = FaceDataset(xt, yt, list(map(str, yt))), FaceDataset(xv, yv, list(map(str, yv)))
+    opts = TrainOptions(epochs=4, batch_size=32, lr=0.02, width=8, warmup_epochs=1, seed=3, parity_weight=weight,
+                        parity_per_group=8)
+    out = tmp_path / f"w{weight}"
+    train(ts, vs, out, opts, log=lambda line: None, parity=parity if weight else None)
+    from facecue.train.network import EmotionNet
+
+    model = EmotionNet(width=8)
+    model.load_state_dict(torch.load(out / "last.pt", weights_only=False)["model"])
+    p = torch.softmax(torch.from_numpy(predict_logits(model, parity.images, torch.device("cpu"))), 1)[:, ANGRY]
+    means = [p[:20].mean().item(), p[20:].mean().item()]
+    return min(means) / max(means)
+
+
+def test_parity_training_reads_the_groups_more_alike(tmp_path, pattern_data):
+    plain = _angry_gap(tmp_path, pattern_data, 0.0)
+    fair = _angry_gap(tmp_path, pattern_data, 5.0)
+    assert plain < 0.5  # without the penalty the faint angry bar is read as angry far more often
+    assert fair > plain + 0.2
+
+
+def test_train_with_parity_faces_then_audit_only_the_unseen_rows(tmp_path, pattern_data, model_files):
+    """The whole path: `facecue train --parity-...` on FairFace-like files, the sidecar names the parity data,
+    and `facecue fairness` refuses to audit that model on the rows it was trained on."""
+    import json
+
+    from facecue.cli import main
+    from tests.conftest import save_image, write_fer_csv
+    from tests.fairness.test_audit import face_crop
+
+    (xt, yt), (xv, yv) = pattern_data
+    data = write_fer_csv(tmp_path / "fer.csv", np.concatenate([xt, xv]), np.concatenate([yt, yv]),
+                         ["Training"] * len(yt) + ["PublicTest"] * len(yv))
+    crop = face_crop()
+    names = [f"images/{i}.jpg" for i in range(1, 13)]
+    rows = []
+    for i, name in enumerate(names):
+        save_image(tmp_path / "faces" / name, crop if i % 2 else crop[:, ::-1])
+        rows.append(f"{name},30-39,female,{'AB'[i % 2]},True")
+    labels = tmp_path / "faces" / "labels.csv"
+    labels.write_text("file,age,gender,race,service_test\n" + "\n".join(rows) + "\n")
+    fit = [n for n in names if split_of(n) == "fit"]
+    assert fit and len(fit) < len(names)
+
+    out = tmp_path / "run"
+    common = ["train", "--data", str(data), "--out", str(out), "--epochs", "1", "--width", "8", "--batch-size", "32"]
+    assert main(common + ["--parity-labels", str(labels)]) == 2  # needs its images too
+    assert main(common + ["--init", str(tmp_path / "nope.pt")]) == 2
+    assert main(common + ["--parity-images", str(tmp_path / "faces"), "--parity-labels", str(labels),
+                          "--parity-per-group", "4"]) == 0
+    sidecar = json.loads((out / "model.json").read_text())
+    parity = sidecar["training"]["data"]["parity"]
+    assert parity["labels"] == "labels.csv" and parity["rows"] == len(fit) and parity["split"] == "fit"
+    assert sum(parity["per_group"].values()) == parity["faces"] > 0
+    assert sidecar["training"]["options"]["parity_weight"] == 1.0
+
+    audit = ["fairness", "--images", str(tmp_path / "faces"), "--labels", str(labels), "--group-cols", "race",
+             "--model", str(out / "model.onnx"), "--bootstrap", "20", "--quiet"]
+    assert main(audit + ["-o", str(tmp_path / "a1")]) == 2
+    assert not (tmp_path / "a1" / "fairness.json").exists()
+    assert main(audit + ["-o", str(tmp_path / "a2"), "--split", "audit"]) == 0
+    doc = json.loads((tmp_path / "a2" / "fairness.json").read_text())
+    assert doc["data"]["rows"] == len(names) - len(fit) and doc["options"]["split"] == "audit"
