@@ -40,7 +40,8 @@ def timed_batch(folder: Path, out: Path, setup: str) -> tuple[float, float]:
     pin = (lambda: os.sched_setaffinity(0, {one_core})) if setup.endswith("one core") else None
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "facecue.cli", "batch", str(folder), "-o", str(out),
-                    "--workers", str(SETUPS[setup]), *practice_args(out.parent)], check=True, capture_output=True, cwd=ROOT, preexec_fn=pin)
+                    "--workers", str(SETUPS[setup]), *practice_args(out.parent)],
+                   check=True, capture_output=True, cwd=ROOT, preexec_fn=pin)
     elapsed = time.perf_counter() - started
     rows = read_summary(out)
     if any(r["status"] != "done" for r in rows):
