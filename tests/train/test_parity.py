@@ -20,21 +20,38 @@ def test_split_is_stable_and_near_its_share():
     assert abs(share - FIT_SHARE) < 0.02
 
 
-def test_penalty_is_zero_for_equal_groups_and_its_gradient_closes_a_gap():
+def test_penalty_is_zero_at_parity_on_the_anchor_and_its_gradient_closes_a_gap():
+    from facecue.train.parity import soft_rates
+
     groups = torch.tensor([0, 0, 1, 1])
     equal = torch.tensor([[2.0, 0, 0, 0, 0, 0, 1]] * 4)
-    assert parity_penalty(equal, groups, 2).item() == pytest.approx(0.0, abs=1e-7)
+    anchor = {k: v.mean().item() for k, v in soft_rates(equal).items()}
+    assert parity_penalty(equal, groups, 2, anchor).item() == pytest.approx(0.0, abs=1e-7)
 
     logits = torch.zeros(4, 7)
     logits[:2, ANGRY] = 3.0  # group 0 reads as angry, group 1 as nothing in particular
     logits.requires_grad_(True)
-    before = parity_penalty(logits, groups, 2)
+    anchor = {k: v.reshape(2, 2).mean(1).mean().item() for k, v in soft_rates(logits.detach()).items()}
+    before = parity_penalty(logits, groups, 2, anchor)
     before.backward()
-    stepped = (logits - 1.0 * logits.grad).detach()
-    assert parity_penalty(stepped, groups, 2).item() < before.item()
-    probs = torch.softmax(stepped, 1)[:, ANGRY]
-    assert probs[:2].mean() / probs[2:].mean() < (torch.softmax(logits, 1)[:, ANGRY][:2].mean()
-                                                  / torch.softmax(logits, 1)[:, ANGRY][2:].mean())
+    stepped = (logits - 0.5 * logits.grad).detach()
+    assert parity_penalty(stepped, groups, 2, anchor).item() < before.item()
+    rate = lambda z: soft_rates(z)["angry"].reshape(2, 2).mean(1)  # noqa: E731
+    old, new = rate(logits.detach()), rate(stepped)
+    assert new.min() / new.max() > old.min() / old.max()
+    assert abs(new.mean().log() - old.mean().log()) < 0.25  # the groups meet near the old average
+
+
+def test_reading_every_group_as_angry_is_not_parity_the_penalty_accepts():
+    """The failure of a first run: all groups at 50% angry is parity, but far from the starting model's 5%."""
+    groups = torch.tensor([0] * 50 + [1] * 50)
+    anchor = {"angry": 0.05, "stress": 0.05}
+    all_angry = torch.zeros(100, 7)
+    all_angry[:, ANGRY] = 4.0
+    near_anchor = torch.zeros(100, 7)
+    near_anchor[:, NEUTRAL] = 4.0
+    near_anchor[[0, 1, 2, 50, 51], ANGRY] = 9.0  # 6% of one group, 4% of the other: not parity, but close
+    assert parity_penalty(all_angry, groups, 2, anchor) > 2 * parity_penalty(near_anchor, groups, 2, anchor)
 
 
 def test_rates_are_what_the_audit_counts():
@@ -47,38 +64,40 @@ def test_rates_are_what_the_audit_counts():
     assert rates["angry"]["min_impact_ratio"] == pytest.approx(0.25)
 
 
-def _angry_gap(tmp_path, pattern_data, weight: float) -> float:
-    """Train a tiny model on pattern faces, with two 'groups' of unlabelled faces: group 0 carries a faint angry
-    bar, group 1 a faint neutral one. Returns min/max of the groups' mean P(angry)."""
+def _angry_readings(tmp_path, pattern_data, parity: ParitySet, init=None, weight: float = 0.0):
+    """Train a tiny model on pattern faces (from `init` with the parity penalty when given); return it and
+    each group's mean P(angry) on the parity faces."""
     from facecue.train.data import FaceDataset
+    from facecue.train.network import EmotionNet
     from facecue.train.trainer import TrainOptions, predict_logits, train
-    from tests.conftest import pattern_faces
 
     (xt, yt), (xv, yv) = pattern_data
-    faces, labels = pattern_faces(20, seed=5)
-    group0 = faces[labels == ANGRY] // 2 + 45
-    group1 = faces[labels == NEUTRAL] // 2 + 45
-    parity = ParitySet(images=np.concatenate([group0, group1]), groups=np.repeat([0, 1], 20), group_names=("0", "1"),
-                       column="group", labels_sha256="x", rows=40, unusable=0)
     ts, vs = FaceDataset(xt, yt, list(map(str, yt))), FaceDataset(xv, yv, list(map(str, yv)))
     opts = TrainOptions(epochs=4, batch_size=32, lr=0.02, width=8, warmup_epochs=1, seed=3, parity_weight=weight,
-                        parity_per_group=8)
+                        parity_per_group=8, init=str(init or ""))
     out = tmp_path / f"w{weight}"
     train(ts, vs, out, opts, log=lambda line: None, parity=parity if weight else None)
-    from facecue.train.network import EmotionNet
-
     model = EmotionNet(width=8)
     model.load_state_dict(torch.load(out / "last.pt", weights_only=False)["model"])
     p = torch.softmax(torch.from_numpy(predict_logits(model, parity.images, torch.device("cpu"))), 1)[:, ANGRY]
-    means = [p[:20].mean().item(), p[20:].mean().item()]
-    return min(means) / max(means)
+    return out / "last.pt", np.array([p[:20].mean().item(), p[20:].mean().item()])
 
 
-def test_parity_training_reads_the_groups_more_alike(tmp_path, pattern_data):
-    plain = _angry_gap(tmp_path, pattern_data, 0.0)
-    fair = _angry_gap(tmp_path, pattern_data, 5.0)
-    assert plain < 0.5  # without the penalty the faint angry bar is read as angry far more often
-    assert fair > plain + 0.2
+def test_parity_fine_tune_reads_the_groups_more_alike_without_reading_everyone_as_angry(tmp_path, pattern_data):
+    """Two 'groups' of unlabelled faces: group 0 carries a faint angry bar, group 1 a faint neutral one."""
+    from tests.conftest import pattern_faces
+
+    faces, labels = pattern_faces(20, seed=5)
+    parity = ParitySet(images=np.concatenate([faces[labels == ANGRY] // 2 + 45, faces[labels == NEUTRAL] // 2 + 45]),
+                       groups=np.repeat([0, 1], 20), group_names=("0", "1"), column="group", labels_sha256="x",
+                       rows=40, unusable=0)
+    start, plain = _angry_readings(tmp_path, pattern_data, parity)
+    _, fair = _angry_readings(tmp_path, pattern_data, parity, init=start, weight=5.0)
+    assert plain.min() / plain.max() < 0.5  # the faint angry bar is read as angry far more often
+    assert fair.min() / fair.max() > plain.min() / plain.max() + 0.2
+    assert fair.mean() < 2 * plain.mean()  # parity near the old average, not by reading every face as angry
+    with pytest.raises(ValueError, match="init"):
+        _angry_readings(tmp_path / "no-init", pattern_data, parity, weight=1.0)
 
 
 def test_train_with_parity_faces_then_audit_only_the_unseen_rows(tmp_path, pattern_data, model_files):
@@ -104,12 +123,15 @@ def test_train_with_parity_faces_then_audit_only_the_unseen_rows(tmp_path, patte
     fit = [n for n in names if split_of(n) == "fit"]
     assert fit and len(fit) < len(names)
 
+    common = ["train", "--data", str(data), "--epochs", "1", "--width", "8", "--batch-size", "32"]
+    assert main(common + ["--out", str(tmp_path / "plain")]) == 0
     out = tmp_path / "run"
-    common = ["train", "--data", str(data), "--out", str(out), "--epochs", "1", "--width", "8", "--batch-size", "32"]
+    common += ["--out", str(out)]
     assert main(common + ["--parity-labels", str(labels)]) == 2  # needs its images too
     assert main(common + ["--init", str(tmp_path / "nope.pt")]) == 2
-    assert main(common + ["--parity-images", str(tmp_path / "faces"), "--parity-labels", str(labels),
-                          "--parity-per-group", "4"]) == 0
+    parity_flags = ["--parity-images", str(tmp_path / "faces"), "--parity-labels", str(labels)]
+    assert main(common + parity_flags) == 2  # a fine-tune: needs --init
+    assert main(common + parity_flags + ["--init", str(tmp_path / "plain" / "best.pt"), "--parity-per-group", "4"]) == 0
     sidecar = json.loads((out / "model.json").read_text())
     parity = sidecar["training"]["data"]["parity"]
     assert parity["labels"] == "labels.csv" and parity["rows"] == len(fit) and parity["split"] == "fit"

@@ -28,8 +28,9 @@ def load_parity(args):
         if args.parity_images:
             raise InputError("--parity-images goes with --parity-labels.")
         return None
-    if not args.parity_images or args.parity_weight <= 0:
-        raise InputError("--parity-labels needs --parity-images and a --parity-weight above 0.")
+    if not args.parity_images or args.parity_weight <= 0 or not args.init:
+        raise InputError("--parity-labels needs --parity-images, a --parity-weight above 0 and the trained model to "
+                         "fine-tune (--init).")
     from facecue.train.parity import load_parity_set
 
     parity = load_parity_set(Path(args.parity_images), Path(args.parity_labels), args.parity_col)

@@ -19,7 +19,7 @@ from facecue.emotion.metrics import classification_report, softmax
 from facecue.train.augment import augment_faces
 from facecue.train.data import FaceDataset
 from facecue.train.network import EmotionNet
-from facecue.train.parity import ParitySet, parity_penalty, parity_rates, sample_parity_batch
+from facecue.train.parity import ParitySet, anchor_rates, parity_penalty, parity_rates, sample_parity_batch
 
 
 @dataclass
@@ -89,8 +89,8 @@ def train(train_set: FaceDataset, val_set: FaceDataset, out_dir: Path, options: 
     With `parity` and a parity_weight, each step also pulls the groups' readings together (train/parity.py);
     the epoch is still chosen on the validation split alone.
     """
-    if options.parity_weight > 0 and parity is None:
-        raise ValueError("parity_weight needs a ParitySet")
+    if options.parity_weight > 0 and (parity is None or not options.init):
+        raise ValueError("parity_weight needs a ParitySet and a trained model to start from (init)")
     out_dir.mkdir(parents=True, exist_ok=True)
     if options.threads:
         torch.set_num_threads(options.threads)
@@ -109,6 +109,12 @@ def train(train_set: FaceDataset, val_set: FaceDataset, out_dir: Path, options: 
     if options.init and not (resume and last_path.exists()):
         model.load_state_dict(torch.load(options.init, map_location=device, weights_only=False)["model"])
         log(f"starting from the weights in {options.init}")
+    anchor = None
+    if options.parity_weight > 0:  # from the starting weights, so a resumed run keeps the same anchor
+        start = EmotionNet(width=options.width, dropout=options.dropout)
+        start.load_state_dict(torch.load(options.init, map_location="cpu", weights_only=False)["model"])
+        anchor = anchor_rates(start, parity)
+        log(f"parity anchor (the starting model's mean smooth rates): {anchor}")
     if resume and last_path.exists():
         state = torch.load(last_path, map_location=device, weights_only=False)
         if state["options"] != asdict(options):
@@ -141,7 +147,7 @@ def train(train_set: FaceDataset, val_set: FaceDataset, out_dir: Path, options: 
                 px, pg = sample_parity_batch(parity, options.parity_per_group, generator)
                 all_logits, _ = model(torch.cat([x, px.to(device)]))
                 logits = all_logits[:len(y)]
-                penalty = parity_penalty(all_logits[len(y):], pg.to(device), len(parity.group_names))
+                penalty = parity_penalty(all_logits[len(y):], pg.to(device), len(parity.group_names), anchor)
             else:
                 logits, _ = model(x)
                 penalty = torch.zeros((), device=device)
@@ -170,13 +176,15 @@ def train(train_set: FaceDataset, val_set: FaceDataset, out_dir: Path, options: 
         if parity is not None:  # logged, not used for selection: these faces are training data
             fit_probs = softmax(predict_logits(model, parity.images, device))
             record["parity_penalty"] = penalty_sum / seen
-            record["fit_parity"] = {k: v["min_impact_ratio"]
-                                    for k, v in parity_rates(fit_probs, parity.groups, parity.group_names).items()}
+            rates = parity_rates(fit_probs, parity.groups, parity.group_names)
+            record["fit_parity"] = {k: v["min_impact_ratio"] for k, v in rates.items()}
+            record["fit_rates"] = {k: v["overall"] for k, v in rates.items()}
         with (out_dir / "metrics.jsonl").open("a") as handle:
             handle.write(json.dumps(record) + "\n")
         log(f"epoch {epoch + 1}/{options.epochs} loss {record['train_loss']:.3f} train_acc {record['train_acc']:.3f} "
             f"val_acc {report['accuracy']:.4f} val_f1 {report['macro_f1']:.4f} ({record['seconds']:.0f}s)"
-            + (f" fit parity {record['fit_parity']}" if parity is not None else "") + (" *" if improved else ""))
+            + (f" fit parity {record['fit_parity']} rates {record['fit_rates']}" if parity is not None else "")
+            + (" *" if improved else ""))
         torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "options": asdict(options),
                     "epoch": epoch, "best_score": best_score, "best_report": best_report,
                     "rng": torch.get_rng_state(), "np_rng": np.random.get_state()}, last_path.with_suffix(".tmp"))
