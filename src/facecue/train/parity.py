@@ -97,7 +97,7 @@ def sample_parity_batch(parity: ParitySet, per_group: int, generator: torch.Gene
     return x, torch.from_numpy(parity.groups[idx.numpy()])
 
 
-SHARPNESS = 2.0  # sigmoid(2 x margin): near a count for clear faces, a useful gradient near the boundary
+SHARPNESS = 4.0  # sigmoid(4 x margin): near a count for clear faces, a useful gradient near the boundary
 
 
 def soft_rates(logits: torch.Tensor) -> dict[str, torch.Tensor]:

@@ -142,15 +142,16 @@ def train(train_set: FaceDataset, val_set: FaceDataset, out_dir: Path, options: 
             y = labels[idx].to(device)
             for group in optimizer.param_groups:
                 group["lr"] = lr_at(epoch * steps_per_epoch + step, total_steps, warmup_steps, options.lr)
+            logits, _ = model(x)
+            penalty = torch.zeros((), device=device)
             if options.parity_weight > 0:
-                # One pass for both batches: cheaper, and batch norm's statistics cover both.
+                # The penalty sees the network as it runs in use (batch norm's running statistics, no dropout);
+                # in one batch with the expression faces, the parity faces skewed the statistics and cost accuracy.
                 px, pg = sample_parity_batch(parity, options.parity_per_group, generator)
-                all_logits, _ = model(torch.cat([x, px.to(device)]))
-                logits = all_logits[:len(y)]
-                penalty = parity_penalty(all_logits[len(y):], pg.to(device), len(parity.group_names), anchor)
-            else:
-                logits, _ = model(x)
-                penalty = torch.zeros((), device=device)
+                model.eval()
+                parity_logits, _ = model(px.to(device))
+                model.train()
+                penalty = parity_penalty(parity_logits, pg.to(device), len(parity.group_names), anchor)
             ce = F.cross_entropy(logits, y, weight=weights, label_smoothing=options.label_smoothing)
             loss = ce + options.parity_weight * penalty
             optimizer.zero_grad(set_to_none=True)
