@@ -156,6 +156,8 @@ def train(train_set: FaceDataset, val_set: FaceDataset, out_dir: Path, options: 
             loss = ce + options.parity_weight * penalty
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
+            if options.parity_weight > 0:  # the eval-mode pass has no batch norm to damp its gradient
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
             optimizer.step()
             seen += len(y)
             loss_sum += ce.item() * len(y)
