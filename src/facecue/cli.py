@@ -96,6 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--parity-col", default="race", help="group column for the parity penalty (default race)")
     t.add_argument("--parity-weight", type=float, default=1.0, help="weight of the parity penalty (default 1)")
     t.add_argument("--parity-per-group", type=int, default=12, help="parity faces per group in each step")
+    t.add_argument("--as-used", action="store_true", help="fine-tune (--init) the network as it runs in use: "
+                   "batch norm on its running statistics, no dropout (for --parity-labels)")
     t.add_argument("--name", default="facecue-emotion")
     t.add_argument("--version", default="0.1.0")
 

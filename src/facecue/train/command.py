@@ -56,7 +56,7 @@ def run_train(args) -> int:
     options = TrainOptions(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, width=args.width,
                            seed=args.seed, device=args.device, threads=args.threads, warmup_epochs=args.warmup_epochs,
                            init=args.init or "", parity_weight=args.parity_weight if parity else 0.0,
-                           parity_per_group=args.parity_per_group)
+                           parity_per_group=args.parity_per_group, as_used=args.as_used)
     out = Path(args.out)
     best = train(train_set, val_set, out, options, resume=not args.restart,
                  log=lambda line: print(line, flush=True), parity=parity)

@@ -19,7 +19,15 @@ from facecue.emotion.metrics import classification_report, softmax
 from facecue.train.augment import augment_faces
 from facecue.train.data import FaceDataset
 from facecue.train.network import EmotionNet
-from facecue.train.parity import ParitySet, anchor_rates, parity_penalty, parity_rates, sample_parity_batch
+from facecue.train.parity import (
+    ParitySet,
+    anchor_rates,
+    keep_close,
+    parity_penalty,
+    parity_rates,
+    sample_parity_batch,
+    starting_logits,
+)
 
 
 @dataclass
@@ -39,6 +47,7 @@ class TrainOptions:
     init: str = ""  # start from these weights (a checkpoint) instead of random ones
     parity_weight: float = 0.0  # weight of the group-parity penalty (train/parity.py); 0 = off
     parity_per_group: int = 12  # parity faces per group in each step
+    as_used: bool = False  # fine-tune the network as it runs in use: batch norm on running statistics, no dropout
 
 
 def pick_device(name: str) -> torch.device:
@@ -109,11 +118,11 @@ def train(train_set: FaceDataset, val_set: FaceDataset, out_dir: Path, options: 
     if options.init and not (resume and last_path.exists()):
         model.load_state_dict(torch.load(options.init, map_location=device, weights_only=False)["model"])
         log(f"starting from the weights in {options.init}")
-    anchor = None
+    anchor = start_logits = None
     if options.parity_weight > 0:  # from the starting weights, so a resumed run keeps the same anchor
         start = EmotionNet(width=options.width, dropout=options.dropout)
         start.load_state_dict(torch.load(options.init, map_location="cpu", weights_only=False)["model"])
-        anchor = anchor_rates(start, parity)
+        anchor, start_logits = anchor_rates(start, parity), starting_logits(start, parity)
         log(f"parity anchor (the starting model's mean smooth rates): {anchor}")
     if resume and last_path.exists():
         state = torch.load(last_path, map_location=device, weights_only=False)
@@ -132,7 +141,9 @@ def train(train_set: FaceDataset, val_set: FaceDataset, out_dir: Path, options: 
     for epoch in range(start_epoch, options.epochs):
         generator.manual_seed(options.seed * 1000 + epoch)  # resumable: each epoch's order depends only on its number
         order = torch.randperm(len(train_set), generator=generator)
-        model.train()
+        # A parity fine-tune must see the network as it runs in use: with batch statistics and dropout, the
+        # penalty measured a different network, and runs either collapsed or learnt to read no face as angry.
+        model.train(not options.as_used)
         started, seen, loss_sum, correct, penalty_sum = time.time(), 0, 0.0, 0, 0.0
         bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}/{options.epochs}", file=sys.stderr,
                    disable=not sys.stderr.isatty(), leave=False)
@@ -142,21 +153,20 @@ def train(train_set: FaceDataset, val_set: FaceDataset, out_dir: Path, options: 
             y = labels[idx].to(device)
             for group in optimizer.param_groups:
                 group["lr"] = lr_at(epoch * steps_per_epoch + step, total_steps, warmup_steps, options.lr)
-            logits, _ = model(x)
             penalty = torch.zeros((), device=device)
             if options.parity_weight > 0:
-                # The penalty sees the network as it runs in use (batch norm's running statistics, no dropout);
-                # in one batch with the expression faces, the parity faces skewed the statistics and cost accuracy.
-                px, pg = sample_parity_batch(parity, options.parity_per_group, generator)
-                model.eval()
-                parity_logits, _ = model(px.to(device))
-                model.train()
-                penalty = parity_penalty(parity_logits, pg.to(device), len(parity.group_names), anchor)
+                px, pg, pidx, pflip = sample_parity_batch(parity, options.parity_per_group, generator)
+                all_logits, _ = model(torch.cat([x, px.to(device)]))
+                logits, parity_logits = all_logits[:len(y)], all_logits[len(y):]
+                penalty = (parity_penalty(parity_logits, pg.to(device), len(parity.group_names), anchor)
+                           + keep_close(parity_logits, start_logits[pflip.long(), pidx].to(device)))
+            else:
+                logits, _ = model(x)
             ce = F.cross_entropy(logits, y, weight=weights, label_smoothing=options.label_smoothing)
             loss = ce + options.parity_weight * penalty
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
-            if options.parity_weight > 0:  # the eval-mode pass has no batch norm to damp its gradient
+            if options.as_used:  # no batch statistics to damp the gradient
                 torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
             optimizer.step()
             seen += len(y)
