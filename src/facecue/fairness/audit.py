@@ -76,7 +76,7 @@ def load_labels(images: Path, labels: Path, group_cols: list[str], truth_col: st
 
 
 def select_split(table: LabelTable, split: str) -> LabelTable:
-    """The rows of one split ('all', or train/parity.py's 'fit' / 'audit' split by file name)."""
+    """The rows of one split: 'all', or the 'fit' / 'audit' rows of fairness/split.py."""
     if split == "all":
         return table
     if split not in SPLITS:

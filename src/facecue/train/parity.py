@@ -8,6 +8,8 @@ where the starting model had it: parity is a fine-tune of a trained model (--ini
 
 Training and the fairness audit must never see the same faces, so the rows are split by a stable hash of
 the file name (fairness/split.py): training uses the `fit` part, `facecue fairness --split audit` the rest.
+
+Status: no run on FairFace has yet given a model fit to ship; docs/FAIRNESS.md records what each one did.
 """
 
 from __future__ import annotations
