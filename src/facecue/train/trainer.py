@@ -141,8 +141,8 @@ def train(train_set: FaceDataset, val_set: FaceDataset, out_dir: Path, options: 
     for epoch in range(start_epoch, options.epochs):
         generator.manual_seed(options.seed * 1000 + epoch)  # resumable: each epoch's order depends only on its number
         order = torch.randperm(len(train_set), generator=generator)
-        # A parity fine-tune must see the network as it runs in use: with batch statistics and dropout, the
-        # penalty measured a different network, and runs either collapsed or learnt to read no face as angry.
+        # as_used: train the network exactly as it runs in use (running batch-norm statistics, no dropout), so a
+        # parity penalty scores the network the audit will see (docs/FAIRNESS.md: what each mode did).
         model.train(not options.as_used)
         started, seen, loss_sum, correct, penalty_sum = time.time(), 0, 0.0, 0, 0.0
         bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}/{options.epochs}", file=sys.stderr,
