@@ -122,7 +122,8 @@ def train(train_set: FaceDataset, val_set: FaceDataset, out_dir: Path, options: 
     if options.parity_weight > 0:  # from the starting weights, so a resumed run keeps the same anchor
         start = EmotionNet(width=options.width, dropout=options.dropout)
         start.load_state_dict(torch.load(options.init, map_location="cpu", weights_only=False)["model"])
-        anchor, start_logits = anchor_rates(start, parity), starting_logits(start, parity)
+        start_logits = starting_logits(start, parity)  # one pass over the parity faces serves both
+        anchor = anchor_rates(start_logits, parity)
         log(f"parity anchor (the starting model's mean smooth rates): {anchor}")
     if resume and last_path.exists():
         state = torch.load(last_path, map_location=device, weights_only=False)
