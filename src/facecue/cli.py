@@ -175,7 +175,7 @@ def check_policy(args):
         consent = ConsentRecord.load(Path(args.consent)) if args.consent else None
         decision = policy_for(args.purpose, args.jurisdiction, consent)
     except PolicyError:
-        if args.audit_log:
+        if getattr(args, "audit_log", None):  # `facecue live` has no audit log
             AuditLog(Path(args.audit_log)).append("facecue-cli", "refused", details={
                 "purpose": args.purpose, "jurisdiction": args.jurisdiction})
         raise

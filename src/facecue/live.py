@@ -93,16 +93,12 @@ class LatestFrameReader:
 
 
 def run_live_cli(args) -> int:
-    from facecue.governance import ConsentRecord, PolicyError, missing_purpose, policy_for
+    from facecue.cli import check_policy
     from facecue.pipeline import UNCONFIRMED, Analyzer
     from facecue.timeline.smoothing import ExponentialSmoother
 
     # A live analysis of a person is decided like any other, before the camera or stream is opened.
-    refusal = missing_purpose(args.purpose, args.jurisdiction, flags=True)
-    if refusal:
-        raise PolicyError(refusal)
-    consent = ConsentRecord.load(Path(args.consent)) if args.consent else None
-    policy_for(args.purpose, args.jurisdiction, consent)
+    _, consent = check_policy(args)
     analyzer = Analyzer(fps=args.fps)
     container = open_stream(args.source)
     is_file = Path(args.source).is_file()
