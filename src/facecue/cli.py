@@ -98,6 +98,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--parity-per-group", type=int, default=12, help="parity faces per group in each step")
     t.add_argument("--as-used", action="store_true", help="fine-tune (--init) the network as it runs in use: "
                    "batch norm on its running statistics, no dropout (for --parity-labels)")
+    t.add_argument("--teacher", action="append", help="a trained checkpoint whose readings (mirror-averaged) are "
+                   "soft targets; repeat for an ensemble")
+    t.add_argument("--distill-weight", type=float, default=0.7,
+                   help="share of the loss given to the teachers' soft targets (default 0.7)")
+    t.add_argument("--distill-temperature", type=float, default=2.0, help="softmax temperature of distillation")
     t.add_argument("--name", default="facecue-emotion")
     t.add_argument("--version", default="0.1.0")
 

@@ -53,16 +53,31 @@ def run_train(args) -> int:
     if args.init and not Path(args.init).is_file():
         raise InputError(f"the --init checkpoint {args.init} does not exist.")
     parity = load_parity(args)
+    teachers = [Path(t) for t in args.teacher or []]
+    for teacher in teachers:
+        if not teacher.is_file():
+            raise InputError(f"the --teacher checkpoint {teacher} does not exist.")
+    if teachers and not 0 < args.distill_weight <= 1:
+        raise InputError(f"--distill-weight must be above 0 and at most 1, got {args.distill_weight}.")
+    if args.distill_temperature <= 0:
+        raise InputError(f"--distill-temperature must be above 0, got {args.distill_temperature}.")
     options = TrainOptions(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, width=args.width,
                            seed=args.seed, device=args.device, threads=args.threads, warmup_epochs=args.warmup_epochs,
                            init=args.init or "", parity_weight=args.parity_weight if parity else 0.0,
-                           parity_per_group=args.parity_per_group, as_used=args.as_used)
+                           parity_per_group=args.parity_per_group, as_used=args.as_used,
+                           teachers=tuple(str(t) for t in teachers),
+                           distill_weight=args.distill_weight if teachers else 0.0,
+                           distill_temperature=args.distill_temperature)
     out = Path(args.out)
     best = train(train_set, val_set, out, options, resume=not args.restart,
                  log=lambda line: print(line, flush=True), parity=parity)
     print(f"best validation: accuracy {best['accuracy']:.4f}, macro-F1 {best['macro_f1']:.4f}", flush=True)
     training_data = {"path": Path(args.data).name, "train_split": args.train_split, "sha256": train_set.sha256,
                      "val_split": args.val_split, "val_sha256": val_set.sha256}
+    if teachers:
+        from facecue.train.distill import describe_teachers
+
+        training_data["teachers"] = describe_teachers(teachers)
     if parity is not None:
         training_data["parity"] = {"labels": Path(args.parity_labels).name, **parity.describe()}
     onnx_path = export_onnx(out / "best.pt", val_set, out / "model.onnx", training_data,

@@ -18,6 +18,7 @@ from tqdm import tqdm
 from facecue.emotion.metrics import classification_report, softmax
 from facecue.train.augment import augment_faces
 from facecue.train.data import FaceDataset
+from facecue.train.distill import distill_loss, teacher_targets
 from facecue.train.network import EmotionNet
 from facecue.train.parity import (
     ParitySet,
@@ -48,6 +49,9 @@ class TrainOptions:
     parity_weight: float = 0.0  # weight of the group-parity penalty (train/parity.py); 0 = off
     parity_per_group: int = 12  # parity faces per group in each step
     as_used: bool = False  # fine-tune the network as it runs in use: batch norm on running statistics, no dropout
+    teachers: tuple[str, ...] = ()  # checkpoints whose mirror-averaged readings are soft targets (train/distill.py)
+    distill_weight: float = 0.0  # share of the loss given to the teachers' soft targets; the labels get the rest
+    distill_temperature: float = 2.0
 
 
 def pick_device(name: str) -> torch.device:
@@ -100,6 +104,8 @@ def train(train_set: FaceDataset, val_set: FaceDataset, out_dir: Path, options: 
     """
     if options.parity_weight > 0 and (parity is None or not options.init):
         raise ValueError("parity_weight needs a ParitySet and a trained model to start from (init)")
+    if options.distill_weight > 0 and not options.teachers:
+        raise ValueError("distill_weight needs at least one teacher checkpoint")
     out_dir.mkdir(parents=True, exist_ok=True)
     if options.threads:
         torch.set_num_threads(options.threads)
@@ -138,6 +144,12 @@ def train(train_set: FaceDataset, val_set: FaceDataset, out_dir: Path, options: 
 
     images = torch.from_numpy(train_set.images)
     labels = torch.from_numpy(train_set.labels)
+    soft = None
+    if options.distill_weight > 0:  # computed anew on resume: deterministic, and cheaper than an epoch
+        soft = torch.from_numpy(teacher_targets([Path(t) for t in options.teachers], train_set.images,
+                                                options.distill_temperature))
+        agree = float((soft.argmax(1) == labels.long()).float().mean())
+        log(f"soft targets from {len(options.teachers)} teacher(s): they agree with {agree:.1%} of the training labels")
     generator = torch.Generator().manual_seed(options.seed)
     for epoch in range(start_epoch, options.epochs):
         generator.manual_seed(options.seed * 1000 + epoch)  # resumable: each epoch's order depends only on its number
@@ -165,6 +177,9 @@ def train(train_set: FaceDataset, val_set: FaceDataset, out_dir: Path, options: 
                 logits, _ = model(x)
             ce = F.cross_entropy(logits, y, weight=weights, label_smoothing=options.label_smoothing)
             loss = ce + options.parity_weight * penalty
+            if soft is not None:
+                loss = ((1 - options.distill_weight) * loss + options.distill_weight
+                        * distill_loss(logits, soft[idx].to(device), options.distill_temperature))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if options.as_used:  # no batch statistics to damp the gradient
