@@ -94,6 +94,29 @@ def test_photo_aligner_reframes_a_loose_face_photo(model_files):
     cheeks = aligned[26:30, 12:36].mean()
     assert eyes < cheeks
     assert PhotoAligner()(np.full((200, 200, 3), 128, np.uint8)) is None
+    noise = cv2.GaussianBlur(np.random.default_rng(4).integers(0, 255, (96, 96, 3), dtype=np.uint8), (0, 0), 3)
+    assert PhotoAligner()(noise) is None  # the detector sees a "face" (score ~0.5) that the mesh does not confirm
+
+
+def test_photo_aligner_takes_an_unsure_detection_the_mesh_confirms(model_files):
+    import cv2
+    from skimage import data
+
+    from facecue.vision.crops import PhotoAligner
+    from facecue.vision.detect import create_detector
+
+    photo = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)
+    face = photo[49:185, 155:291]  # the astronaut's face with a little margin, 136 px
+    blurry = cv2.resize(cv2.resize(face, (24, 24), interpolation=cv2.INTER_AREA), (96, 96),
+                        interpolation=cv2.INTER_CUBIC)  # a low-resolution face enlarged, like FER2013's
+    blurry = cv2.cvtColor(cv2.cvtColor(blurry, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
+    aligner = PhotoAligner()
+    padded = cv2.copyMakeBorder(blurry, 24, 24, 24, 24, cv2.BORDER_REPLICATE)
+    padded = cv2.resize(padded, (256, 256), interpolation=cv2.INTER_CUBIC)
+    assert create_detector("blazeface", min_score=0.5).detect(padded).scores.size == 0  # below the usual bar
+    aligned = aligner(blurry)
+    assert aligned is not None
+    assert aligned[17:21, [14, 15, 16, 32, 33, 34]].mean() < aligned[26:30, 12:36].mean()  # eyes on the eye line
 
 
 def test_classify_align_modes(tmp_path, tiny_model, model_files):
