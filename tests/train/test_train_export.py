@@ -84,3 +84,7 @@ def test_int8_export_agrees_with_float(tiny_model, pattern_data, tmp_path):
     assert sidecar["precision"].startswith("int8")
     agree = (EmotionModel.load(int8).predict(xv).argmax(1) == EmotionModel.load(path).predict(xv).argmax(1)).mean()
     assert agree > 0.9
+    import onnx
+
+    ops = [node.op_type for node in onnx.load(str(int8)).graph.node if "Conv" in node.op_type]
+    assert ops == ["Conv"] + ["QLinearConv"] * 8  # the first convolution stays float, the other eight are int8
