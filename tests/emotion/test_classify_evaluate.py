@@ -95,7 +95,7 @@ def test_photo_aligner_reframes_a_loose_face_photo(model_files):
     assert eyes < cheeks
     assert PhotoAligner()(np.full((200, 200, 3), 128, np.uint8)) is None
     noise = cv2.GaussianBlur(np.random.default_rng(4).integers(0, 255, (96, 96, 3), dtype=np.uint8), (0, 0), 3)
-    assert PhotoAligner()(noise) is None  # the detector sees a "face" (score ~0.5) that the mesh does not confirm
+    assert PhotoAligner()(noise) is None  # the detector finds a "face" here (score 0.43) that the mesh does not confirm
 
 
 def test_photo_aligner_takes_an_unsure_detection_the_mesh_confirms(model_files):
