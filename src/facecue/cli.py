@@ -63,7 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--model", default="default")
     c.add_argument("--batch-size", type=int, default=256)
     c.add_argument("--align", default="auto", choices=["auto", "always", "never"],
-                   help="re-frame photos of 64 px or more like the video pipeline (default auto)")
+                   help="re-frame photos of 64 px or more like the video pipeline (default auto); 'never' for crops "
+                   "framed like FER2013 already (tight, centred)")
 
     e = sub.add_parser("evaluate", help="accuracy, macro-F1, confusion matrix and calibration on labelled faces")
     e.add_argument("--data", required=True, help="FER2013-layout CSV or class-per-folder tree")
