@@ -147,7 +147,7 @@ def train(train_set: FaceDataset, val_set: FaceDataset, out_dir: Path, options: 
     soft = None
     if options.distill_weight > 0:  # computed anew on resume (deterministic): about a minute per teacher
         soft = torch.from_numpy(teacher_targets([Path(t) for t in options.teachers], train_set.images,
-                                                options.distill_temperature))
+                                                options.distill_temperature, device))
         agree = float((soft.argmax(1) == labels.long()).float().mean())
         log(f"soft targets from {len(options.teachers)} teacher(s): they agree with {agree:.1%} of the training labels")
     generator = torch.Generator().manual_seed(options.seed)
