@@ -15,8 +15,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from facecue.emotion.metrics import softmax
 from facecue.errors import InputError
-from facecue.train.network import EmotionNet
+from facecue.train.network import EmotionNet, predict_logits
 
 
 def load_teacher(path: Path) -> EmotionNet:
@@ -29,18 +30,15 @@ def load_teacher(path: Path) -> EmotionNet:
     return model.eval()
 
 
-@torch.no_grad()
-def teacher_targets(paths: list[Path], images: np.ndarray, temperature: float, device: torch.device | None = None,
-                    batch: int = 512) -> np.ndarray:
+def teacher_targets(paths: list[Path], images: np.ndarray, temperature: float,
+                    device: torch.device | None = None) -> np.ndarray:
     """(N, 7) float32: the teachers' mean probabilities at `temperature` over each face and its mirror image."""
     device = device or torch.device("cpu")
     total = np.zeros((len(images), 7), np.float64)
     for path in paths:
         model = load_teacher(path).to(device)
-        for faces in (images, images[:, :, ::-1]):
-            for i in range(0, len(faces), batch):
-                x = torch.from_numpy(np.ascontiguousarray(faces[i:i + batch])).float().unsqueeze(1).to(device)
-                total[i:i + batch] += torch.softmax(model(x)[0] / temperature, 1).double().cpu().numpy()
+        for faces in (images, np.ascontiguousarray(images[:, :, ::-1])):
+            total += softmax(predict_logits(model, faces, device), temperature)
     return (total / (2 * len(paths))).astype(np.float32)
 
 

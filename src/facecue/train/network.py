@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -54,3 +55,14 @@ class EmotionNet(nn.Module):
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         embedding = self.embed(self.features(self.standardise(x)))
         return self.classifier(embedding), embedding
+
+
+@torch.no_grad()
+def predict_logits(model: EmotionNet, images: np.ndarray, device: torch.device, batch: int = 512) -> np.ndarray:
+    """(N, 7) logits for (N, H, W) grey faces, in batches, with the network in eval mode."""
+    model.eval()
+    out = []
+    for i in range(0, len(images), batch):
+        x = torch.from_numpy(images[i:i + batch]).float().unsqueeze(1).to(device)
+        out.append(model(x)[0].float().cpu().numpy())
+    return np.concatenate(out)

@@ -27,6 +27,7 @@ from facecue.errors import InputError
 from facecue.fairness.records import CUE_LABELS
 from facecue.fairness.split import FIT_SHARE, split_of
 from facecue.labels import EMOTIONS
+from facecue.train.network import predict_logits
 
 # Each target is a set of expressions whose summed probability should not depend on the group: "angry"
 # and the stress cue's expressions, the two readings issue #6 audits. Happy is left alone on purpose:
@@ -101,14 +102,10 @@ def sample_parity_batch(parity: ParitySet, per_group: int, generator: torch.Gene
 
 
 @torch.no_grad()
-def starting_logits(model: torch.nn.Module, parity: ParitySet, batch: int = 512) -> torch.Tensor:
+def starting_logits(model: torch.nn.Module, parity: ParitySet) -> torch.Tensor:
     """(2, N, 7): the starting model's logits for every parity face, as it is and mirrored."""
-    model.eval()
-    out = []
-    for images in (parity.images, parity.images[:, :, ::-1].copy()):
-        out.append(torch.cat([model(torch.from_numpy(images[i:i + batch]).float().unsqueeze(1))[0]
-                              for i in range(0, len(images), batch)]))
-    return torch.stack(out)
+    return torch.stack([torch.from_numpy(predict_logits(model, images, torch.device("cpu")))
+                        for images in (parity.images, parity.images[:, :, ::-1].copy())])
 
 
 def keep_close(logits: torch.Tensor, start_logits: torch.Tensor) -> torch.Tensor:

@@ -19,7 +19,7 @@ from facecue.emotion.metrics import classification_report, softmax
 from facecue.train.augment import augment_faces
 from facecue.train.data import FaceDataset
 from facecue.train.distill import distill_loss, teacher_targets
-from facecue.train.network import EmotionNet
+from facecue.train.network import EmotionNet, predict_logits
 from facecue.train.parity import (
     ParitySet,
     anchor_rates,
@@ -78,16 +78,6 @@ def lr_at(step: int, total: int, warmup: int, peak: float) -> float:
         return peak * (step + 1) / warmup
     progress = (step - warmup) / max(1, total - warmup)
     return peak * 0.5 * (1 + math.cos(math.pi * progress))
-
-
-@torch.no_grad()
-def predict_logits(model: EmotionNet, images: np.ndarray, device: torch.device, batch: int = 512) -> np.ndarray:
-    model.eval()
-    out = []
-    for i in range(0, len(images), batch):
-        x = torch.from_numpy(images[i:i + batch]).float().unsqueeze(1).to(device)
-        out.append(model(x)[0].float().cpu().numpy())
-    return np.concatenate(out)
 
 
 def selection_score(report: dict) -> float:
