@@ -86,6 +86,34 @@ def test_only_admins_create_users_and_read_the_audit(client, org_a):
     assert client.get("/api/v1/audit", headers=org_a["reviewer"]).status_code == 403
 
 
+def test_admins_change_roles_and_disable_accounts(client, org_a):
+    users = {u["email"]: u for u in client.get("/api/v1/users", headers=org_a["admin"]).json()}
+    reviewer, admin = users["reviewer@a.example"], users["admin@a.example"]
+    token = login(client, "reviewer@a.example")
+    path = f"/api/v1/users/{reviewer['id']}"
+    assert client.patch(path, json={"role": "admin"}, headers=org_a["reviewer"]).status_code == 403
+    assert client.patch(path, json={"role": "admin"}, headers=org_a["other"]).status_code == 404  # other org
+    assert client.patch(path, json={"role": "owner"}, headers=org_a["admin"]).status_code == 422
+
+    r = client.patch(path, json={"role": "disabled"}, headers=org_a["admin"])
+    assert r.status_code == 200 and r.json()["role"] == "disabled"
+    # A disabled account: its tokens stop working, and signing in gets the wrong-password answer.
+    assert client.get("/api/v1/me", headers=token).status_code == 401
+    r = client.post("/api/v1/auth/token", data={"username": "reviewer@a.example", "password": PASSWORD})
+    assert r.status_code == 401 and r.json()["detail"].startswith("wrong e-mail")
+
+    assert client.patch(path, json={"role": "admin"}, headers=org_a["admin"]).json()["role"] == "admin"
+    assert client.get("/api/v1/me", headers=login(client, "reviewer@a.example")).json()["role"] == "admin"
+    # An organisation keeps at least one administrator.
+    assert client.patch(f"/api/v1/users/{admin['id']}", json={"role": "reviewer"}, headers=org_a["admin"]
+                        ).status_code == 200
+    r = client.patch(path, json={"role": "disabled"}, headers=login(client, "reviewer@a.example"))
+    assert r.status_code == 409 and "only administrator" in r.json()["detail"]
+    changes = [e["details"]["change"] for e in client.get("/api/v1/audit", headers=login(client, "reviewer@a.example")
+                                                          ).json() if e["details"].get("user")]
+    assert sorted(changes) == ["role admin -> reviewer", "role disabled -> admin", "role reviewer -> disabled"]
+
+
 def test_security_headers(client, org_a):
     r = client.get("/api/v1/me", headers=org_a["admin"])
     assert "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]

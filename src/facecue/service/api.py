@@ -118,6 +118,28 @@ def list_users(user: Admin, session: Db) -> list[dict]:
             for u in session.scalars(select(User).where(User.org_id == user.org_id).order_by(User.email))]
 
 
+class RoleChange(BaseModel):
+    role: Literal["admin", "reviewer", "disabled"] = Field(
+        description="'disabled' closes the account: it cannot sign in, and its tokens and sessions stop working")
+
+
+@router.patch("/users/{user_id}", tags=["auth"])
+def change_role(user_id: str, body: RoleChange, user: Admin, session: Db) -> dict:
+    target = session.get(User, user_id)
+    if target is None or target.org_id != user.org_id:
+        raise HTTPException(404, "no such user in this organisation.")
+    if target.role == body.role:
+        return {"id": target.id, "email": target.email, "role": target.role}
+    admins = session.scalars(select(User.id).where(User.org_id == user.org_id, User.role == "admin")).all()
+    if target.is_admin and len(admins) == 1:
+        raise HTTPException(409, "this is the organisation's only administrator; make another user admin first.")
+    old_role, target.role = target.role, body.role
+    target.token_version += 1  # their sessions end now: the next sign-in carries the new rights, or none
+    audit.record(session, actor=user.id, action="changed", org_id=user.org_id,
+                 details={"user": target.id, "change": f"role {old_role} -> {body.role}"})
+    return {"id": target.id, "email": target.email, "role": target.role}
+
+
 # --- candidates, notices, consents ---------------------------------------------------------------------------
 
 class NewCandidate(BaseModel):

@@ -114,7 +114,7 @@ def _user_from(session: Session, data: dict | None) -> User | None:
     if not data or not isinstance(data.get("u"), str):
         return None
     user = session.get(User, data["u"])
-    return user if user is not None and user.token_version == data.get("v") else None
+    return user if user is not None and user.is_active and user.token_version == data.get("v") else None
 
 
 def optional_user(request: Request, session: Annotated[Session, SessionDep]) -> User | None:
@@ -190,7 +190,8 @@ def authenticate(session: Session, request: Request, email: str, password: str) 
         raise HTTPException(429, f"too many failed sign-ins; try again in {wait} seconds.",
                             headers={"Retry-After": str(wait)})
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
-    if not verify_password(user.password_hash if user else _DUMMY_HASH, password) or user is None:
+    if not verify_password(user.password_hash if user else _DUMMY_HASH, password) or user is None \
+            or not user.is_active:  # a disabled account gets the same answer as a wrong password
         limiter.failed(keys)
         raise HTTPException(401, "wrong e-mail address or password.", headers={"WWW-Authenticate": "Bearer"})
     limiter.succeeded(keys[1:])  # the account's count; the client's failures still count

@@ -68,6 +68,10 @@ class User(Base):
     def is_admin(self) -> bool:
         return self.role == "admin"
 
+    @property
+    def is_active(self) -> bool:
+        return self.role != "disabled"  # an admin closes an account by this role (PATCH /users/{id})
+
 
 class Candidate(Base):
     __tablename__ = "candidates"

@@ -67,6 +67,7 @@ MESSAGES = {
     "override-added": ("ok", "Your reading of the segment was saved beside the model's."),
     "acknowledged": ("ok", "Limits acknowledged: this assessment is no longer a draft."),
     "user-added": ("ok", "User created."),
+    "role-changed": ("ok", "Role changed; that user's sessions were ended."),
     "retention-run": ("ok", "Retention applied."),
 }
 NAV = (("/candidates", "Candidates", "candidates"), ("/upload", "Upload", "upload"), ("/jobs", "Jobs", "jobs"))
@@ -449,6 +450,19 @@ def add_user(request: Request, user: Admin, session: Db, csrf_token: Annotated[s
                       users=_users(session, user), form={"email": email, "role": role},
                       messages=[("error", message)])
     return _back("/admin/users", "user-added")
+
+
+@router.post("/admin/users/{user_id}/role")
+def change_role(request: Request, user_id: str, user: Admin, session: Db, csrf_token: Annotated[str, Form()] = "",
+                role: Annotated[str, Form()] = "") -> Response:
+    check_csrf(request, csrf_token)
+    try:
+        api.change_role(user_id, api.RoleChange(role=role), user, session)
+    except (HTTPException, ValidationError) as exc:
+        return render(request, "admin_users.html", user, "Users", "users",
+                      status_code=exc.status_code if isinstance(exc, HTTPException) else 422,
+                      users=_users(session, user), form={}, messages=[("error", _problem(exc))])
+    return _back("/admin/users", "role-changed")
 
 
 @router.get("/admin/audit")

@@ -1,11 +1,12 @@
 """The responsible-use rules as a browser user meets them: refused uploads say why, practice results never reach
-an organisation's pages, erasure needs a typed confirmation and leaves nothing behind, deadlines are shown."""
+an organisation's pages, erasure needs a typed confirmation and leaves nothing behind, deadlines are shown, and an
+admin can close an account at once."""
 
 from __future__ import annotations
 
 import re
 
-from tests.service.browser.conftest import ADMIN_A, check_accessible, screenshot, sign_in
+from tests.service.browser.conftest import ADMIN_A, PASSWORD, check_accessible, screenshot, sign_in
 from tests.service.browser.test_review_flow import _upload_through_page
 
 
@@ -134,5 +135,30 @@ def test_upload_works_without_javascript(browser, service, admin_api, sample_cli
                 job = page.url.rsplit("#", 1)[1]
                 assert "nojs-cand-0001" in page.locator(f"#{job}").inner_text()
                 admin_api.post(f"/api/v1/interviews/{job.removeprefix('job-')}/cancel")  # frees the worker
+    finally:
+        ctx.close()
+
+
+def test_admin_disables_an_account_on_the_users_page(browser, page, service, admin_api):
+    leaver_id = admin_api.post("/api/v1/users", data={"email": "leaver@a.example", "role": "reviewer",
+                                                      "password": PASSWORD})["id"]
+    ctx = browser.new_context(base_url=service.url)
+    leaver = ctx.new_page()
+    try:
+        sign_in(leaver, "leaver@a.example")
+        sign_in(page, ADMIN_A)
+        page.goto("/admin/users")
+        page.select_option(f"#role-{leaver_id}", "disabled")
+        page.click(f"form[action='/admin/users/{leaver_id}/role'] button")
+        assert "Role changed" in page.inner_text("main")
+        assert page.locator("#users tr", has_text="leaver@a.example").locator(".badge").text_content() == "disabled"
+        check_accessible(page)
+        # The open session ends at once, and signing in again is refused.
+        leaver.goto("/candidates")
+        assert "/login" in leaver.url
+        leaver.fill("#email", "leaver@a.example")
+        leaver.fill("#password", PASSWORD)
+        leaver.click("button[type=submit]")
+        assert leaver.locator("#login-error").inner_text() == "Wrong e-mail address or password."
     finally:
         ctx.close()
