@@ -130,7 +130,9 @@ def change_role(user_id: str, body: RoleChange, user: Admin, session: Db) -> dic
         raise HTTPException(404, "no such user in this organisation.")
     if target.role == body.role:
         return {"id": target.id, "email": target.email, "role": target.role}
-    admins = session.scalars(select(User.id).where(User.org_id == user.org_id, User.role == "admin")).all()
+    # Locked, so two admins demoting each other at once cannot leave the organisation with none.
+    admins = session.scalars(select(User.id).where(User.org_id == user.org_id, User.role == "admin")
+                             .with_for_update()).all()
     if target.is_admin and len(admins) == 1:
         raise HTTPException(409, "this is the organisation's only administrator; make another user admin first.")
     old_role, target.role = target.role, body.role
