@@ -13,7 +13,7 @@ import socket
 from collections.abc import Callable
 from pathlib import Path
 
-from facecue.batch import Job, Outcome, analyse_one, limit_threads, usable_cores, worker_died
+from facecue.batch_worker import Job, Outcome, analyse_one, limit_threads, usable_cores, worker_died
 from facecue.errors import FacecueError
 
 

@@ -6,8 +6,8 @@ import csv
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import av
 import numpy as np
@@ -93,7 +93,7 @@ class LatestFrameReader:
 
 
 def run_live_cli(args) -> int:
-    from facecue.cli import check_policy
+    from facecue.governance.check import check_policy
     from facecue.pipeline import UNCONFIRMED, Analyzer
     from facecue.timeline.smoothing import ExponentialSmoother
 
@@ -106,7 +106,7 @@ def run_live_cli(args) -> int:
     smoothers: dict[int, ExponentialSmoother] = {}
     writer, handle = None, None
     if args.csv:
-        handle = open(args.csv, "w", newline="")
+        handle = open(args.csv, "w", newline="")  # noqa: SIM115 - closed in the finally below, with the reader
         writer = csv.writer(handle)
         writer.writerow(["time_s", "frame", "face_id", "x", "y", "w", "h", "quality", *EMOTIONS, "label"])
     started = time.monotonic()

@@ -1,0 +1,31 @@
+"""The policy gate of the analysis commands (`facecue analyze`, `facecue live`), from their parsed flags.
+
+It lives here, not in facecue/cli.py, so that `facecue.live` and the CLI both import it from governance
+instead of each other.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from facecue.governance import AuditLog, ConsentRecord, Decision, PolicyError, missing_purpose, policy_for
+
+
+def check_policy(args) -> tuple[Decision, ConsentRecord | None]:
+    """--purpose and --jurisdiction are required, and the policy table must allow the analysis (and see valid
+    consent) before it runs; a refusal goes to the audit log when one is given.
+
+    Returns (decision, the consent record or None).
+    """
+    try:
+        refusal = missing_purpose(args.purpose, args.jurisdiction, flags=True)
+        if refusal:
+            raise PolicyError(refusal)
+        consent = ConsentRecord.load(Path(args.consent)) if args.consent else None
+        decision = policy_for(args.purpose, args.jurisdiction, consent)
+    except PolicyError:
+        if getattr(args, "audit_log", None):  # `facecue live` has no audit log
+            AuditLog(Path(args.audit_log)).append("facecue-cli", "refused", details={
+                "purpose": args.purpose, "jurisdiction": args.jurisdiction})
+        raise
+    return decision, consent
