@@ -104,6 +104,15 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--distill-weight", type=float, default=0.7,
                    help="share of the loss given to the teachers' soft targets (default 0.7)")
     t.add_argument("--distill-temperature", type=float, default=2.0, help="softmax temperature of distillation")
+    t.add_argument("--arch", default="v2", choices=["v1", "v2"], help="network: v2 (full-resolution first block, "
+                   "a FER2013-label head and a FER+-votes head) or v1 (the stride-2 network shipped as 'v1')")
+    t.add_argument("--ferplus-votes", help="FER+ vote CSV matched row by row to --data (needed by --arch v2)")
+    t.add_argument("--vote-share", default="auto", help="v2: share of the votes head in the exported reading, "
+                   "0..1, or 'auto' (best mean of FER2013-label score and FER+ agreement on validation)")
+    t.add_argument("--vote-weight", type=float, default=1.0, help="weight of the votes head's loss (v2, default 1)")
+    t.add_argument("--precision", default="bf16", choices=["bf16", "fp32"],
+                   help="bf16 autocast + channels_last (default; 2x float32 on AVX-512 BF16 CPUs) or float32")
+    t.add_argument("--loader-workers", type=int, default=1, help="processes that augment batches ahead (0: inline)")
     t.add_argument("--name", default="facecue-emotion")
     t.add_argument("--version", default="0.1.0")
 
@@ -126,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_analyze(args) -> int:
+    from facecue.governance.check import check_policy
     from facecue.options import AnalyzeOptions, parse_fps
     from facecue.outputs import check_writable, write_outputs
     from facecue.pipeline import Analyzer
@@ -164,28 +174,6 @@ def run_analyze(args) -> int:
             print(f"note: {note}")
         print("wrote " + ", ".join(str(p) for p in paths.values()))
     return 0
-
-
-def check_policy(args):
-    """--purpose and --jurisdiction are required, and the policy table must allow the analysis (and see valid
-    consent) before it runs; a refusal goes to the audit log when one is given.
-
-    Returns (decision, the consent record or None).
-    """
-    from facecue.governance import AuditLog, ConsentRecord, PolicyError, missing_purpose, policy_for
-
-    try:
-        refusal = missing_purpose(args.purpose, args.jurisdiction, flags=True)
-        if refusal:
-            raise PolicyError(refusal)
-        consent = ConsentRecord.load(Path(args.consent)) if args.consent else None
-        decision = policy_for(args.purpose, args.jurisdiction, consent)
-    except PolicyError:
-        if getattr(args, "audit_log", None):  # `facecue live` has no audit log
-            AuditLog(Path(args.audit_log)).append("facecue-cli", "refused", details={
-                "purpose": args.purpose, "jurisdiction": args.jurisdiction})
-        raise
-    return decision, consent
 
 
 def run_batch(args) -> int:

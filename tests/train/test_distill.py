@@ -60,7 +60,7 @@ def test_train_cli_records_its_teachers_and_refuses_a_missing_one(tiny_model, pa
     csv = write_fer_csv(tmp_path / "faces.csv", np.concatenate([xt, xv]), np.concatenate([yt, yv]),
                         ["Training"] * len(yt) + ["PublicTest"] * len(yv))
     teacher = path.parent / "best.pt"
-    base = ["train", "--data", str(csv), "--epochs", "1", "--batch-size", "32", "--width", "8", "--warmup-epochs", "0"]
+    base = ["train", "--arch", "v1", "--data", str(csv), "--epochs", "1", "--batch-size", "32", "--width", "8", "--warmup-epochs", "0"]
     assert main([*base, "--out", str(tmp_path / "missing"), "--teacher", str(tmp_path / "nope.pt")]) == 2
     assert "teacher checkpoint" in capsys.readouterr().err
     bad_weight = ["--out", str(tmp_path / "bad-weight"), "--teacher", str(teacher), "--distill-weight", "1.5"]

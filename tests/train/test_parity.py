@@ -123,7 +123,7 @@ def test_train_with_parity_faces_then_audit_only_the_unseen_rows(tmp_path, patte
     fit = [n for n in names if split_of(n) == "fit"]
     assert fit and len(fit) < len(names)
 
-    common = ["train", "--data", str(data), "--epochs", "1", "--width", "8", "--batch-size", "32"]
+    common = ["train", "--arch", "v1", "--data", str(data), "--epochs", "1", "--width", "8", "--batch-size", "32"]
     assert main(common + ["--out", str(tmp_path / "plain")]) == 0
     out = tmp_path / "run"
     common += ["--out", str(out)]

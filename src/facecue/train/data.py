@@ -183,3 +183,31 @@ def load_dataset(path: Path, split: str | None = None, label_map: dict[str, str]
             path = path / split
         return load_image_folder(path, label_map)
     return load_fer_csv(path, usage=split)
+
+
+FERPLUS_COLUMNS = EMOTIONS  # the vote columns we use; FER+'s contempt, unknown and not_face are left out
+
+
+def load_ferplus_votes(path: Path, dataset: FaceDataset) -> np.ndarray:
+    """(N, 7) float32 FER+ crowd votes for a FER2013-layout dataset's faces, matched on the data-row index.
+
+    Faces FER+ dropped, or whose votes all went to labels outside our seven, get a row of zeros (no votes).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"the FER+ vote file {path} does not exist.")
+    position = {row_id: i for i, row_id in enumerate(dataset.ids)}
+    votes = np.zeros((len(dataset), len(EMOTIONS)), np.float32)
+    try:
+        with _open_text(path) as handle:
+            reader = csv.DictReader(handle)
+            missing = {"row", *FERPLUS_COLUMNS} - set(reader.fieldnames or ())
+            if missing:
+                raise InputError(f"{path} is not a FER+ vote file (no column {', '.join(sorted(missing))}).")
+            for record in reader:
+                i = position.get(record["row"])
+                if i is not None:
+                    votes[i] = [float(record[name]) for name in FERPLUS_COLUMNS]
+    except (OSError, ValueError, csv.Error) as exc:
+        raise InputError(f"cannot read the FER+ vote file {path}: {exc}") from None
+    return votes

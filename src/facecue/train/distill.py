@@ -14,16 +14,18 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from facecue.emotion.metrics import softmax
 from facecue.errors import InputError
-from facecue.train.network import EmotionNet, predict_logits
+
+from facecue.train.network import build_network, predict_logits
 
 
-def load_teacher(path: Path) -> EmotionNet:
+def load_teacher(path: Path) -> nn.Module:
     try:
         state = torch.load(path, map_location="cpu", weights_only=False)
-        model = EmotionNet(width=state["options"]["width"], dropout=state["options"]["dropout"])
+        model = build_network(state["options"])
         model.load_state_dict(state["model"])
     except (OSError, KeyError, RuntimeError, TypeError) as exc:
         raise InputError(f"cannot load the teacher checkpoint {path}: {exc}") from None

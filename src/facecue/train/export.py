@@ -13,7 +13,7 @@ import torch
 from facecue.emotion.metrics import classification_report, fit_temperature, softmax
 from facecue.labels import EMOTIONS
 from facecue.train.data import FaceDataset
-from facecue.train.network import EmotionNet
+from facecue.train.network import build_network, predict_heads
 
 
 def quantize_int8(fp32_path: Path, out_path: Path, calibration_images: np.ndarray) -> None:
@@ -48,19 +48,53 @@ def quantize_int8(fp32_path: Path, out_path: Path, calibration_images: np.ndarra
         prepared.unlink(missing_ok=True)
 
 
+def vote_share_grid(checkpoint: Path, val_set: FaceDataset, val_votes: np.ndarray) -> list[dict]:
+    """For a v2 checkpoint: how each share of the votes head in the exported reading scores on validation.
+
+    Per share: FER2013-label accuracy and macro-F1, agreement with the FER+ crowd's majority, the share of
+    faces read neutral, and `score`, the mean of the label score ((accuracy + macro-F1) / 2) and the agreement.
+    """
+    from facecue.train.trainer import ferplus_majority
+
+    state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    model = build_network(state["options"])
+    model.load_state_dict(state["model"])
+    label_logits, vote_logits = predict_heads(model, val_set.images, torch.device("cpu"))
+    log_label = np.log(softmax(label_logits) + 1e-12)
+    log_votes = np.log(softmax(vote_logits) + 1e-12)
+    majority = ferplus_majority(val_votes)
+    has = majority >= 0
+    rows = []
+    for share in np.round(np.linspace(0, 1, 11), 2):
+        pred = ((1 - share) * log_label + share * log_votes).argmax(1)
+        report = classification_report(np.eye(len(EMOTIONS))[pred], val_set.labels)
+        agree = float((pred[has] == majority[has]).mean())
+        rows.append({"vote_share": float(share), "accuracy": report["accuracy"], "macro_f1": report["macro_f1"],
+                     "agrees_with_ferplus": agree, "read_neutral": float((pred == EMOTIONS.index("neutral")).mean()),
+                     "score": ((report["accuracy"] + report["macro_f1"]) / 2 + agree) / 2})
+    return rows
+
+
 def export_onnx(checkpoint: Path, val_set: FaceDataset, out_path: Path, training_data: dict,
                 name: str = "facecue-emotion", version: str = "0.0.0", license: str = "MIT",
-                quantize_with: np.ndarray | None = None, equalize: bool = True) -> Path:
+                quantize_with: np.ndarray | None = None, equalize: bool = True,
+                vote_share: float | None = None, vote_grid: list[dict] | None = None) -> Path:
     """Write out_path (ONNX: 'face' (N,1,48,48) grey 0..255 -> 'logits', 'embedding') and its .json sidecar.
 
-    With `quantize_with` (training faces), the model is stored as static int8.
+    With `quantize_with` (training faces), the model is stored as static int8. A v2 network's 'logits' are its
+    two heads mixed at `vote_share` (train/network.py).
     """
     from facecue.emotion.model import EmotionModel  # runtime path: calibration is fitted on the exported graph
 
     state = torch.load(checkpoint, map_location="cpu", weights_only=False)
     options = state["options"]
-    model = EmotionNet(width=options["width"], dropout=options["dropout"])
+    model = build_network(options)
     model.load_state_dict(state["model"])
+    arch = options.get("arch", "v1")
+    if arch == "v2":
+        if vote_share is None or not 0 <= vote_share <= 1:
+            raise ValueError("a v2 network is exported with a vote_share between 0 and 1")
+        model.vote_share.fill_(vote_share)
     model.eval()
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
@@ -80,7 +114,8 @@ def export_onnx(checkpoint: Path, val_set: FaceDataset, out_path: Path, training
                   "normalisation": "per-image standardisation inside the graph",
                   "crop": "aligned face, eye line level, see facecue.vision.align"},
         "outputs": {"logits": "pre-softmax scores", "embedding": "penultimate features"},
-        "architecture": {"class": "EmotionNet", **{k: options[k] for k in ("width", "dropout")}},
+        "architecture": {"class": type(model).__name__, "arch": arch, **{k: options[k] for k in ("width", "dropout")},
+                         **({"vote_share": vote_share, "vote_share_grid": vote_grid} if arch == "v2" else {})},
         "training": {"data": training_data, "options": options, "best_epoch": state["epoch"] + 1},
         "precision": "float32" if quantize_with is None else
                      "int8 (static, per-channel weights; activations calibrated on "

@@ -16,10 +16,10 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from facecue.emotion.metrics import classification_report, softmax
-from facecue.train.augment import augment_faces
+from facecue.train.batches import EpochBatches, epoch_loader
 from facecue.train.data import FaceDataset
 from facecue.train.distill import distill_loss, teacher_targets
-from facecue.train.network import EmotionNet, predict_logits
+from facecue.train.network import build_network, predict_heads, predict_logits
 from facecue.train.parity import (
     ParitySet,
     anchor_rates,
@@ -52,6 +52,11 @@ class TrainOptions:
     teachers: tuple[str, ...] = ()  # checkpoints whose mirror-averaged readings are soft targets (train/distill.py)
     distill_weight: float = 0.0  # share of the loss given to the teachers' soft targets; the labels get the rest
     distill_temperature: float = 2.0
+    arch: str = "v1"  # train/network.py ARCHITECTURES
+    votes: str = ""  # FER+ vote file (v2): the votes head learns the crowd's distribution
+    vote_weight: float = 1.0  # weight of the votes head's loss beside the label head's
+    precision: str = "bf16"  # bf16 autocast + channels_last on CPU: 2x float32 on AVX-512 BF16 (docs/MODEL_CARD.md)
+    loader_workers: int = 1  # augmentation runs in these processes, off the training thread
 
 
 def pick_device(name: str) -> torch.device:
@@ -80,13 +85,40 @@ def lr_at(step: int, total: int, warmup: int, peak: float) -> float:
     return peak * 0.5 * (1 + math.cos(math.pi * progress))
 
 
+def crowd_vote_loss(logits: torch.Tensor, votes: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy to the crowd's vote distribution (FER+), over the faces that have votes (rows of zeros: none)."""
+    counts = votes.sum(1)
+    has = counts > 0
+    if not bool(has.any()):
+        return logits.sum() * 0.0
+    target = votes[has] / counts[has, None]
+    return -(target * F.log_softmax(logits[has], 1)).sum(1).mean()
+
+
+def ferplus_majority(votes: np.ndarray) -> np.ndarray:
+    """The crowd's most-voted label per face (-1 where the face has no votes among our seven labels)."""
+    return np.where(votes.sum(1) > 0, votes.argmax(1), -1)
+
+
+def vote_head_report(vote_logits: np.ndarray, labels: np.ndarray, votes: np.ndarray | None) -> dict:
+    """Logged beside the label head: the votes head against FER2013's labels and against the crowd's majority."""
+    pred = vote_logits.argmax(1)
+    record = {"votes_val_acc": float((pred == labels).mean()), "votes_agree_ferplus": float("nan")}
+    if votes is not None:
+        majority = ferplus_majority(votes)
+        has = majority >= 0
+        record["votes_agree_ferplus"] = float((pred[has] == majority[has]).mean())
+    return record
+
+
 def selection_score(report: dict) -> float:
     """Validation score used to pick the best epoch: mean of accuracy and macro-F1."""
     return (report["accuracy"] + report["macro_f1"]) / 2
 
 
 def train(train_set: FaceDataset, val_set: FaceDataset, out_dir: Path, options: TrainOptions,
-          resume: bool = True, log=print, parity: ParitySet | None = None) -> dict:
+          resume: bool = True, log=print, parity: ParitySet | None = None,
+          votes: np.ndarray | None = None, val_votes: np.ndarray | None = None) -> dict:
     """Train, writing out_dir/{last.pt, best.pt, metrics.jsonl}; returns the best validation report.
 
     With `parity` and a parity_weight, each step also pulls the groups' readings together (train/parity.py);
@@ -101,7 +133,11 @@ def train(train_set: FaceDataset, val_set: FaceDataset, out_dir: Path, options: 
         torch.set_num_threads(options.threads)
     device = pick_device(options.device)
     seed_everything(options.seed)
-    model = EmotionNet(width=options.width, dropout=options.dropout).to(device)
+    if options.arch == "v2" and options.parity_weight > 0:
+        raise ValueError("the parity penalty is implemented for the v1 network only")
+    model = build_network(asdict(options)).to(device)
+    if options.precision == "bf16":
+        model = model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.SGD(model.parameters(), lr=options.lr, momentum=0.9, nesterov=True,
                                 weight_decay=options.weight_decay)
     weights = class_weights(train_set.class_counts(), options.class_weight_power).to(device)
@@ -116,7 +152,7 @@ def train(train_set: FaceDataset, val_set: FaceDataset, out_dir: Path, options: 
         log(f"starting from the weights in {options.init}")
     anchor = start_logits = None
     if options.parity_weight > 0:  # from the starting weights, so a resumed run keeps the same anchor
-        start = EmotionNet(width=options.width, dropout=options.dropout)
+        start = build_network(asdict(options))
         start.load_state_dict(torch.load(options.init, map_location="cpu", weights_only=False)["model"])
         start_logits = starting_logits(start, parity)  # one pass over the parity faces serves both
         anchor = anchor_rates(start_logits, parity)
@@ -140,6 +176,15 @@ def train(train_set: FaceDataset, val_set: FaceDataset, out_dir: Path, options: 
                                                 options.distill_temperature, device))
         agree = float((soft.argmax(1) == labels.long()).float().mean())
         log(f"soft targets from {len(options.teachers)} teacher(s): they agree with {agree:.1%} of the training labels")
+    vote_targets = None
+    if options.arch == "v2":
+        if votes is None:
+            raise ValueError("the v2 network needs the FER+ votes of the training faces")
+        vote_targets = torch.from_numpy(votes)
+    # The parity penalty compares small differences between groups' mean readings: bf16 lost them in the tiny
+    # fine-tune test (tests/train/test_parity.py), so parity fine-tunes stay in float32.
+    bf16 = options.precision == "bf16" and options.parity_weight == 0
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16)
     generator = torch.Generator().manual_seed(options.seed)
     for epoch in range(start_epoch, options.epochs):
         generator.manual_seed(options.seed * 1000 + epoch)  # resumable: each epoch's order depends only on its number
@@ -148,25 +193,33 @@ def train(train_set: FaceDataset, val_set: FaceDataset, out_dir: Path, options: 
         # parity penalty scores the network the audit will see (docs/FAIRNESS.md: what each mode did).
         model.train(not options.as_used)
         started, seen, loss_sum, correct, penalty_sum = time.time(), 0, 0.0, 0, 0.0
-        bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}/{options.epochs}", file=sys.stderr,
+        batches = epoch_loader(EpochBatches(images, labels, order, options.batch_size, options.seed, epoch),
+                               options.loader_workers)
+        bar = tqdm(batches, desc=f"epoch {epoch + 1}/{options.epochs}", file=sys.stderr,
                    disable=not sys.stderr.isatty(), leave=False)
-        for step in bar:
-            idx = order[step * options.batch_size:(step + 1) * options.batch_size]
-            x = augment_faces(images[idx].float().unsqueeze(1), generator).to(device)
-            y = labels[idx].to(device)
+        for step, (x, y, idx) in enumerate(bar):
+            x, y = x.to(device), y.to(device)
+            if bf16:
+                x = x.contiguous(memory_format=torch.channels_last)
             for group in optimizer.param_groups:
                 group["lr"] = lr_at(epoch * steps_per_epoch + step, total_steps, warmup_steps, options.lr)
             penalty = torch.zeros((), device=device)
-            if options.parity_weight > 0:
-                px, pg, pidx, pflip = sample_parity_batch(parity, options.parity_per_group, generator)
-                all_logits, _ = model(torch.cat([x, px.to(device)]))
-                logits, parity_logits = all_logits[:len(y)], all_logits[len(y):]
-                penalty = (parity_penalty(parity_logits, pg.to(device), len(parity.group_names), anchor)
-                           + keep_close(parity_logits, start_logits[pflip.long(), pidx].to(device)))
-            else:
-                logits, _ = model(x)
+            vote_loss = torch.zeros((), device=device)
+            with autocast:
+                if options.parity_weight > 0:
+                    px, pg, pidx, pflip = sample_parity_batch(parity, options.parity_per_group, generator)
+                    all_logits, _ = model(torch.cat([x, px.to(device)]))
+                    logits, parity_logits = all_logits[:len(y)], all_logits[len(y):]
+                    penalty = (parity_penalty(parity_logits.float(), pg.to(device), len(parity.group_names), anchor)
+                               + keep_close(parity_logits.float(), start_logits[pflip.long(), pidx].to(device)))
+                elif vote_targets is not None:
+                    logits, vote_logits, _ = model.heads(x)
+                    vote_loss = crowd_vote_loss(vote_logits.float(), vote_targets[idx].to(device))
+                else:
+                    logits, _ = model(x)
+            logits = logits.float()
             ce = F.cross_entropy(logits, y, weight=weights, label_smoothing=options.label_smoothing)
-            loss = ce + options.parity_weight * penalty
+            loss = ce + options.parity_weight * penalty + options.vote_weight * vote_loss
             if soft is not None:
                 loss = ((1 - options.distill_weight) * loss + options.distill_weight
                         * distill_loss(logits, soft[idx].to(device), options.distill_temperature))
@@ -181,7 +234,10 @@ def train(train_set: FaceDataset, val_set: FaceDataset, out_dir: Path, options: 
             correct += int((logits.argmax(1) == y).sum())
             bar.set_postfix(loss=f"{loss_sum / seen:.3f}")
 
-        val_logits = predict_logits(model, val_set.images, device)
+        if options.arch == "v2":  # the label head is selected on FER2013's labels; the votes head is logged
+            val_logits, val_vote_logits = predict_heads(model, val_set.images, device)
+        else:
+            val_logits, val_vote_logits = predict_logits(model, val_set.images, device), None
         report = classification_report(softmax(val_logits), val_set.labels)
         score = selection_score(report)
         improved = score > best_score
@@ -192,6 +248,8 @@ def train(train_set: FaceDataset, val_set: FaceDataset, out_dir: Path, options: 
         record = {"epoch": epoch + 1, "train_loss": loss_sum / seen, "train_acc": correct / seen,
                   "val_acc": report["accuracy"], "val_macro_f1": report["macro_f1"], "val_ece": report["ece"],
                   "lr": optimizer.param_groups[0]["lr"], "seconds": time.time() - started, "best": improved}
+        if val_vote_logits is not None:
+            record.update(vote_head_report(val_vote_logits, val_set.labels, val_votes))
         if parity is not None:  # logged, not used for selection: these faces are training data
             fit_probs = softmax(predict_logits(model, parity.images, device))
             record["parity_penalty"] = penalty_sum / seen
@@ -202,6 +260,8 @@ def train(train_set: FaceDataset, val_set: FaceDataset, out_dir: Path, options: 
             handle.write(json.dumps(record) + "\n")
         log(f"epoch {epoch + 1}/{options.epochs} loss {record['train_loss']:.3f} train_acc {record['train_acc']:.3f} "
             f"val_acc {report['accuracy']:.4f} val_f1 {report['macro_f1']:.4f} ({record['seconds']:.0f}s)"
+            + (f" votes head: acc {record['votes_val_acc']:.4f} agrees with FER+ {record['votes_agree_ferplus']:.4f}"
+               if val_vote_logits is not None else "")
             + (f" fit parity {record['fit_parity']} rates {record['fit_rates']}" if parity is not None else "")
             + (" *" if improved else ""))
         torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "options": asdict(options),
