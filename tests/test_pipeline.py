@@ -21,7 +21,7 @@ SOURCE_KEYS = {"path", "kind", "duration_s", "fps", "width", "height", "rotation
                "has_audio", "sha256"}
 SUMMARY_KEYS = {"analysed_at", "frames_analysed", "faces_found", "face_presence", "abstained", "abstain_reasons",
                 "mean_probs", "dominant", "other_people", "no_face", "processing_s", "realtime_factor",
-                "decode_errors", "policy"}
+                "decode_errors", "policy", "baseline", "relative_to_baseline"}
 SECONDS = 10.0
 
 

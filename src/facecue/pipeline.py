@@ -17,6 +17,8 @@ from facecue.io.video import Frame, open_source
 from facecue.labels import EMOTIONS, NUM_EMOTIONS
 from facecue.options import AnalyzeOptions
 from facecue.result import FaceRows, Result, Segment, Timeline, Track
+from facecue.timeline.baseline import baseline_probs, relative
+from facecue.timeline.baseline import describe as describe_baseline
 from facecue.timeline.smoothing import segment_labels, smooth_probs
 from facecue.vision.align import align_faces
 from facecue.vision.detect import create_detector
@@ -283,6 +285,11 @@ def _summary(faces: FaceRows, times: np.ndarray, tracks, timeline: Timeline, sou
         "realtime_factor": round(span / elapsed, 2) if elapsed > 0 and span > 0 else None,
         "decode_errors": int(getattr(source, "decode_errors", 0)),
     }
+    # The person's own baseline (timeline/baseline.py): readings relative to it sit beside the absolute ones.
+    step = float(np.median(np.diff(times))) if f > 1 else 0.0
+    base = baseline_probs(timeline.smoothed, timeline.usable, step)
+    summary["baseline"] = describe_baseline(base, usable * step)
+    summary["relative_to_baseline"] = relative(mean, base) if base is not None and mean is not None else {}
     if f == 0:
         notes.append("No frame could be analysed in the requested time range.")
     elif candidate_missing:

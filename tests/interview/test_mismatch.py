@@ -17,12 +17,24 @@ def test_vader_reads_plain_sentiment():
 
 
 def test_negative_words_over_a_happy_face_are_flagged_with_evidence():
-    fr = InterviewFrames.from_result(synthetic_result(timeline(("happy", 20))))
-    item = check_utterance(fr, Utterance(5.0, 10.0, "Sam", NEGATIVE))
-    assert item["status"] == "flagged"
+    fr = InterviewFrames.from_result(synthetic_result(timeline(("neutral", 20), ("happy", 10))))
+    item = check_utterance(fr, Utterance(22.0, 28.0, "Sam", NEGATIVE))
+    assert item["status"] == "flagged" and item["relative_to_baseline"]
     assert item["compound"] < -0.5 and item["facial_valence"] > 0.7
     assert item["opposite_share"] == 1.0 and item["coverage"] == 1.0
-    assert "words read as negative" in item["reason"] and "face read as positive" in item["reason"]
+    assert "words read as negative" in item["reason"] and "face read as more positive than its own baseline" \
+        in item["reason"]
+
+
+def test_a_calm_face_the_model_reads_as_slightly_negative_is_not_a_mismatch():
+    """The calm address of the model issue: 'I am really excited and happy to be here' over a steady face that the
+    model reads at valence -0.24 was flagged. That steady reading is the face's baseline, not a reaction."""
+    probs = np.zeros((30 * 5, 7), np.float32)
+    probs[:, 6], probs[:, 4], probs[:, 0] = 0.6, 0.3, 0.1  # neutral, sad, angry
+    fr = InterviewFrames.from_result(synthetic_result(probs))
+    assert fr.valence.mean() < -0.2
+    item = check_utterance(fr, Utterance(5.0, 12.0, None, "I am really excited and happy to be here."))
+    assert item["status"] == "consistent" and abs(item["facial_valence"]) < 0.01
 
 
 def test_matching_sentiment_is_consistent():
@@ -46,13 +58,13 @@ def test_too_short_or_unreadable_spans_are_never_flagged():
 
 
 def test_interview_section_counts_mismatch_and_sentiment_per_span():
-    result = synthetic_result(timeline(("happy", 30)))
-    utterances = [Utterance(2.0, 8.0, "Sam", NEGATIVE), Utterance(12.0, 13.0, "Sam", NEGATIVE),
-                  Utterance(16.0, 24.0, "Sam", POSITIVE)]
+    result = synthetic_result(timeline(("neutral", 15), ("happy", 10), ("neutral", 15)))
+    utterances = [Utterance(2.0, 8.0, "Sam", POSITIVE), Utterance(12.0, 13.0, "Sam", NEGATIVE),
+                  Utterance(16.0, 24.0, "Sam", NEGATIVE)]
     interview = analyze_interview(result, inputs=InterviewInputs(utterances=utterances, candidate_speaker="Sam"))
     m = interview["mismatch"]
     assert (m["checked"], m["flagged"], m["skipped"]) == (2, 1, 1)
-    assert [i["status"] for i in m["items"]] == ["flagged", "skipped", "consistent"]
+    assert [i["status"] for i in m["items"]] == ["consistent", "skipped", "flagged"]
     sentiment_row = interview["spans"][0]["sentiment"]
     assert sentiment_row["utterances"] == 3 and sentiment_row["words"] > 20
     assert interview["candidate_speaker"] == "Sam"
@@ -66,5 +78,5 @@ def test_without_transcript_there_is_no_mismatch_section():
 
 @pytest.mark.parametrize("face, words, expected", [("sad", POSITIVE, "flagged"), ("sad", NEGATIVE, "consistent")])
 def test_positive_words_over_a_sad_face(face, words, expected):
-    fr = InterviewFrames.from_result(synthetic_result(timeline((face, 12))))
-    assert check_utterance(fr, Utterance(2.0, 9.0, None, words))["status"] == expected
+    fr = InterviewFrames.from_result(synthetic_result(timeline(("neutral", 20), (face, 12))))
+    assert check_utterance(fr, Utterance(22.0, 29.0, None, words))["status"] == expected

@@ -18,6 +18,9 @@ from facecue.interview.frames import InterviewFrames
 from facecue.interview.inputs import Question, load_questions
 from facecue.interview.transcript import Utterance, parse_transcript, pick_candidate
 from facecue.result import Result
+from facecue.timeline.baseline import BASELINE_MIN_S
+from facecue.timeline.baseline import METHOD as BASELINE_METHOD
+from facecue.timeline.baseline import describe as describe_baseline
 
 SCHEMA = "facecue.interview/1"
 
@@ -173,7 +176,8 @@ def analyze_interview(result: Result, video: str | Path | None = None, inputs: I
         "schema": SCHEMA, "span_kind": kind, "window_s": options.window_s if kind == "windows" else None,
         "candidate_speaker": inputs.candidate_speaker, "speakers": inputs.speakers,
         "subject_id": subject_id, "purpose": purpose,
-        "settings": settings(), "spans": span_rows, "overall": overall, "highlights": highlights,
+        "settings": settings(), "baseline": describe_baseline(fr.baseline, fr.usable.sum() * fr.step_s),
+        "spans": span_rows, "overall": overall, "highlights": highlights,
         "mismatch": mismatch, "voice_available": voice is not None, "voice_note": voice_note,
         "thumbnails_blurred": options.blur_thumbnails,
         "notes": _notes(result, fr, kind, spans, inputs, voice is not None),
@@ -183,7 +187,8 @@ def analyze_interview(result: Result, video: str | Path | None = None, inputs: I
 def settings() -> dict:
     """Every threshold the signals use, recorded beside them so a reader can check the definitions."""
     return {
-        "discomfort_p": cue_defs.DISCOMFORT_P, "smile_p": cue_defs.SMILE_P,
+        "discomfort_p": cue_defs.DISCOMFORT_P, "discomfort_rise": cue_defs.DISCOMFORT_RISE, "smile_p": cue_defs.SMILE_P,
+        "baseline": {"method": BASELINE_METHOD, "min_s": BASELINE_MIN_S, "change_min": sp.CHANGE_MIN},
         "composure_spread": cue_defs.COMPOSURE_SPREAD, "full_data_s": cue_defs.FULL_DATA_S,
         "mixed": {"min_p": sp.MIXED_MIN_P, "margin": sp.MIXED_MARGIN, "min_s": sp.MIXED_MIN_S},
         "arc": {"change": sp.ARC_CHANGE, "peak": sp.ARC_PEAK},

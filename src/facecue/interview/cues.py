@@ -15,7 +15,8 @@ import numpy as np
 from facecue.interview.frames import InterviewFrames
 
 FULL_DATA_S = 20.0           # readable seconds at which data quantity stops limiting confidence
-DISCOMFORT_P = 0.5           # a frame shows discomfort when angry+disgust+fear+sad >= this
+DISCOMFORT_P = 0.5           # a frame shows discomfort when angry+disgust+fear+sad >= this...
+DISCOMFORT_RISE = 0.2        # ...and at least this much above the person's own baseline (when there is one)
 SMILE_P = 0.5                # a frame shows a smile / happy expression when p(happy) >= this
 COMPOSURE_SPREAD = 0.4       # valence standard deviation at which composure reaches 0
 SHARE_LEVELS = ((0.10, "little"), (0.30, "some"), (1.01, "marked"))
@@ -79,13 +80,16 @@ def derive_cues(fr: InterviewFrames, m: np.ndarray, validation: dict | None = No
     out = {}
 
     dis = fr.discomfort[idx]
-    flags = dis >= DISCOMFORT_P
+    # A resting face the model reads as stern is the person's baseline, not stress: only rises above it count.
+    relative = fr.baseline is not None
+    flags = (dis >= DISCOMFORT_P) & (dis - fr.baseline_discomfort >= DISCOMFORT_RISE if relative else True)
     value = _share(flags)
     lvl = level(value, SHARE_LEVELS)
+    against = "more than its own usual reading " if relative else ""
     out["stress"] = {
-        "value": round(value, 3), "level": lvl,
-        "text": f"The face showed expressions read as anger, disgust, fear or sadness in {value:.0%} of readable "
-                f"moments ({lvl}).",
+        "value": round(value, 3), "level": lvl, "relative_to_baseline": relative,
+        "text": f"The face showed expressions read as anger, disgust, fear or sadness {against}in {value:.0%} of "
+                f"readable moments ({lvl}).",
         "support_s": support_times(fr, idx[flags], dis[flags]),
         **_confidence(fr, len(idx), (_share(flags[first]), _share(flags[second])), "stress", validation)}
 

@@ -49,18 +49,49 @@ def _voice_hint(span: dict, typical: float | None) -> str | None:
     return None
 
 
+# A change from the person's own baseline, in words about the face (never about the person or a feeling).
+CHANGE_WORDS = {
+    "happy": "You seemed to smile more here than in the rest of the recording.",
+    "neutral": "Your expression was calmer here than in the rest of the recording.",
+    "surprise": "Your face was more animated here than your usual expression in this recording.",
+    **dict.fromkeys(("angry", "disgust", "fear", "sad"),
+                    "Your face looked more tense here than your usual expression in this recording."),
+}
+CALM_LABELS = ("neutral", "happy")  # the only steady readings feedback names without a baseline
+
+
+def _expression(span: dict, stress_marked: bool) -> str | None:
+    """The span's expression as a change from the person's baseline. Without a baseline (too little readable
+    face to know it) only a calm or smiling reading is named: a steady stern reading is more often the model
+    misreading a resting face than a moment worth telling someone about (docs/SIGNALS.md, baseline)."""
+    if span.get("relative_to_baseline"):
+        change = span.get("change")
+        if change is None:
+            return "Your expression here stayed close to your usual expression in this recording."
+        if stress_marked and change["label"] in ("angry", "disgust", "fear", "sad"):
+            return None  # the stress sentence says it, with a moment to look at
+        return CHANGE_WORDS[change["label"]]
+    top = span["dominant"][0]
+    if top["label"] in CALM_LABELS:
+        return (f"Your expression mostly looked {ADJECTIVE[top['label']]} here ({top['share']:.0%} of the readable "
+                "moments).")
+    return None
+
+
 def span_feedback(span: dict, typical_speaking_rate: float | None = None) -> str:
     hard = _readability(span)
     if hard:
         return hard
     parts = []
-    top = span["dominant"][0]
-    parts.append(f"Your expression mostly looked {ADJECTIVE[top['label']]} here ({top['share']:.0%} of the readable "
-                 "moments).")
     cues = span.get("cues") or {}
     engagement, stress, composure = cues.get("engagement"), cues.get("stress"), cues.get("composure")
+    expression = _expression(span, bool(stress and stress["level"] == "marked"))
+    if expression:
+        parts.append(expression)
+    smiled_more = bool(span.get("change")) and span["change"]["label"] == "happy"
     if engagement and engagement["level"] in ("some", "marked"):
-        parts.append("You seemed to smile at times, which can come across as warm and engaged.")
+        parts.append("Smiling can come across as warm and engaged." if smiled_more else
+                     "You seemed to smile at times, which can come across as warm and engaged.")
     elif engagement and (span.get("expressivity") or 0) < LOW_EXPRESSIVITY:
         parts.append("If it feels natural, letting a little more expression show may help you come across as engaged.")
     if stress and stress["level"] == "marked":
@@ -85,7 +116,15 @@ def overall_feedback(spans: list[dict], overall: dict, span_kind: str) -> str:
     if hard:
         return hard
     readable = [s for s in spans if s.get("cues") and s["cues"].get("engagement") and not _readability(s)]
-    parts = [f"Across the interview your expression mostly looked {ADJECTIVE[overall['dominant'][0]['label']]}."]
+    top = overall["dominant"][0]["label"]
+    if overall.get("relative_to_baseline"):
+        parts = ["These notes compare each part of the interview with your own usual expression in this recording, "
+                 "not with other people's faces."]
+    elif top in CALM_LABELS:
+        parts = [f"Across the interview your expression mostly looked {ADJECTIVE[top]}."]
+    else:
+        parts = ["There was too little readable video of your face to learn your usual expression, so these notes "
+                 "do not describe it."]
     if readable:
         warm = max(readable, key=lambda s: s["cues"]["engagement"]["value"])
         tense = max(readable, key=lambda s: s["cues"]["stress"]["value"])

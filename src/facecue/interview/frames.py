@@ -8,6 +8,7 @@ import numpy as np
 
 from facecue.interview.affect import HAPPY, discomfort, expressivity, valence_arousal
 from facecue.result import Result
+from facecue.timeline.baseline import baseline_probs
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,15 @@ class InterviewFrames:
     top2_p: np.ndarray        # (F, 2) their probabilities (-1 where not usable)
     step_s: float             # typical time between analysed frames
     max_gap_s: float          # frames further apart than this are not one continuous stretch
+    baseline: np.ndarray | None = None  # (7,) the person's own baseline reading (timeline/baseline.py)
+
+    @property
+    def baseline_valence(self) -> float:
+        return float(valence_arousal(self.baseline[None])[0, 0]) if self.baseline is not None else 0.0
+
+    @property
+    def baseline_discomfort(self) -> float:
+        return float(discomfort(self.baseline[None])[0]) if self.baseline is not None else 0.0
 
     @classmethod
     def from_result(cls, result: Result) -> InterviewFrames:
@@ -43,7 +53,8 @@ class InterviewFrames:
         top2 = np.argsort(-filled, axis=1, kind="stable")[:, :2]
         return cls(times, probs, np.asarray(present, bool), usable, va[:, 0], va[:, 1], expressivity(probs),
                    discomfort(probs), probs[:, HAPPY].astype(np.float64), top2,
-                   np.take_along_axis(filled, top2, axis=1), step, max(1.0, 2.5 * step))
+                   np.take_along_axis(filled, top2, axis=1), step, max(1.0, 2.5 * step),
+                   baseline_probs(probs, usable, step))
 
     def mask(self, start_s: float, end_s: float) -> np.ndarray:
         """Frames with start_s <= time < end_s."""

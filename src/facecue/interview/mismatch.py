@@ -41,7 +41,8 @@ def check_utterance(fr: InterviewFrames, u: Utterance) -> dict:
     n, n_ok = int(m.sum()), int(usable.sum())
     coverage = n_ok / n if n else 0.0
     item = {"start_s": round(u.start_s, 2), "end_s": round(u.end_s, 2), "speaker": u.speaker, "text": u.text,
-            "compound": round(compound, 3), "facial_valence": None, "coverage": round(coverage, 3),
+            "compound": round(compound, 3), "facial_valence": None, "relative_to_baseline": fr.baseline is not None,
+            "coverage": round(coverage, 3),
             "opposite_share": None}
     duration = u.end_s - u.start_s
     if duration < MIN_DURATION_S:
@@ -50,7 +51,9 @@ def check_utterance(fr: InterviewFrames, u: Utterance) -> dict:
     if n_ok < MIN_FRAMES or coverage < MIN_COVERAGE:
         return {**item, "status": "skipped",
                 "reason": f"the face was readable in only {coverage:.0%} of this utterance (needs {MIN_COVERAGE:.0%})."}
-    v = fr.valence[usable]
+    # Against the person's own baseline: a calm face that the model reads as slightly negative all the time is
+    # not "negative" while the words are positive (docs/SIGNALS.md, baseline).
+    v = fr.valence[usable] - fr.baseline_valence
     face = float(v.mean())
     opposite = float(np.mean(np.sign(v) == -np.sign(compound))) if compound else 0.0
     item.update(facial_valence=round(face, 3), opposite_share=round(opposite, 3))
@@ -58,9 +61,11 @@ def check_utterance(fr: InterviewFrames, u: Utterance) -> dict:
     if strong and np.sign(face) == -np.sign(compound) and opposite >= OPPOSITE_SHARE:
         words = "positive" if compound > 0 else "negative"
         face_words = "negative" if face < 0 else "positive"
+        against = " than its own baseline" if fr.baseline is not None else ""
+        face_words = ("more " + face_words) if against else face_words
         return {**item, "status": "flagged",
-                "reason": f"the words read as {words} (VADER {compound:+.2f}) while the face read as {face_words} "
-                          f"(mean valence {face:+.2f}, opposite in {opposite:.0%} of readable frames)."}
+                "reason": f"the words read as {words} (VADER {compound:+.2f}) while the face read as {face_words}"
+                          f"{against} (mean valence {face:+.2f}, opposite in {opposite:.0%} of readable frames)."}
     return {**item, "status": "consistent", "reason": "no strong, sustained disagreement."}
 
 

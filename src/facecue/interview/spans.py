@@ -16,6 +16,7 @@ ARC_PEAK = 0.3           # how far the peak must stand out from both ends for "p
 MIXED_MIN_P = 0.30       # both labels at least this probable...
 MIXED_MARGIN = 0.15      # ...and within this margin of each other...
 MIXED_MIN_S = 1.0        # ...for at least this long
+CHANGE_MIN = 0.10        # a label's mean this many points above the person's baseline is a change worth naming
 
 
 def _r(value: float | None, digits: int = 3) -> float | None:
@@ -96,6 +97,17 @@ def mixed_emotions(fr: InterviewFrames, m: np.ndarray) -> list[dict]:
     return out
 
 
+def baseline_change(fr: InterviewFrames, probs: np.ndarray) -> tuple[dict, dict | None]:
+    """The span's mean reading minus the person's baseline per label, and the label that rose most above it
+    (None when none rose by CHANGE_MIN, or without a baseline or readable frames)."""
+    if fr.baseline is None or len(probs) == 0:
+        return {}, None
+    delta = probs.mean(axis=0) - fr.baseline
+    k = int(np.argmax(delta))
+    change = {"label": EMOTIONS[k], "delta": _r(delta[k])} if delta[k] >= CHANGE_MIN else None
+    return {e: _r(d) for e, d in zip(EMOTIONS, delta)}, change
+
+
 def span_stats(fr: InterviewFrames, m: np.ndarray, with_arc: bool = True) -> dict:
     """Everything the span summary reports about the face (cues are added by cues.py)."""
     u = m & fr.usable
@@ -107,6 +119,7 @@ def span_stats(fr: InterviewFrames, m: np.ndarray, with_arc: bool = True) -> dic
     out["valence"] = _r(fr.valence[u].mean()) if has else None
     out["arousal"] = _r(fr.arousal[u].mean()) if has else None
     out["expressivity"] = _r(fr.expressivity[u].mean()) if has else None
+    out["relative_to_baseline"], out["change"] = baseline_change(fr, probs)
     if with_arc:
         out["arc"] = arc(fr, m)
     out["mixed"] = mixed_emotions(fr, m)
