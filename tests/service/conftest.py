@@ -134,3 +134,26 @@ def upload(client, headers, candidate_id: str, video: Path, purpose: str = "asse
         return client.post("/api/v1/interviews", headers=headers,
                            data={"candidate_id": candidate_id, "purpose": purpose, **extra},
                            files={"video": ("clip.mp4", f, "video/mp4")})
+
+
+@pytest.fixture
+def live_url(app):
+    """The app served by a real uvicorn on a free loopback port (a thread of this process): for what a TestClient
+    cannot show, such as when a response arrives while the request body is still being sent."""
+    import asyncio
+    import socket
+    import threading
+
+    import uvicorn
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
+    thread.start()
+    while not server.started:
+        thread.join(0.05)
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    server.should_exit = True
+    thread.join(10)
+    sock.close()

@@ -80,7 +80,7 @@ def test_analysis_result_review_and_audit(client, org_a, settings, sample_video)
     for byte_range in ("bytes=0-", "bytes=1000-", "bytes=2000-2999"):  # a player starting, then seeking
         ranged = {**reviewer, "Range": byte_range}
         assert client.get(f"/api/v1/interviews/{iid}/video", headers=ranged).status_code == 206
-    assert video_views() == before + 1
+    assert video_views() == before + 3  # every range is recorded: any of them can carry the whole video
 
     # Organisation B sees none of it.
     for path in ("", "/result", "/notes", "/report", "/video"):
@@ -101,7 +101,7 @@ def test_forged_audit_entry_is_detected(client, org_a, app):
     c = consent(client, h, cand["id"])
     client.post(f"/api/v1/consents/{c['id']}/withdraw", headers=h)
     assert client.get("/api/v1/audit/verify", headers=h).json() == {"ok": True, "first_bad_seq": None,
-                                                                    "reason": "2 entries, chain intact"}
+                                                                    "reason": "chain intact"}
     with app.state.db.engine.begin() as conn:  # someone with database access rewrites who withdrew
         conn.execute(text("UPDATE audit_events SET actor = 'someone-else' WHERE seq = 1"))
     v = client.get("/api/v1/audit/verify", headers=h).json()

@@ -109,3 +109,84 @@ def test_killed_worker_job_completes_once(client, org_a, settings, long_video, a
     assert result["summary"]["frames_analysed"] >= 150  # the whole video, not the part before the kill
     r = client.get(f"/api/v1/interviews/{iid}/result", headers=h)
     assert r.status_code == 200 and r.json()["summary"]["frames_analysed"] == result["summary"]["frames_analysed"]
+
+
+def test_killed_worker_leaves_no_attempt_and_erasure_finds_none(client, org_a, settings, long_video, app):
+    """As under `facecue serve`, the killed worker is not reaped at once (it stays a zombie); its analysis child
+    must still end before writing anything, and the candidate's erasure must find no attempt folder left."""
+    h = org_a["admin"]
+    cand = make_candidate(client, h, name="Zed Attempt")
+    consent(client, h, cand["id"])
+    iid = upload(client, h, cand["id"], long_video).json()["id"]
+    folder = settings.media_dir / "interviews" / iid
+
+    def progress():
+        with app.state.db.session() as s:
+            return s.get(Interview, iid).progress
+
+    worker = start_worker(settings)
+    try:
+        wait_for(lambda: progress() >= 0.1, 120, "the analysis to make progress")
+        analysers = descendants_of(worker.pid)
+        os.kill(worker.pid, signal.SIGKILL)  # no wait(): the worker stays a zombie for now
+        wait_for(lambda: not any(alive(p) for p in analysers), 15, "the worker's children to end")
+    finally:
+        worker.kill()
+        worker.wait(10)
+    time.sleep(2)
+    assert not list(folder.glob(".attempt-*/result.json")) and not list(folder.glob(".attempt-*/frames.csv"))
+    r = client.delete(f"/api/v1/candidates/{cand['id']}", headers=h)
+    assert r.status_code == 200 and r.json()["verified"] is True and not folder.exists()
+
+
+def test_erasure_reports_a_result_left_in_an_attempt_folder(client, org_a, settings, sample_video, app, monkeypatch):
+    """A result that lands after the erasure removed the folder (an analysis that outlived its worker) is found."""
+    from facecue.service import erasure
+
+    h = org_a["admin"]
+    cand = make_candidate(client, h)
+    consent(client, h, cand["id"])
+    iid = upload(client, h, cand["id"], sample_video).json()["id"]
+    folder = settings.media_dir / "interviews" / iid
+    real_remove = erasure.remove_folder
+
+    def remove_then_late_write(path):
+        real_remove(path)
+        (path / ".attempt-0123").mkdir(parents=True)
+        (path / ".attempt-0123" / "result.json").write_text('{"summary": {}}')  # pseudonymous: no name in it
+
+    monkeypatch.setattr(erasure, "remove_folder", remove_then_late_write)
+    r = client.delete(f"/api/v1/candidates/{cand['id']}", headers=h)
+    assert r.status_code == 200 and r.json()["verified"] is False
+    assert any(".attempt-0123" in p for p in r.json()["remaining"])
+    assert folder.exists()
+
+
+def test_cancel_after_the_last_heartbeat_ends_cancelled(client, org_a, settings, sample_video, app):
+    """The analysis finishes before the worker's next heartbeat sees the cancel request: the job must end
+    cancelled, not stay running (the worker used to log "result discarded" and leave it)."""
+    h = org_a["admin"]
+    cand = make_candidate(client, h)
+    consent(client, h, cand["id"])
+    iid = upload(client, h, cand["id"], sample_video).json()["id"]
+
+    def status():
+        with app.state.db.session() as s:
+            return s.get(Interview, iid).status
+
+    env = {**os.environ, **settings.to_env(), "FACECUE_WORKER_HEARTBEAT_S": "100000"}  # no heartbeat after the first
+    worker = subprocess.Popen([sys.executable, "-m", "facecue.cli", "worker"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: status() == "running", 120, "the worker to start the analysis")
+        assert client.post(f"/api/v1/interviews/{iid}/cancel", headers=h).json()["cancel_requested"] is True
+        wait_for(lambda: status() != "running", 180, "the job to end")
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(30)
+    assert status() == "cancelled"
+    with app.state.db.session() as s:
+        job = s.scalars(select(Job).where(Job.interview_id == iid)).one()
+        assert job.status == "cancelled" and job.claim_token is None
+    folder = settings.media_dir / "interviews" / iid
+    assert not (folder / "result").exists() and not list(folder.glob(".attempt-*"))

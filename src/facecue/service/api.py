@@ -32,7 +32,7 @@ from facecue.governance import (
 )
 from facecue.governance.policy import check_subject_id
 from facecue.labels import EMOTIONS
-from facecue.service import audit, jobs, storage
+from facecue.service import audit, db, jobs, storage
 from facecue.service.auth import authenticate, current_user, hash_password, issue_token, require_admin
 from facecue.service.db import SessionDep
 from facecue.service.erasure import erase_candidate, remaining_mentions
@@ -78,6 +78,15 @@ def _jurisdiction(value: str) -> str:
     return value.strip().upper()
 
 
+def _same_jurisdiction(c: Candidate, given: str | None) -> str:
+    """The candidate's jurisdiction; a different one given for a consent or upload is refused, so naming another
+    place cannot escape that place's rules (only an admin changes it, audited: PATCH /candidates/{id})."""
+    if given is not None and given.strip() and _jurisdiction(given) != c.jurisdiction:
+        raise HTTPException(409, f"the candidate's jurisdiction is {c.jurisdiction}; consents and uploads are "
+                                 "recorded there. An administrator can change the candidate's jurisdiction.")
+    return c.jurisdiction
+
+
 def _iso(t: datetime | None) -> str | None:
     return t.isoformat() if t else None
 
@@ -104,8 +113,9 @@ class NewUser(BaseModel):
 
 @router.post("/users", status_code=201, tags=["auth"])
 def create_user(body: NewUser, user: Admin, session: Db) -> dict:
-    if session.scalar(select(User).where(User.email == body.email.lower())):
-        raise HTTPException(409, "a user with this e-mail address exists already.")
+    # Only this organisation's users are looked at: whether another organisation uses the address stays unknown.
+    if session.scalar(select(User).where(User.org_id == user.org_id, User.email == body.email.lower())):
+        raise HTTPException(409, "a user with this e-mail address exists already in your organisation.")
     new = User(org_id=user.org_id, email=body.email.lower(), role=body.role, password_hash=hash_password(body.password))
     session.add(new)
     session.flush()
@@ -145,9 +155,10 @@ def change_role(user_id: str, body: RoleChange, user: Admin, session: Db) -> dic
 # --- candidates, notices, consents ---------------------------------------------------------------------------
 
 class NewCandidate(BaseModel):
-    external_ref: str = Field(description="a pseudonymous id, e.g. the applicant number (not a name or e-mail)")
+    external_ref: str = Field(max_length=128,
+                              description="a pseudonymous id, e.g. the applicant number (not a name or e-mail)")
     name: str | None = Field(default=None, max_length=200)
-    jurisdiction: str = Field(description="where the candidate is: DE, UK, US-IL, US-NY-NYC, US, OTHER, ...")
+    jurisdiction: str = Field(max_length=16, description="where the candidate is: DE, UK, US-IL, US-NY-NYC, US, OTHER")
 
 
 def candidate_dict(c: Candidate) -> dict:
@@ -193,10 +204,30 @@ def erase(candidate_id: str, request: Request, user: Admin, session: Db) -> dict
     that nothing names them any more (`remaining` lists what still does: it must be empty)."""
     c = owned(session, Candidate, candidate_id, user)
     terms = [c.external_ref] + ([c.name] if c.name else [])
+    ids = list(session.scalars(select(Interview.id).where(Interview.candidate_id == c.id)))
     counts = erase_candidate(session, settings_of(request), c, user)
     session.commit()
-    remaining = remaining_mentions(session, settings_of(request), terms)
+    db.after_erasure(session)
+    remaining = remaining_mentions(session, settings_of(request), terms, ids)
     return {"erased": True, "counts": counts, "remaining": remaining, "verified": not remaining}
+
+
+class CandidateChange(BaseModel):
+    jurisdiction: str = Field(max_length=16, description="where the candidate is now: DE, UK, US-IL, US, OTHER, ...")
+
+
+@router.patch("/candidates/{candidate_id}", tags=["candidates"])
+def change_candidate(candidate_id: str, body: CandidateChange, request: Request, user: Admin, session: Db) -> dict:
+    """Change the candidate's jurisdiction (admin, audited). Consents recorded for the old one no longer cover
+    new analyses: those need a consent under the new jurisdiction's rules."""
+    c = owned(session, Candidate, candidate_id, user)
+    new = _jurisdiction(body.jurisdiction)
+    if new != c.jurisdiction:
+        audit.record(session, actor=user.id, action="changed", org_id=user.org_id,
+                     subject=audit.subject_ref(settings_of(request).secret_key, c.external_ref),
+                     details={"candidate": c.id, "change": f"jurisdiction {c.jurisdiction} -> {new}"})
+        c.jurisdiction = new
+    return candidate_dict(c)
 
 
 @router.get("/candidates/{candidate_id}/notice", tags=["consent"])
@@ -210,7 +241,7 @@ def notice(candidate_id: str, purpose: str, user: Me, session: Db, jurisdiction:
 
 class NewConsent(BaseModel):
     purpose: Literal["practice", "research", "assessment"]
-    jurisdiction: str | None = None
+    jurisdiction: str | None = Field(default=None, max_length=16, description="must be the candidate's")
     scope: list[Literal["analysis", "share_with_reviewers"]] = ["analysis"]
     given_at: datetime | None = None
     notice_sha256: str | None = Field(default=None, description="the notice the candidate read; must be current")
@@ -233,7 +264,8 @@ def record_consent(candidate_id: str, body: NewConsent, request: Request, user: 
     from facecue.governance import ConsentRecord
 
     c = owned(session, Candidate, candidate_id, user)
-    n = render_notice(body.purpose, _jurisdiction(body.jurisdiction or c.jurisdiction), user.org.name)
+    where = _same_jurisdiction(c, body.jurisdiction)
+    n = render_notice(body.purpose, where, user.org.name)
     if body.notice_sha256 and body.notice_sha256 != n.sha256:
         raise HTTPException(409, "the candidate read a notice that is no longer current; show them the current one.")
     given = body.given_at or datetime.now(UTC)
@@ -241,7 +273,7 @@ def record_consent(candidate_id: str, body: NewConsent, request: Request, user: 
         raise HTTPException(422, "given_at must include a time zone.")
     record = ConsentRecord.for_notice(n, c.external_ref, given_at=given, scope=tuple(dict.fromkeys(body.scope)))
     x = Consent(org_id=user.org_id, candidate_id=c.id, subject_id=record.subject_id, controller=record.controller,
-                purpose=record.purpose, jurisdiction=_jurisdiction(body.jurisdiction or c.jurisdiction),
+                purpose=record.purpose, jurisdiction=where,
                 given_at=record.given_at, notice_version=record.notice_version, notice_sha256=record.notice_sha256,
                 scope=",".join(record.scope), recorded_by=user.id)
     session.add(x)
@@ -314,8 +346,8 @@ def create_interview(request: Request, user: Me, session: Db,
     settings = settings_of(request)
     c = owned(session, Candidate, candidate_id, user)
     if purpose not in ("practice", "research", "assessment"):
-        raise HTTPException(422, f"unknown purpose {purpose!r}; choose practice, research or assessment.")
-    where = _jurisdiction(jurisdiction or c.jurisdiction)
+        raise HTTPException(422, "unknown purpose; choose practice, research or assessment.")
+    where = _same_jurisdiction(c, jurisdiction)
     consent = _consent_for(session, c, purpose, where)
     try:
         check_analysis_allowed(purpose, where, consent.to_record() if consent else None,
@@ -332,6 +364,7 @@ def create_interview(request: Request, user: Me, session: Db,
 
         path, sha, size = storage.save_video(video.file, folder, settings.max_upload_bytes)
         write_subject_manifest(folder, c.external_ref)
+        (folder / "subject.json").chmod(0o600)
         interview.video_path = str(path.relative_to(settings.media_dir))
         interview.video_sha256, interview.video_bytes = sha, size
         interview.folder = str(folder.relative_to(settings.media_dir))
@@ -428,20 +461,12 @@ def video(interview_id: str, request: Request, user: Me, session: Db) -> Respons
     check_result_access(session, i, user)
     if i.video_path is None:
         raise HTTPException(410, "the raw video was deleted when its retention period ended; results remain.")
-    if _starts_at_first_byte(request.headers.get("range")):  # a player seeks with many range requests: one entry
-        audit.record(session, actor=user.id, action="viewed", org_id=user.org_id,
-                     details={"interview": i.id, "format": "video"})
+    # Every request, ranges included: any range (or several, "bytes=1-1,0-") can carry the whole video.
+    audit.record(session, actor=user.id, action="viewed", org_id=user.org_id,
+                 details={"interview": i.id, "format": "video", "range": (request.headers.get("range") or "")[:100]})
     path = settings_of(request).media_dir / i.video_path
     types = {".mp4": "video/mp4", ".mov": "video/quicktime", ".webm": "video/webm", ".mkv": "video/x-matroska"}
     return FileResponse(path, media_type=types.get(path.suffix, "application/octet-stream"))
-
-
-def _starts_at_first_byte(range_header: str | None) -> bool:
-    """True for a whole-file request or a range from byte 0 (how a player starts), False for later seeks."""
-    if not range_header:
-        return True
-    first = range_header.partition("=")[2].split(",")[0].strip()
-    return first.startswith("0-")
 
 
 @router.post("/interviews/{interview_id}/cancel", tags=["interviews"])
@@ -469,9 +494,12 @@ def acknowledge(interview_id: str, user: Me, session: Db) -> dict:
     return interview_dict(i)
 
 
+MAX_VIDEO_S = 7 * 24 * 3600.0  # no interview is longer: a bound that keeps every stored moment finite
+
+
 class NewNote(BaseModel):
     text: str = Field(min_length=1, max_length=10000)
-    time_s: float | None = Field(default=None, ge=0)
+    time_s: float | None = Field(default=None, ge=0, le=MAX_VIDEO_S, allow_inf_nan=False)
 
 
 def note_dict(n: Note) -> dict:
@@ -498,8 +526,23 @@ def add_note(interview_id: str, body: NewNote, user: Me, session: Db) -> dict:
     return note_dict(n)
 
 
+@router.delete("/interviews/{interview_id}/notes/{note_id}", tags=["review"])
+def delete_note(interview_id: str, note_id: str, user: Me, session: Db) -> dict:
+    """Delete a note: its author or an admin (audited)."""
+    i = owned(session, Interview, interview_id, user)
+    n = owned(session, Note, note_id, user)
+    if n.interview_id != i.id:
+        raise HTTPException(404, f"no note {note_id} on this interview.")
+    if n.author_id != user.id and not user.is_admin:
+        raise HTTPException(403, "only the note's author or an administrator can delete it.")
+    session.delete(n)
+    audit.record(session, actor=user.id, action="changed", org_id=user.org_id,
+                 details={"interview": i.id, "change": "note deleted", "note": n.id})
+    return {"id": n.id, "deleted": True}
+
+
 class NewOverride(BaseModel):
-    segment_index: int = Field(ge=0)
+    segment_index: int = Field(ge=0, le=10**6)
     label: str = Field(description="one of the seven labels, or 'unclear'")
     reason: str = Field(default="", max_length=2000)
 
@@ -549,7 +592,7 @@ def list_jobs(user: Me, session: Db, limit: Annotated[int, Query(ge=1, le=500)] 
 
 
 @router.get("/audit", tags=["audit"])
-def audit_log(user: Admin, session: Db, after: int = -1,
+def audit_log(user: Admin, session: Db, after: Annotated[int, Query(ge=-1, le=2**31 - 1)] = -1,
               limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[dict]:
     """This organisation's audit entries, oldest first, after seq `after`."""
     q = (select(AuditEvent).where(AuditEvent.org_id == user.org_id, AuditEvent.seq > after)
@@ -560,7 +603,8 @@ def audit_log(user: Admin, session: Db, after: int = -1,
 @router.get("/audit/verify", tags=["audit"])
 def audit_verify(user: Admin, session: Db) -> dict:
     v = audit.verify(session)
-    return {"ok": v.ok, "first_bad_seq": v.first_bad_seq, "reason": v.reason}
+    # The chain is shared by every organisation: say whether it holds, never how many entries it has.
+    return {"ok": v.ok, "first_bad_seq": v.first_bad_seq, "reason": "chain intact" if v.ok else v.reason}
 
 
 class NewErasureRequest(BaseModel):

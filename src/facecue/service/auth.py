@@ -3,13 +3,19 @@
 - Passwords: argon2id (argon2-cffi), `hash_password` / `verify_password`.
 - API clients: `POST /api/v1/auth/token` gives a signed bearer token (`issue_token`).
 - Pages: `login_response(user, settings, to="/")` signs the user in with an HttpOnly, SameSite=Lax session cookie
-  (Secure when FACECUE_COOKIE_SECURE=1); `logout(response)` clears it.
+  (Secure when FACECUE_COOKIE_SECURE=1); `logout(session, request, response)` revokes it on the server (its nonce
+  is kept in revoked_sessions until it would expire) and clears it.
 - `current_user` (a FastAPI dependency) accepts either. A request authenticated by the cookie that changes
   something must carry the CSRF token: a form field checked with `check_csrf(request, token)`, or for API calls
-  from page scripts the `X-CSRF-Token` header (checked here). `csrf_token(request)` makes the token to embed.
+  from page scripts the `X-CSRF-Token` header (checked here). `csrf_token(request)` makes the token to embed: tied
+  to the session, or before sign-in to a random per-visitor cookie (so no one can sign a victim in to an account
+  of theirs). A request whose Origin names another site is refused as well.
 - Tokens and cookies name the user and their `token_version`; bumping it revokes them all.
 - `authenticate(session, request, email, password)` checks a login under the rate limit: after
-  `settings.login_attempts` failures in `login_window_s` from one client or for one account, 429.
+  `settings.login_attempts` failures in `login_window_s` for one account, or `login_address_attempts` from one
+  client address (over all accounts), 429. An attempt counts from the moment it starts, so parallel guesses
+  cannot overtake the limit. The address is the connecting one (a proxy's X-Forwarded-For is believed only from
+  FACECUE_TRUSTED_PROXIES, see `facecue serve`).
 """
 
 from __future__ import annotations
@@ -20,21 +26,24 @@ import secrets
 import threading
 import time
 from collections import deque
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from fastapi import Depends, HTTPException, Request, Response
 from fastapi.responses import RedirectResponse
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from facecue.service.db import SessionDep
-from facecue.service.models import User
+from facecue.service.models import RevokedSession, User
 from facecue.service.settings import Settings
 
 SESSION_COOKIE = "facecue_session"
+VISITOR_COOKIE = "facecue_visitor"  # before sign-in: the per-visitor nonce the sign-in form's CSRF token is tied to
 CSRF_HEADER = "X-CSRF-Token"
 _SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 _hasher = PasswordHasher()
@@ -85,9 +94,27 @@ def login_response(user: User, settings: Settings, to: str = "/") -> RedirectRes
     return response
 
 
-def logout(response: Response) -> Response:
+def logout(session: Session, request: Request, response: Response) -> Response:
+    """End the request's session on the server (a copy of the cookie no longer works) and clear the cookie."""
+    data = _session_data(request)
+    if data and isinstance(data.get("n"), str):
+        now = datetime.now(UTC)
+        session.execute(delete(RevokedSession).where(RevokedSession.expires_at < now))  # expired anyway
+        if session.get(RevokedSession, data["n"][:32]) is None:
+            session.add(RevokedSession(nonce=data["n"][:32],
+                                       expires_at=now + timedelta(seconds=request.app.state.settings.token_max_age_s)))
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
+
+
+def has_signed_credentials(request: Request, settings: Settings) -> bool:
+    """Whether the request carries a token or session cookie with a valid signature (not yet checked against the
+    database): enough to refuse an anonymous upload before its body is read."""
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return _load(settings, "facecue-token", header[7:].strip()) is not None
+    value = request.cookies.get(SESSION_COOKIE)
+    return bool(value) and _load(settings, "facecue-session", value) is not None
 
 
 def _session_data(request: Request) -> dict | None:
@@ -95,17 +122,40 @@ def _session_data(request: Request) -> dict | None:
     return _load(request.app.state.settings, "facecue-session", value) if value else None
 
 
+def visitor_nonce(request: Request) -> str:
+    """The visitor's random nonce from their cookie, or a new one (`render` then sets the cookie)."""
+    nonce = request.cookies.get(VISITOR_COOKIE, "")
+    if len(nonce) == 32 and all(ch in "0123456789abcdef" for ch in nonce):
+        return nonce
+    state = request.state
+    if not getattr(state, "new_visitor_nonce", None):
+        state.new_visitor_nonce = secrets.token_hex(16)
+    return state.new_visitor_nonce
+
+
 def csrf_token(request: Request) -> str:
-    """The token a form (or a page script's X-CSRF-Token header) must send back; tied to the session."""
+    """The token a form (or a page script's X-CSRF-Token header) must send back; tied to the session, or before
+    sign-in to the visitor's own nonce (never one token shared by every visitor)."""
     data = _session_data(request)
-    nonce = data["n"] if data else "anonymous"
+    nonce = data["n"] if data else "visitor:" + visitor_nonce(request)
     key = request.app.state.settings.secret_key.encode()
     return hmac.new(key, f"csrf:{nonce}".encode(), hashlib.sha256).hexdigest()
 
 
+def _foreign_origin(request: Request) -> bool:
+    """Whether the browser says the request comes from another site (Origin is sent with every cross-site POST)."""
+    origin = request.headers.get("origin")
+    if request.headers.get("sec-fetch-site") == "cross-site":
+        return True
+    if origin is None or origin == "null":  # browsers send "null" under Referrer-Policy: no-referrer (ours)
+        return False
+    # Host to host (not scheme): behind a TLS proxy the app sees http while the browser says https.
+    return urlsplit(origin).netloc.lower() != request.headers.get("host", "").lower()
+
+
 def check_csrf(request: Request, token: str | None) -> None:
-    """403 unless `token` is this session's CSRF token."""
-    if not token or not hmac.compare_digest(str(token), csrf_token(request)):
+    """403 unless `token` is this session's CSRF token and the request does not come from another site."""
+    if _foreign_origin(request) or not token or not hmac.compare_digest(str(token), csrf_token(request)):
         raise HTTPException(403, "the form is out of date or came from another site (CSRF check failed); "
                                  "reload the page and try again.")
 
@@ -123,7 +173,10 @@ def optional_user(request: Request, session: Annotated[Session, SessionDep]) -> 
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         return _user_from(session, _load(settings, "facecue-token", header[7:].strip()))
-    user = _user_from(session, _session_data(request))
+    data = _session_data(request)
+    user = _user_from(session, data)
+    if user is not None and session.get(RevokedSession, str(data.get("n", ""))[:32]) is not None:
+        return None  # signed out: this cookie (or a copy of it) is dead
     if user is not None and request.method not in _SAFE_METHODS and request.url.path.startswith("/api/"):
         check_csrf(request, request.headers.get(CSRF_HEADER))
     return user
@@ -143,12 +196,18 @@ def require_admin(user: Annotated[User, Depends(current_user)]) -> User:
 
 
 class LoginLimiter:
-    """Failed logins per key (client address, account) in a sliding window; in memory, per server process."""
+    """Failed logins per key in a sliding window: `attempts` per account key ("acct:…"), `address_attempts` per
+    client address key ("ip:…"), so one address guessing at one account does not lock out the others using it.
+    In memory, per server process."""
 
-    def __init__(self, attempts: int, window_s: float) -> None:
+    def __init__(self, attempts: int, window_s: float, address_attempts: int | None = None) -> None:
         self.attempts, self.window_s = attempts, window_s
+        self.address_attempts = address_attempts or attempts
         self._failures: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
+
+    def _limit(self, key: str) -> int:
+        return self.address_attempts if key.startswith("ip:") else self.attempts
 
     def _recent(self, key: str, now: float) -> deque[float]:
         times = self._failures.setdefault(key, deque())
@@ -156,24 +215,30 @@ class LoginLimiter:
             times.popleft()
         return times
 
-    def retry_after(self, keys: list[str]) -> int:
-        """Seconds until a login may be tried again under every key (0: now)."""
+    def begin(self, keys: list[str]) -> tuple[int, float]:
+        """Start an attempt: (seconds to wait, 0) when limited, else (0, stamp) with the attempt already counted
+        as a failure under every key, in one locked step, so parallel attempts cannot all pass the check before
+        any of them fails. `succeeded(keys, stamp)` takes it back."""
         now = time.monotonic()
         with self._lock:
             waits = [times[0] + self.window_s - now for key in keys
-                     if len(times := self._recent(key, now)) >= self.attempts]
-        return int(max(waits)) + 1 if waits else 0
-
-    def failed(self, keys: list[str]) -> None:
-        now = time.monotonic()
-        with self._lock:
+                     if len(times := self._recent(key, now)) >= self._limit(key)]
+            if waits:
+                return int(max(waits)) + 1, 0.0
             for key in keys:
                 self._recent(key, now).append(now)
+        return 0, now
 
-    def succeeded(self, keys: list[str]) -> None:
+    def succeeded(self, keys: list[str], stamp: float | None = None) -> None:
+        """A right password: the account's failures are forgiven; the address keeps its other failures."""
         with self._lock:
             for key in keys:
-                self._failures.pop(key, None)
+                if key.startswith("ip:"):
+                    times = self._failures.get(key)
+                    if stamp is not None and times is not None and stamp in times:
+                        times.remove(stamp)
+                else:
+                    self._failures.pop(key, None)
 
 
 def _limit_keys(request: Request, email: str) -> list[str]:
@@ -186,13 +251,17 @@ def authenticate(session: Session, request: Request, email: str, password: str) 
     """The user with these credentials; 429 when rate limited, 401 when wrong (same answer for unknown e-mail)."""
     limiter: LoginLimiter = request.app.state.login_limiter
     keys = _limit_keys(request, email)
-    if wait := limiter.retry_after(keys):
+    wait, stamp = limiter.begin(keys)  # counted as a failure until it succeeds
+    if wait:
         raise HTTPException(429, f"too many failed sign-ins; try again in {wait} seconds.",
                             headers={"Retry-After": str(wait)})
-    user = session.scalar(select(User).where(User.email == email.strip().lower()))
-    if not verify_password(user.password_hash if user else _DUMMY_HASH, password) or user is None \
-            or not user.is_active:  # a disabled account gets the same answer as a wrong password
-        limiter.failed(keys)
+    # An address is unique per organisation, so it may name accounts in several: the password picks one.
+    candidates = sorted(session.scalars(select(User).where(User.email == email.strip().lower())
+                                        .order_by(User.created_at)), key=lambda u: not u.is_active)
+    user = next((u for u in candidates if verify_password(u.password_hash, password)), None)
+    if not candidates:
+        verify_password(_DUMMY_HASH, password)  # an unknown address takes as long as a wrong password
+    if user is None or not user.is_active:  # a disabled account gets the same answer as a wrong password
         raise HTTPException(401, "wrong e-mail address or password.", headers={"WWW-Authenticate": "Bearer"})
-    limiter.succeeded(keys[1:])  # the account's count; the client's failures still count
+    limiter.succeeded(keys, stamp)
     return user

@@ -56,9 +56,9 @@ def run_users(args: argparse.Namespace) -> int:
     password = _read_password()
     db = configure(Settings.from_env(), migrate=True)
     with db.session() as session:
-        if session.scalar(select(User).where(User.email == email)):
-            raise FacecueError("a user with this e-mail address exists already.")
         org = session.scalar(select(Organisation).where(Organisation.name == org_name))
+        if org is not None and session.scalar(select(User).where(User.org_id == org.id, User.email == email)):
+            raise FacecueError("a user with this e-mail address exists already in this organisation.")
         if org is None:
             org = Organisation(name=org_name)
             session.add(org)
@@ -72,18 +72,84 @@ def run_worker(args: argparse.Namespace) -> int:
     from facecue.service.settings import Settings
     from facecue.service.worker import run_worker as loop
 
+    os.umask(0o077)  # results and attempt folders: readable by this account only
+    _stop_with_parent()
+
     loop(Settings.from_env(), once=args.once)
     return 0
 
 
 def _stop_with_parent() -> None:
-    """In the worker started by serve: SIGTERM when serve ends, however it ends (uvicorn re-raises the signal
-    that stopped it, so serve's own clean-up may never run)."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-        import signal
+    """In the worker started by serve (FACECUE_SERVE_PID names it): SIGTERM when serve ends, however it ends
+    (uvicorn re-raises the signal that stopped it, so serve's own clean-up may never run). Set here, in the worker
+    itself, rather than in a preexec_fn: serve has threads by the time it restarts a worker."""
+    serve = os.environ.get("FACECUE_SERVE_PID")
+    if not serve or not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
 
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    if os.getppid() != int(serve):  # serve ended before the line above took effect
+        sys.exit(0)
+
+
+class WorkerSupervisor:
+    """Runs the worker process and starts it again when it dies, after a back-off that doubles (1 s up to 60 s)
+    while it keeps dying young and starts over once it has run for a minute. A worker that died (even kill -9)
+    leaves its jobs to the stale-heartbeat recovery of the next one."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        import threading
+
+        self.env, self.stopping = env, threading.Event()
+        self.process: subprocess.Popen | None = None
+        self.restarts = 0
+        self._thread = threading.Thread(target=self._watch, daemon=True, name="worker-supervisor")
+
+    def _spawn(self) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-m", "facecue.cli", "worker"],
+                                env={**self.env, "FACECUE_SERVE_PID": str(os.getpid())})
+
+    def start(self) -> None:
+        self.process = self._spawn()
+        self._thread.start()
+
+    def _watch(self) -> None:
+        import logging
+        import time
+
+        log, backoff, started = logging.getLogger("facecue.serve"), 1.0, time.monotonic()
+        while not self.stopping.wait(0.5):
+            code = self.process.poll()  # also reaps it: no defunct worker is left behind
+            if code is None:
+                continue
+            backoff = 1.0 if time.monotonic() - started > 60 else backoff
+            log.warning("the worker exited (code %s); starting a new one in %.0f s", code, backoff)
+            if self.stopping.wait(backoff):
+                return
+            self.process, started = self._spawn(), time.monotonic()
+            self.restarts += 1
+            backoff = min(backoff * 2, 60.0)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self._thread.join(5)
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def uvicorn_options(settings) -> dict:
+    """Forwarded headers (X-Forwarded-For, -Proto) are believed only from the proxies the deployer names in
+    FACECUE_TRUSTED_PROXIES: otherwise any client could pick the address the sign-in limit counts."""
+    trusted = settings.trusted_proxies
+    return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted or None,
+            # Keep-alive longer than clients' idle gaps, so a busy client does not race the server's close.
+            "timeout_keep_alive": 75}
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -93,22 +159,17 @@ def run_serve(args: argparse.Namespace) -> int:
     from facecue.service.settings import Settings
 
     settings = Settings.from_env()
+    os.umask(0o077)  # the database, uploads and results are personal data: readable by this account only
     app = create_app(settings, migrate=True)  # migrations run before the worker starts and before any request
     worker = None
     if not args.no_worker:
-        worker = subprocess.Popen([sys.executable, "-m", "facecue.cli", "worker"],
-                                  env={**os.environ, **settings.to_env()},
-                                  preexec_fn=_stop_with_parent)  # noqa: PLW1509 (no threads yet)
+        worker = WorkerSupervisor({**os.environ, **settings.to_env()})
+        worker.start()
     try:
-        # Keep-alive longer than clients' idle gaps, so a busy client does not race the server's close.
-        uvicorn.run(app, host=args.host, port=args.port, log_level="info", timeout_keep_alive=75)
+        uvicorn.run(app, host=args.host, port=args.port, log_level="info", **uvicorn_options(settings))
     finally:
         if worker is not None:
-            worker.terminate()
-            try:
-                worker.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+            worker.stop()
     return 0
 
 

@@ -11,6 +11,7 @@ are on PostgreSQL.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -58,7 +59,7 @@ def make_engine(url: str) -> Engine:
                            "postgresql+psycopg://user:password@host/db).") from None
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _private_file(Path(parsed.database))
         engine = create_engine(parsed, connect_args={"timeout": 30, "check_same_thread": False},
                                pool_size=MAX_SESSIONS + 4, max_overflow=8)
         _sqlite_locking(engine)
@@ -66,6 +67,14 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")  # the driver we install
     return create_engine(parsed, pool_pre_ping=True, pool_size=MAX_SESSIONS + 4, max_overflow=16)
+
+
+def _private_file(path: Path) -> None:
+    """Create the SQLite file readable by this account only (mode 600); its -wal and -shm files take the same
+    mode from it. An existing file is narrowed too."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    os.chmod(path, 0o600)
 
 
 def _sqlite_locking(engine: Engine) -> None:
@@ -78,11 +87,25 @@ def _sqlite_locking(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")  # WAL stays consistent on a crash; fsync at checkpoints
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA secure_delete=ON")  # deleted rows are overwritten, not left in free pages
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def after_erasure(session: Session) -> None:
+    """On SQLite, copy the WAL back into the (secure_delete) database file and empty it: until then the erased
+    rows' old pages are still readable in the -wal file. Best effort: a long reader can hold the checkpoint
+    back; a later one finishes it. PostgreSQL reuses dead tuples' space itself (VACUUM)."""
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    raw = session.get_bind().raw_connection()
+    try:
+        raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    finally:
+        raw.close()
 
 
 def upgrade(engine: Engine) -> None:

@@ -51,9 +51,16 @@ def erase_candidate(session: Session, settings: Settings, candidate: Candidate, 
     return counts
 
 
-def remaining_mentions(session: Session, settings: Settings, terms: list[str]) -> list[str]:
-    """Every database column (as 'table.column') and media file that still contains one of `terms`."""
+def remaining_mentions(session: Session, settings: Settings, terms: list[str],
+                       interview_ids: list[str] = ()) -> list[str]:
+    """Every database column (as 'table.column') and media file that still contains one of `terms`, and every
+    file left in the erased interviews' folders: results are pseudonymous, so a result (say, in a dead attempt's
+    `.attempt-*` folder) is found by where it lies, not by a name in it."""
     found: list[str] = []
+    for interview_id in interview_ids:
+        folder = interview_folder(settings.media_dir, interview_id)
+        if folder.exists():
+            found += [str(p) for p in folder.rglob("*")] or [str(folder)]
     terms = [t for t in terms if t]
     for table in Base.metadata.sorted_tables:
         for column in table.columns:

@@ -98,14 +98,20 @@ def finish(db: Database, c: Claim, commit_files, summary: dict | None) -> bool:
 
 def fail(db: Database, c: Claim, reason: str, transient: bool) -> str:
     """A failed attempt: re-queued with a back-off when transient and tries are left, else failed with `reason`.
-    Returns the job's new status ('queued', 'failed', or 'lost' when it was no longer ours)."""
+    A job whose cancellation was asked for ends 'cancelled' instead.
+    Returns the job's new status ('queued', 'failed', 'cancelled', or 'lost' when it was no longer ours)."""
     with db.session() as s:
         job = s.scalars(select(Job).where(*_mine(c))).one_or_none()
         if job is None:
             return "lost"
         t = now()
         interview = s.get(Interview, c.interview_id)
-        if transient and job.attempts < job.max_attempts and not job.cancel_requested:
+        if job.cancel_requested:  # asked to stop: that, not the failure, is how it ends
+            job.status, job.finished_at, job.claim_token = "cancelled", t, None
+            interview.status, interview.error, interview.finished_at = "cancelled", "cancelled before the analysis " \
+                "finished", t
+            return "cancelled"
+        if transient and job.attempts < job.max_attempts:
             job.status, job.claim_token, job.worker_id = "queued", None, None
             job.run_after, job.error = t + timedelta(seconds=5 * job.attempts), reason
             interview.status, interview.progress = "queued", 0.0

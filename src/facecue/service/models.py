@@ -57,12 +57,15 @@ class User(Base):
     __tablename__ = "users"
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    # Unique within the organisation only: a global rule would tell one organisation's admin which addresses
+    # another organisation uses (409 against 201). Sign-in finds the account by address and password.
+    email: Mapped[str] = mapped_column(String(254), index=True)
     role: Mapped[str] = mapped_column(String(16))
     password_hash: Mapped[str] = mapped_column(String(200))
     token_version: Mapped[int] = mapped_column(Integer, default=0)  # bump to revoke every token and session
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     org: Mapped[Organisation] = relationship(lazy="joined")
+    __table_args__ = (Index("ix_users_org_email", "org_id", "email", unique=True),)
 
     @property
     def is_admin(self) -> bool:
@@ -213,6 +216,14 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(Integer)  # -1 for an empty chain
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class RevokedSession(Base):
+    """A signed-out session cookie's nonce: refused until the cookie would have expired anyway."""
+
+    __tablename__ = "revoked_sessions"
+    nonce: Mapped[str] = mapped_column(String(32), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class ErasureRequest(Base):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from importlib.resources import files
@@ -32,6 +33,7 @@ from facecue.report.charts import fmt_time
 from facecue.report.html import LIMITS
 from facecue.service import api, audit
 from facecue.service.auth import (
+    VISITOR_COOKIE,
     authenticate,
     check_csrf,
     csrf_token,
@@ -64,6 +66,7 @@ MESSAGES = {
     "erased": ("ok", ("Candidate erased: a search of the database and the media folder found nothing left that "
                       "names them. The audit log keeps the fact of the erasure, not the data.")),
     "note-added": ("ok", "Note added."),
+    "note-deleted": ("ok", "Note deleted."),
     "override-added": ("ok", "Your reading of the segment was saved beside the model's."),
     "acknowledged": ("ok", "Limits acknowledged: this assessment is no longer a draft."),
     "user-added": ("ok", "User created."),
@@ -94,7 +97,8 @@ def _when(value: datetime | None) -> str:
 
 
 def _clock(seconds: float | None) -> str:
-    return "—" if seconds is None else fmt_time(float(seconds), tenths=True)
+    # A row written before times were checked may hold inf or nan: show a dash rather than fail the page.
+    return "—" if seconds is None or not math.isfinite(seconds) else fmt_time(float(seconds), tenths=True)
 
 
 templates.env.filters["when"] = _when
@@ -113,6 +117,10 @@ def render(request: Request, name: str, user: User | None, title: str, section: 
         "user": user, "title": title, "section": section, "nav_items": nav, "csrf_token": csrf_token(request),
         "messages": messages, **context}, status_code=status_code)
     response.headers["Cache-Control"] = "no-store"  # pages show personal data: never kept by a shared cache
+    if nonce := getattr(request.state, "new_visitor_nonce", None):  # csrf_token just made one for this visitor
+        settings = request.app.state.settings
+        response.set_cookie(VISITOR_COOKIE, nonce, max_age=settings.token_max_age_s, httponly=True, samesite="lax",
+                            secure=settings.cookie_secure, path="/")
     return response
 
 
@@ -184,9 +192,9 @@ def login(request: Request, session: Db, email: Annotated[str, Form(max_length=2
 
 
 @router.post("/logout")
-def sign_out(request: Request, user: Me, csrf_token: Annotated[str, Form()] = "") -> Response:
+def sign_out(request: Request, user: Me, session: Db, csrf_token: Annotated[str, Form()] = "") -> Response:
     check_csrf(request, csrf_token)
-    return logout(RedirectResponse("/login?done=signed-out", status_code=303))
+    return logout(session, request, RedirectResponse("/login?done=signed-out", status_code=303))
 
 
 # --- candidates ----------------------------------------------------------------------------------------------------
@@ -400,6 +408,14 @@ def add_note(interview_id: str, request: Request, user: Me, session: Db, csrf_to
         raise HTTPException(422, "a note needs some text (at most 10,000 characters)" if isinstance(
             exc, ValidationError) else "the note's moment is not a number of seconds.") from None
     return _back(f"/interviews/{i.id}", "note-added")
+
+
+@router.post("/interviews/{interview_id}/notes/{note_id}/delete")
+def delete_note(interview_id: str, note_id: str, request: Request, user: Me, session: Db,
+                csrf_token: Annotated[str, Form()] = "") -> Response:
+    check_csrf(request, csrf_token)
+    api.delete_note(interview_id, note_id, user, session)  # author or admin, audited
+    return _back(f"/interviews/{interview_id}", "note-deleted")
 
 
 @router.post("/interviews/{interview_id}/overrides")

@@ -12,6 +12,10 @@ FACECUE_JOB_MAX_ATTEMPTS tries per job before it fails (default 3)
 FACECUE_WORKER_STALE_S   a running job whose heartbeat is older than this is taken back (default 60)
 FACECUE_WORKER_HEARTBEAT_S  how often a worker reports progress and checks for cancellation (default 2)
 FACECUE_COOKIE_SECURE    1 to mark session cookies Secure (behind HTTPS); default 0 for loopback use
+FACECUE_TRUSTED_PROXIES  addresses of reverse proxies whose X-Forwarded-For/-Proto are believed (comma-separated,
+                         as uvicorn's forwarded_allow_ips); default none: the connecting address is the client
+FACECUE_API_DOCS         1 to serve the interactive API docs at /docs and /redoc (they load Swagger UI / ReDoc
+                         from a CDN); default 0. /openapi.json is always served.
 """
 
 from __future__ import annotations
@@ -72,8 +76,11 @@ class Settings:
     heartbeat_s: float = 2.0
     cookie_secure: bool = False
     token_max_age_s: int = 12 * 3600
-    login_attempts: int = 10        # failed logins allowed per client and per account ...
+    login_attempts: int = 10        # failed logins allowed per account ...
     login_window_s: int = 300       # ... in this many seconds, then 429
+    login_address_attempts: int = 50  # failed logins from one address, over all accounts, in the same window
+    trusted_proxies: str = ""       # FACECUE_TRUSTED_PROXIES
+    api_docs: bool = False          # FACECUE_API_DOCS
 
     @classmethod
     def from_env(cls, **changes) -> Settings:
@@ -91,7 +98,9 @@ class Settings:
                        job_max_attempts=_int("FACECUE_JOB_MAX_ATTEMPTS", 3),
                        worker_stale_s=float(os.environ.get("FACECUE_WORKER_STALE_S") or 60.0),
                        heartbeat_s=float(os.environ.get("FACECUE_WORKER_HEARTBEAT_S") or 2.0),
-                       cookie_secure=os.environ.get("FACECUE_COOKIE_SECURE", "0") == "1")
+                       cookie_secure=os.environ.get("FACECUE_COOKIE_SECURE", "0") == "1",
+                       trusted_proxies=os.environ.get("FACECUE_TRUSTED_PROXIES", "").strip(),
+                       api_docs=os.environ.get("FACECUE_API_DOCS", "0") == "1")
         return replace(settings, **changes)
 
     def to_env(self) -> dict[str, str]:
@@ -102,7 +111,8 @@ class Settings:
                "FACECUE_WORKER_CONCURRENCY": str(self.worker_concurrency),
                "FACECUE_ANALYSIS_FPS": str(self.analysis_fps), "FACECUE_JOB_MAX_ATTEMPTS": str(self.job_max_attempts),
                "FACECUE_WORKER_STALE_S": str(self.worker_stale_s), "FACECUE_WORKER_HEARTBEAT_S": str(self.heartbeat_s),
-               "FACECUE_COOKIE_SECURE": "1" if self.cookie_secure else "0"}
+               "FACECUE_COOKIE_SECURE": "1" if self.cookie_secure else "0",
+               "FACECUE_TRUSTED_PROXIES": self.trusted_proxies, "FACECUE_API_DOCS": "1" if self.api_docs else "0"}
         if self.retention_days is not None:
             env["FACECUE_RETENTION_DAYS"] = str(self.retention_days)
         return env

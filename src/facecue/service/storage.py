@@ -9,6 +9,7 @@ holds a governance subject manifest (`subject.json`), so an erasure claims all o
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 from pathlib import Path
 from typing import BinaryIO
@@ -43,6 +44,15 @@ def sniff_container(head: bytes) -> str | None:
     return None
 
 
+def private_folder(folder: Path) -> Path:
+    """Make `folder` (and its missing parents) with mode 700: uploads and results are personal data."""
+    for parent in reversed([folder, *folder.parents]):
+        if not parent.exists():
+            parent.mkdir(mode=0o700, exist_ok=True)
+    folder.chmod(0o700)
+    return folder
+
+
 def interview_folder(media_dir: Path, interview_id: str) -> Path:
     if not interview_id.isalnum():  # ids are generated hex; anything else is a bug, never a path
         raise ValueError("bad interview id")
@@ -51,7 +61,7 @@ def interview_folder(media_dir: Path, interview_id: str) -> Path:
 
 def _copy_limited(src: BinaryIO, dest: Path, limit: int, what: str) -> tuple[str, int]:
     digest, size = hashlib.sha256(), 0
-    with open(dest, "wb") as out:
+    with os.fdopen(os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as out:
         while chunk := src.read(CHUNK):
             size += len(chunk)
             if size > limit:
@@ -73,7 +83,7 @@ def save_video(src: BinaryIO, folder: Path, limit: int) -> tuple[Path, str, int]
     if suffix is None:
         raise UnsupportedMedia("the upload is not a video file this service accepts (MP4, MOV, MKV, WebM, AVI, FLV "
                                "or MPEG-TS, recognised by its content, not its name).")
-    folder.mkdir(parents=True, exist_ok=True)
+    private_folder(folder)
     path = folder / f"video{suffix}"
     tmp = folder / f".upload{suffix}"
 
@@ -121,7 +131,7 @@ def save_text(src: BinaryIO, folder: Path, stem: str, client_name: str | None) -
     """Store a questions or transcript file: UTF-8 text up to 2 MB, under a fixed name."""
     suffix = Path(client_name or "").suffix.lower()
     suffix = suffix if suffix in TEXT_SUFFIXES else ".txt"
-    folder.mkdir(parents=True, exist_ok=True)
+    private_folder(folder)
     path = folder / f"{stem}{suffix}"
     _copy_limited(src, path, TEXT_LIMIT, f"{stem} file")
     try:

@@ -7,12 +7,14 @@ of dead workers at start and every few seconds after, and applies the retention 
 A child runs facecue's real pipeline on the uploaded video and writes result.json, frames.csv and report.html
 into `<interview>/.attempt-<token>/`; only the parent, while it still owns the job, moves that folder to
 `<interview>/result/` in the transaction that marks the job done, so a result lands once. A child dies with its
-parent (PR_SET_PDEATHSIG; its parent, the fork server, exits with the worker; and a parent check between
-frames), so a killed worker leaves no analysis running.
+worker: it watches a pipe whose only writer is the worker and exits at end-of-file, however the worker ended
+(even `kill -9`). The fork server alone cannot tell: every child holds its "alive" pipe, so it outlives the worker,
+and PR_SET_PDEATHSIG (also set) fires only when that fork server goes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import logging
 import multiprocessing as mp
@@ -46,16 +48,21 @@ class Running:
     last_beat: float = 0.0
 
 
-def _die_with_parent(worker: int) -> int:
-    """Make this process end when its parent does; returns the parent's pid.
+def _die_with_parent(worker: int, lifeline=None) -> int:
+    """Make this process end when its worker does; returns the parent's (the fork server's) pid.
 
-    The parent is the multiprocessing fork server, which itself exits as soon as the worker is gone."""
+    lifeline: the read end of a pipe only the worker writes to; it reads end-of-file once the worker is gone."""
     parent = os.getppid()
+    if lifeline is not None:
+        def watch() -> None:
+            with contextlib.suppress(EOFError, OSError):
+                lifeline.recv()  # nothing is ever sent: this returns only at end-of-file, when the worker is gone
+            os._exit(1)  # at once: no clean-up that could still write results
+
+        threading.Thread(target=watch, daemon=True, name="lifeline").start()
     if sys.platform.startswith("linux"):
-        try:
+        with contextlib.suppress(OSError):
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        except OSError:
-            pass
     try:
         os.kill(worker, 0)
     except ProcessLookupError:  # the worker died before prctl took effect
@@ -64,7 +71,7 @@ def _die_with_parent(worker: int) -> int:
 
 
 def analyse_child(video: str, out_dir: str, fps: float, progress, worker: int, extra: dict,
-                  interview: dict | None = None, policy: dict | None = None) -> None:
+                  interview: dict | None = None, policy: dict | None = None, lifeline=None) -> None:
     """Child process body: analyse `video` into `out_dir`; a FacecueError's message goes to out_dir/error.txt.
 
     interview: {"questions", "transcript", "purpose"} for the interview section (per-question signals,
@@ -72,7 +79,7 @@ def analyse_child(video: str, out_dir: str, fps: float, progress, worker: int, e
     policy: {"purpose", "jurisdiction", "consent" (a ConsentRecord from the database, or None)}: the library's
     gate decides again right before decoding, so a consent withdrawn since the upload is refused here too.
     """
-    parent = _die_with_parent(worker)
+    parent = _die_with_parent(worker, lifeline)
     from facecue.errors import FacecueError
 
     out = Path(out_dir)
@@ -169,6 +176,8 @@ class Worker:
         self.ctx.set_forkserver_preload(["facecue.pipeline", "facecue.outputs", "facecue.report.html",
                                          "facecue.interview"])
         self.stop = threading.Event()
+        # Children hold the read end; the worker alone holds the write end, so its death closes the pipe.
+        self.lifeline, self._lifeline_w = self.ctx.Pipe(duplex=False)
 
     def run(self, once: bool = False, idle_exit_s: float | None = None) -> None:
         """Loop until stopped (SIGTERM/SIGINT), or with once=True until nothing is queued or running."""
@@ -241,7 +250,8 @@ class Worker:
         extra = {"interview": claim.interview_id, "attempt": claim.attempt}
         process = self.ctx.Process(target=analyse_child, daemon=True,
                                    args=(str(self.settings.media_dir / video), str(attempt_dir),
-                                         self.settings.analysis_fps, progress, os.getpid(), extra, files, policy))
+                                         self.settings.analysis_fps, progress, os.getpid(), extra, files, policy,
+                                         self.lifeline))
         process.start()
         jobs.heartbeat(self.db, claim, 0.0)  # starting may have taken a while: show the job is alive
         self.running[claim.job_id] = Running(claim, process, progress, attempt_dir, time.monotonic())
@@ -286,7 +296,11 @@ class Worker:
                 log.info("job %s done", claim.job_id)
                 return
             shutil.rmtree(run.attempt_dir, ignore_errors=True)
-            log.info("job %s finished but was no longer ours; result discarded", claim.job_id)
+            # Cancelled (or consent withdrawn) after the last heartbeat: still ours, so we must end it here;
+            # nobody else will (recovery skips a live worker's jobs).
+            cancelled = jobs.mark_cancelled(self.db, claim)
+            log.info("job %s finished but was %s; result discarded", claim.job_id,
+                     "cancelled" if cancelled else "no longer ours")
             return
         if code == EXIT_USER_ERROR and (run.attempt_dir / "error.txt").is_file():
             # The interview's own file names mean something to the user; the server's folders do not.
