@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 SAMPLE := build/sample.mp4
 
-.PHONY: install install-dev install-service setup demo test bench clean admin serve
+.PHONY: install install-dev install-service setup demo test lint bench clean admin serve
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,19 @@ serve: install-service
 test: install-dev
 	$(BIN)/facecue setup
 	$(BIN)/python -m pytest
+
+# Style and types: ruff's rules and formatter over the code, mypy over the core packages (the files and settings are
+# in pyproject.toml's [tool.ruff] and [tool.mypy]). The versions are pinned so every machine reads the same rules;
+# keep RUFF_VERSION equal to the `rev` in .pre-commit-config.yaml.
+RUFF_VERSION := 0.17.6
+MYPY_VERSION := 2.4.1
+LINT_PATHS   := src tests bench
+
+lint: install
+	$(BIN)/pip install -q "ruff==$(RUFF_VERSION)" "mypy==$(MYPY_VERSION)"
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
+	$(BIN)/mypy
 
 bench: install-dev
 	$(BIN)/facecue setup --sample $(SAMPLE)

@@ -30,8 +30,19 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def batch_cmd(folder: Path, out: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "facecue.cli", "batch", str(folder), "-o", str(out), "--workers", "2",
-            *practice_args(out.parent), *extra]
+    return [
+        sys.executable,
+        "-m",
+        "facecue.cli",
+        "batch",
+        str(folder),
+        "-o",
+        str(out),
+        "--workers",
+        "2",
+        *practice_args(out.parent),
+        *extra,
+    ]
 
 
 def run_with_kill(folder: Path, out: Path, kill_after: int, *extra: str) -> tuple[int, int, float]:
@@ -95,8 +106,10 @@ def scenario(name: str, folder: Path, videos: list[Path], work: Path, kill_at: f
         again = subprocess.run(batch_cmd(folder, out), check=False, capture_output=True, cwd=ROOT)
         rows2 = read_summary(out)
         done2 = {r["path"] for r in rows2 if r["status"] == "done"}
-        print(f"  run 2: exit {again.returncode}, redone {len(done2)} (the {len(failed)} failed ones: "
-              f"{'yes' if done2 == failed else 'NO'}), skipped {sum(r['status'] == 'skipped' for r in rows2)}")
+        print(
+            f"  run 2: exit {again.returncode}, redone {len(done2)} (the {len(failed)} failed ones: "
+            f"{'yes' if done2 == failed else 'NO'}), skipped {sum(r['status'] == 'skipped' for r in rows2)}"
+        )
         ok = ok and code == 1 and bool(failed) and done2 == failed and again.returncode == 0
     else:  # Ray retries inside its scheduler, so attempts stay 1 in the summary there
         ok = ok and code == 0 and counts["done"] == len(videos) and (retried >= 1 or name == "ray")

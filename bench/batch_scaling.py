@@ -39,9 +39,24 @@ def timed_batch(folder: Path, out: Path, setup: str) -> tuple[float, float]:
     one_core = min(os.sched_getaffinity(0))
     pin = (lambda: os.sched_setaffinity(0, {one_core})) if setup.endswith("one core") else None
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "facecue.cli", "batch", str(folder), "-o", str(out),
-                    "--workers", str(SETUPS[setup]), *practice_args(out.parent)],
-                   check=True, capture_output=True, cwd=ROOT, preexec_fn=pin)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "facecue.cli",
+            "batch",
+            str(folder),
+            "-o",
+            str(out),
+            "--workers",
+            str(SETUPS[setup]),
+            *practice_args(out.parent),
+        ],
+        check=True,
+        capture_output=True,
+        cwd=ROOT,
+        preexec_fn=pin,
+    )
     elapsed = time.perf_counter() - started
     rows = read_summary(out)
     if any(r["status"] != "done" for r in rows):
@@ -66,35 +81,47 @@ def main(argv: list[str] | None = None) -> dict:
     folder = work / f"in_{w}x{h}_{args.seconds:g}s"
     shutil.rmtree(folder, ignore_errors=True)
     distinct_copies(base, folder, args.videos)
-    print(f"{args.videos} videos of {args.seconds:g} s, {w}x{h} 30 fps H.264, analysed at 5 fps; "
-          f"cores: {len(os.sched_getaffinity(0))}")
+    print(
+        f"{args.videos} videos of {args.seconds:g} s, {w}x{h} 30 fps H.264, analysed at 5 fps; "
+        f"cores: {len(os.sched_getaffinity(0))}"
+    )
 
     names = list(SETUPS)
     times: dict[str, list[float]] = {n: [] for n in names}
     cpu: dict[str, list[float]] = {n: [] for n in names}
     for k in range(args.repeats):
-        for setup in names[k % 3:] + names[:k % 3]:
+        for setup in names[k % 3 :] + names[: k % 3]:
             load = os.getloadavg()[0]
             t, c = timed_batch(folder, work / "out", setup)
             times[setup].append(t)
             cpu[setup].append(c)
-            print(f"  {setup:21s}: {t:6.2f} s = {args.videos / t * 3600:7.0f} interviews/h, worker CPU "
-                  f"{c:.2f} s per interview  (load average before: {load:.1f})", flush=True)
+            print(
+                f"  {setup:21s}: {t:6.2f} s = {args.videos / t * 3600:7.0f} interviews/h, worker CPU "
+                f"{c:.2f} s per interview  (load average before: {load:.1f})",
+                flush=True,
+            )
     result = {"per_hour_2": args.videos / min(times["2 workers"]) * 3600}
     for base_setup, key in (("1 worker on one core", "one_core"), ("1 worker, both cores", "both_cores")):
-        ratios = [a / b for a, b in zip(times[base_setup], times["2 workers"])]
+        ratios = [a / b for a, b in zip(times[base_setup], times["2 workers"], strict=True)]
         result[key] = (statistics.median(ratios), min(ratios), max(ratios))
         where = base_setup.split(" on ")[-1].split(", ")[-1]
-        print(f"2 workers vs 1 worker on {where}: median {result[key][0]:.2f}x, spread "
-              f"{result[key][1]:.2f}-{result[key][2]:.2f}x over {len(ratios)} runs each")
+        print(
+            f"2 workers vs 1 worker on {where}: median {result[key][0]:.2f}x, spread "
+            f"{result[key][1]:.2f}-{result[key][2]:.2f}x over {len(ratios)} runs each"
+        )
     # CPU time per interview barely depends on the machine's load: equal CPU per interview means the
     # second worker adds no overhead, so on an idle machine 2 workers would give 2x one core.
     per = {k: statistics.median(v) for k, v in cpu.items()}
     result["cpu_overhead"] = per["2 workers"] / per["1 worker on one core"]
-    print("worker CPU per interview (median): " + ", ".join(f"{k} {v:.2f} s" for k, v in per.items())
-          + f"; 2 workers / 1 worker on one core: {result['cpu_overhead']:.2f}")
-    print(f"2 workers: best {result['per_hour_2']:,.0f} interviews/h; pool scaling target >= 1.8x: "
-          f"{'met' if result['one_core'][0] >= 1.8 else 'NOT met'}")
+    print(
+        "worker CPU per interview (median): "
+        + ", ".join(f"{k} {v:.2f} s" for k, v in per.items())
+        + f"; 2 workers / 1 worker on one core: {result['cpu_overhead']:.2f}"
+    )
+    print(
+        f"2 workers: best {result['per_hour_2']:,.0f} interviews/h; pool scaling target >= 1.8x: "
+        f"{'met' if result['one_core'][0] >= 1.8 else 'NOT met'}"
+    )
     return result
 
 

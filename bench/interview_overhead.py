@@ -21,10 +21,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PHRASES = ["I really enjoyed leading that project and the team was great.",
-           "Honestly the deadline was awful and it was a stressful, painful month.",
-           "We shipped on time, which I am proud of.",
-           "I am not sure; I would need to check the numbers."]
+PHRASES = [
+    "I really enjoyed leading that project and the team was great.",
+    "Honestly the deadline was awful and it was a stressful, painful month.",
+    "We shipped on time, which I am proud of.",
+    "I am not sure; I would need to check the numbers.",
+]
 
 
 def repeat_with_audio(src: Path, dst: Path, times: int) -> Path:
@@ -37,8 +39,8 @@ def repeat_with_audio(src: Path, dst: Path, times: int) -> Path:
     with av.open(str(src)) as inp, av.open(str(tmp), "w", format="mp4") as out:
         streams = [inp.streams.video[0], *inp.streams.audio[:1]]
         outs = {s.index: out.add_stream_from_template(s) for s in streams}
-        span: dict[int, int] = {}        # each stream's own length in its time base (first pass)
-        last_dts: dict[int, int] = {}    # muxers need strictly increasing dts per stream
+        span: dict[int, int] = {}  # each stream's own length in its time base (first pass)
+        last_dts: dict[int, int] = {}  # muxers need strictly increasing dts per stream
         for k in range(times):
             inp.seek(0)
             ends: dict[int, int] = {}
@@ -65,8 +67,10 @@ def stamp(s: float) -> str:
 
 
 def write_inputs(folder: Path, seconds: float) -> tuple[Path, Path]:
-    questions = [{"start": m * 60.0, "end": max(m * 60.0 + 1, min(seconds, (m + 1) * 60.0)),
-                  "text": f"Question {m + 1}"} for m in range(max(1, round(seconds / 60)))]
+    questions = [
+        {"start": m * 60.0, "end": max(m * 60.0 + 1, min(seconds, (m + 1) * 60.0)), "text": f"Question {m + 1}"}
+        for m in range(max(1, round(seconds / 60)))
+    ]
     (folder / "q.json").write_text(json.dumps(questions))
     lines, n = ["WEBVTT", ""], 0
     t = 1.0
@@ -105,14 +109,15 @@ def main() -> None:
     base = work / f"interview_base_{args.base:g}s_{args.size}.mp4"
     if not base.exists():
         make_sample_video(base, seconds=args.base, fps=30, size=(width, height))
-    clip = repeat_with_audio(base, work / f"interview_{args.minutes:g}min_{args.size}.mp4",
-                             max(1, round(args.minutes * 60 / args.base)))
+    clip = repeat_with_audio(
+        base, work / f"interview_{args.minutes:g}min_{args.size}.mp4", max(1, round(args.minutes * 60 / args.base))
+    )
 
     analyzer = Analyzer()  # model loading is not part of either time
     from batch_tools import practice_args
 
     # Every analysis of a person states why and where, benchmarks included.
-    policy = dict(zip(("purpose", "jurisdiction", "consent"), practice_args(work)[1::2]))
+    policy = dict(zip(("purpose", "jurisdiction", "consent"), practice_args(work)[1::2], strict=True))
     started = time.perf_counter()  # nor are one-off imports (scipy for voice, VADER's lexicon): reported apart
     import facecue.interview.voice  # noqa: F401
     from facecue.interview.mismatch import sentiment
@@ -154,15 +159,21 @@ def main() -> None:
     best_plain, best_full = min(baseline), min(extended)
     extra = best_full - best_plain
     print(f"clip: {args.minutes:g} min, {args.size}; runs alternated {args.repeat}x, best of each kept")
-    print(f"facecue analyze without interview (pipeline + result.json, frames.csv, report.html): {best_plain:.2f} s "
-          f"(all runs: {', '.join(f'{v:.1f}' for v in baseline)})")
-    print(f"with questions, transcript, voice, highlights and report.json: {best_full:.2f} s "
-          f"(all runs: {', '.join(f'{v:.1f}' for v in extended)}; faces incl. the concurrent voice thread "
-          f"{parts['faces']:.2f} s, interview section + writing {parts['interview + writing']:.2f} s)")
+    print(
+        f"facecue analyze without interview (pipeline + result.json, frames.csv, report.html): {best_plain:.2f} s "
+        f"(all runs: {', '.join(f'{v:.1f}' for v in baseline)})"
+    )
+    print(
+        f"with questions, transcript, voice, highlights and report.json: {best_full:.2f} s "
+        f"(all runs: {', '.join(f'{v:.1f}' for v in extended)}; faces incl. the concurrent voice thread "
+        f"{parts['faces']:.2f} s, interview section + writing {parts['interview + writing']:.2f} s)"
+    )
     print(f"one-off per process (not in either): voice module and VADER lexicon load {t_imports * 1000:.0f} ms")
-    print(f"interview analysis + report: {extra:+.2f} s = {extra / best_plain:+.2%} of facecue analyze (target < 5%): "
-          f"{len(interview['spans'])} questions, {len(interview['highlights'])} highlights, "
-          f"{interview['mismatch']['checked']} utterances checked, voice {interview['voice_available']}")
+    print(
+        f"interview analysis + report: {extra:+.2f} s = {extra / best_plain:+.2%} of facecue analyze (target < 5%): "
+        f"{len(interview['spans'])} questions, {len(interview['highlights'])} highlights, "
+        f"{interview['mismatch']['checked']} utterances checked, voice {interview['voice_available']}"
+    )
 
 
 if __name__ == "__main__":

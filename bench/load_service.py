@@ -47,12 +47,33 @@ def start_server(home: Path, port: int, database_url: str | None) -> tuple[subpr
     models = Path(os.environ.get("FACECUE_HOME") or Path.home() / ".local/share/facecue") / "models"
     if models.is_dir():  # reuse the installed face models instead of fetching them again
         (home / "models").symlink_to(models)
-    subprocess.run([sys.executable, "-m", "facecue.cli", "users", "create", "--org", "Load Test Ltd",
-                    "--email", "admin@load.example", "--role", "admin"], input=PASSWORD + "\n", text=True, env=env,
-                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "facecue.cli",
+            "users",
+            "create",
+            "--org",
+            "Load Test Ltd",
+            "--email",
+            "admin@load.example",
+            "--role",
+            "admin",
+        ],
+        input=PASSWORD + "\n",
+        text=True,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     with open(home / "server.log", "w") as log:  # the child keeps its own copy of the descriptor
-        server = subprocess.Popen([sys.executable, "-m", "facecue.cli", "serve", "--port", str(port)], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=log)
+        server = subprocess.Popen(
+            [sys.executable, "-m", "facecue.cli", "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
     return server, env
 
 
@@ -73,13 +94,22 @@ async def prepare(base: str, video: Path) -> tuple[dict, str, str]:
     async with httpx.AsyncClient(base_url=base, timeout=60) as c:
         r = await c.post("/api/v1/auth/token", data={"username": "admin@load.example", "password": PASSWORD})
         headers = {"Authorization": f"Bearer {r.json()['access_token']}"}
-        cand = (await c.post("/api/v1/candidates", json={"external_ref": "load-0001", "jurisdiction": "US"},
-                             headers=headers)).json()
-        await c.post(f"/api/v1/candidates/{cand['id']}/consents",
-                     json={"purpose": "assessment", "scope": ["analysis", "share_with_reviewers"]}, headers=headers)
-        r = await c.post("/api/v1/interviews", headers=headers, data={"candidate_id": cand["id"],
-                                                                      "purpose": "assessment"},
-                         files={"video": ("v.mp4", video.read_bytes(), "video/mp4")})
+        cand = (
+            await c.post(
+                "/api/v1/candidates", json={"external_ref": "load-0001", "jurisdiction": "US"}, headers=headers
+            )
+        ).json()
+        await c.post(
+            f"/api/v1/candidates/{cand['id']}/consents",
+            json={"purpose": "assessment", "scope": ["analysis", "share_with_reviewers"]},
+            headers=headers,
+        )
+        r = await c.post(
+            "/api/v1/interviews",
+            headers=headers,
+            data={"candidate_id": cand["id"], "purpose": "assessment"},
+            files={"video": ("v.mp4", video.read_bytes(), "video/mp4")},
+        )
         iid = r.json()["id"]
         end = time.monotonic() + 300
         while (status := (await c.get(f"/api/v1/interviews/{iid}", headers=headers)).json()["status"]) != "done":
@@ -89,13 +119,23 @@ async def prepare(base: str, video: Path) -> tuple[dict, str, str]:
         return headers, cand["id"], iid
 
 
-async def run_load(base: str, headers: dict, cand: str, iid: str, video: bytes, seconds: float, readers: int,
-                   uploaders: int, max_requests: int) -> dict:
+async def run_load(
+    base: str,
+    headers: dict,
+    cand: str,
+    iid: str,
+    video: bytes,
+    seconds: float,
+    readers: int,
+    uploaders: int,
+    max_requests: int,
+) -> dict:
     stats = {"reads": [], "uploads": [], "errors": [], "sent": 0}
     stop_at = time.monotonic() + seconds
     limits = httpx.Limits(max_connections=readers + uploaders + 4)
 
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60, limits=limits) as c:
+
         async def loop(kind: str) -> None:
             while time.monotonic() < stop_at and stats["sent"] < max_requests:
                 stats["sent"] += 1
@@ -104,8 +144,11 @@ async def run_load(base: str, headers: dict, cand: str, iid: str, video: bytes, 
                     if kind == "reads":
                         r = await c.get(f"/api/v1/interviews/{iid}/result")
                     else:
-                        r = await c.post("/api/v1/interviews", data={"candidate_id": cand, "purpose": "assessment"},
-                                         files={"video": ("v.mp4", video, "video/mp4")})
+                        r = await c.post(
+                            "/api/v1/interviews",
+                            data={"candidate_id": cand, "purpose": "assessment"},
+                            files={"video": ("v.mp4", video, "video/mp4")},
+                        )
                     ok = r.status_code < 300
                     if not ok:
                         stats["errors"].append(f"{kind}: HTTP {r.status_code} {r.text[:120]}")
@@ -140,8 +183,19 @@ def main() -> int:
         try:
             asyncio.run(wait_until_up(base))
             headers, cand, iid = asyncio.run(prepare(base, video))
-            s = asyncio.run(run_load(base, headers, cand, iid, video.read_bytes(), args.seconds, args.readers,
-                                     args.uploaders, args.max_requests))
+            s = asyncio.run(
+                run_load(
+                    base,
+                    headers,
+                    cand,
+                    iid,
+                    video.read_bytes(),
+                    args.seconds,
+                    args.readers,
+                    args.uploaders,
+                    args.max_requests,
+                )
+            )
         finally:
             server.send_signal(signal.SIGTERM)
             try:
@@ -152,11 +206,15 @@ def main() -> int:
             print("server log (last lines):\n" + "\n".join((home / "server.log").read_text().splitlines()[-25:]))
         reads, ups = s["reads"], s["uploads"]
         db = "PostgreSQL" if args.database_url else "SQLite"
-        print(f"{db}, {args.readers} readers + {args.uploaders} uploaders for {s['elapsed']:.1f} s "
-              f"({video.stat().st_size // 1024} KB video per upload)")
-        print(f"result reads: {len(reads)} ({len(reads) / s['elapsed']:.1f}/s)  "
-              f"p50 {percentile(reads, 50) * 1000:.0f} ms"
-              f"  p95 {percentile(reads, 95) * 1000:.0f} ms  p99 {percentile(reads, 99) * 1000:.0f} ms")
+        print(
+            f"{db}, {args.readers} readers + {args.uploaders} uploaders for {s['elapsed']:.1f} s "
+            f"({video.stat().st_size // 1024} KB video per upload)"
+        )
+        print(
+            f"result reads: {len(reads)} ({len(reads) / s['elapsed']:.1f}/s)  "
+            f"p50 {percentile(reads, 50) * 1000:.0f} ms"
+            f"  p95 {percentile(reads, 95) * 1000:.0f} ms  p99 {percentile(reads, 99) * 1000:.0f} ms"
+        )
         print(f"uploads: {len(ups)} ({len(ups) / s['elapsed']:.1f}/s)  p95 {percentile(ups, 95) * 1000:.0f} ms")
         print(f"errors: {len(s['errors'])}")
         for line in sorted(set(s["errors"]))[:10]:

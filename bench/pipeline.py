@@ -98,36 +98,60 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     clip = make_clip(work / f"clip_{w}x{h}_{int(args.seconds)}s.mp4", args.seconds, (w, h))
     py = sys.executable
-    print(f"clip: {clip.name}, {args.seconds:.0f} s, {w}x{h} 30 fps H.264; cores: {os.cpu_count()}; "
-          f"load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"clip: {clip.name}, {args.seconds:.0f} s, {w}x{h} 30 fps H.264; cores: {os.cpu_count()}; "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
 
     decode = run_json([py, "-c", DECODE, str(clip)])
     consent = practice_args(work)[-1]  # every analysis of a person states why and where, benchmarks included
     full = run_json([py, "-c", ANALYZE, str(clip), consent])
-    print(f"decode only (PyAV, all {decode['frames']} frames): {decode['seconds']:.2f} s "
-          f"= {args.seconds / decode['seconds']:.1f}x real time")
-    print(f"facecue analyze (5 fps, {full['frames']} frames, {full['faces']} faces, presence "
-          f"{full['presence']:.0%}): {full['seconds']:.2f} s = {args.seconds / full['seconds']:.1f}x real time")
+    print(
+        f"decode only (PyAV, all {decode['frames']} frames): {decode['seconds']:.2f} s "
+        f"= {args.seconds / decode['seconds']:.1f}x real time"
+    )
+    print(
+        f"facecue analyze (5 fps, {full['frames']} frames, {full['faces']} faces, presence "
+        f"{full['presence']:.0%}): {full['seconds']:.2f} s = {args.seconds / full['seconds']:.1f}x real time"
+    )
     ratio = full["seconds"] / decode["seconds"]
-    print(f"ratio pipeline / decode-only: {ratio:.2f} (target <= 1.5); real-time factor target >= 20: "
-          f"{'met' if args.seconds / full['seconds'] >= 20 else 'NOT met'}")
+    print(
+        f"ratio pipeline / decode-only: {ratio:.2f} (target <= 1.5); real-time factor target >= 20: "
+        f"{'met' if args.seconds / full['seconds'] >= 20 else 'NOT met'}"
+    )
 
     if not args.no_fer and FER_PY.exists():
-        fer = run_json([str(FER_PY), "bench/fer_baseline/run_fer_video.py", str(clip), "--fps", "5",
-                        "--threads", "1", "--mode", "video"])
-        print(f"fer {fer.get('fer_version')} video analysis (5 fps, Haar + mini-Xception): {fer['seconds']:.2f} s "
-              f"= {fer['realtime_factor']:.2f}x real time; facecue is {fer['seconds'] / full['seconds']:.1f}x faster")
+        fer = run_json(
+            [
+                str(FER_PY),
+                "bench/fer_baseline/run_fer_video.py",
+                str(clip),
+                "--fps",
+                "5",
+                "--threads",
+                "1",
+                "--mode",
+                "video",
+            ]
+        )
+        print(
+            f"fer {fer.get('fer_version')} video analysis (5 fps, Haar + mini-Xception): {fer['seconds']:.2f} s "
+            f"= {fer['realtime_factor']:.2f}x real time; facecue is {fer['seconds'] / full['seconds']:.1f}x faster"
+        )
     elif not args.no_fer:
         print("fer baseline skipped: run `bash bench/fer_baseline/setup.sh` first")
 
     if args.long_factor > 1:
-        long_clip = repeat_clip(clip, work / f"clip_{w}x{h}_{int(args.seconds * args.long_factor)}s.mp4",
-                                args.long_factor)
+        long_clip = repeat_clip(
+            clip, work / f"clip_{w}x{h}_{int(args.seconds * args.long_factor)}s.mp4", args.long_factor
+        )
         started = time.perf_counter()
         long_run = run_json([py, "-c", ANALYZE, str(long_clip), consent])
-        print(f"peak memory: {full['peak_mb']:.0f} MB for {args.seconds:.0f} s, {long_run['peak_mb']:.0f} MB for "
-              f"{args.seconds * args.long_factor:.0f} s ({time.perf_counter() - started:.0f} s wall): "
-              f"{'flat' if long_run['peak_mb'] < full['peak_mb'] * 1.3 else 'GROWING'}")
+        print(
+            f"peak memory: {full['peak_mb']:.0f} MB for {args.seconds:.0f} s, {long_run['peak_mb']:.0f} MB for "
+            f"{args.seconds * args.long_factor:.0f} s ({time.perf_counter() - started:.0f} s wall): "
+            f"{'flat' if long_run['peak_mb'] < full['peak_mb'] * 1.3 else 'GROWING'}"
+        )
 
 
 if __name__ == "__main__":

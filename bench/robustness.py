@@ -38,7 +38,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=1000)
     args = parser.parse_args()
     data = load_dataset(args.data, args.split)
-    pick = np.random.default_rng(0).permutation(len(data))[:args.limit]
+    pick = np.random.default_rng(0).permutation(len(data))[: args.limit]
     faces, truth = data.images[pick], data.labels[pick]
     model = EmotionModel.load()
     aligner = PhotoAligner()
@@ -52,7 +52,7 @@ def main() -> None:
         photos = [present(f) for f in faces]
         aligned = [aligner(p) for p in photos]
         found = np.array([a is not None for a in aligned])
-        reframed = [a if a is not None else p for a, p in zip(aligned, photos)]
+        reframed = [a if a is not None else p for a, p in zip(aligned, photos, strict=True)]
         report(f"{kind} photos, resized (--align never)", photos)
         report(f"{kind} photos, aligned (--align auto)", reframed)
         print(f"{kind}: faces confirmed by detector + mesh {found.mean():.1%} of {len(truth)} (the rest are resized)")

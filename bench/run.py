@@ -40,18 +40,30 @@ RATIOS = {
         ("accuracy, loose photos aligned", r"aligned \(classify --align auto\)\s+accuracy ([\d.]+)", "{}", ""),
     ],
     "interview_overhead": [
-        ("interview analysis + report, share of analyze", r"interview analysis \+ report: [+-][\d.]+ s = ([+-][\d.]+%)",
-         "{}", "< 5%"),
+        (
+            "interview analysis + report, share of analyze",
+            r"interview analysis \+ report: [+-][\d.]+ s = ([+-][\d.]+%)",
+            "{}",
+            "< 5%",
+        ),
     ],
     "load_service": [
         ("service: result reads per s (50 clients)", r"result reads: \d+ \(([\d.]+)/s\)", "{}/s", ""),
         ("service: errors under load", r"^errors: (\d+)", "{}", "0"),
     ],
     "batch_scaling": [
-        ("batch: 2 workers vs 1 (one core)", r"vs 1 worker on one core: median ([\d.]+x, spread [\d.-]+x)", "{}",
-         ">= 1.8x"),
-        ("batch: 2 workers vs 1 (both cores)", r"vs 1 worker on both cores: median ([\d.]+x, spread [\d.-]+x)",
-         "{}", ""),
+        (
+            "batch: 2 workers vs 1 (one core)",
+            r"vs 1 worker on one core: median ([\d.]+x, spread [\d.-]+x)",
+            "{}",
+            ">= 1.8x",
+        ),
+        (
+            "batch: 2 workers vs 1 (both cores)",
+            r"vs 1 worker on both cores: median ([\d.]+x, spread [\d.-]+x)",
+            "{}",
+            "",
+        ),
         ("batch: CPU per interview, 2 workers / 1", r"2 workers / 1 worker on one core: ([\d.]+)", "{}", "~1.0"),
         ("batch: interviews per hour, 2 workers", r"2 workers: best ([\d,]+) interviews/h", "{}", ""),
     ],
@@ -71,17 +83,26 @@ def machine() -> str:
                 model = line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return (f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-            f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC")
+    return (
+        f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC"
+    )
 
 
 def run(name: str, args: list[str]) -> tuple[str, int]:
     """Run one benchmark script, echoing its output; (output, exit code)."""
-    print(f"\n=== {name}: python bench/{args[0]} {' '.join(args[1:])}  (load average {os.getloadavg()[0]:.1f})",
-          flush=True)
+    print(
+        f"\n=== {name}: python bench/{args[0]} {' '.join(args[1:])}  (load average {os.getloadavg()[0]:.1f})",
+        flush=True,
+    )
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, str(ROOT / "bench" / args[0]), *args[1:]], cwd=ROOT, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / args[0]), *args[1:]],
+        cwd=ROOT,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     lines = []
     for line in proc.stdout:
         print("  " + line, end="", flush=True)
@@ -104,21 +125,32 @@ def main() -> int:
     if not args.no_classifier:
         plan.append(("classifier", ["classifier.py"] + (["--seconds", "1"] if args.quick else [])))
     if not args.no_pipeline:
-        plan.append(("pipeline", ["pipeline.py"] + (["--no-fer"] if args.no_fer else [])
-                     + (["--seconds", "20", "--long-factor", "1"] if args.quick else [])))
+        plan.append(
+            (
+                "pipeline",
+                ["pipeline.py"]
+                + (["--no-fer"] if args.no_fer else [])
+                + (["--seconds", "20", "--long-factor", "1"] if args.quick else []),
+            )
+        )
     if args.fer_data:
         plan.append(("robustness", ["robustness.py", "--data", args.fer_data]))
     if not args.no_interview:
-        plan.append(("interview_overhead", ["interview_overhead.py"] + (["--minutes", "2", "--repeat", "1"]
-                                                                         if args.quick else [])))
+        plan.append(
+            (
+                "interview_overhead",
+                ["interview_overhead.py"] + (["--minutes", "2", "--repeat", "1"] if args.quick else []),
+            )
+        )
     if not args.no_service:
         if importlib.util.find_spec("fastapi") is None:
             print("service benchmark skipped: the service extra is not installed (pip install -e '.[service]')")
         else:
             plan.append(("load_service", ["load_service.py"] + (["--seconds", "15"] if args.quick else [])))
     if not args.no_scaling:
-        plan.append(("batch_scaling", ["batch_scaling.py"] + (["--videos", "8", "--repeats", "1"] if args.quick
-                                                               else [])))
+        plan.append(
+            ("batch_scaling", ["batch_scaling.py"] + (["--videos", "8", "--repeats", "1"] if args.quick else []))
+        )
     if not args.no_faults:
         plan.append(("batch_faults", ["batch_faults.py"] + (["--videos", "40"] if args.quick else [])))
 

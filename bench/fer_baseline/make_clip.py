@@ -34,7 +34,7 @@ def main() -> None:
         stream = out.add_stream("libx264", rate=Fraction(fps))
         stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
         stream.options = {"preset": "medium", "crf": "23"}  # libx264 defaults otherwise (keyint 250)
-        for i in range(int(round(args.seconds * fps))):
+        for i in range(round(args.seconds * fps)):
             t = i / fps
             img = np.empty((h, w, 3), np.uint8)
             img[..., 0] = (127 + 100 * np.sin(xx / 180 + t)).astype(np.uint8)
@@ -43,10 +43,10 @@ def main() -> None:
             for k in range(4):  # a few moving boxes
                 bx = int((w - 120) * (0.5 + 0.45 * np.sin(0.4 * t + k * 1.7)))
                 by = int((h - 120) * (0.5 + 0.45 * np.cos(0.3 * t + k * 2.3)))
-                img[by:by + 120, bx:bx + 120] = (40 * k + 60, 200 - 40 * k, 90)
+                img[by : by + 120, bx : bx + 120] = (40 * k + 60, 200 - 40 * k, 90)
             x0 = int((w - fw) / 2 + 300 * np.sin(2 * np.pi * t / 10))
             y0 = int((h - fh) / 2 + 60 * np.sin(2 * np.pi * t / 7))
-            img[y0:y0 + fh, x0:x0 + fw] = face
+            img[y0 : y0 + fh, x0 : x0 + fw] = face
             for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
                 out.mux(packet)
         for packet in stream.encode():

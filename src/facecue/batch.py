@@ -46,12 +46,39 @@ from facecue.errors import FacecueError, InputError
 from facecue.governance import Decision, PolicyError, policy_for
 from facecue.io.images import is_image_path
 
-__all__ = ["DEFAULT_RETRIES", "PARTIAL_PREFIX", "SUMMARY_FIELDS", "VIDEO_SUFFIXES", "Job", "Outcome", "analyse_one",
-           "decide_jobs", "output_dir", "read_manifest", "run_batch", "usable_cores", "worker_died", "write_summary"]
+__all__ = [
+    "DEFAULT_RETRIES",
+    "PARTIAL_PREFIX",
+    "SUMMARY_FIELDS",
+    "VIDEO_SUFFIXES",
+    "Job",
+    "Outcome",
+    "analyse_one",
+    "decide_jobs",
+    "output_dir",
+    "read_manifest",
+    "run_batch",
+    "usable_cores",
+    "worker_died",
+    "write_summary",
+]
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".flv", ".m4v", ".mpg", ".mpeg", ".ts", ".wmv"}
-SUMMARY_FIELDS = ["path", "status", "output", "sha256", "seconds", "frames_analysed", "face_presence", "abstained",
-                  "dominant", "other_people", "attempts", "cpu_s", "error"]
+SUMMARY_FIELDS = [
+    "path",
+    "status",
+    "output",
+    "sha256",
+    "seconds",
+    "frames_analysed",
+    "face_presence",
+    "abstained",
+    "dominant",
+    "other_people",
+    "attempts",
+    "cpu_s",
+    "error",
+]
 DEFAULT_RETRIES = 2  # extra attempts for an interview whose worker process died
 
 
@@ -62,9 +89,11 @@ def read_manifest(manifest: Path, purpose: str = "", jurisdiction: str = "", con
     them empty, and every file of a folder."""
     default_consent = str(Path(consent).absolute()) if consent else ""
     if manifest.is_dir():
-        return [Job(str(p), purpose=purpose, jurisdiction=jurisdiction, consent=default_consent, row=str(p))
-                for p in sorted(manifest.rglob("*"))
-                if p.is_file() and (p.suffix.lower() in VIDEO_SUFFIXES or is_image_path(p))]
+        return [
+            Job(str(p), purpose=purpose, jurisdiction=jurisdiction, consent=default_consent, row=str(p))
+            for p in sorted(manifest.rglob("*"))
+            if p.is_file() and (p.suffix.lower() in VIDEO_SUFFIXES or is_image_path(p))
+        ]
     if not manifest.is_file():
         raise InputError(f"{manifest} does not exist.")
     with manifest.open(newline="") as handle:
@@ -76,10 +105,16 @@ def read_manifest(manifest: Path, purpose: str = "", jurisdiction: str = "", con
             cell = {k: (row.get(k) or "").strip() for k in ("path", "candidate", "purpose", "jurisdiction", "consent")}
             if not cell["path"]:
                 raise InputError(f"{manifest}, line {line}: the path is empty.")
-            jobs.append(Job(_beside(manifest, cell["path"]), cell["candidate"], cell["purpose"] or purpose,
-                            cell["jurisdiction"] or jurisdiction,
-                            _beside(manifest, cell["consent"]) if cell["consent"] else default_consent,
-                            row=f"manifest row {line - 1}"))
+            jobs.append(
+                Job(
+                    _beside(manifest, cell["path"]),
+                    cell["candidate"],
+                    cell["purpose"] or purpose,
+                    cell["jurisdiction"] or jurisdiction,
+                    _beside(manifest, cell["consent"]) if cell["consent"] else default_consent,
+                    row=f"manifest row {line - 1}",
+                )
+            )
     return jobs
 
 
@@ -96,9 +131,11 @@ def decide_jobs(jobs: list[Job]) -> list[Decision]:
         where = job.row or f"manifest row {n}"
         missing = [name for name in ("purpose", "jurisdiction") if not getattr(job, name)]
         if missing:
-            raise PolicyError(f"{where}: no {' or '.join(missing)}; say why and where each interview is analysed "
-                              "with purpose and jurisdiction columns (practice, research or assessment; e.g. DE, "
-                              "US-IL, OTHER) or --purpose/--jurisdiction for every row; see docs/RESPONSIBLE_USE.md.")
+            raise PolicyError(
+                f"{where}: no {' or '.join(missing)}; say why and where each interview is analysed "
+                "with purpose and jurisdiction columns (practice, research or assessment; e.g. DE, "
+                "US-IL, OTHER) or --purpose/--jurisdiction for every row; see docs/RESPONSIBLE_USE.md."
+            )
         try:
             decisions.append(policy_for(job.purpose, job.jurisdiction, job.consent or None))
         except PolicyError as exc:
@@ -107,6 +144,7 @@ def decide_jobs(jobs: list[Job]) -> list[Decision]:
 
 
 # --- the driver --------------------------------------------------------------------------------------------------
+
 
 def _core_slots(context, workers: int):
     """A queue of core ids, one per worker, when there are exactly as many workers as cores; else None."""
@@ -122,9 +160,15 @@ def _core_slots(context, workers: int):
     return slots
 
 
-def run_batch(jobs: list[Job], out_root: Path, workers: int | None = None, options: dict | None = None,
-              progress: bool = False, ray_address: str | None = None,
-              retries: int = DEFAULT_RETRIES) -> list[Outcome]:
+def run_batch(
+    jobs: list[Job],
+    out_root: Path,
+    workers: int | None = None,
+    options: dict | None = None,
+    progress: bool = False,
+    ray_address: str | None = None,
+    retries: int = DEFAULT_RETRIES,
+) -> list[Outcome]:
     """Analyse every job with a process pool (or Ray tasks when ray_address is given); write
     OUTDIR/summary.csv and summary.json; return the outcomes in the jobs' order.
 
@@ -154,8 +198,9 @@ def _clear_partials(out_root: Path) -> None:
         shutil.rmtree(partial, ignore_errors=True)
 
 
-def _run_pool(jobs: list[Job], out_root: Path, workers: int, options: dict, retries: int,
-              advance) -> dict[int, Outcome]:
+def _run_pool(
+    jobs: list[Job], out_root: Path, workers: int, options: dict, retries: int, advance
+) -> dict[int, Outcome]:
     """A process pool with at most `workers` jobs in flight, so that when a worker dies (which breaks the
     whole pool) only the jobs that were running are charged an attempt; they are queued again in a new pool."""
     outcomes: dict[int, Outcome] = {}
@@ -166,8 +211,12 @@ def _run_pool(jobs: list[Job], out_root: Path, workers: int, options: dict, retr
         # forkserver, not fork: a child forked from a parent whose OpenCV/decoder threads already ran can
         # hang in cv2.setNumThreads (seen here), and each worker loads its own models anyway.
         context = multiprocessing.get_context("forkserver")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
-                                 initargs=(options, workers, _core_slots(context, workers))) as pool:
+        with ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=context,
+            initializer=_init_worker,
+            initargs=(options, workers, _core_slots(context, workers)),
+        ) as pool:
             running: dict[Future, int] = {}
             while (todo or running) and not interrupted:
                 while todo and len(running) < workers:

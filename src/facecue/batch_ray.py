@@ -56,8 +56,15 @@ def connect(ray, address: str, workers: int | None) -> None:
         raise FacecueError(f"cannot reach a Ray cluster at '{address}': {first}") from None
 
 
-def run_on_ray(jobs: list[Job], out_root: Path, address: str, options: dict, workers: int | None, retries: int,
-               advance: Callable[[int], object]) -> dict[int, Outcome]:
+def run_on_ray(
+    jobs: list[Job],
+    out_root: Path,
+    address: str,
+    options: dict,
+    workers: int | None,
+    retries: int,
+    advance: Callable[[int], object],
+) -> dict[int, Outcome]:
     """Submit one task per interview and collect the outcomes as they finish (index -> Outcome)."""
     ray = import_ray()
     started_here = not ray.is_initialized()  # a caller (or a test) may have connected already

@@ -28,7 +28,7 @@ class Job:
     purpose: str = ""
     jurisdiction: str = ""
     consent: str = ""  # the consent record's JSON path ("" for none)
-    row: str = ""      # where the job came from, for messages ("manifest row 3"); "" -> its place in the list
+    row: str = ""  # where the job came from, for messages ("manifest row 3"); "" -> its place in the list
 
 
 @dataclass
@@ -59,7 +59,7 @@ def _already_done(folder: Path, sha256: str) -> bool:
         return False
 
 
-_ANALYZER = None          # one per worker process: models load once, not once per interview
+_ANALYZER = None  # one per worker process: models load once, not once per interview
 _ANALYZER_OPTIONS: dict | None = None
 
 
@@ -126,13 +126,24 @@ def analyse_one(job: Job, out_root: str, options: dict | None = None) -> Outcome
             return Outcome(job.path, "skipped", str(folder), digest)
         cpu = time.process_time()  # one interview at a time per worker process, so this is its own
         # The driver decided every row already; this checks again right before decoding (consent withdrawn since).
-        result = _analyzer(options or {}).analyze(path, purpose=job.purpose or None,
-                                                  jurisdiction=job.jurisdiction or None, consent=job.consent or None)
+        result = _analyzer(options or {}).analyze(
+            path, purpose=job.purpose or None, jurisdiction=job.jurisdiction or None, consent=job.consent or None
+        )
         _publish(result, folder)
         s = result.summary
-        return Outcome(job.path, "done", str(folder), digest, s["processing_s"], s["frames_analysed"],
-                       s["face_presence"], s["abstained"], s["dominant"], len(s["other_people"]),
-                       cpu_s=round(time.process_time() - cpu, 3))
+        return Outcome(
+            job.path,
+            "done",
+            str(folder),
+            digest,
+            s["processing_s"],
+            s["frames_analysed"],
+            s["face_presence"],
+            s["abstained"],
+            s["dominant"],
+            len(s["other_people"]),
+            cpu_s=round(time.process_time() - cpu, 3),
+        )
     except FacecueError as exc:
         return Outcome(job.path, "failed", error=str(exc))
     except Exception as exc:  # a bug or a codec crash in one file must not end the batch
@@ -140,6 +151,9 @@ def analyse_one(job: Job, out_root: str, options: dict | None = None) -> Outcome
 
 
 def worker_died(job: Job, attempts: int, how: str) -> Outcome:
-    return Outcome(job.path, "failed", attempts=attempts,
-                   error=f"the {how} analysing it died {attempts} times (killed or crashed); "
-                         "run the batch again to retry it.")
+    return Outcome(
+        job.path,
+        "failed",
+        attempts=attempts,
+        error=f"the {how} analysing it died {attempts} times (killed or crashed); run the batch again to retry it.",
+    )

@@ -112,8 +112,9 @@ def run_live_cli(args) -> int:
     started = time.monotonic()
     analysed = 0
     try:
-        frames = analyzer.stream(reader.frames(1.0 / args.fps), purpose=args.purpose, jurisdiction=args.jurisdiction,
-                                 consent=consent)
+        frames = analyzer.stream(
+            reader.frames(1.0 / args.fps), purpose=args.purpose, jurisdiction=args.jurisdiction, consent=consent
+        )
         for frame, faces, ids, probs in frames:
             analysed += 1
             parts = []
@@ -121,14 +122,25 @@ def run_live_cli(args) -> int:
                 if faces.abstain[i].startswith(UNCONFIRMED):
                     continue  # the mesh says this detection is not a face
                 smooth = smoothers.setdefault(face_id, ExponentialSmoother()).update(
-                    frame.time_s, None if np.isnan(probs[i]).any() else probs[i])
+                    frame.time_s, None if np.isnan(probs[i]).any() else probs[i]
+                )
                 label = EMOTIONS[int(np.argmax(smooth))] if smooth is not None else ""
-                parts.append(f"face {face_id}: " + (f"{label} {smooth.max():.0%}" if smooth is not None
-                                                    else f"abstained ({faces.abstain[i]})"))
+                parts.append(
+                    f"face {face_id}: "
+                    + (f"{label} {smooth.max():.0%}" if smooth is not None else f"abstained ({faces.abstain[i]})")
+                )
                 if writer:
-                    writer.writerow([f"{frame.time_s:.3f}", frame.index, face_id,
-                                     *(f"{v:.1f}" for v in faces.boxes[i]), f"{faces.quality[i]:.3f}",
-                                     *([f"{v:.4f}" for v in smooth] if smooth is not None else [""] * 7), label])
+                    writer.writerow(
+                        [
+                            f"{frame.time_s:.3f}",
+                            frame.index,
+                            face_id,
+                            *(f"{v:.1f}" for v in faces.boxes[i]),
+                            f"{faces.quality[i]:.3f}",
+                            *([f"{v:.4f}" for v in smooth] if smooth is not None else [""] * 7),
+                            label,
+                        ]
+                    )
             print(f"{frame.time_s:8.2f}s  " + ("; ".join(parts) or "no face"), flush=True)
             if args.seconds and time.monotonic() - started >= args.seconds:
                 break

@@ -49,8 +49,14 @@ def make_settings(backend: str, tmp_path: Path, **changes) -> Settings:
         url = PG_URL
     else:
         url = f"sqlite:///{tmp_path / 'facecue.db'}"
-    values = {"database_url": url, "media_dir": tmp_path / "media", "secret_key": "test-secret-" + "k" * 32,
-              "analysis_fps": 2.0, "worker_stale_s": 3.0, "heartbeat_s": 0.5}
+    values = {
+        "database_url": url,
+        "media_dir": tmp_path / "media",
+        "secret_key": "test-secret-" + "k" * 32,
+        "analysis_fps": 2.0,
+        "worker_stale_s": 3.0,
+        "heartbeat_s": 0.5,
+    }
     values.update(changes)
     return Settings(**values)
 
@@ -99,9 +105,11 @@ def login(client, email: str, password: str = PASSWORD) -> dict:
 @pytest.fixture
 def org_a(app, client) -> dict:
     """Headers of an admin and a reviewer of organisation A, and of an admin of organisation B."""
-    users = {"admin": add_user(app, "Acme Hiring Ltd", "admin@a.example", "admin"),
-             "reviewer": add_user(app, "Acme Hiring Ltd", "reviewer@a.example", "reviewer"),
-             "other": add_user(app, "Beta Corp", "admin@b.example", "admin")}
+    users = {
+        "admin": add_user(app, "Acme Hiring Ltd", "admin@a.example", "admin"),
+        "reviewer": add_user(app, "Acme Hiring Ltd", "reviewer@a.example", "reviewer"),
+        "other": add_user(app, "Beta Corp", "admin@b.example", "admin"),
+    }
     # Tokens straight from the token issuer: logging in through HTTP is tested on its own (argon2 is slow).
     return {k: {"Authorization": f"Bearer {issue_token(u, app.state.settings)}"} for k, u in users.items()}
 
@@ -115,25 +123,31 @@ def sample_video(tmp_path_factory, model_files) -> Path:
 
 
 def make_candidate(client, headers, ref: str = "cand-0042", jurisdiction: str = "US", name: str | None = None) -> dict:
-    r = client.post("/api/v1/candidates", json={"external_ref": ref, "jurisdiction": jurisdiction, "name": name},
-                    headers=headers)
+    r = client.post(
+        "/api/v1/candidates", json={"external_ref": ref, "jurisdiction": jurisdiction, "name": name}, headers=headers
+    )
     assert r.status_code == 201, r.text
     return r.json()
 
 
-def consent(client, headers, candidate_id: str, purpose: str = "assessment",
-            scope=("analysis", "share_with_reviewers")) -> dict:
-    r = client.post(f"/api/v1/candidates/{candidate_id}/consents", json={"purpose": purpose, "scope": list(scope)},
-                    headers=headers)
+def consent(
+    client, headers, candidate_id: str, purpose: str = "assessment", scope=("analysis", "share_with_reviewers")
+) -> dict:
+    r = client.post(
+        f"/api/v1/candidates/{candidate_id}/consents", json={"purpose": purpose, "scope": list(scope)}, headers=headers
+    )
     assert r.status_code == 201, r.text
     return r.json()
 
 
 def upload(client, headers, candidate_id: str, video: Path, purpose: str = "assessment", **extra):
     with open(video, "rb") as f:
-        return client.post("/api/v1/interviews", headers=headers,
-                           data={"candidate_id": candidate_id, "purpose": purpose, **extra},
-                           files={"video": ("clip.mp4", f, "video/mp4")})
+        return client.post(
+            "/api/v1/interviews",
+            headers=headers,
+            data={"candidate_id": candidate_id, "purpose": purpose, **extra},
+            files={"video": ("clip.mp4", f, "video/mp4")},
+        )
 
 
 @pytest.fixture

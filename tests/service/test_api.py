@@ -35,16 +35,22 @@ def test_login_rate_limited(backend, tmp_path):
     add_user(app, "Acme Hiring Ltd", "reviewer@a.example", "reviewer")
     with TestClient(app) as client:
         for _ in range(3):
-            assert client.post("/api/v1/auth/token", data={"username": "x@a.example", "password": "nope-nope"}
-                               ).status_code == 401
+            assert (
+                client.post("/api/v1/auth/token", data={"username": "x@a.example", "password": "nope-nope"}).status_code
+                == 401
+            )
         r = client.post("/api/v1/auth/token", data={"username": "x@a.example", "password": "nope-nope"})
         assert r.status_code == 429 and int(r.headers["Retry-After"]) > 0 and "too many" in r.json()["detail"]
         # That account waits; another one from the same client does not ...
         r = client.post("/api/v1/auth/token", data={"username": "reviewer@a.example", "password": PASSWORD})
         assert r.status_code == 200
         for n in range(2):
-            assert client.post("/api/v1/auth/token", data={"username": f"y{n}@a.example", "password": "nope-nope"}
-                               ).status_code == 401
+            assert (
+                client.post(
+                    "/api/v1/auth/token", data={"username": f"y{n}@a.example", "password": "nope-nope"}
+                ).status_code
+                == 401
+            )
         # ... until the client reaches the limit per address, over all accounts.
         r = client.post("/api/v1/auth/token", data={"username": "reviewer@a.example", "password": PASSWORD})
         assert r.status_code == 429
@@ -55,34 +61,44 @@ def test_candidates_are_invisible_to_other_organisations(client, org_a):
     listed = client.get("/api/v1/candidates", headers=org_a["reviewer"]).json()
     assert [c["id"] for c in listed] == [cand["id"]]
     assert client.get("/api/v1/candidates", headers=org_a["other"]).json() == []
-    for method, path in (("get", f"/api/v1/candidates/{cand['id']}"), ("delete", f"/api/v1/candidates/{cand['id']}"),
-                         ("get", f"/api/v1/candidates/{cand['id']}/consents")):
+    for method, path in (
+        ("get", f"/api/v1/candidates/{cand['id']}"),
+        ("delete", f"/api/v1/candidates/{cand['id']}"),
+        ("get", f"/api/v1/candidates/{cand['id']}/consents"),
+    ):
         r = getattr(client, method)(path, headers=org_a["other"])
         assert r.status_code == 404, (method, path, r.text)
-    r = client.post(f"/api/v1/candidates/{cand['id']}/consents", json={"purpose": "assessment"},
-                    headers=org_a["other"])
+    r = client.post(f"/api/v1/candidates/{cand['id']}/consents", json={"purpose": "assessment"}, headers=org_a["other"])
     assert r.status_code == 404
 
 
 def test_candidate_validation_gives_json_4xx(client, org_a):
     h = org_a["admin"]
-    r = client.post("/api/v1/candidates", json={"external_ref": "jane.doe@example.com", "jurisdiction": "US"},
-                    headers=h)
+    r = client.post(
+        "/api/v1/candidates", json={"external_ref": "jane.doe@example.com", "jurisdiction": "US"}, headers=h
+    )
     assert r.status_code == 422 and "pseudonymous" in r.json()["detail"]
     r = client.post("/api/v1/candidates", json={"external_ref": "cand-0001", "jurisdiction": "Atlantis"}, headers=h)
     assert r.status_code == 422 and "unknown jurisdiction" in r.json()["detail"]
     r = client.post("/api/v1/candidates", content=b"{not json", headers={**h, "Content-Type": "application/json"})
     assert r.status_code == 422 and isinstance(r.json()["detail"], list)
     make_candidate(client, h, "cand-0001")
-    assert client.post("/api/v1/candidates", json={"external_ref": "cand-0001", "jurisdiction": "US"},
-                       headers=h).status_code == 409
+    assert (
+        client.post(
+            "/api/v1/candidates", json={"external_ref": "cand-0001", "jurisdiction": "US"}, headers=h
+        ).status_code
+        == 409
+    )
     assert client.get("/api/v1/candidates/../../etc/passwd", headers=h).status_code == 404
     assert client.get("/api/v1/interviews/" + "a" * 200, headers=h).status_code == 404
 
 
 def test_validation_errors_never_echo_the_password(client, org_a):
-    r = client.post("/api/v1/users", json={"email": "new@a.example", "role": "boss", "password": "s3cret-value"},
-                    headers=org_a["admin"])
+    r = client.post(
+        "/api/v1/users",
+        json={"email": "new@a.example", "role": "boss", "password": "s3cret-value"},
+        headers=org_a["admin"],
+    )
     assert r.status_code == 422 and "s3cret-value" not in r.text
 
 
@@ -113,12 +129,17 @@ def test_admins_change_roles_and_disable_accounts(client, org_a):
     assert client.patch(path, json={"role": "admin"}, headers=org_a["admin"]).json()["role"] == "admin"
     assert client.get("/api/v1/me", headers=login(client, "reviewer@a.example")).json()["role"] == "admin"
     # An organisation keeps at least one administrator.
-    assert client.patch(f"/api/v1/users/{admin['id']}", json={"role": "reviewer"}, headers=org_a["admin"]
-                        ).status_code == 200
+    assert (
+        client.patch(f"/api/v1/users/{admin['id']}", json={"role": "reviewer"}, headers=org_a["admin"]).status_code
+        == 200
+    )
     r = client.patch(path, json={"role": "disabled"}, headers=login(client, "reviewer@a.example"))
     assert r.status_code == 409 and "only administrator" in r.json()["detail"]
-    changes = [e["details"]["change"] for e in client.get("/api/v1/audit", headers=login(client, "reviewer@a.example")
-                                                          ).json() if e["details"].get("user")]
+    changes = [
+        e["details"]["change"]
+        for e in client.get("/api/v1/audit", headers=login(client, "reviewer@a.example")).json()
+        if e["details"].get("user")
+    ]
     assert sorted(changes) == ["role admin -> reviewer", "role disabled -> admin", "role reviewer -> disabled"]
 
 
@@ -181,14 +202,21 @@ def test_withdrawn_consent_is_refused(client, org_a, sample_video):
 
 def test_notice_is_rendered_for_the_organisation(client, org_a):
     cand = make_candidate(client, org_a["admin"], jurisdiction="US-IL")
-    n = client.get(f"/api/v1/candidates/{cand['id']}/notice", params={"purpose": "assessment"},
-                   headers=org_a["reviewer"]).json()
+    n = client.get(
+        f"/api/v1/candidates/{cand['id']}/notice", params={"purpose": "assessment"}, headers=org_a["reviewer"]
+    ).json()
     assert "Acme Hiring Ltd" in n["text"] and n["jurisdiction"] == "US-IL" and len(n["sha256"]) == 64
-    stale = client.post(f"/api/v1/candidates/{cand['id']}/consents",
-                        json={"purpose": "assessment", "notice_sha256": "0" * 64}, headers=org_a["admin"])
+    stale = client.post(
+        f"/api/v1/candidates/{cand['id']}/consents",
+        json={"purpose": "assessment", "notice_sha256": "0" * 64},
+        headers=org_a["admin"],
+    )
     assert stale.status_code == 409
-    ok = client.post(f"/api/v1/candidates/{cand['id']}/consents",
-                     json={"purpose": "assessment", "notice_sha256": n["sha256"]}, headers=org_a["admin"])
+    ok = client.post(
+        f"/api/v1/candidates/{cand['id']}/consents",
+        json={"purpose": "assessment", "notice_sha256": n["sha256"]},
+        headers=org_a["admin"],
+    )
     assert ok.status_code == 201 and ok.json()["notice_sha256"] == n["sha256"]
 
 
@@ -228,9 +256,15 @@ def test_path_traversal_in_file_names_is_impossible(client, org_a, sample_video,
     cand = make_candidate(client, h)
     consent(client, h, cand["id"])
     with open(sample_video, "rb") as f:
-        r = client.post("/api/v1/interviews", headers=h, data={"candidate_id": cand["id"], "purpose": "assessment"},
-                        files={"video": ("../../../../tmp/owned.mp4", f, "video/mp4"),
-                               "questions": ("../../escape.sh", b"Q1 Tell me about yourself\n", "text/plain")})
+        r = client.post(
+            "/api/v1/interviews",
+            headers=h,
+            data={"candidate_id": cand["id"], "purpose": "assessment"},
+            files={
+                "video": ("../../../../tmp/owned.mp4", f, "video/mp4"),
+                "questions": ("../../escape.sh", b"Q1 Tell me about yourself\n", "text/plain"),
+            },
+        )
     assert r.status_code == 201, r.text
     folder = settings.media_dir / "interviews" / r.json()["id"]
     assert sorted(p.name for p in folder.iterdir()) == ["questions.txt", "subject.json", "video.mp4"]

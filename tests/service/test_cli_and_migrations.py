@@ -45,11 +45,17 @@ def test_users_create_from_stdin(monkeypatch, settings, capsys):
 
 
 def test_users_create_rejects_bad_input(monkeypatch, settings, capsys):
-    assert run_users(monkeypatch, settings, "short\n", "--org", "Acme", "--email", "a@b.example",
-                     "--role", "reviewer") == 2
+    assert (
+        run_users(monkeypatch, settings, "short\n", "--org", "Acme", "--email", "a@b.example", "--role", "reviewer")
+        == 2
+    )
     assert capsys.readouterr().err.startswith("error: a password must be at least 8 characters")
-    assert run_users(monkeypatch, settings, "long enough pw\n", "--org", "Acme", "--email", "not-an-email",
-                     "--role", "reviewer") == 2
+    assert (
+        run_users(
+            monkeypatch, settings, "long enough pw\n", "--org", "Acme", "--email", "not-an-email", "--role", "reviewer"
+        )
+        == 2
+    )
     assert "is not an e-mail address" in capsys.readouterr().err
 
 
@@ -66,10 +72,18 @@ def test_serve_starts_a_worker_that_stops_with_it(tmp_path):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    env = {**os.environ, "FACECUE_DATABASE_URL": f"sqlite:///{tmp_path / 'facecue.db'}",
-           "FACECUE_MEDIA_DIR": str(tmp_path / "media"), "FACECUE_SECRET_KEY": "s" * 32}
-    serve = subprocess.Popen([sys.executable, "-m", "facecue.cli", "serve", "--port", str(port)], env=env,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "FACECUE_DATABASE_URL": f"sqlite:///{tmp_path / 'facecue.db'}",
+        "FACECUE_MEDIA_DIR": str(tmp_path / "media"),
+        "FACECUE_SECRET_KEY": "s" * 32,
+    }
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "facecue.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         end = time.monotonic() + 90
         while True:
@@ -80,14 +94,19 @@ def test_serve_starts_a_worker_that_stops_with_it(tmp_path):
             except OSError:
                 assert time.monotonic() < end and serve.poll() is None, "serve did not start"
                 time.sleep(0.3)
-        workers = [int(p.parent.name) for p in Path("/proc").glob("[0-9]*/stat")
-                   if p.read_text().rsplit(")", 1)[1].split()[1] == str(serve.pid)]
+        workers = [
+            int(p.parent.name)
+            for p in Path("/proc").glob("[0-9]*/stat")
+            if p.read_text().rsplit(")", 1)[1].split()[1] == str(serve.pid)
+        ]
         assert workers, "serve started no worker"
     finally:
         serve.send_signal(signal.SIGTERM)
         serve.wait(30)
     end = time.monotonic() + 30
-    while any(Path(f"/proc/{w}").exists() and "Z" not in Path(f"/proc/{w}/stat").read_text().rsplit(")", 1)[1][:3]
-              for w in workers):
+    while any(
+        Path(f"/proc/{w}").exists() and "Z" not in Path(f"/proc/{w}/stat").read_text().rsplit(")", 1)[1][:3]
+        for w in workers
+    ):
         assert time.monotonic() < end, "the worker outlived serve"
         time.sleep(0.3)

@@ -40,11 +40,17 @@ def _chunked_upload(url: str, headers: dict[str, str], total: int) -> tuple[int,
     comes; returns (status, bytes sent by then)."""
     parts = urlsplit(url)
     s = socket.create_connection((parts.hostname, parts.port), timeout=30)
-    lines = ["POST /api/v1/interviews HTTP/1.1", f"Host: {parts.netloc}", "Transfer-Encoding: chunked",
-             "Content-Type: multipart/form-data; boundary=b0undary"] + [f"{k}: {v}" for k, v in headers.items()]
+    lines = [
+        "POST /api/v1/interviews HTTP/1.1",
+        f"Host: {parts.netloc}",
+        "Transfer-Encoding: chunked",
+        "Content-Type: multipart/form-data; boundary=b0undary",
+    ] + [f"{k}: {v}" for k, v in headers.items()]
     s.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
-    head = (b'--b0undary\r\nContent-Disposition: form-data; name="video"; filename="v.mp4"\r\n'
-            b"Content-Type: video/mp4\r\n\r\n")
+    head = (
+        b'--b0undary\r\nContent-Disposition: form-data; name="video"; filename="v.mp4"\r\n'
+        b"Content-Type: video/mp4\r\n\r\n"
+    )
     s.sendall(b"%x\r\n%s\r\n" % (len(head), head))
     chunk, sent = b"\0" * 65536, 0
     s.settimeout(5)
@@ -62,6 +68,7 @@ def _chunked_upload(url: str, headers: dict[str, str], total: int) -> tuple[int,
 
 # --- 1. upload limits before sign-in ------------------------------------------------------------------------------
 
+
 def test_chunked_upload_is_refused_while_streaming(live_url, org_a, settings):
     # "sent" includes what the kernel's socket buffers took in (several MB on loopback) after the answer.
     status, sent = _chunked_upload(live_url, {}, 64 * MB)
@@ -74,36 +81,48 @@ def test_chunked_upload_is_refused_while_streaming(live_url, org_a, settings):
 
 
 def test_oversized_json_body_is_refused(client, org_a):
-    r = client.post("/api/v1/candidates", content=b'{"external_ref": "' + b"x" * (2 * MB) + b'"}',
-                    headers={**org_a["admin"], "Content-Type": "application/json"})
+    r = client.post(
+        "/api/v1/candidates",
+        content=b'{"external_ref": "' + b"x" * (2 * MB) + b'"}',
+        headers={**org_a["admin"], "Content-Type": "application/json"},
+    )
     assert r.status_code == 413 and r.json()["detail"]
 
 
 # --- 2. the jurisdiction lock ---------------------------------------------------------------------------------------
 
+
 def test_another_jurisdiction_cannot_escape_the_candidates(client, org_a, sample_video):
     admin, reviewer = org_a["admin"], org_a["reviewer"]
     cand = make_candidate(client, admin, "cand-de-01", jurisdiction="DE")
-    r = client.post(f"/api/v1/candidates/{cand['id']}/consents", headers=reviewer,
-                    json={"purpose": "assessment", "jurisdiction": "US", "scope": ["analysis", "share_with_reviewers"]})
+    r = client.post(
+        f"/api/v1/candidates/{cand['id']}/consents",
+        headers=reviewer,
+        json={"purpose": "assessment", "jurisdiction": "US", "scope": ["analysis", "share_with_reviewers"]},
+    )
     assert r.status_code == 409 and "jurisdiction is DE" in r.json()["detail"]
     r = upload(client, reviewer, cand["id"], sample_video, jurisdiction="US")
     assert r.status_code == 409
     assert client.get("/api/v1/interviews", headers=admin).json() == []
     # Only an admin moves a candidate, and the move is audited.
-    assert client.patch(f"/api/v1/candidates/{cand['id']}", json={"jurisdiction": "US"},
-                        headers=reviewer).status_code == 403
+    assert (
+        client.patch(f"/api/v1/candidates/{cand['id']}", json={"jurisdiction": "US"}, headers=reviewer).status_code
+        == 403
+    )
     r = client.patch(f"/api/v1/candidates/{cand['id']}", json={"jurisdiction": "us"}, headers=admin)
     assert r.status_code == 200 and r.json()["jurisdiction"] == "US"
     changes = [e["details"].get("change") for e in client.get("/api/v1/audit", headers=admin).json()]
     assert "jurisdiction DE -> US" in changes
-    assert client.patch(f"/api/v1/candidates/{cand['id']}", json={"jurisdiction": "Atlantis"},
-                        headers=admin).status_code == 422
+    assert (
+        client.patch(f"/api/v1/candidates/{cand['id']}", json={"jurisdiction": "Atlantis"}, headers=admin).status_code
+        == 422
+    )
     consent(client, reviewer, cand["id"])
     assert upload(client, reviewer, cand["id"], sample_video, jurisdiction="US").status_code == 201
 
 
 # --- 3. finite note times; deleting notes ----------------------------------------------------------------------------
+
 
 def _done_interview(client, app, headers, video) -> str:
     """An uploaded interview marked done with an empty result set (no worker needed for notes)."""
@@ -127,25 +146,35 @@ def test_note_times_must_be_finite_and_notes_can_be_deleted(client, app, org_a, 
     admin, reviewer = org_a["admin"], org_a["reviewer"]
     iid = _done_interview(client, app, admin, sample_video)
     for bad in (b"1e309", b"-1", b"NaN", b"1e12"):
-        r = client.post(f"/api/v1/interviews/{iid}/notes", content=b'{"text": "x", "time_s": ' + bad + b"}",
-                        headers={**reviewer, "Content-Type": "application/json"})
+        r = client.post(
+            f"/api/v1/interviews/{iid}/notes",
+            content=b'{"text": "x", "time_s": ' + bad + b"}",
+            headers={**reviewer, "Content-Type": "application/json"},
+        )
         assert r.status_code == 422, bad
     # The page form too: "inf" is refused, and the review page keeps working.
     token = sign_in(client, app, "reviewer@a.example")
     assert client.get(f"/interviews/{iid}").status_code == 200
-    r = client.post(f"/interviews/{iid}/notes", data={"csrf_token": token, "text": "x", "time_s": "inf"},
-                    headers={"Accept": "application/json"}, follow_redirects=False)
+    r = client.post(
+        f"/interviews/{iid}/notes",
+        data={"csrf_token": token, "text": "x", "time_s": "inf"},
+        headers={"Accept": "application/json"},
+        follow_redirects=False,
+    )
     assert r.status_code == 422
     assert client.get(f"/interviews/{iid}").status_code == 200
-    page_note = client.post(f"/api/v1/interviews/{iid}/notes", json={"text": "from the page"},
-                            headers={"X-CSRF-Token": token}).json()
-    r = client.post(f"/interviews/{iid}/notes/{page_note['id']}/delete", data={"csrf_token": token},
-                    follow_redirects=False)
+    page_note = client.post(
+        f"/api/v1/interviews/{iid}/notes", json={"text": "from the page"}, headers={"X-CSRF-Token": token}
+    ).json()
+    r = client.post(
+        f"/interviews/{iid}/notes/{page_note['id']}/delete", data={"csrf_token": token}, follow_redirects=False
+    )
     assert r.status_code == 303 and r.headers["location"].endswith("?done=note-deleted")
     client.cookies.clear()
 
-    mine = client.post(f"/api/v1/interviews/{iid}/notes", json={"text": "reviewer's", "time_s": 1.5},
-                       headers=reviewer).json()
+    mine = client.post(
+        f"/api/v1/interviews/{iid}/notes", json={"text": "reviewer's", "time_s": 1.5}, headers=reviewer
+    ).json()
     other = client.post(f"/api/v1/interviews/{iid}/notes", json={"text": "admin's"}, headers=admin).json()
     assert client.delete(f"/api/v1/interviews/{iid}/notes/{other['id']}", headers=reviewer).status_code == 403
     assert client.delete(f"/api/v1/interviews/{iid}/notes/{mine['id']}", headers=reviewer).status_code == 200
@@ -157,6 +186,7 @@ def test_note_times_must_be_finite_and_notes_can_be_deleted(client, app, org_a, 
 
 
 # --- 7. sessions that really end; per-visitor sign-in CSRF ---------------------------------------------------------
+
 
 def test_signed_out_cookie_no_longer_works(client, app, org_a):
     from facecue.service.auth import SESSION_COOKIE
@@ -193,12 +223,14 @@ def test_sign_in_form_token_is_per_visitor_and_origin_is_checked(app, client, or
     for foreign in ({"Origin": "https://evil.example"}, {"Origin": "null", "Sec-Fetch-Site": "cross-site"}):
         assert client.post("/login", data=form, headers=foreign, follow_redirects=False).status_code == 403
     # Our own pages send no referrer, so Chromium says "Origin: null" with "Sec-Fetch-Site: same-origin".
-    r = client.post("/login", data=form, headers={"Origin": "null", "Sec-Fetch-Site": "same-origin"},
-                    follow_redirects=False)
+    r = client.post(
+        "/login", data=form, headers={"Origin": "null", "Sec-Fetch-Site": "same-origin"}, follow_redirects=False
+    )
     assert r.status_code == 303 and r.headers["location"] == "/candidates"
 
 
 # --- 8. sign-in limits ----------------------------------------------------------------------------------------------
+
 
 def test_parallel_wrong_passwords_do_not_overtake_the_limit(live_url, org_a, app):
     from concurrent.futures import ThreadPoolExecutor
@@ -206,8 +238,11 @@ def test_parallel_wrong_passwords_do_not_overtake_the_limit(live_url, org_a, app
     import httpx
 
     def guess(n: int) -> int:
-        return httpx.post(f"{live_url}/api/v1/auth/token", timeout=120,
-                          data={"username": "reviewer@a.example", "password": f"wrong-{n}"}).status_code
+        return httpx.post(
+            f"{live_url}/api/v1/auth/token",
+            timeout=120,
+            data={"username": "reviewer@a.example", "password": f"wrong-{n}"},
+        ).status_code
 
     with ThreadPoolExecutor(20) as pool:
         codes = list(pool.map(guess, range(20)))
@@ -216,28 +251,36 @@ def test_parallel_wrong_passwords_do_not_overtake_the_limit(live_url, org_a, app
 
 def test_one_account_locked_does_not_lock_the_address(client, app, org_a):
     for n in range(10):
-        assert client.post("/api/v1/auth/token", data={"username": "admin@a.example", "password": f"no-{n}"}
-                           ).status_code == 401
+        assert (
+            client.post("/api/v1/auth/token", data={"username": "admin@a.example", "password": f"no-{n}"}).status_code
+            == 401
+        )
     right = {"username": "admin@a.example", "password": "correct horse battery"}
     assert client.post("/api/v1/auth/token", data=right).status_code == 429  # that account waits
     r = client.post("/api/v1/auth/token", data={"username": "reviewer@a.example", "password": "correct horse battery"})
     assert r.status_code == 200  # another account from the same address does not
     # Guessing across many accounts from one address still hits the address limit.
     limit = app.state.settings.login_address_attempts
-    codes = [client.post("/api/v1/auth/token", data={"username": f"u{n}@a.example", "password": "x" * 8}).status_code
-             for n in range(limit - 10 + 1)]
+    codes = [
+        client.post("/api/v1/auth/token", data={"username": f"u{n}@a.example", "password": "x" * 8}).status_code
+        for n in range(limit - 10 + 1)
+    ]
     assert codes[-1] == 429 and codes.count(401) == limit - 10
 
 
 # --- 9. every video download is audited ---------------------------------------------------------------------------
+
 
 def test_every_video_range_is_audited(client, app, org_a, sample_video):
     h = org_a["admin"]
     iid = _done_interview(client, app, h, sample_video)
 
     def video_views() -> int:
-        return sum(1 for e in client.get("/api/v1/audit", headers=h).json()
-                   if e["action"] == "viewed" and e["details"].get("format") == "video")
+        return sum(
+            1
+            for e in client.get("/api/v1/audit", headers=h).json()
+            if e["action"] == "viewed" and e["details"].get("format") == "video"
+        )
 
     r = client.get(f"/api/v1/interviews/{iid}/video", headers={**h, "Range": "bytes=1-1,0-"})
     assert r.status_code in (200, 206) and len(r.content) >= sample_video.stat().st_size
@@ -248,6 +291,7 @@ def test_every_video_range_is_audited(client, app, org_a, sample_video):
 
 
 # --- 10. erased rows leave the SQLite files -------------------------------------------------------------------------
+
 
 def test_erased_candidate_is_not_left_in_the_sqlite_files(client, app, org_a, settings, backend):
     if backend != "sqlite":
@@ -268,6 +312,7 @@ def test_erased_candidate_is_not_left_in_the_sqlite_files(client, app, org_a, se
 
 # --- 11. nothing leaks to other organisations or through echoes -----------------------------------------------------
 
+
 def test_audit_verify_does_not_count_other_organisations(client, org_a):
     make_candidate(client, org_a["admin"])
     v = client.get("/api/v1/audit/verify", headers=org_a["other"]).json()
@@ -276,13 +321,16 @@ def test_audit_verify_does_not_count_other_organisations(client, org_a):
 
 def test_errors_do_not_echo_large_values(client, org_a):
     h = org_a["admin"]
-    for body in ({"external_ref": "cand-1", "jurisdiction": "Z" * 500_000},
-                 {"external_ref": "Y" * 500_000, "jurisdiction": "US"}):
+    for body in (
+        {"external_ref": "cand-1", "jurisdiction": "Z" * 500_000},
+        {"external_ref": "Y" * 500_000, "jurisdiction": "US"},
+    ):
         r = client.post("/api/v1/candidates", json=body, headers=h)
         assert r.status_code == 422 and len(r.content) < 2000, len(r.content)
 
 
 # --- 12. caching, API docs, file modes -------------------------------------------------------------------------------
+
 
 def test_files_are_private_and_api_answers_are_not_cached(client, app, org_a, settings, sample_video, backend):
     h = org_a["admin"]
@@ -314,11 +362,17 @@ def test_api_docs_only_when_turned_on(backend, tmp_path):
 def test_another_organisations_addresses_stay_unknown(client, org_a):
     # admin@a.example exists in organisation A; B's admin gets the same answer as for an unused address.
     for email in ("admin@a.example", "unused@a.example"):
-        r = client.post("/api/v1/users", json={"email": email, "role": "reviewer", "password": "another password"},
-                        headers=org_a["other"])
+        r = client.post(
+            "/api/v1/users",
+            json={"email": email, "role": "reviewer", "password": "another password"},
+            headers=org_a["other"],
+        )
         assert r.status_code == 201, r.text
-    r = client.post("/api/v1/users", json={"email": "unused@a.example", "role": "reviewer",
-                                           "password": "another password"}, headers=org_a["other"])
+    r = client.post(
+        "/api/v1/users",
+        json={"email": "unused@a.example", "role": "reviewer", "password": "another password"},
+        headers=org_a["other"],
+    )
     assert r.status_code == 409  # a duplicate within one's own organisation is still refused
     # Each account signs in with its own password; the tokens name different organisations.
     a = login(client, "admin@a.example")

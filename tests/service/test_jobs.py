@@ -25,9 +25,17 @@ def queue_jobs(db, n: int, max_attempts: int = 3) -> list[str]:
         s.flush()
         ids = []
         for k in range(n):
-            i = Interview(org_id=org.id, candidate_id=cand.id, purpose="assessment", jurisdiction="US",
-                          folder=f"interviews/x{k}", video_path=None, video_sha256="0" * 64, video_bytes=0,
-                          created_by=user.id)
+            i = Interview(
+                org_id=org.id,
+                candidate_id=cand.id,
+                purpose="assessment",
+                jurisdiction="US",
+                folder=f"interviews/x{k}",
+                video_path=None,
+                video_sha256="0" * 64,
+                video_bytes=0,
+                created_by=user.id,
+            )
             s.add(i)
             s.flush()
             ids.append(jobs.enqueue(s, i, max_attempts).id)
@@ -71,8 +79,11 @@ def test_stale_jobs_are_requeued_then_failed(settings):
         with db.session() as s:
             s.execute(update(Job).values(heartbeat_at=jobs.now() - timedelta(seconds=60)))
         counts = jobs.recover_stale(db, stale_s=10)
-        assert counts == ({"requeued": 1, "failed": 0, "cancelled": 0} if attempt == 1
-                          else {"requeued": 0, "failed": 1, "cancelled": 0})
+        assert counts == (
+            {"requeued": 1, "failed": 0, "cancelled": 0}
+            if attempt == 1
+            else {"requeued": 0, "failed": 1, "cancelled": 0}
+        )
         assert jobs.heartbeat(db, c, 0.6) == "lost"  # ... and then the old worker can never write to it again
         assert jobs.finish(db, c, lambda: "never", None) is False
     with db.session() as s:
@@ -137,8 +148,7 @@ def test_withdrawing_consent_cancels_queued_analysis(client, org_a, settings, sa
     assert status["status"] == "cancelled" and status["job"]["attempts"] == 0
 
 
-def test_the_library_gate_in_the_worker_refuses_consent_withdrawn_after_queueing(client, org_a, settings,
-                                                                                  sample_video):
+def test_the_library_gate_in_the_worker_refuses_consent_withdrawn_after_queueing(client, org_a, settings, sample_video):
     """The API cancels jobs when consent is withdrawn through it; a withdrawal that reaches the database another way
     (another process, a race with the claim) is still refused: the worker hands the interview's purpose, jurisdiction
     and the consent row (as a ConsentRecord) to the library, which checks them right before decoding."""

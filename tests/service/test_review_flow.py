@@ -15,8 +15,16 @@ from tests.service.conftest import consent, make_candidate
 QUESTIONS = b"start,end,question\n0,2,Tell me about yourself\n2,4,Why this role?\n"
 
 
-def analysed(client, headers, settings, sample_video, purpose="assessment", ref="cand-0042", name=None,
-             questions: bytes | None = None):
+def analysed(
+    client,
+    headers,
+    settings,
+    sample_video,
+    purpose="assessment",
+    ref="cand-0042",
+    name=None,
+    questions: bytes | None = None,
+):
     cand = make_candidate(client, headers, ref, name=name)
     scope = ("analysis",) if purpose != "assessment" else ("analysis", "share_with_reviewers")
     consent(client, headers, cand["id"], purpose=purpose, scope=scope)
@@ -24,8 +32,9 @@ def analysed(client, headers, settings, sample_video, purpose="assessment", ref=
         files = {"video": ("clip.mp4", f, "video/mp4")}
         if questions is not None:
             files["questions"] = ("questions.csv", questions, "text/csv")
-        r = client.post("/api/v1/interviews", headers=headers, data={"candidate_id": cand["id"], "purpose": purpose},
-                        files=files)
+        r = client.post(
+            "/api/v1/interviews", headers=headers, data={"candidate_id": cand["id"], "purpose": purpose}, files=files
+        )
     assert r.status_code == 201 and r.json()["status"] == "queued", r.text
     Worker(settings).run(once=True)
     return cand, r.json()["id"]
@@ -50,22 +59,31 @@ def test_analysis_result_review_and_audit(client, org_a, settings, sample_video)
     assert data["interview"]["span_kind"] == "questions" and data["interview"]["subject_id"] is None
     assert [q["text"] for q in data["interview"]["spans"]] == ["Tell me about yourself", "Why this role?"]
 
-    rows = list(csv.DictReader(io.StringIO(client.get(f"/api/v1/interviews/{iid}/result?format=csv",
-                                                      headers=reviewer).text)))
+    rows = list(
+        csv.DictReader(io.StringIO(client.get(f"/api/v1/interviews/{iid}/result?format=csv", headers=reviewer).text))
+    )
     assert len({row["frame"] for row in rows}) == data["summary"]["frames_analysed"] and "happy" in rows[0]
     report = client.get(f"/api/v1/interviews/{iid}/report", headers=reviewer)
     assert report.status_code == 200 and "sandbox" in report.headers["Content-Security-Policy"]
 
-    note = client.post(f"/api/v1/interviews/{iid}/notes", json={"text": "Paused before Q2", "time_s": 1.5},
-                       headers=reviewer)
+    note = client.post(
+        f"/api/v1/interviews/{iid}/notes", json={"text": "Paused before Q2", "time_s": 1.5}, headers=reviewer
+    )
     assert note.status_code == 201
     assert [n["text"] for n in client.get(f"/api/v1/interviews/{iid}/notes", headers=h).json()] == ["Paused before Q2"]
     n_segments = len(data["segments"])
-    assert client.post(f"/api/v1/interviews/{iid}/overrides", json={"segment_index": n_segments, "label": "sad"},
-                       headers=reviewer).status_code == 422
+    assert (
+        client.post(
+            f"/api/v1/interviews/{iid}/overrides", json={"segment_index": n_segments, "label": "sad"}, headers=reviewer
+        ).status_code
+        == 422
+    )
     if n_segments:
-        o = client.post(f"/api/v1/interviews/{iid}/overrides", json={"segment_index": 0, "label": "neutral",
-                                                                     "reason": "reading notes"}, headers=reviewer)
+        o = client.post(
+            f"/api/v1/interviews/{iid}/overrides",
+            json={"segment_index": 0, "label": "neutral", "reason": "reading notes"},
+            headers=reviewer,
+        )
         assert o.status_code == 201 and o.json()["model_label"] == data["segments"][0]["label"]
         assert client.get(f"/api/v1/interviews/{iid}/result", headers=reviewer).json()["segments"] == data["segments"]
 
@@ -100,8 +118,11 @@ def test_forged_audit_entry_is_detected(client, org_a, app):
     cand = make_candidate(client, h)
     c = consent(client, h, cand["id"])
     client.post(f"/api/v1/consents/{c['id']}/withdraw", headers=h)
-    assert client.get("/api/v1/audit/verify", headers=h).json() == {"ok": True, "first_bad_seq": None,
-                                                                    "reason": "chain intact"}
+    assert client.get("/api/v1/audit/verify", headers=h).json() == {
+        "ok": True,
+        "first_bad_seq": None,
+        "reason": "chain intact",
+    }
     with app.state.db.engine.begin() as conn:  # someone with database access rewrites who withdrew
         conn.execute(text("UPDATE audit_events SET actor = 'someone-else' WHERE seq = 1"))
     v = client.get("/api/v1/audit/verify", headers=h).json()

@@ -26,8 +26,9 @@ def long_video(tmp_path_factory, model_files) -> Path:
 
 def start_worker(settings) -> subprocess.Popen:
     env = {**os.environ, **settings.to_env(), "FACECUE_ANALYSIS_FPS": "10", "FACECUE_WORKER_HEARTBEAT_S": "0.3"}
-    return subprocess.Popen([sys.executable, "-m", "facecue.cli", "worker"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [sys.executable, "-m", "facecue.cli", "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
 
 
 def descendants_of(pid: int) -> list[int]:
@@ -175,8 +176,9 @@ def test_cancel_after_the_last_heartbeat_ends_cancelled(client, org_a, settings,
             return s.get(Interview, iid).status
 
     env = {**os.environ, **settings.to_env(), "FACECUE_WORKER_HEARTBEAT_S": "100000"}  # no heartbeat after the first
-    worker = subprocess.Popen([sys.executable, "-m", "facecue.cli", "worker"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "facecue.cli", "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         wait_for(lambda: status() == "running", 120, "the worker to start the analysis")
         assert client.post(f"/api/v1/interviews/{iid}/cancel", headers=h).json()["cancel_requested"] is True

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from facecue.errors import FacecueError
 from facecue.governance.policy import check_subject_id
@@ -71,10 +71,15 @@ def _check_details(details: dict, subject_id: str | None) -> dict:
     if not isinstance(details, dict):
         raise AuditError("audit details must be a JSON object.")
     for key, value in details.items():
-        if (not isinstance(key, str) or not isinstance(value, _SCALARS) or (isinstance(value, str) and len(value) > 200)
-                or (isinstance(value, float) and not math.isfinite(value))):
-            raise AuditError(f"audit detail {key!r} must be a number, a yes/no or a short string (ids and counts, "
-                             "no personal data).")
+        if (
+            not isinstance(key, str)
+            or not isinstance(value, _SCALARS)
+            or (isinstance(value, str) and len(value) > 200)
+            or (isinstance(value, float) and not math.isfinite(value))
+        ):
+            raise AuditError(
+                f"audit detail {key!r} must be a number, a yes/no or a short string (ids and counts, no personal data)."
+            )
         if subject_id and isinstance(value, str) and subject_id.lower() in value.lower():
             raise AuditError(f"audit detail {key!r} names the subject; pass the subject id as `subject` only.")
     return details
@@ -103,8 +108,14 @@ class AuditLog:
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_hex(32) + "\n")
 
-    def append(self, actor: str, action: str, subject: str | None = None, details: dict | None = None,
-               time: datetime | None = None) -> AuditEntry:
+    def append(
+        self,
+        actor: str,
+        action: str,
+        subject: str | None = None,
+        details: dict | None = None,
+        time: datetime | None = None,
+    ) -> AuditEntry:
         """Add one entry; safe against concurrent appenders in other processes (an exclusive file lock)."""
         actor = str(actor).strip()
         if not actor or len(actor) > 128 or any(c in actor for c in "\r\n"):
@@ -123,9 +134,15 @@ class AuditLog:
             try:
                 last = _last_entry(f)
                 self._ensure_key(log_is_empty=last is None)
-                body = {"seq": 0 if last is None else last.seq + 1, "time": when.isoformat(), "actor": actor,
-                        "action": action, "subject": self.subject_ref(subject) if subject else None,
-                        "details": details, "prev_hash": GENESIS if last is None else last.hash}
+                body: dict[str, Any] = {
+                    "seq": 0 if last is None else last.seq + 1,
+                    "time": when.isoformat(),
+                    "actor": actor,
+                    "action": action,
+                    "subject": self.subject_ref(subject) if subject else None,
+                    "details": details,
+                    "prev_hash": GENESIS if last is None else last.hash,
+                }
                 entry = AuditEntry(**body, hash=entry_hash(body))
                 f.write((json.dumps(asdict(entry), sort_keys=True, ensure_ascii=False) + "\n").encode())
                 f.flush()
@@ -172,15 +189,20 @@ class AuditLog:
             except (ValueError, TypeError):
                 return Verification(False, seq, f"line {n} is not a valid audit entry")
             if entry.seq != seq:
-                return Verification(False, seq, f"line {n} holds entry {entry.seq} where entry {seq} belongs "
-                                                "(an entry was deleted, inserted or moved)")
+                return Verification(
+                    False,
+                    seq,
+                    f"line {n} holds entry {entry.seq} where entry {seq} belongs "
+                    "(an entry was deleted, inserted or moved)",
+                )
             if entry.prev_hash != prev:
                 return Verification(False, seq, f"entry {seq} does not follow from the entry before it")
             if entry_hash(entry.body()) != entry.hash:
                 return Verification(False, seq, f"entry {seq} was changed after it was written")
             if expected_head is not None and expected_head[0] == seq and expected_head[1] != entry.hash:
-                return Verification(False, seq, f"entry {seq} no longer has the hash recorded earlier "
-                                                "(the log was rewritten)")
+                return Verification(
+                    False, seq, f"entry {seq} no longer has the hash recorded earlier (the log was rewritten)"
+                )
             prev, seq = entry.hash, seq + 1
         last = (seq - 1, prev) if seq else None
         head = self.head()
@@ -191,8 +213,12 @@ class AuditLog:
                 bad = seq - 1
             else:  # cut off: the first missing entry; added past the head: the first one it does not cover
                 bad = min(seq, head[0] + 1)
-            return Verification(False, bad, f"the log ends at {_show(last)} but its head file records "
-                                            f"{_show(head)} (entries were cut off or added, or the head was altered)")
+            return Verification(
+                False,
+                bad,
+                f"the log ends at {_show(last)} but its head file records "
+                f"{_show(head)} (entries were cut off or added, or the head was altered)",
+            )
         if expected_head is not None and expected_head[0] >= seq:
             return Verification(False, seq, f"entry {expected_head[0]}, recorded earlier, is missing")
         return Verification(True, None, f"{seq} {'entry' if seq == 1 else 'entries'}, chain intact")

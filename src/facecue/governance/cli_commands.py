@@ -32,8 +32,9 @@ def _when(text: str | None) -> datetime:
 
 def _add_policy_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--purpose", required=True, choices=PURPOSES)
-    p.add_argument("--jurisdiction", required=True, help="EU/EEA country code (DE, NO…), UK, US, US-<state>, "
-                                                         "US-NY-NYC or OTHER")
+    p.add_argument(
+        "--jurisdiction", required=True, help="EU/EEA country code (DE, NO…), UK, US, US-<state>, US-NY-NYC or OTHER"
+    )
     p.add_argument("--controller", required=True, help="the organisation (or person) responsible for the analysis")
     p.add_argument("--overrides", help="JSON file of the deployer's policy overrides (tighten only)")
 
@@ -70,8 +71,10 @@ def add_erase_parser(subparsers) -> None:
 
 def run_erase(args: argparse.Namespace) -> int:
     report = erase_subject(args.subject, [Path(r) for r in args.root], AuditLog(args.audit_log), actor=args.actor)
-    print(f"erased {report.folders_removed} analysis folder(s) and {report.files_removed} file(s), "
-          f"{report.bytes_removed} bytes; audit subject {report.subject_ref}")
+    print(
+        f"erased {report.folders_removed} analysis folder(s) and {report.files_removed} file(s), "
+        f"{report.bytes_removed} bytes; audit subject {report.subject_ref}"
+    )
     if report.complete:
         print("verified: nothing under the roots names the subject")
         return 0
@@ -122,8 +125,12 @@ def run_consent(args: argparse.Namespace) -> int:
         action = "withdrew"
     record.save(path)
     if args.audit_log:  # the subject acts, so the actor is "self" and the log holds only a pseudonym
-        AuditLog(args.audit_log).append("self", action, subject=record.subject_id,
-                                        details={"purpose": record.purpose, "notice_version": record.notice_version})
+        AuditLog(args.audit_log).append(
+            "self",
+            action,
+            subject=record.subject_id,
+            details={"purpose": record.purpose, "notice_version": record.notice_version},
+        )
     print(f"{action}: {record.subject_id} for {record.purpose} ({path})")
     return 0
 
@@ -134,5 +141,8 @@ def add_parsers(subparsers) -> None:
 
 
 RUNNERS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "audit-log": run_audit_log, "erase": run_erase, "notice": run_notice, "consent": run_consent,
+    "audit-log": run_audit_log,
+    "erase": run_erase,
+    "notice": run_notice,
+    "consent": run_consent,
 }

@@ -34,11 +34,11 @@ class ErasureError(FacecueError):
 
 @dataclass(frozen=True)
 class ErasureReport:
-    subject_ref: str               # the audit log's pseudonym for the subject, never the raw id
+    subject_ref: str  # the audit log's pseudonym for the subject, never the raw id
     folders_removed: int
     files_removed: int
     bytes_removed: int
-    remaining: tuple[Path, ...]    # paths that still name the subject after erasure
+    remaining: tuple[Path, ...]  # paths that still name the subject after erasure
 
     @property
     def complete(self) -> bool:
@@ -97,8 +97,10 @@ def _plan(subject_id: str, roots: list[Path]) -> tuple[list[Path], list[Path]]:
                 for rel in listed if isinstance(listed, list) else []:
                     target = Path(os.path.normpath(here / str(rel)))
                     if not _inside(target, roots):
-                        raise ErasureError(f"{here / name} lists {rel}, outside the erasure roots; nothing was "
-                                           "deleted. Add its folder as a root or fix the manifest.")
+                        raise ErasureError(
+                            f"{here / name} lists {rel}, outside the erasure roots; nothing was "
+                            "deleted. Add its folder as a root or fix the manifest."
+                        )
                     files.append(target)
     return folders, files
 
@@ -137,8 +139,9 @@ def find_subject(subject_id: str, roots: list[Path]) -> list[Path]:
             hits += [here / d for d in dirnames if pattern.search(d.encode())]
             for name in filenames:
                 path = here / name
-                if pattern.search(name.encode()) or (not path.is_symlink()
-                                                     and _file_names_subject(path, pattern, len(subject_id) + 1)):
+                if pattern.search(name.encode()) or (
+                    not path.is_symlink() and _file_names_subject(path, pattern, len(subject_id) + 1)
+                ):
                     hits.append(path)
     return sorted(hits)
 
@@ -165,7 +168,16 @@ def erase_subject(subject_id: str, roots: list[Path], audit: AuditLog, actor: st
             path.unlink()
             n_files += 1
     remaining = tuple(find_subject(subject_id, roots))
-    audit.append(actor, "erased", subject=subject_id,
-                 details={"folders": len(folders), "files": n_files, "bytes": n_bytes, "remaining": len(remaining)})
-    return ErasureReport(subject_ref=audit.subject_ref(subject_id), folders_removed=len(folders),
-                         files_removed=n_files, bytes_removed=n_bytes, remaining=remaining)
+    audit.append(
+        actor,
+        "erased",
+        subject=subject_id,
+        details={"folders": len(folders), "files": n_files, "bytes": n_bytes, "remaining": len(remaining)},
+    )
+    return ErasureReport(
+        subject_ref=audit.subject_ref(subject_id),
+        folders_removed=len(folders),
+        files_removed=n_files,
+        bytes_removed=n_bytes,
+        remaining=remaining,
+    )

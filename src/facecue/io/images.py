@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import cv2
 import numpy as np
 
 from facecue.errors import InputError
-from facecue.io.source import Frame, FrameSource, SourceInfo, check_readable_file, sha256_file, sha256_files
+from facecue.io.source import (
+    Frame,
+    FrameSource,
+    SourceInfo,
+    SourceKind,
+    check_readable_file,
+    sha256_file,
+    sha256_files,
+)
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 
@@ -77,10 +85,18 @@ def open_image_folder(folder: Path, start: float | None, end: float | None) -> I
     return ImageSource(paths, _info(folder, "images", paths, first), start, end)
 
 
-def _info(path: Path, kind: str, paths: list[Path], first: np.ndarray) -> SourceInfo:
+def _info(path: Path, kind: SourceKind, paths: list[Path], first: np.ndarray) -> SourceInfo:
     codecs = sorted({p.suffix.lower().lstrip(".").replace("jpg", "jpeg") for p in paths})
     return SourceInfo(
-        path=str(path), kind=kind, duration_s=0.0, fps=0.0, width=int(first.shape[1]), height=int(first.shape[0]),
-        rotation=0, frame_count=len(paths), codec=",".join(codecs), has_audio=False,
+        path=str(path),
+        kind=kind,
+        duration_s=0.0,
+        fps=0.0,
+        width=int(first.shape[1]),
+        height=int(first.shape[0]),
+        rotation=0,
+        frame_count=len(paths),
+        codec=",".join(codecs),
+        has_audio=False,
         sha256=sha256_file(paths[0]) if kind == "image" else sha256_files(paths),
     )

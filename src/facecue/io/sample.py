@@ -45,10 +45,10 @@ def _background(width: int, height: int) -> np.ndarray:
 def _second_head(k: float) -> tuple[np.ndarray, np.ndarray]:
     """The mirrored head and its feathered oval mask (alpha 0..1), scaled by k."""
     x, y, w, h = _HEAD
-    head = _astronaut()[y:y + h, x:x + w][:, ::-1]
+    head = _astronaut()[y : y + h, x : x + w][:, ::-1]
     size = (round(w * _SECOND_SCALE * k), round(h * _SECOND_SCALE * k))
     head = cv2.resize(head, size, interpolation=cv2.INTER_AREA)
-    mask = np.zeros(head.shape[:2], np.float32)
+    mask: np.ndarray = np.zeros(head.shape[:2], np.float32)
     cv2.ellipse(mask, (size[0] // 2, size[1] // 2), (size[0] // 2 - 2, size[1] // 2 - 2), 0, 0, 360, 1.0, -1)
     mask = cv2.GaussianBlur(mask, (0, 0), 3 * k)[:, :, None]
     return head, mask
@@ -93,22 +93,24 @@ def sample_frame(t: float, seconds: float = 10.0, size: tuple[int, int] = (1280,
     scale, cx, cy = _main_pose(t, seconds, width, height)
     m = np.array([[scale, 0, cx - scale * _FACE_CENTRE[0]], [0, scale, cy - scale * _FACE_CENTRE[1]]])
     frame = _background(width, height).copy()
-    cv2.warpAffine(_astronaut(), m, (width, height), dst=frame, flags=cv2.INTER_LINEAR,
-                   borderMode=cv2.BORDER_TRANSPARENT)
+    cv2.warpAffine(
+        _astronaut(), m, (width, height), dst=frame, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_TRANSPARENT
+    )
     corner = _second_position(t, seconds, width, height)
     if corner is not None:
         head, mask = _second_head(height / 720)
         x, y = corner
         w = min(head.shape[1], width - x)
         if w > 0:
-            region = frame[y:y + head.shape[0], x:x + w].astype(np.float32)
+            region = frame[y : y + head.shape[0], x : x + w].astype(np.float32)
             blend = mask[:, :w] * head[:, :w] + (1 - mask[:, :w]) * region
-            frame[y:y + head.shape[0], x:x + w] = blend.astype(np.uint8)
+            frame[y : y + head.shape[0], x : x + w] = blend.astype(np.uint8)
     return frame
 
 
-def sample_face_boxes(t: float, seconds: float = 10.0,
-                      size: tuple[int, int] = (1280, 720)) -> dict[str, tuple[int, int, int, int]]:
+def sample_face_boxes(
+    t: float, seconds: float = 10.0, size: tuple[int, int] = (1280, 720)
+) -> dict[str, tuple[int, int, int, int]]:
     """Ground truth: {"main" / "second": (x, y, w, h)} for faces at least half inside the frame."""
     width, height = size
     scale, cx, cy = _main_pose(t, seconds, width, height)
@@ -143,7 +145,7 @@ def _speech(seconds: float, rate: int) -> np.ndarray:
             phase = 2 * np.pi * np.cumsum(f0) / rate
             voiced = sum(np.sin(h * phase) / h for h in range(1, 9))
             envelope = np.sin(np.linspace(0, np.pi, n)) ** 2
-            out[start:start + n] = 0.25 * voiced * envelope
+            out[start : start + n] = 0.25 * voiced * envelope
             t += dur + float(rng.uniform(0.03, 0.1))
         t += float(rng.uniform(0.4, 0.9))  # pause between phrases
     return out
@@ -163,8 +165,9 @@ def _x264_options(rate: Fraction) -> dict[str, str]:
     return {"crf": "23", "preset": "veryfast", "g": str(round(2 * rate)), "threads": "1", "x264-params": "asm=0"}
 
 
-def make_sample_video(path: str | Path, seconds: float = 10.0, fps: float = 25,
-                      size: tuple[int, int] = (1280, 720)) -> Path:
+def make_sample_video(
+    path: str | Path, seconds: float = 10.0, fps: float = 25, size: tuple[int, int] = (1280, 720)
+) -> Path:
     """Write the sample as H.264 (yuv420p) + AAC mono in an mp4 with its index at the front.
 
     The file is the same, byte for byte, on every run with the same PyAV build (see `_x264_options`).
@@ -188,7 +191,7 @@ def make_sample_video(path: str | Path, seconds: float = 10.0, fps: float = 25,
             out.mux(video.encode(frame))
             # Keep audio level with video so the muxer interleaves without buffering the clip.
             while next_audio < audio.size and next_audio < (i + 1) / rate * _AUDIO_RATE:
-                samples = audio[next_audio:next_audio + chunk][None, :]
+                samples = audio[next_audio : next_audio + chunk][None, :]
                 block = av.AudioFrame.from_ndarray(samples, format="fltp", layout="mono")
                 block.sample_rate, block.pts = _AUDIO_RATE, next_audio
                 out.mux(sound.encode(block))

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Iterator, Literal
+from typing import Literal
 
 import numpy as np
 
@@ -21,11 +22,11 @@ class SourceInfo:
     path: str
     kind: SourceKind
     duration_s: float
-    fps: float           # average frame rate; 0 for images
-    width: int           # after rotation, i.e. as the frames come out
+    fps: float  # average frame rate; 0 for images
+    width: int  # after rotation, i.e. as the frames come out
     height: int
-    rotation: int        # clockwise degrees applied to make frames upright (0, 90, 180, 270)
-    frame_count: int     # from the container when it says so, else duration x fps
+    rotation: int  # clockwise degrees applied to make frames upright (0, 90, 180, 270)
+    frame_count: int  # from the container when it says so, else duration x fps
     codec: str
     has_audio: bool
     sha256: str
@@ -40,7 +41,7 @@ class Frame:
 
     index: int
     time_s: float
-    image: np.ndarray    # (H, W, 3) uint8 BGR
+    image: np.ndarray  # (H, W, 3) uint8 BGR
 
     def __post_init__(self) -> None:
         if self.image.ndim != 3 or self.image.shape[2] != 3 or self.image.dtype != np.uint8:

@@ -7,10 +7,10 @@ YUV -> BGR conversion and the copy are skipped for frames nobody looks at.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Iterator
 from fractions import Fraction
 from math import gcd
 from pathlib import Path
-from typing import Iterator
 
 import av
 import cv2
@@ -69,9 +69,17 @@ def open_video(path: Path, fps: float | None, start: float | None, end: float | 
         rate = float(stream.average_rate or stream.guessed_rate or 0)
         width, height = (first.height, first.width) if rotation in (90, 270) else (first.width, first.height)
         info = SourceInfo(
-            path=str(path), kind="video", duration_s=duration, fps=rate, width=width, height=height,
-            rotation=rotation, frame_count=stream.frames or round(duration * rate), codec=stream.codec_context.name,
-            has_audio=len(container.streams.audio) > 0, sha256=sha256_file(path),
+            path=str(path),
+            kind="video",
+            duration_s=duration,
+            fps=rate,
+            width=width,
+            height=height,
+            rotation=rotation,
+            frame_count=stream.frames or round(duration * rate),
+            codec=stream.codec_context.name,
+            has_audio=len(container.streams.audio) > 0,
+            sha256=sha256_file(path),
         )
         return VideoSource(path, info, stream.index, origin, fps, start, end)
 
@@ -79,8 +87,16 @@ def open_video(path: Path, fps: float | None, start: float | None, end: float | 
 class VideoSource(FrameSource):
     """Streams one video file: one decoder, one pending frame, one converted frame at a time."""
 
-    def __init__(self, path: Path, info: SourceInfo, stream_index: int, origin: Fraction,
-                 fps: float | None, start: float | None, end: float | None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        info: SourceInfo,
+        stream_index: int,
+        origin: Fraction,
+        fps: float | None,
+        start: float | None,
+        end: float | None,
+    ) -> None:
         super().__init__(info)
         self._path = path
         self._stream_index = stream_index
@@ -119,10 +135,10 @@ class VideoSource(FrameSource):
             # even decoded. The nearest decoded frame is then at most one frame away from each tick.
             stream.codec_context.skip_frame = "NONREF"
         numbers: _FrameNumbers | None = None  # made at the first packet, which may follow a seek
-        last_t: float | None = None      # time of the last good frame
-        damaged = False                  # something failed since the last good frame
-        recovering = False               # after an error, frames are garbage until the next keyframe
-        packets_end = 0.0                # end of the demuxed stream, to notice a file cut short
+        last_t: float | None = None  # time of the last good frame
+        damaged = False  # something failed since the last good frame
+        recovering = False  # after an error, frames are garbage until the next keyframe
+        packets_end = 0.0  # end of the demuxed stream, to notice a file cut short
         packets = container.demux(stream)
         while True:
             try:
@@ -204,7 +220,7 @@ class VideoSource(FrameSource):
                 else:
                     want_this = True
                 tick_no += 1
-            if want_prev and not prev_sent:
+            if want_prev and not prev_sent and prev is not None:  # want_prev: there is a prev
                 yield self._convert(*prev)
             prev, prev_sent = item, want_this
             if want_this:
@@ -218,7 +234,7 @@ class VideoSource(FrameSource):
                 yield self._convert(*prev)
 
     def _convert(self, index: int, t: float, frame: av.VideoFrame) -> Frame:
-        image = frame.to_ndarray(format="bgr24")
+        image: np.ndarray = frame.to_ndarray(format="bgr24")
         if self.info.rotation:
             image = cv2.rotate(image, _ROTATE[self.info.rotation])
         return Frame(index=index, time_s=t, image=image)
@@ -240,7 +256,7 @@ def read_audio(path: str | Path, rate: int = 16000) -> tuple[np.ndarray, int] | 
             raise InputError(f"{p} uses an audio codec that this FFmpeg build cannot decode.")
         videos = [s for s in container.streams.video if s.start_time is not None]
         clock = videos[0] if videos else stream
-        origin = float(Fraction(clock.start_time or 0) * clock.time_base)
+        origin = float(Fraction(clock.start_time or 0) * (clock.time_base or 0))  # a stream with times has a base
         chunks: list[np.ndarray] = []
         first_time: float | None = None
         source_rate = stream.codec_context.sample_rate or rate
@@ -265,8 +281,13 @@ def read_audio(path: str | Path, rate: int = 16000) -> tuple[np.ndarray, int] | 
 
 
 # Sample formats as numpy sees them, with the scale that maps them to [-1, 1].
-_SAMPLE_TYPES = {"u8": (np.uint8, 128.0), "s16": (np.int16, 32768.0), "s32": (np.int32, 2147483648.0),
-                 "flt": (np.float32, 1.0), "dbl": (np.float64, 1.0)}
+_SAMPLE_TYPES = {
+    "u8": (np.uint8, 128.0),
+    "s16": (np.int16, 32768.0),
+    "s32": (np.int32, 2147483648.0),
+    "flt": (np.float32, 1.0),
+    "dbl": (np.float64, 1.0),
+}
 
 
 def _mono_samples(frame: av.AudioFrame) -> np.ndarray:

@@ -14,31 +14,39 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from facecue.errors import FacecueError, InputError
-from facecue.governance import PolicyError
+from facecue.errors import FacecueError
 from facecue.service.auth import LoginLimiter, has_signed_credentials
 from facecue.service.db import configure
+from facecue.service.deps import http_status
 from facecue.service.settings import Settings
-from facecue.service.storage import UnsupportedMedia, UploadTooLarge, private_folder
+from facecue.service.storage import private_folder
 
 log = logging.getLogger("facecue.service")
 STATIC = Path(__file__).with_name("static")
 
-PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
-            "media-src 'self' blob:; frame-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
-            "frame-ancestors 'none'")
+PAGE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+    "media-src 'self' blob:; frame-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
 # Swagger UI and ReDoc load their scripts from a CDN; only those two pages may (and only when turned on).
-DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-            "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: https:; "
-            "worker-src blob:; frame-ancestors 'none'")
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: https:; "
+    "worker-src blob:; frame-ancestors 'none'"
+)
 # A form's text fields (questions, transcript, names) may add this much to the video's size limit.
 FORM_SLACK = 5 * 1024 * 1024
 # Every body that is not a multipart upload (JSON, sign-in and page forms) is small.
 SMALL_BODY = 1024 * 1024
 DETAIL_LIMIT = 500  # characters of an error detail: never a whole submitted value back
-_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY",
-            "Cross-Origin-Opener-Policy": "same-origin",
-            "Permissions-Policy": "camera=(), microphone=(), geolocation=()"}
+_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
 
 
 def create_app(settings: Settings | None = None, migrate: bool = False) -> FastAPI:
@@ -46,17 +54,22 @@ def create_app(settings: Settings | None = None, migrate: bool = False) -> FastA
     # Swagger UI and ReDoc load their scripts from a CDN: only where a deployer turns them on (FACECUE_API_DOCS=1,
     # for development); the OpenAPI document itself is always at /openapi.json.
     docs = settings.api_docs
-    app = FastAPI(title="facecue review service", version="1", docs_url="/docs" if docs else None,
-                  redoc_url="/redoc" if docs else None,
-                  description="Facial-expression analysis of interviews for human reviewers: observations with "
-                              "their uncertainty, never a hire/no-hire verdict.")
+    app = FastAPI(
+        title="facecue review service",
+        version="1",
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        description="Facial-expression analysis of interviews for human reviewers: observations with "
+        "their uncertainty, never a hire/no-hire verdict.",
+    )
     app.state.settings = settings
     app.state.db = configure(settings, migrate=migrate)
-    app.state.login_limiter = LoginLimiter(settings.login_attempts, settings.login_window_s,
-                                           settings.login_address_attempts)
+    app.state.login_limiter = LoginLimiter(
+        settings.login_attempts, settings.login_window_s, settings.login_address_attempts
+    )
     private_folder(settings.media_dir)
 
-    from facecue.service.api import router
+    from facecue.service.routes import router
 
     app.include_router(router)
     try:
@@ -93,8 +106,11 @@ class BodyLimits:
         limit = self.settings.max_upload_bytes + FORM_SLACK if multipart else SMALL_BODY
         too_large = {"detail": f"the request is larger than the limit of {limit // (1024 * 1024)} MB."}
         if multipart and not has_signed_credentials(request, self.settings):
-            response = JSONResponse({"detail": "sign in first: send a bearer token from /api/v1/auth/token or a "
-                                               "session cookie."}, 401, {"WWW-Authenticate": "Bearer"})
+            response = JSONResponse(
+                {"detail": "sign in first: send a bearer token from /api/v1/auth/token or a session cookie."},
+                401,
+                {"WWW-Authenticate": "Bearer"},
+            )
             return await response(scope, receive, send)
         length = request.headers.get("content-length", "")
         if length.isdigit() and int(length) > limit:
@@ -126,16 +142,6 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
         return response
 
 
-def _status_for(exc: FacecueError) -> int:
-    if isinstance(exc, PolicyError):
-        return 403
-    if isinstance(exc, UploadTooLarge):
-        return 413
-    if isinstance(exc, UnsupportedMedia):
-        return 415
-    return 422 if isinstance(exc, InputError) else 400
-
-
 def _add_error_handlers(app: FastAPI, pages) -> None:
     error_page = getattr(pages, "error_page", None)  # pages may render errors as HTML for browsers
 
@@ -159,10 +165,9 @@ def _add_error_handlers(app: FastAPI, pages) -> None:
 
     @app.exception_handler(FacecueError)
     async def facecue_error(request: Request, exc: FacecueError):
-        return answer(request, _status_for(exc), str(exc))
+        return answer(request, http_status(exc), str(exc))  # the domain's errors, mapped in one place
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception):
-        log.error("unexpected error on %s %s: %s", request.method, request.url.path, type(exc).__name__,
-                  exc_info=exc)
+        log.error("unexpected error on %s %s: %s", request.method, request.url.path, type(exc).__name__, exc_info=exc)
         return JSONResponse({"detail": "internal error; it was logged. Please report it."}, status_code=500)

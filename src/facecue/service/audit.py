@@ -33,28 +33,54 @@ def subject_ref(secret_key: str, subject_id: str) -> str:
 
 
 def _body(event: AuditEvent) -> dict:
-    return {"seq": event.seq, "time": event.time, "org": event.org_id, "actor": event.actor, "action": event.action,
-            "subject": event.subject, "details": event.details, "prev_hash": event.prev_hash}
+    return {
+        "seq": event.seq,
+        "time": event.time,
+        "org": event.org_id,
+        "actor": event.actor,
+        "action": event.action,
+        "subject": event.subject,
+        "details": event.details,
+        "prev_hash": event.prev_hash,
+    }
 
 
 def _check_details(details: dict) -> dict:
     # Ids and counts only: flat, short values, so no personal data rides along.
     for key, value in details.items():
-        if (not isinstance(key, str) or not isinstance(value, _SCALARS) or (isinstance(value, str) and len(value) > 200)
-                or (isinstance(value, float) and not math.isfinite(value))):
+        if (
+            not isinstance(key, str)
+            or not isinstance(value, _SCALARS)
+            or (isinstance(value, str) and len(value) > 200)
+            or (isinstance(value, float) and not math.isfinite(value))
+        ):
             raise ValueError(f"audit detail {key!r} must be a number, a yes/no or a short string")
     return details
 
 
-def record(session: Session, *, actor: str, action: str, org_id: str | None, subject: str | None = None,
-           details: dict | None = None) -> AuditEvent:
+def record(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    org_id: str | None,
+    subject: str | None = None,
+    details: dict | None = None,
+) -> AuditEvent:
     """Append one entry in `session`'s transaction. `subject` is already a pseudonym (see subject_ref)."""
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
     head = session.scalars(select(AuditHead).where(AuditHead.id == 1).with_for_update()).one()
-    event = AuditEvent(seq=head.seq + 1, org_id=org_id, time=datetime.now(UTC).isoformat(), actor=actor,
-                       action=action, subject=subject, details=_check_details(dict(details or {})),
-                       prev_hash=head.hash)
+    event = AuditEvent(
+        seq=head.seq + 1,
+        org_id=org_id,
+        time=datetime.now(UTC).isoformat(),
+        actor=actor,
+        action=action,
+        subject=subject,
+        details=_check_details(dict(details or {})),
+        prev_hash=head.hash,
+    )
     event.hash = entry_hash(_body(event))
     session.add(event)
     head.seq, head.hash = event.seq, event.hash
@@ -67,8 +93,9 @@ def verify(session: Session) -> Verification:
     prev, seq = GENESIS, 0
     for event in session.scalars(select(AuditEvent).order_by(AuditEvent.seq)).yield_per(1000):
         if event.seq != seq:
-            return Verification(False, seq, f"entry {event.seq} stands where entry {seq} belongs "
-                                            "(an entry was deleted or inserted)")
+            return Verification(
+                False, seq, f"entry {event.seq} stands where entry {seq} belongs (an entry was deleted or inserted)"
+            )
         if event.prev_hash != prev:
             return Verification(False, seq, f"entry {seq} does not follow from the entry before it")
         if entry_hash(_body(event)) != event.hash:
@@ -76,8 +103,11 @@ def verify(session: Session) -> Verification:
         prev, seq = event.hash, seq + 1
     head = session.get(AuditHead, 1)
     if head is None or (head.seq, head.hash) != (seq - 1, prev):
-        return Verification(False, seq if head is None else min(seq, head.seq + 1),
-                            "the chain's end does not match its head (entries were cut off or added)")
+        return Verification(
+            False,
+            seq if head is None else min(seq, head.seq + 1),
+            "the chain's end does not match its head (entries were cut off or added)",
+        )
     return Verification(True, None, f"{seq} {'entry' if seq == 1 else 'entries'}, chain intact")
 
 

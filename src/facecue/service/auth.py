@@ -88,9 +88,17 @@ def login_response(user: User, settings: Settings, to: str = "/") -> RedirectRes
         to = "/"  # only local redirects: no open redirect through ?next=
     response = RedirectResponse(to, status_code=303)
     value = _serializer(settings, "facecue-session").dumps(
-        {"u": user.id, "v": user.token_version, "n": secrets.token_hex(16)})
-    response.set_cookie(SESSION_COOKIE, value, max_age=settings.token_max_age_s, httponly=True, samesite="lax",
-                        secure=settings.cookie_secure, path="/")
+        {"u": user.id, "v": user.token_version, "n": secrets.token_hex(16)}
+    )
+    response.set_cookie(
+        SESSION_COOKIE,
+        value,
+        max_age=settings.token_max_age_s,
+        httponly=True,
+        samesite="lax",
+        secure=settings.cookie_secure,
+        path="/",
+    )
     return response
 
 
@@ -101,8 +109,11 @@ def logout(session: Session, request: Request, response: Response) -> Response:
         now = datetime.now(UTC)
         session.execute(delete(RevokedSession).where(RevokedSession.expires_at < now))  # expired anyway
         if session.get(RevokedSession, data["n"][:32]) is None:
-            session.add(RevokedSession(nonce=data["n"][:32],
-                                       expires_at=now + timedelta(seconds=request.app.state.settings.token_max_age_s)))
+            session.add(
+                RevokedSession(
+                    nonce=data["n"][:32], expires_at=now + timedelta(seconds=request.app.state.settings.token_max_age_s)
+                )
+            )
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
 
@@ -156,8 +167,9 @@ def _foreign_origin(request: Request) -> bool:
 def check_csrf(request: Request, token: str | None) -> None:
     """403 unless `token` is this session's CSRF token and the request does not come from another site."""
     if _foreign_origin(request) or not token or not hmac.compare_digest(str(token), csrf_token(request)):
-        raise HTTPException(403, "the form is out of date or came from another site (CSRF check failed); "
-                                 "reload the page and try again.")
+        raise HTTPException(
+            403, "the form is out of date or came from another site (CSRF check failed); reload the page and try again."
+        )
 
 
 def _user_from(session: Session, data: dict | None) -> User | None:
@@ -184,8 +196,11 @@ def optional_user(request: Request, session: Annotated[Session, SessionDep]) -> 
 
 def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
     if user is None:
-        raise HTTPException(401, "sign in first: send a bearer token from /api/v1/auth/token or a session cookie.",
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            401,
+            "sign in first: send a bearer token from /api/v1/auth/token or a session cookie.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     return user
 
 
@@ -221,8 +236,11 @@ class LoginLimiter:
         any of them fails. `succeeded(keys, stamp)` takes it back."""
         now = time.monotonic()
         with self._lock:
-            waits = [times[0] + self.window_s - now for key in keys
-                     if len(times := self._recent(key, now)) >= self._limit(key)]
+            waits = [
+                times[0] + self.window_s - now
+                for key in keys
+                if len(times := self._recent(key, now)) >= self._limit(key)
+            ]
             if waits:
                 return int(max(waits)) + 1, 0.0
             for key in keys:
@@ -253,11 +271,14 @@ def authenticate(session: Session, request: Request, email: str, password: str) 
     keys = _limit_keys(request, email)
     wait, stamp = limiter.begin(keys)  # counted as a failure until it succeeds
     if wait:
-        raise HTTPException(429, f"too many failed sign-ins; try again in {wait} seconds.",
-                            headers={"Retry-After": str(wait)})
+        raise HTTPException(
+            429, f"too many failed sign-ins; try again in {wait} seconds.", headers={"Retry-After": str(wait)}
+        )
     # An address is unique per organisation, so it may name accounts in several: the password picks one.
-    candidates = sorted(session.scalars(select(User).where(User.email == email.strip().lower())
-                                        .order_by(User.created_at)), key=lambda u: not u.is_active)
+    candidates = sorted(
+        session.scalars(select(User).where(User.email == email.strip().lower()).order_by(User.created_at)),
+        key=lambda u: not u.is_active,
+    )
     user = next((u for u in candidates if verify_password(u.password_hash, password)), None)
     if not candidates:
         verify_password(_DUMMY_HASH, password)  # an unknown address takes as long as a wrong password

@@ -108,8 +108,9 @@ class WorkerSupervisor:
         self._thread = threading.Thread(target=self._watch, daemon=True, name="worker-supervisor")
 
     def _spawn(self) -> subprocess.Popen:
-        return subprocess.Popen([sys.executable, "-m", "facecue.cli", "worker"],
-                                env={**self.env, "FACECUE_SERVE_PID": str(os.getpid())})
+        return subprocess.Popen(
+            [sys.executable, "-m", "facecue.cli", "worker"], env={**self.env, "FACECUE_SERVE_PID": str(os.getpid())}
+        )
 
     def start(self) -> None:
         self.process = self._spawn()
@@ -147,9 +148,12 @@ def uvicorn_options(settings) -> dict:
     """Forwarded headers (X-Forwarded-For, -Proto) are believed only from the proxies the deployer names in
     FACECUE_TRUSTED_PROXIES: otherwise any client could pick the address the sign-in limit counts."""
     trusted = settings.trusted_proxies
-    return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted or None,
-            # Keep-alive longer than clients' idle gaps, so a busy client does not race the server's close.
-            "timeout_keep_alive": 75}
+    return {
+        "proxy_headers": bool(trusted),
+        "forwarded_allow_ips": trusted or None,
+        # Keep-alive longer than clients' idle gaps, so a busy client does not race the server's close.
+        "timeout_keep_alive": 75,
+    }
 
 
 def run_serve(args: argparse.Namespace) -> int:

@@ -55,13 +55,16 @@ def make_engine(url: str) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise FacecueError("FACECUE_DATABASE_URL is not a database URL (e.g. sqlite:///path/facecue.db or "
-                           "postgresql+psycopg://user:password@host/db).") from None
+        raise FacecueError(
+            "FACECUE_DATABASE_URL is not a database URL (e.g. sqlite:///path/facecue.db or "
+            "postgresql+psycopg://user:password@host/db)."
+        ) from None
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             _private_file(Path(parsed.database))
-        engine = create_engine(parsed, connect_args={"timeout": 30, "check_same_thread": False},
-                               pool_size=MAX_SESSIONS + 4, max_overflow=8)
+        engine = create_engine(
+            parsed, connect_args={"timeout": 30, "check_same_thread": False}, pool_size=MAX_SESSIONS + 4, max_overflow=8
+        )
         _sqlite_locking(engine)
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":

@@ -51,8 +51,9 @@ def erase_candidate(session: Session, settings: Settings, candidate: Candidate, 
     return counts
 
 
-def remaining_mentions(session: Session, settings: Settings, terms: list[str],
-                       interview_ids: list[str] = ()) -> list[str]:
+def remaining_mentions(
+    session: Session, settings: Settings, terms: list[str], interview_ids: list[str] = ()
+) -> list[str]:
     """Every database column (as 'table.column') and media file that still contains one of `terms`, and every
     file left in the erased interviews' folders: results are pseudonymous, so a result (say, in a dead attempt's
     `.attempt-*` folder) is found by where it lies, not by a name in it."""
@@ -68,8 +69,9 @@ def remaining_mentions(session: Session, settings: Settings, terms: list[str],
                 continue
             text = func.lower(cast(column, Text))
             for term in terms:
-                n = session.scalar(select(func.count()).select_from(table)
-                                   .where(text.contains(term.lower(), autoescape=True)))
+                n = session.scalar(
+                    select(func.count()).select_from(table).where(text.contains(term.lower(), autoescape=True))
+                )
                 if n:
                     found.append(f"{table.name}.{column.name}")
     media = Path(settings.media_dir)

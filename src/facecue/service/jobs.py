@@ -45,17 +45,33 @@ def claim(db: Database, worker_id: str) -> Claim | None:
     token = secrets.token_hex(16)
     with db.session() as s:
         t = now()
-        oldest = (select(Job.id).where(Job.status == "queued", Job.run_after <= t).order_by(Job.created_at)
-                  .limit(1).with_for_update(skip_locked=True).scalar_subquery())
-        taken = s.execute(update(Job).where(Job.id == oldest, Job.status == "queued")
-                          .values(status="running", claim_token=token, worker_id=worker_id, heartbeat_at=t,
-                                  started_at=t, attempts=Job.attempts + 1)
-                          .execution_options(synchronize_session=False)).rowcount
+        oldest = (
+            select(Job.id)
+            .where(Job.status == "queued", Job.run_after <= t)
+            .order_by(Job.created_at)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+        taken = s.execute(
+            update(Job)
+            .where(Job.id == oldest, Job.status == "queued")
+            .values(
+                status="running",
+                claim_token=token,
+                worker_id=worker_id,
+                heartbeat_at=t,
+                started_at=t,
+                attempts=Job.attempts + 1,
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount
         if taken != 1:
             return None
         job = s.scalars(select(Job).where(Job.claim_token == token)).one()
-        s.execute(update(Interview).where(Interview.id == job.interview_id)
-                  .values(status="running", progress=0.0, error=None))
+        s.execute(
+            update(Interview).where(Interview.id == job.interview_id).values(status="running", progress=0.0, error=None)
+        )
         return Claim(job.id, token, job.interview_id, job.attempts)
 
 
@@ -72,8 +88,11 @@ def heartbeat(db: Database, c: Claim, progress: float) -> str:
         if job.cancel_requested:
             return "cancel"
         job.heartbeat_at = now()
-        s.execute(update(Interview).where(Interview.id == c.interview_id, Interview.status == "running")
-                  .values(progress=round(min(max(progress, 0.0), 1.0), 4)))
+        s.execute(
+            update(Interview)
+            .where(Interview.id == c.interview_id, Interview.status == "running")
+            .values(progress=round(min(max(progress, 0.0), 1.0), 4))
+        )
         return "ok"
 
 
@@ -82,17 +101,25 @@ def finish(db: Database, c: Claim, commit_files, summary: dict | None) -> bool:
     inside the same transaction. False when the job was lost (the outputs are then the caller's to discard)."""
     with db.session() as s:
         t = now()
-        done = s.execute(update(Job).where(*_mine(c), Job.cancel_requested.is_(False))
-                         .values(status="done", finished_at=t, heartbeat_at=t)
-                         .execution_options(synchronize_session=False)).rowcount
+        done = s.execute(
+            update(Job)
+            .where(*_mine(c), Job.cancel_requested.is_(False))
+            .values(status="done", finished_at=t, heartbeat_at=t)
+            .execution_options(synchronize_session=False)
+        ).rowcount
         if done != 1:
             return False
         result_dir = commit_files()
         interview = s.get(Interview, c.interview_id)
         interview.status, interview.progress, interview.error = "done", 1.0, None
         interview.result_dir, interview.summary, interview.finished_at = result_dir, summary, t
-        audit.record(s, actor="worker", action="analysed", org_id=interview.org_id,
-                     details={"interview": interview.id, "attempt": c.attempt, "purpose": interview.purpose})
+        audit.record(
+            s,
+            actor="worker",
+            action="analysed",
+            org_id=interview.org_id,
+            details={"interview": interview.id, "attempt": c.attempt, "purpose": interview.purpose},
+        )
         return True
 
 
@@ -108,8 +135,11 @@ def fail(db: Database, c: Claim, reason: str, transient: bool) -> str:
         interview = s.get(Interview, c.interview_id)
         if job.cancel_requested:  # asked to stop: that, not the failure, is how it ends
             job.status, job.finished_at, job.claim_token = "cancelled", t, None
-            interview.status, interview.error, interview.finished_at = "cancelled", "cancelled before the analysis " \
-                "finished", t
+            interview.status, interview.error, interview.finished_at = (
+                "cancelled",
+                "cancelled before the analysis finished",
+                t,
+            )
             return "cancelled"
         if transient and job.attempts < job.max_attempts:
             job.status, job.claim_token, job.worker_id = "queued", None, None
@@ -126,11 +156,18 @@ def fail(db: Database, c: Claim, reason: str, transient: bool) -> str:
 def mark_cancelled(db: Database, c: Claim) -> bool:
     with db.session() as s:
         t = now()
-        n = s.execute(update(Job).where(*_mine(c)).values(status="cancelled", finished_at=t, claim_token=None)
-                      .execution_options(synchronize_session=False)).rowcount
+        n = s.execute(
+            update(Job)
+            .where(*_mine(c))
+            .values(status="cancelled", finished_at=t, claim_token=None)
+            .execution_options(synchronize_session=False)
+        ).rowcount
         if n == 1:
-            s.execute(update(Interview).where(Interview.id == c.interview_id)
-                      .values(status="cancelled", error="cancelled before the analysis finished", finished_at=t))
+            s.execute(
+                update(Interview)
+                .where(Interview.id == c.interview_id)
+                .values(status="cancelled", error="cancelled before the analysis finished", finished_at=t)
+            )
         return n == 1
 
 
@@ -158,8 +195,10 @@ def recover_stale(db: Database, stale_s: float, own_worker: str | None = None) -
                 interview.status, interview.progress = "queued", 0.0
                 counts["requeued"] += 1
             else:
-                reason = (f"the worker stopped (killed or crashed) during the analysis {job.attempts} times; "
-                          "the video may be too large or damaged for this machine")
+                reason = (
+                    f"the worker stopped (killed or crashed) during the analysis {job.attempts} times; "
+                    "the video may be too large or damaged for this machine"
+                )
                 job.status, job.error, job.finished_at = "failed", reason, t
                 interview.status, interview.error, interview.finished_at = "failed", reason, t
                 counts["failed"] += 1
@@ -169,8 +208,9 @@ def recover_stale(db: Database, stale_s: float, own_worker: str | None = None) -
 def request_cancel(session: Session, interview: Interview) -> str:
     """Stop an interview's analysis: a queued job is cancelled now, a running one by its worker (or, when that
     worker is gone, by recovery). Returns the interview's status afterwards."""
-    for job in session.scalars(select(Job).where(Job.interview_id == interview.id,
-                                                 Job.status.in_(("queued", "running")))):
+    for job in session.scalars(
+        select(Job).where(Job.interview_id == interview.id, Job.status.in_(("queued", "running")))
+    ):
         if job.status == "queued":
             job.status, job.finished_at = "cancelled", now()
             interview.status, interview.error = "cancelled", "cancelled before the analysis started"

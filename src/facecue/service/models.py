@@ -108,10 +108,16 @@ class Consent(Base):
     def to_record(self):
         from facecue.governance import ConsentRecord
 
-        return ConsentRecord(subject_id=self.subject_id, controller=self.controller, purpose=self.purpose,
-                             given_at=self.given_at, notice_version=self.notice_version,
-                             notice_sha256=self.notice_sha256, scope=tuple(self.scope.split(",")),
-                             withdrawn_at=self.withdrawn_at)
+        return ConsentRecord(
+            subject_id=self.subject_id,
+            controller=self.controller,
+            purpose=self.purpose,
+            given_at=self.given_at,
+            notice_version=self.notice_version,
+            notice_sha256=self.notice_sha256,
+            scope=tuple(self.scope.split(",")),
+            withdrawn_at=self.withdrawn_at,
+        )
 
 
 class Interview(Base):

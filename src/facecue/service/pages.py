@@ -1,17 +1,18 @@
-"""The reviewer pages: server-rendered HTML over the same functions as the JSON API (facecue.service.api).
+"""The reviewer pages: server-rendered HTML over the same domain operations as the JSON API
+(facecue.service.operations).
 
 Every page needs a signed-in user (a 401 becomes a redirect to the sign-in page, see `error_page`); every form
-carries the session's CSRF token and is checked here; every change goes through the API function that makes it,
-so the pages and the API share their rules, organisation scoping, policy checks and audit entries. A form posts,
-then redirects back (post/redirect/get) with a fixed message key, so no text from a request is ever echoed.
+carries the session's CSRF token and is checked here; every read and change goes through the operation that
+makes it, so the pages and the API share their rules, organisation scoping, policy checks and audit entries. A
+form posts, then redirects back (post/redirect/get) with a fixed message key, so no text from a request is ever
+echoed.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import math
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
@@ -22,36 +23,31 @@ from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, Uplo
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from facecue.errors import FacecueError
-from facecue.governance import PURPOSES, PolicyError, decide, render_notice
+from facecue.governance import PURPOSES, decide
 from facecue.governance.policy import REGIONS
 from facecue.labels import EMOTIONS
 from facecue.report.charts import fmt_time
 from facecue.report.html import LIMITS
-from facecue.service import api, audit
+from facecue.service import audit, operations
 from facecue.service.auth import (
     VISITOR_COOKIE,
     authenticate,
     check_csrf,
     csrf_token,
-    current_user,
     login_response,
     logout,
     optional_user,
-    require_admin,
 )
-from facecue.service.db import SessionDep
-from facecue.service.models import AuditEvent, Candidate, Consent, ErasureRequest, Interview, Note, Override, User
-from facecue.service.retention import retention_days
+from facecue.service.deps import Admin, CurrentDatabase, CurrentSettings, Db, Me, http_status
+from facecue.service.models import Candidate, Consent, Override, User
+from facecue.service.operations import TextUpload, may_view, owned
 from facecue.service.review_view import build_review
+from facecue.service.schemas import NewCandidate, NewConsent, NewNote, NewOverride, NewUser, RoleChange
 
 router = APIRouter(include_in_schema=False)
-Db = Annotated[Session, SessionDep]
-Me = Annotated[User, Depends(current_user)]
-Admin = Annotated[User, Depends(require_admin)]
 
 STATIC = Path(__file__).with_name("static")
 templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
@@ -63,8 +59,13 @@ MESSAGES = {
     "consent-recorded": ("ok", "Consent recorded."),
     "consent-withdrawn": ("ok", "Consent withdrawn; analyses waiting under it were stopped."),
     "erasure-requested": ("ok", "Erasure request recorded; its deadline is on the deletion-deadline page."),
-    "erased": ("ok", ("Candidate erased: a search of the database and the media folder found nothing left that "
-                      "names them. The audit log keeps the fact of the erasure, not the data.")),
+    "erased": (
+        "ok",
+        (
+            "Candidate erased: a search of the database and the media folder found nothing left that "
+            "names them. The audit log keeps the fact of the erasure, not the data."
+        ),
+    ),
     "note-added": ("ok", "Note added."),
     "note-deleted": ("ok", "Note deleted."),
     "override-added": ("ok", "Your reading of the segment was saved beside the model's."),
@@ -74,11 +75,15 @@ MESSAGES = {
     "retention-run": ("ok", "Retention applied."),
 }
 NAV = (("/candidates", "Candidates", "candidates"), ("/upload", "Upload", "upload"), ("/jobs", "Jobs", "jobs"))
-ADMIN_NAV = (("/admin/users", "Users", "users"), ("/admin/audit", "Audit log", "audit"),
-             ("/admin/erasures", "Deletion deadlines", "erasures"))
+ADMIN_NAV = (
+    ("/admin/users", "Users", "users"),
+    ("/admin/audit", "Audit log", "audit"),
+    ("/admin/erasures", "Deletion deadlines", "erasures"),
+)
 
 
 # --- rendering helpers -------------------------------------------------------------------------------------------
+
 
 @cache
 def _asset_version(path: str) -> str:
@@ -106,21 +111,40 @@ templates.env.filters["clock"] = _clock
 templates.env.globals["static_url"] = static_url
 
 
-def render(request: Request, name: str, user: User | None, title: str, section: str = "", status_code: int = 200,
-           **context) -> HTMLResponse:
+def render(
+    request: Request, name: str, user: User | None, title: str, section: str = "", status_code: int = 200, **context
+) -> HTMLResponse:
     nav = list(NAV) + (list(ADMIN_NAV) if user is not None and user.is_admin else [])
     messages = list(context.pop("messages", []))
     done = MESSAGES.get(request.query_params.get("done", ""))
     if done:
         messages.insert(0, done)
-    response = templates.TemplateResponse(request, name, {
-        "user": user, "title": title, "section": section, "nav_items": nav, "csrf_token": csrf_token(request),
-        "messages": messages, **context}, status_code=status_code)
+    response = templates.TemplateResponse(
+        request,
+        name,
+        {
+            "user": user,
+            "title": title,
+            "section": section,
+            "nav_items": nav,
+            "csrf_token": csrf_token(request),
+            "messages": messages,
+            **context,
+        },
+        status_code=status_code,
+    )
     response.headers["Cache-Control"] = "no-store"  # pages show personal data: never kept by a shared cache
     if nonce := getattr(request.state, "new_visitor_nonce", None):  # csrf_token just made one for this visitor
         settings = request.app.state.settings
-        response.set_cookie(VISITOR_COOKIE, nonce, max_age=settings.token_max_age_s, httponly=True, samesite="lax",
-                            secure=settings.cookie_secure, path="/")
+        response.set_cookie(
+            VISITOR_COOKIE,
+            nonce,
+            max_age=settings.token_max_age_s,
+            httponly=True,
+            samesite="lax",
+            secure=settings.cookie_secure,
+            path="/",
+        )
     return response
 
 
@@ -129,7 +153,7 @@ def _back(to: str, done: str) -> RedirectResponse:
 
 
 def _problem(exc: Exception) -> str:
-    """One readable sentence from an API refusal or a validation error."""
+    """One readable sentence from a refusal (an HTTP or domain error) or a validation error."""
     if isinstance(exc, HTTPException):
         detail = exc.detail
     elif isinstance(exc, ValidationError):
@@ -144,22 +168,39 @@ def error_page(request: Request, status: int, detail: str) -> Response:
     """The app's error handlers call this for browsers: sign-in for 401, else a page with the one-sentence reason."""
     if status == 401:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return RedirectResponse(f"/login?next={quote(target if request.method == 'GET' else '/', safe='')}",
-                                status_code=303)
-    titles = {403: "Not allowed", 404: "Not found", 409: "Not possible now", 410: "Gone", 413: "Too large",
-              429: "Too many attempts"}
+        return RedirectResponse(
+            f"/login?next={quote(target if request.method == 'GET' else '/', safe='')}", status_code=303
+        )
+    titles = {
+        403: "Not allowed",
+        404: "Not found",
+        409: "Not possible now",
+        410: "Gone",
+        413: "Too large",
+        429: "Too many attempts",
+    }
     text = detail[:1].upper() + detail[1:] if detail else "The request could not be completed."
-    return render(request, "error.html", None, titles.get(status, "Something is wrong with the request"),
-                  status_code=status, message=text)
+    return render(
+        request,
+        "error.html",
+        None,
+        titles.get(status, "Something is wrong with the request"),
+        status_code=status,
+        message=text,
+    )
 
 
 @router.get("/assets/report.css")
 def report_css() -> Response:
-    return Response((files("facecue.report") / "report.css").read_text(), media_type="text/css",
-                    headers={"Cache-Control": "public, max-age=86400"})
+    return Response(
+        (files("facecue.report") / "report.css").read_text(),
+        media_type="text/css",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
 
 
 # --- sign in and out -----------------------------------------------------------------------------------------------
+
 
 @router.get("/")
 def home(user: Annotated[User | None, Depends(optional_user)]) -> RedirectResponse:
@@ -174,17 +215,30 @@ def login_form(request: Request, user: Annotated[User | None, Depends(optional_u
 
 
 @router.post("/login")
-def login(request: Request, session: Db, email: Annotated[str, Form(max_length=254)],
-          password: Annotated[str, Form(max_length=1000)], csrf_token: Annotated[str, Form()] = "",
-          next: Annotated[str, Form()] = "/") -> Response:
+def login(
+    request: Request,
+    session: Db,
+    email: Annotated[str, Form(max_length=254)],
+    password: Annotated[str, Form(max_length=1000)],
+    csrf_token: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",
+) -> Response:
     check_csrf(request, csrf_token)
     try:
         user = authenticate(session, request, email, password)
     except HTTPException as exc:
         if exc.status_code not in (401, 429):
             raise
-        page = render(request, "login.html", None, "Sign in", status_code=exc.status_code, next=next, email=email,
-                      error=_problem(exc))
+        page = render(
+            request,
+            "login.html",
+            None,
+            "Sign in",
+            status_code=exc.status_code,
+            next=next,
+            email=email,
+            error=_problem(exc),
+        )
         if exc.headers and "Retry-After" in exc.headers:
             page.headers["Retry-After"] = exc.headers["Retry-After"]
         return page
@@ -199,33 +253,50 @@ def sign_out(request: Request, user: Me, session: Db, csrf_token: Annotated[str,
 
 # --- candidates ----------------------------------------------------------------------------------------------------
 
-def _candidate_rows(session: Session, user: User) -> list[tuple[Candidate, int]]:
-    counts = (select(Interview.candidate_id, func.count().label("n")).where(Interview.org_id == user.org_id)
-              .group_by(Interview.candidate_id).subquery())
-    q = (select(Candidate, func.coalesce(counts.c.n, 0)).outerjoin(counts, counts.c.candidate_id == Candidate.id)
-         .where(Candidate.org_id == user.org_id).order_by(Candidate.created_at.desc()))
-    return [(c, int(n)) for c, n in session.execute(q)]
-
 
 @router.get("/candidates")
 def candidates(request: Request, user: Me, session: Db) -> Response:
-    return render(request, "candidates.html", user, "Candidates", "candidates", rows=_candidate_rows(session, user),
-                  form={}, error=None)
+    return render(
+        request,
+        "candidates.html",
+        user,
+        "Candidates",
+        "candidates",
+        rows=operations.candidates_with_counts(session, user),
+        form={},
+        error=None,
+    )
 
 
 @router.post("/candidates")
-def add_candidate(request: Request, user: Me, session: Db, csrf_token: Annotated[str, Form()] = "",
-                  external_ref: Annotated[str, Form()] = "", name: Annotated[str, Form()] = "",
-                  jurisdiction: Annotated[str, Form()] = "") -> Response:
+def add_candidate(
+    request: Request,
+    user: Me,
+    session: Db,
+    csrf_token: Annotated[str, Form()] = "",
+    external_ref: Annotated[str, Form()] = "",
+    name: Annotated[str, Form()] = "",
+    jurisdiction: Annotated[str, Form()] = "",
+) -> Response:
     check_csrf(request, csrf_token)
     form = {"external_ref": external_ref, "name": name, "jurisdiction": jurisdiction}
     try:
-        made = api.create_candidate(api.NewCandidate(external_ref=external_ref.strip(), name=name or None,
-                                                     jurisdiction=jurisdiction), user, session)
-    except (HTTPException, ValidationError) as exc:
-        return render(request, "candidates.html", user, "Candidates", "candidates", status_code=422,
-                      rows=_candidate_rows(session, user), form=form, error=_problem(exc))
-    return _back(f"/candidates/{made['id']}", "candidate-added")
+        made = operations.create_candidate(
+            session, user, NewCandidate(external_ref=external_ref.strip(), name=name or None, jurisdiction=jurisdiction)
+        )
+    except (FacecueError, ValidationError) as exc:
+        return render(
+            request,
+            "candidates.html",
+            user,
+            "Candidates",
+            "candidates",
+            status_code=422,
+            rows=operations.candidates_with_counts(session, user),
+            form=form,
+            error=_problem(exc),
+        )
+    return _back(f"/candidates/{made.id}", "candidate-added")
 
 
 def _consent_state(c: Consent) -> str:
@@ -234,141 +305,198 @@ def _consent_state(c: Consent) -> str:
 
 @router.get("/candidates/{candidate_id}")
 def candidate(candidate_id: str, request: Request, user: Me, session: Db) -> Response:
-    c = api.owned(session, Candidate, candidate_id, user)
+    c = owned(session, Candidate, candidate_id, user)
     return _candidate_page(request, user, session, c)
 
 
-def _candidate_page(request: Request, user: User, session: Session, c: Candidate, error: str | None = None,
-                    status_code: int = 200) -> Response:
-    interviews = session.scalars(select(Interview).where(Interview.candidate_id == c.id)
-                                 .order_by(Interview.created_at.desc())).all()
-    consents = session.scalars(select(Consent).where(Consent.candidate_id == c.id)
-                               .order_by(Consent.given_at.desc())).all()
-    erasures = session.scalars(select(ErasureRequest).where(ErasureRequest.candidate_id == c.id,
-                                                            ErasureRequest.done_at.is_(None))).all()
-    return render(request, "candidate.html", user, f"Candidate {c.external_ref}", "candidates", status_code=status_code,
-                  candidate=c, interviews=[(i, may_view(i, user)) for i in interviews],
-                  consents=[(x, _consent_state(x)) for x in consents], erasures=erasures, purposes=PURPOSES,
-                  error=error, messages=[("error", error)] if error else [])
+def _candidate_page(
+    request: Request, user: User, session: Session, c: Candidate, error: str | None = None, status_code: int = 200
+) -> Response:
+    interviews = operations.interviews_of(session, c)
+    consents = operations.consents_of(session, c)
+    erasures = operations.open_erasure_requests(session, c)
+    return render(
+        request,
+        "candidate.html",
+        user,
+        f"Candidate {c.external_ref}",
+        "candidates",
+        status_code=status_code,
+        candidate=c,
+        interviews=[(i, may_view(i, user)) for i in interviews],
+        consents=[(x, _consent_state(x)) for x in consents],
+        erasures=erasures,
+        purposes=PURPOSES,
+        error=error,
+        messages=[("error", error)] if error else [],
+    )
 
 
 @router.get("/candidates/{candidate_id}/notice")
 def notice(candidate_id: str, request: Request, user: Me, session: Db, purpose: str = "assessment") -> Response:
-    c = api.owned(session, Candidate, candidate_id, user)
+    c = owned(session, Candidate, candidate_id, user)
     if purpose not in PURPOSES:
         raise HTTPException(422, f"unknown purpose {purpose!r}; choose one of {', '.join(PURPOSES)}.")
-    n = render_notice(purpose, c.jurisdiction, user.org.name)  # refuses (PolicyError -> 403) a prohibited analysis
+    n = operations.notice(user, c, purpose)  # refuses (PolicyError -> 403) a prohibited analysis
     from markupsafe import Markup
 
     # The governance module builds the notice HTML and escapes every value it places in it.
-    return render(request, "notice.html", user, "Notice", "candidates", candidate=c, notice=n,
-                  notice_html=Markup(n.html))
+    return render(
+        request, "notice.html", user, "Notice", "candidates", candidate=c, notice=n, notice_html=Markup(n.html)
+    )
 
 
 @router.post("/candidates/{candidate_id}/consents")
-def add_consent(candidate_id: str, request: Request, user: Me, session: Db, csrf_token: Annotated[str, Form()] = "",
-                purpose: Annotated[str, Form()] = "", jurisdiction: Annotated[str, Form()] = "",
-                share: Annotated[str, Form()] = "") -> Response:
+def add_consent(
+    candidate_id: str,
+    request: Request,
+    user: Me,
+    session: Db,
+    settings: CurrentSettings,
+    csrf_token: Annotated[str, Form()] = "",
+    purpose: Annotated[str, Form()] = "",
+    jurisdiction: Annotated[str, Form()] = "",
+    share: Annotated[str, Form()] = "",
+) -> Response:
     check_csrf(request, csrf_token)
-    c = api.owned(session, Candidate, candidate_id, user)
+    c = owned(session, Candidate, candidate_id, user)
     scope = ["analysis"] + (["share_with_reviewers"] if share else [])
     try:
-        api.record_consent(c.id, api.NewConsent(purpose=purpose, jurisdiction=jurisdiction or None, scope=scope),
-                           request, user, session)
-    except (HTTPException, ValidationError, PolicyError) as exc:
+        body = NewConsent.model_validate({"purpose": purpose, "jurisdiction": jurisdiction or None, "scope": scope})
+        operations.record_consent(session, settings, user, c.id, body)
+    except (FacecueError, ValidationError) as exc:
         session.rollback()
         return _candidate_page(request, user, session, c, _problem(exc), 422)
     return _back(f"/candidates/{c.id}", "consent-recorded")
 
 
 @router.post("/consents/{consent_id}/withdraw")
-def withdraw(consent_id: str, request: Request, user: Me, session: Db,
-             csrf_token: Annotated[str, Form()] = "") -> Response:
+def withdraw(
+    consent_id: str,
+    request: Request,
+    user: Me,
+    session: Db,
+    settings: CurrentSettings,
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
     check_csrf(request, csrf_token)
-    out = api.withdraw_consent(consent_id, request, user, session)
-    return _back(f"/candidates/{out['candidate_id']}", "consent-withdrawn")
+    consent, _ = operations.withdraw_consent(session, settings, user, consent_id)
+    return _back(f"/candidates/{consent.candidate_id}", "consent-withdrawn")
 
 
 @router.post("/candidates/{candidate_id}/erasure-request")
-def erasure_request(candidate_id: str, request: Request, user: Me, session: Db,
-                    csrf_token: Annotated[str, Form()] = "") -> Response:
+def erasure_request(
+    candidate_id: str,
+    request: Request,
+    user: Me,
+    session: Db,
+    settings: CurrentSettings,
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
     check_csrf(request, csrf_token)
-    api.request_erasure(api.NewErasureRequest(candidate_id=candidate_id), request, user, session)
+    operations.request_erasure(session, settings, user, candidate_id)
     return _back(f"/candidates/{candidate_id}", "erasure-requested")
 
 
 @router.post("/candidates/{candidate_id}/erase")
-def erase(candidate_id: str, request: Request, user: Admin, session: Db, csrf_token: Annotated[str, Form()] = "",
-          confirm_ref: Annotated[str, Form()] = "") -> Response:
+def erase(
+    candidate_id: str,
+    request: Request,
+    user: Admin,
+    session: Db,
+    settings: CurrentSettings,
+    csrf_token: Annotated[str, Form()] = "",
+    confirm_ref: Annotated[str, Form()] = "",
+) -> Response:
     check_csrf(request, csrf_token)
-    c = api.owned(session, Candidate, candidate_id, user)
+    c = owned(session, Candidate, candidate_id, user)
     if confirm_ref.strip() != c.external_ref:
-        return _candidate_page(request, user, session, c, "To erase, type the candidate's reference exactly as shown; "
-                                                          "nothing was deleted.", 422)
-    out = api.erase(c.id, request, user, session)
-    if not out["verified"]:
-        return render(request, "error.html", user, "Erasure incomplete", status_code=500,
-                      message=f"The candidate was erased, but {len(out['remaining'])} places still mention them; "
-                              "an administrator must check the database and media folder.")
+        return _candidate_page(
+            request,
+            user,
+            session,
+            c,
+            "To erase, type the candidate's reference exactly as shown; nothing was deleted.",
+            422,
+        )
+    out = operations.erase(session, settings, user, c.id)
+    if not out.verified:
+        return render(
+            request,
+            "error.html",
+            user,
+            "Erasure incomplete",
+            status_code=500,
+            message=f"The candidate was erased, but {len(out.remaining)} places still mention them; "
+            "an administrator must check the database and media folder.",
+        )
     return _back("/candidates", "erased")
 
 
 # --- upload and jobs -------------------------------------------------------------------------------------------------
 
+
 @router.get("/upload")
-def upload(request: Request, user: Me, session: Db, candidate: str = "") -> Response:
-    rows = session.scalars(select(Candidate).where(Candidate.org_id == user.org_id)
-                           .order_by(Candidate.created_at.desc())).all()
-    max_mb = request.app.state.settings.max_upload_bytes // (1024 * 1024)
-    return render(request, "upload.html", user, "Upload", "upload", candidates=rows, selected=candidate,
-                  purposes=PURPOSES, max_mb=max_mb)
+def upload(request: Request, user: Me, session: Db, settings: CurrentSettings, candidate: str = "") -> Response:
+    rows = operations.list_candidates(session, user)
+    max_mb = settings.max_upload_bytes // (1024 * 1024)
+    return render(
+        request,
+        "upload.html",
+        user,
+        "Upload",
+        "upload",
+        candidates=rows,
+        selected=candidate,
+        purposes=PURPOSES,
+        max_mb=max_mb,
+    )
 
 
 @router.post("/upload")
-def upload_without_script(request: Request, user: Me, session: Db, video: Annotated[UploadFile, File()],
-                          candidate_id: Annotated[str, Form()], purpose: Annotated[str, Form()],
-                          csrf_token: Annotated[str, Form()] = "", jurisdiction: Annotated[str, Form()] = "",
-                          questions: Annotated[UploadFile | None, File()] = None,
-                          transcript: Annotated[UploadFile | None, File()] = None) -> Response:
+def upload_without_script(
+    request: Request,
+    user: Me,
+    session: Db,
+    settings: CurrentSettings,
+    video: Annotated[UploadFile, File()],
+    candidate_id: Annotated[str, Form()],
+    purpose: Annotated[str, Form()],
+    csrf_token: Annotated[str, Form()] = "",
+    jurisdiction: Annotated[str, Form()] = "",
+    questions: Annotated[UploadFile | None, File()] = None,
+    transcript: Annotated[UploadFile | None, File()] = None,
+) -> Response:
     """The same upload as a plain form post, for browsers without JavaScript (no progress bar)."""
     check_csrf(request, csrf_token)
-    made = api.create_interview(request, user, session, candidate_id=candidate_id, purpose=purpose, video=video,
-                                jurisdiction=jurisdiction or None, questions=questions, transcript=transcript)
-    return RedirectResponse(f"/jobs#job-{made['id']}", status_code=303)
-
-
-def may_view(interview: Interview, user: User) -> bool:
-    """Whether to offer a link to the results; the API's check_result_access is what actually decides."""
-    rule = decide(interview.purpose, interview.jurisdiction)
-    return rule.share_with_reviewers or (interview.purpose == "research" and user.is_admin)
+    made = operations.create_interview(
+        session,
+        settings,
+        user,
+        candidate_id=candidate_id,
+        purpose=purpose,
+        video=video.file,
+        jurisdiction=jurisdiction or None,
+        questions=None if questions is None else TextUpload(questions.file, questions.filename),
+        transcript=None if transcript is None else TextUpload(transcript.file, transcript.filename),
+    )
+    return RedirectResponse(f"/jobs#job-{made.id}", status_code=303)
 
 
 @router.get("/jobs")
 def job_list(request: Request, user: Me, session: Db) -> Response:
-    q = (select(Interview, Candidate).join(Candidate, Candidate.id == Interview.candidate_id)
-         .where(Interview.org_id == user.org_id).order_by(Interview.created_at.desc()).limit(200))
-    rows = [(i, c, may_view(i, user)) for i, c in session.execute(q)]
+    rows = [(i, c, may_view(i, user)) for i, c in operations.interviews_with_candidates(session, user, limit=200)]
     return render(request, "jobs.html", user, "Jobs", "jobs", rows=rows)
 
 
 # --- one interview -------------------------------------------------------------------------------------------------
 
-def _result_document(request: Request, interview: Interview) -> dict | None:
-    if interview.status != "done" or not interview.result_dir:
-        return None
-    path = request.app.state.settings.media_dir / interview.result_dir / "result.json"
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-
 
 @router.get("/interviews/{interview_id}")
-def interview(interview_id: str, request: Request, user: Me, session: Db) -> Response:
-    i = api.owned(session, Interview, interview_id, user)
-    api.check_result_access(session, i, user)  # practice never, research only admins: 403 with the reason
+def interview(interview_id: str, request: Request, user: Me, session: Db, settings: CurrentSettings) -> Response:
+    i = operations.visible_interview(session, user, interview_id)  # practice never, research only admins: 403
     c = session.get(Candidate, i.candidate_id)
-    document = _result_document(request, i)
+    document = operations.result_document(settings, i)
     view, no_result = None, ""
     if document is not None:
         try:
@@ -376,144 +504,217 @@ def interview(interview_id: str, request: Request, user: Me, session: Db) -> Res
         except (KeyError, TypeError, ValueError):
             no_result = "The stored result could not be read; download it from the API to check it."
     else:
-        no_result = {"queued": "The analysis is waiting for a worker.", "running": "The analysis is running.",
-                     "failed": f"The analysis failed: {i.error or 'no reason was recorded'}.",
-                     "cancelled": "The analysis was cancelled."}.get(i.status, "There is no result yet.")
-    notes = session.scalars(select(Note).where(Note.interview_id == i.id).order_by(Note.created_at)).all()
+        no_result = {
+            "queued": "The analysis is waiting for a worker.",
+            "running": "The analysis is running.",
+            "failed": f"The analysis failed: {i.error or 'no reason was recorded'}.",
+            "cancelled": "The analysis was cancelled.",
+        }.get(i.status, "There is no result yet.")
+    notes = operations.notes_of(session, i)
     overrides: dict[int, list[Override]] = {}
-    for o in session.scalars(select(Override).where(Override.interview_id == i.id).order_by(Override.created_at)):
+    for o in operations.overrides_of(session, i):
         overrides.setdefault(o.segment_index, []).append(o)
     author_ids = {n.author_id for n in notes} | {o.author_id for os_ in overrides.values() for o in os_}
     author_ids |= {i.acknowledged_by} if i.acknowledged_by else set()
-    authors = {u.id: u.email for u in session.scalars(select(User).where(User.id.in_(author_ids)))}
+    authors = operations.emails_of(session, author_ids)
     if view is not None:
-        audit.record(session, actor=user.id, action="viewed", org_id=user.org_id,
-                     details={"interview": i.id, "format": "page"})
+        operations.record_view(session, user, i, "page")
     video_url = f"/api/v1/interviews/{i.id}/video" if i.video_path else None
-    return render(request, "interview.html", user, f"Interview {c.external_ref}", "jobs", interview=i, candidate=c,
-                  view=view, no_result=no_result, notes=notes, overrides=overrides, authors=authors,
-                  acknowledged_by=authors.get(i.acknowledged_by), labels=EMOTIONS, video_url=video_url, limits=LIMITS)
+    return render(
+        request,
+        "interview.html",
+        user,
+        f"Interview {c.external_ref}",
+        "jobs",
+        interview=i,
+        candidate=c,
+        view=view,
+        no_result=no_result,
+        notes=notes,
+        overrides=overrides,
+        authors=authors,
+        acknowledged_by=authors.get(i.acknowledged_by),
+        labels=EMOTIONS,
+        video_url=video_url,
+        limits=LIMITS,
+    )
 
 
 @router.post("/interviews/{interview_id}/notes")
-def add_note(interview_id: str, request: Request, user: Me, session: Db, csrf_token: Annotated[str, Form()] = "",
-             text: Annotated[str, Form()] = "", time_s: Annotated[str, Form()] = "") -> Response:
+def add_note(
+    interview_id: str,
+    request: Request,
+    user: Me,
+    session: Db,
+    csrf_token: Annotated[str, Form()] = "",
+    text: Annotated[str, Form()] = "",
+    time_s: Annotated[str, Form()] = "",
+) -> Response:
     check_csrf(request, csrf_token)
-    i = api.owned(session, Interview, interview_id, user)
-    api.check_result_access(session, i, user)
+    i = operations.visible_interview(session, user, interview_id)
     try:
         moment = float(time_s) if time_s.strip() else None
-        api.add_note(i.id, api.NewNote(text=text.strip(), time_s=moment), user, session)
+        operations.add_note(session, user, i, NewNote(text=text.strip(), time_s=moment))
     except (ValidationError, ValueError) as exc:
-        raise HTTPException(422, "a note needs some text (at most 10,000 characters)" if isinstance(
-            exc, ValidationError) else "the note's moment is not a number of seconds.") from None
+        raise HTTPException(
+            422,
+            "a note needs some text (at most 10,000 characters)"
+            if isinstance(exc, ValidationError)
+            else "the note's moment is not a number of seconds.",
+        ) from None
     return _back(f"/interviews/{i.id}", "note-added")
 
 
 @router.post("/interviews/{interview_id}/notes/{note_id}/delete")
-def delete_note(interview_id: str, note_id: str, request: Request, user: Me, session: Db,
-                csrf_token: Annotated[str, Form()] = "") -> Response:
+def delete_note(
+    interview_id: str, note_id: str, request: Request, user: Me, session: Db, csrf_token: Annotated[str, Form()] = ""
+) -> Response:
     check_csrf(request, csrf_token)
-    api.delete_note(interview_id, note_id, user, session)  # author or admin, audited
+    operations.delete_note(session, user, interview_id, note_id)  # author or admin, audited
     return _back(f"/interviews/{interview_id}", "note-deleted")
 
 
 @router.post("/interviews/{interview_id}/overrides")
-def add_override(interview_id: str, request: Request, user: Me, session: Db, csrf_token: Annotated[str, Form()] = "",
-                 segment_index: Annotated[int, Form()] = -1, label: Annotated[str, Form()] = "",
-                 reason: Annotated[str, Form()] = "") -> Response:
+def add_override(
+    interview_id: str,
+    request: Request,
+    user: Me,
+    session: Db,
+    settings: CurrentSettings,
+    csrf_token: Annotated[str, Form()] = "",
+    segment_index: Annotated[int, Form()] = -1,
+    label: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+) -> Response:
     check_csrf(request, csrf_token)
     try:
-        body = api.NewOverride(segment_index=segment_index, label=label, reason=reason.strip())
+        body = NewOverride(segment_index=segment_index, label=label, reason=reason.strip())
     except ValidationError as exc:
         raise HTTPException(422, _problem(exc)) from None
-    api.add_override(interview_id, body, request, user, session)
+    operations.add_override(session, settings, user, interview_id, body)
     return _back(f"/interviews/{interview_id}", "override-added")
 
 
 @router.post("/interviews/{interview_id}/acknowledge")
-def acknowledge(interview_id: str, request: Request, user: Me, session: Db,
-                csrf_token: Annotated[str, Form()] = "") -> Response:
+def acknowledge(
+    interview_id: str, request: Request, user: Me, session: Db, csrf_token: Annotated[str, Form()] = ""
+) -> Response:
     check_csrf(request, csrf_token)
-    api.acknowledge(interview_id, user, session)
+    operations.acknowledge(session, user, interview_id)
     return _back(f"/interviews/{interview_id}", "acknowledged")
 
 
 # --- admin -----------------------------------------------------------------------------------------------------------
 
-def _users(session: Session, user: User) -> list[User]:
-    return list(session.scalars(select(User).where(User.org_id == user.org_id).order_by(User.email)))
-
 
 @router.get("/admin/users")
 def users(request: Request, user: Admin, session: Db) -> Response:
-    return render(request, "admin_users.html", user, "Users", "users", users=_users(session, user), form={})
+    return render(
+        request, "admin_users.html", user, "Users", "users", users=operations.org_users(session, user), form={}
+    )
 
 
 @router.post("/admin/users")
-def add_user(request: Request, user: Admin, session: Db, csrf_token: Annotated[str, Form()] = "",
-             email: Annotated[str, Form()] = "", role: Annotated[str, Form()] = "",
-             password: Annotated[str, Form()] = "") -> Response:
+def add_user(
+    request: Request,
+    user: Admin,
+    session: Db,
+    csrf_token: Annotated[str, Form()] = "",
+    email: Annotated[str, Form()] = "",
+    role: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+) -> Response:
     check_csrf(request, csrf_token)
     try:
-        api.create_user(api.NewUser(email=email.strip(), role=role, password=password), user, session)
-    except (HTTPException, ValidationError, FacecueError) as exc:
+        body = NewUser.model_validate({"email": email.strip(), "role": role, "password": password})
+        operations.create_user(session, user, body)
+    except (ValidationError, FacecueError) as exc:
         message = _problem(exc)
         if isinstance(exc, ValidationError):  # never echo what was typed into the password field
             fields = sorted({str(e["loc"][0]) for e in exc.errors() if e.get("loc")})
             message = f"Check {', '.join(fields)}: an e-mail address, a role, and a password of at least 8 characters."
-        return render(request, "admin_users.html", user, "Users", "users", status_code=422,
-                      users=_users(session, user), form={"email": email, "role": role},
-                      messages=[("error", message)])
+        return render(
+            request,
+            "admin_users.html",
+            user,
+            "Users",
+            "users",
+            status_code=422,
+            users=operations.org_users(session, user),
+            form={"email": email, "role": role},
+            messages=[("error", message)],
+        )
     return _back("/admin/users", "user-added")
 
 
 @router.post("/admin/users/{user_id}/role")
-def change_role(request: Request, user_id: str, user: Admin, session: Db, csrf_token: Annotated[str, Form()] = "",
-                role: Annotated[str, Form()] = "") -> Response:
+def change_role(
+    request: Request,
+    user_id: str,
+    user: Admin,
+    session: Db,
+    csrf_token: Annotated[str, Form()] = "",
+    role: Annotated[str, Form()] = "",
+) -> Response:
     check_csrf(request, csrf_token)
     try:
-        api.change_role(user_id, api.RoleChange(role=role), user, session)
-    except (HTTPException, ValidationError) as exc:
-        return render(request, "admin_users.html", user, "Users", "users",
-                      status_code=exc.status_code if isinstance(exc, HTTPException) else 422,
-                      users=_users(session, user), form={}, messages=[("error", _problem(exc))])
+        operations.change_role(session, user, user_id, RoleChange.model_validate({"role": role}).role)
+    except (FacecueError, ValidationError) as exc:
+        return render(
+            request,
+            "admin_users.html",
+            user,
+            "Users",
+            "users",
+            status_code=http_status(exc) if isinstance(exc, FacecueError) else 422,
+            users=operations.org_users(session, user),
+            form={},
+            messages=[("error", _problem(exc))],
+        )
     return _back("/admin/users", "role-changed")
 
 
 @router.get("/admin/audit")
 def audit_page(request: Request, user: Admin, session: Db) -> Response:
     check = audit.verify(session)
-    events = session.scalars(select(AuditEvent).where(AuditEvent.org_id == user.org_id)
-                             .order_by(AuditEvent.seq.desc()).limit(300)).all()
-    emails = {u.id: u.email for u in _users(session, user)}
+    events = operations.latest_audit_entries(session, user, limit=300)
+    emails = {u.id: u.email for u in operations.org_users(session, user)}
     return render(request, "admin_audit.html", user, "Audit log", "audit", check=check, events=events, emails=emails)
 
 
 @router.get("/admin/erasures")
-def erasures(request: Request, user: Admin, session: Db) -> Response:
+def erasures(request: Request, user: Admin, session: Db, settings: CurrentSettings) -> Response:
     now = datetime.now(UTC)
     rows = []
-    for r in session.scalars(select(ErasureRequest).where(ErasureRequest.org_id == user.org_id)
-                             .order_by(ErasureRequest.done_at.is_not(None), ErasureRequest.deadline)):
+    for r in operations.erasure_requests(session, user):
         state = "done" if r.done_at else ("overdue" if now > r.deadline else "pending")
         left = None if r.done_at else (r.deadline - now).total_seconds() / 86400
         rows.append((r, state, left, session.get(Candidate, r.candidate_id) if r.candidate_id else None))
-    settings = request.app.state.settings
     table = [(region, [(p, decide(p, region)) for p in PURPOSES]) for region in REGIONS]
-    videos = session.scalars(select(Interview).where(Interview.org_id == user.org_id,
-                                                     Interview.video_path.is_not(None))
-                             .order_by(Interview.created_at)).all()
-    kept = []
-    for i in videos:
-        days = retention_days(i, settings)
-        kept.append((i, days, (i.finished_at or i.created_at) + timedelta(days=days)))
-    return render(request, "admin_erasures.html", user, "Deletion deadlines", "erasures", rows=rows,
-                  retention_override=settings.retention_days, table=table, kept=kept, now=now)
+    kept = operations.retained_videos(session, settings, user)
+    return render(
+        request,
+        "admin_erasures.html",
+        user,
+        "Deletion deadlines",
+        "erasures",
+        rows=rows,
+        retention_override=settings.retention_days,
+        table=table,
+        kept=kept,
+        now=now,
+    )
 
 
 @router.post("/admin/retention")
-def retention_now(request: Request, user: Admin, session: Db, csrf_token: Annotated[str, Form()] = "") -> Response:
+def retention_now(
+    request: Request,
+    user: Admin,
+    session: Db,
+    database: CurrentDatabase,
+    settings: CurrentSettings,
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
     check_csrf(request, csrf_token)
-    api.run_retention(request, user, session)
+    operations.run_retention(session, database, settings)
     return _back("/admin/erasures", "retention-run")

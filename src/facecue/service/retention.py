@@ -27,14 +27,22 @@ def apply_retention(db: Database, settings: Settings, now: datetime | None = Non
     now = now or datetime.now(UTC)
     deleted = 0
     with db.session() as s:
-        for interview in s.scalars(select(Interview).where(Interview.video_path.is_not(None),
-                                                           Interview.status.in_(("done", "failed", "cancelled")))):
+        for interview in s.scalars(
+            select(Interview).where(
+                Interview.video_path.is_not(None), Interview.status.in_(("done", "failed", "cancelled"))
+            )
+        ):
             ended = interview.finished_at or interview.created_at
             if ended > now - timedelta(days=retention_days(interview, settings)):
                 continue
             (settings.media_dir / interview.video_path).unlink(missing_ok=True)
             interview.video_path, interview.video_deleted_at = None, now
-            audit.record(s, actor="retention", action="erased", org_id=interview.org_id,
-                         details={"interview": interview.id, "what": "raw video", "reason": "retention period ended"})
+            audit.record(
+                s,
+                actor="retention",
+                action="erased",
+                org_id=interview.org_id,
+                details={"interview": interview.id, "what": "raw video", "reason": "retention period ended"},
+            )
             deleted += 1
     return deleted

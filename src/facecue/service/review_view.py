@@ -68,8 +68,9 @@ class QuestionCard:
     when: str
     dominant: list[tuple[str, str, str]]  # (label, colour, share text)
     presence: str
-    cues: list[tuple[str, str, str]]      # (cue name, level with its confidence, plain text)
+    cues: list[tuple[str, str, str]]  # (cue name, level with its confidence, plain text)
     arc: str
+    against_baseline: str = ""  # the labels that moved most from the person's own baseline, "" without one
 
 
 @dataclass
@@ -104,38 +105,66 @@ def build_review(document: dict) -> ReviewView:
     others = [(t.face_id, [(float(a), float(b)) for a, b in t.ranges]) for t in res.tracks if t.role == "other"]
     has_face = res.candidate_id is not None and bool(res.timeline.present.any()) and not summary.get("no_face")
 
-    data = {"labels": list(EMOTIONS), "colours": [EMOTION_COLOURS[e] for e in EMOTIONS],
-            "t": np.round(points.time, 2).tolist(),
-            "p": [None if np.isnan(row).any() else np.round(row, 3).tolist() for row in points.probs],
-            "s": points.status.tolist()}
+    data = {
+        "labels": list(EMOTIONS),
+        "colours": [EMOTION_COLOURS[e] for e in EMOTIONS],
+        "t": np.round(points.time, 2).tolist(),
+        "p": [None if np.isnan(row).any() else np.round(row, 3).tolist() for row in points.probs],
+        "s": points.status.tolist(),
+    }
     # "<" never occurs in numbers and labels, but escaping it keeps "</script>" impossible inside the block.
     payload = json.dumps(data, separators=(",", ":")).replace("<", "\\u003c")
     strip = presence_svg(points, scale, others, gaps) if has_face else ""
 
-    segments = [SegmentRow(i, s.start_s, s.end_s, s.label, s.confidence,
-                           EMOTION_COLOURS.get(s.label, UNKNOWN_COLOUR), fmt_range(s.start_s, s.end_s))
-                for i, s in enumerate(res.segments)]
+    segments = [
+        SegmentRow(
+            i,
+            s.start_s,
+            s.end_s,
+            s.label,
+            s.confidence,
+            EMOTION_COLOURS.get(s.label, UNKNOWN_COLOUR),
+            fmt_range(s.start_s, s.end_s),
+        )
+        for i, s in enumerate(res.segments)
+    ]
     means_src = summary.get("mean_probs") if isinstance(summary.get("mean_probs"), dict) else {}
     means = []
     for label in EMOTIONS:
         p = number(means_src.get(label))
         means.append((label, EMOTION_COLOURS[label], pct(p), 0.0 if p is None else min(max(p, 0.0), 1.0) * 100))
-    facts = [("Duration", fmt_time(duration)), ("Frames analysed", str(summary.get("frames_analysed", len(res.times)))),
-             ("Candidate's face present", pct(summary.get("face_presence"))),
-             ("Model abstained", pct(summary.get("abstained"))),
-             ("Dominant expression", str(summary.get("dominant") or "none")),
-             ("Other people in view", str(len(others)) if others else "none")]
+    facts = [
+        ("Duration", fmt_time(duration)),
+        ("Frames analysed", str(summary.get("frames_analysed", len(res.times)))),
+        ("Candidate's face present", pct(summary.get("face_presence"))),
+        ("Model abstained", pct(summary.get("abstained"))),
+        ("Dominant expression", str(summary.get("dominant") or "none")),
+        ("This person's baseline", _baseline_text(summary.get("baseline"))),
+        ("Other people in view", str(len(others)) if others else "none"),
+    ]
     legend = [(e, EMOTION_COLOURS[e]) for e in EMOTIONS]
-    view = ReviewView(has_face=has_face, duration_s=scale.t_end, timeline_svg=Markup(""),
-                      presence_svg=Markup(strip), data_json=Markup(payload), legend=legend, segments=segments,
-                      means=means, facts=facts, notes=[str(n) for n in res.notes])
+    view = ReviewView(
+        has_face=has_face,
+        duration_s=scale.t_end,
+        timeline_svg=Markup(""),
+        presence_svg=Markup(strip),
+        data_json=Markup(payload),
+        legend=legend,
+        segments=segments,
+        means=means,
+        facts=facts,
+        notes=[str(n) for n in res.notes],
+    )
     _add_interview(view, document.get("interview"))
     if has_face:
         extra = {}
         if Band is not None and Marker is not None:
-            extra = {"bands": tuple(Band(q.start_s, q.end_s, f"Q{n}", q.text) for n, q in enumerate(view.questions, 1)),
-                     "markers": tuple(Marker(h.time_s, n, h.reason or h.label, f"h-{n}")
-                                      for n, h in enumerate(view.highlights, 1))}
+            extra = {
+                "bands": tuple(Band(q.start_s, q.end_s, f"Q{n}", q.text) for n, q in enumerate(view.questions, 1)),
+                "markers": tuple(
+                    Marker(h.time_s, n, h.reason or h.label, f"h-{n}") for n, h in enumerate(view.highlights, 1)
+                ),
+            }
         view.timeline_svg = Markup(PATTERN_DEFS + timeline_svg(points, scale, res.segments, gaps, **extra))
     return view
 
@@ -149,11 +178,16 @@ def _add_interview(view: ReviewView, section: object) -> None:
         if not isinstance(item, dict) or number(item.get("time_s")) is None:
             continue
         thumb = item.get("thumbnail")
-        view.highlights.append(Highlight(
-            time_s=float(item["time_s"]), when=fmt_time(float(item["time_s"]), tenths=True),
-            kind=str(item.get("kind") or "moment"), label=str(item.get("label") or ""),
-            reason=str(item.get("reason") or ""),
-            thumbnail=thumb if isinstance(thumb, str) and thumb.startswith("data:image/") else None))
+        view.highlights.append(
+            Highlight(
+                time_s=float(item["time_s"]),
+                when=fmt_time(float(item["time_s"]), tenths=True),
+                kind=str(item.get("kind") or "moment"),
+                label=str(item.get("label") or ""),
+                reason=str(item.get("reason") or ""),
+                thumbnail=thumb if isinstance(thumb, str) and thumb.startswith("data:image/") else None,
+            )
+        )
     if view.span_kind == "questions":
         for span in section.get("spans") or []:
             card = _question_card(span)
@@ -181,8 +215,33 @@ def _question_card(span: object) -> QuestionCard | None:
             cues.append((name, f"{cue['level']}{sure}", str(cue.get("text") or "")))
     arc = span.get("arc") if isinstance(span.get("arc"), dict) else {}
     index = int(number(span.get("index")) or 0)
-    return QuestionCard(index=index, text=str(span.get("text") or f"Question {index + 1}"), start_s=start,
-                        end_s=end if end is not None and end > start else start,
-                        when=fmt_range(start, end) if end is not None else fmt_time(start, tenths=True),
-                        dominant=dominant, presence=pct(span.get("presence")), cues=cues,
-                        arc=str(arc.get("shape") or ""))
+    return QuestionCard(
+        index=index,
+        text=str(span.get("text") or f"Question {index + 1}"),
+        start_s=start,
+        end_s=end if end is not None and end > start else start,
+        when=fmt_range(start, end) if end is not None else fmt_time(start, tenths=True),
+        dominant=dominant,
+        presence=pct(span.get("presence")),
+        cues=cues,
+        arc=str(arc.get("shape") or ""),
+        against_baseline=_relative_text(span.get("relative_to_baseline")),
+    )
+
+
+def _baseline_text(baseline: object) -> str:
+    """The person's own baseline reading (docs/SIGNALS.md, baseline), or why there is none."""
+    probs = baseline.get("probs") if isinstance(baseline, dict) else None
+    if not isinstance(probs, dict) or not probs:
+        return "none (under 10 s of readable face)"
+    top = sorted(((number(p) or 0.0, str(k)) for k, p in probs.items()), reverse=True)[:2]
+    return ", ".join(f"{label} {pct(p)}" for p, label in top) + " (median reading; parts are read against it)"
+
+
+def _relative_text(relative: object) -> str:
+    """A part's mean reading minus the baseline: the labels that moved by 5 points or more."""
+    if not isinstance(relative, dict) or not relative:
+        return ""
+    moved = sorted(((number(v) or 0.0, str(k)) for k, v in relative.items()), key=lambda x: -abs(x[0]))
+    moved = [(v, k) for v, k in moved if abs(v) >= 0.05][:3]
+    return ", ".join(f"{k} {v * 100:+.0f} pts" for v, k in moved) if moved else "close to the baseline"

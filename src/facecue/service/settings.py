@@ -76,11 +76,11 @@ class Settings:
     heartbeat_s: float = 2.0
     cookie_secure: bool = False
     token_max_age_s: int = 12 * 3600
-    login_attempts: int = 10        # failed logins allowed per account ...
-    login_window_s: int = 300       # ... in this many seconds, then 429
+    login_attempts: int = 10  # failed logins allowed per account ...
+    login_window_s: int = 300  # ... in this many seconds, then 429
     login_address_attempts: int = 50  # failed logins from one address, over all accounts, in the same window
-    trusted_proxies: str = ""       # FACECUE_TRUSTED_PROXIES
-    api_docs: bool = False          # FACECUE_API_DOCS
+    trusted_proxies: str = ""  # FACECUE_TRUSTED_PROXIES
+    api_docs: bool = False  # FACECUE_API_DOCS
 
     @classmethod
     def from_env(cls, **changes) -> Settings:
@@ -90,29 +90,39 @@ class Settings:
         secret = os.environ.get("FACECUE_SECRET_KEY") or _stored_secret(base)
         if len(secret) < 16:
             raise FacecueError("FACECUE_SECRET_KEY must be at least 16 characters.")
-        settings = cls(database_url=url, media_dir=media, secret_key=secret,
-                       max_upload_bytes=_int("FACECUE_MAX_UPLOAD_MB", 500) * 1024 * 1024,
-                       worker_concurrency=_int("FACECUE_WORKER_CONCURRENCY", 1),
-                       retention_days=_int("FACECUE_RETENTION_DAYS", None, minimum=0),
-                       analysis_fps=float(os.environ.get("FACECUE_ANALYSIS_FPS") or 5.0),
-                       job_max_attempts=_int("FACECUE_JOB_MAX_ATTEMPTS", 3),
-                       worker_stale_s=float(os.environ.get("FACECUE_WORKER_STALE_S") or 60.0),
-                       heartbeat_s=float(os.environ.get("FACECUE_WORKER_HEARTBEAT_S") or 2.0),
-                       cookie_secure=os.environ.get("FACECUE_COOKIE_SECURE", "0") == "1",
-                       trusted_proxies=os.environ.get("FACECUE_TRUSTED_PROXIES", "").strip(),
-                       api_docs=os.environ.get("FACECUE_API_DOCS", "0") == "1")
+        settings = cls(
+            database_url=url,
+            media_dir=media,
+            secret_key=secret,
+            max_upload_bytes=_int("FACECUE_MAX_UPLOAD_MB", 500) * 1024 * 1024,
+            worker_concurrency=_int("FACECUE_WORKER_CONCURRENCY", 1),
+            retention_days=_int("FACECUE_RETENTION_DAYS", None, minimum=0),
+            analysis_fps=float(os.environ.get("FACECUE_ANALYSIS_FPS") or 5.0),
+            job_max_attempts=_int("FACECUE_JOB_MAX_ATTEMPTS", 3),
+            worker_stale_s=float(os.environ.get("FACECUE_WORKER_STALE_S") or 60.0),
+            heartbeat_s=float(os.environ.get("FACECUE_WORKER_HEARTBEAT_S") or 2.0),
+            cookie_secure=os.environ.get("FACECUE_COOKIE_SECURE", "0") == "1",
+            trusted_proxies=os.environ.get("FACECUE_TRUSTED_PROXIES", "").strip(),
+            api_docs=os.environ.get("FACECUE_API_DOCS", "0") == "1",
+        )
         return replace(settings, **changes)
 
     def to_env(self) -> dict[str, str]:
         """Environment for a child process (the worker started by `serve`) that must see the same settings."""
-        env = {"FACECUE_DATABASE_URL": self.database_url, "FACECUE_MEDIA_DIR": str(self.media_dir),
-               "FACECUE_SECRET_KEY": self.secret_key,
-               "FACECUE_MAX_UPLOAD_MB": str(max(1, self.max_upload_bytes // (1024 * 1024))),
-               "FACECUE_WORKER_CONCURRENCY": str(self.worker_concurrency),
-               "FACECUE_ANALYSIS_FPS": str(self.analysis_fps), "FACECUE_JOB_MAX_ATTEMPTS": str(self.job_max_attempts),
-               "FACECUE_WORKER_STALE_S": str(self.worker_stale_s), "FACECUE_WORKER_HEARTBEAT_S": str(self.heartbeat_s),
-               "FACECUE_COOKIE_SECURE": "1" if self.cookie_secure else "0",
-               "FACECUE_TRUSTED_PROXIES": self.trusted_proxies, "FACECUE_API_DOCS": "1" if self.api_docs else "0"}
+        env = {
+            "FACECUE_DATABASE_URL": self.database_url,
+            "FACECUE_MEDIA_DIR": str(self.media_dir),
+            "FACECUE_SECRET_KEY": self.secret_key,
+            "FACECUE_MAX_UPLOAD_MB": str(max(1, self.max_upload_bytes // (1024 * 1024))),
+            "FACECUE_WORKER_CONCURRENCY": str(self.worker_concurrency),
+            "FACECUE_ANALYSIS_FPS": str(self.analysis_fps),
+            "FACECUE_JOB_MAX_ATTEMPTS": str(self.job_max_attempts),
+            "FACECUE_WORKER_STALE_S": str(self.worker_stale_s),
+            "FACECUE_WORKER_HEARTBEAT_S": str(self.heartbeat_s),
+            "FACECUE_COOKIE_SECURE": "1" if self.cookie_secure else "0",
+            "FACECUE_TRUSTED_PROXIES": self.trusted_proxies,
+            "FACECUE_API_DOCS": "1" if self.api_docs else "0",
+        }
         if self.retention_days is not None:
             env["FACECUE_RETENTION_DAYS"] = str(self.retention_days)
         return env

@@ -32,7 +32,7 @@ class UnsupportedMedia(InputError):
 def sniff_container(head: bytes) -> str | None:
     """The container a file's first bytes show (its magic number), as the extension to store it under."""
     if len(head) >= 12 and head[4:8] == b"ftyp":
-        return ".mov" if head[8:10] == b"qt" else ".mp4"   # ISO base media: mp4, m4v, 3gp, mov
+        return ".mov" if head[8:10] == b"qt" else ".mp4"  # ISO base media: mp4, m4v, 3gp, mov
     if head[:4] == b"\x1a\x45\xdf\xa3":
         return ".webm" if b"webm" in head[:64] else ".mkv"  # Matroska / WebM (EBML header)
     if head[:4] == b"RIFF" and head[8:12] == b"AVI ":
@@ -81,8 +81,10 @@ def save_video(src: BinaryIO, folder: Path, limit: int) -> tuple[Path, str, int]
     head = src.read(512)
     suffix = sniff_container(head)
     if suffix is None:
-        raise UnsupportedMedia("the upload is not a video file this service accepts (MP4, MOV, MKV, WebM, AVI, FLV "
-                               "or MPEG-TS, recognised by its content, not its name).")
+        raise UnsupportedMedia(
+            "the upload is not a video file this service accepts (MP4, MOV, MKV, WebM, AVI, FLV "
+            "or MPEG-TS, recognised by its content, not its name)."
+        )
     private_folder(folder)
     path = folder / f"video{suffix}"
     tmp = folder / f".upload{suffix}"
@@ -123,8 +125,9 @@ def _probe(path: Path) -> None:
         raise
     except (av.error.FFmpegError, OSError, ValueError, StopIteration):
         pass
-    raise UnsupportedMedia("the upload looks like a video container, but no video frame in it can be decoded "
-                           "(damaged or cut short?).")
+    raise UnsupportedMedia(
+        "the upload looks like a video container, but no video frame in it can be decoded (damaged or cut short?)."
+    )
 
 
 def save_text(src: BinaryIO, folder: Path, stem: str, client_name: str | None) -> Path:

@@ -54,6 +54,7 @@ def _die_with_parent(worker: int, lifeline=None) -> int:
     lifeline: the read end of a pipe only the worker writes to; it reads end-of-file once the worker is gone."""
     parent = os.getppid()
     if lifeline is not None:
+
         def watch() -> None:
             with contextlib.suppress(EOFError, OSError):
                 lifeline.recv()  # nothing is ever sent: this returns only at end-of-file, when the worker is gone
@@ -70,8 +71,17 @@ def _die_with_parent(worker: int, lifeline=None) -> int:
     return parent
 
 
-def analyse_child(video: str, out_dir: str, fps: float, progress, worker: int, extra: dict,
-                  interview: dict | None = None, policy: dict | None = None, lifeline=None) -> None:
+def analyse_child(
+    video: str,
+    out_dir: str,
+    fps: float,
+    progress,
+    worker: int,
+    extra: dict,
+    interview: dict | None = None,
+    policy: dict | None = None,
+    lifeline=None,
+) -> None:
     """Child process body: analyse `video` into `out_dir`; a FacecueError's message goes to out_dir/error.txt.
 
     interview: {"questions", "transcript", "purpose"} for the interview section (per-question signals,
@@ -173,8 +183,9 @@ class Worker:
         # Children fork from a clean server that has imported the pipeline once: no inherited locks, pools or
         # database connections, and no import cost per job.
         self.ctx = mp.get_context("forkserver")
-        self.ctx.set_forkserver_preload(["facecue.pipeline", "facecue.outputs", "facecue.report.html",
-                                         "facecue.interview"])
+        self.ctx.set_forkserver_preload(
+            ["facecue.pipeline", "facecue.outputs", "facecue.report.html", "facecue.interview"]
+        )
         self.stop = threading.Event()
         # Children hold the read end; the worker alone holds the write end, so its death closes the pipe.
         self.lifeline, self._lifeline_w = self.ctx.Pipe(duplex=False)
@@ -182,7 +193,7 @@ class Worker:
     def run(self, once: bool = False, idle_exit_s: float | None = None) -> None:
         """Loop until stopped (SIGTERM/SIGINT), or with once=True until nothing is queued or running."""
         warm_up = self.ctx.Process(target=_noop)  # pay the fork server's start (it imports the pipeline) before
-        warm_up.start()                           # claiming a job, so a claimed job's first heartbeat is not late
+        warm_up.start()  # claiming a job, so a claimed job's first heartbeat is not late
         warm_up.join()
         counts = jobs.recover_stale(self.db, self.settings.worker_stale_s, own_worker=self.id)
         if any(counts.values()):
@@ -232,26 +243,46 @@ class Worker:
             interview = s.get(Interview, claim.interview_id)
             video = interview.video_path if interview is not None else None  # None: erased meanwhile
             media = self.settings.media_dir
-            files = {} if interview is None else {
-                "purpose": interview.purpose,
-                "questions": str(media / interview.questions_path) if interview.questions_path else None,
-                "transcript": str(media / interview.transcript_path) if interview.transcript_path else None}
+            files = (
+                {}
+                if interview is None
+                else {
+                    "purpose": interview.purpose,
+                    "questions": str(media / interview.questions_path) if interview.questions_path else None,
+                    "transcript": str(media / interview.transcript_path) if interview.transcript_path else None,
+                }
+            )
             policy = None if interview is None else _policy_of(s, interview)
         if isinstance(policy, str):
             jobs.fail(self.db, claim, policy, transient=False)
             return
         folder = interview_folder(self.settings.media_dir, claim.interview_id)
         if video is None or not (self.settings.media_dir / video).is_file():
-            jobs.fail(self.db, claim, "the uploaded video is no longer there (deleted by retention or erasure)",
-                      transient=False)
+            jobs.fail(
+                self.db,
+                claim,
+                "the uploaded video is no longer there (deleted by retention or erasure)",
+                transient=False,
+            )
             return
         attempt_dir = folder / f".attempt-{claim.token}"
         progress = self.ctx.Value("d", 0.0)
         extra = {"interview": claim.interview_id, "attempt": claim.attempt}
-        process = self.ctx.Process(target=analyse_child, daemon=True,
-                                   args=(str(self.settings.media_dir / video), str(attempt_dir),
-                                         self.settings.analysis_fps, progress, os.getpid(), extra, files, policy,
-                                         self.lifeline))
+        process = self.ctx.Process(
+            target=analyse_child,
+            daemon=True,
+            args=(
+                str(self.settings.media_dir / video),
+                str(attempt_dir),
+                self.settings.analysis_fps,
+                progress,
+                os.getpid(),
+                extra,
+                files,
+                policy,
+                self.lifeline,
+            ),
+        )
         process.start()
         jobs.heartbeat(self.db, claim, 0.0)  # starting may have taken a while: show the job is alive
         self.running[claim.job_id] = Running(claim, process, progress, attempt_dir, time.monotonic())
@@ -299,16 +330,20 @@ class Worker:
             # Cancelled (or consent withdrawn) after the last heartbeat: still ours, so we must end it here;
             # nobody else will (recovery skips a live worker's jobs).
             cancelled = jobs.mark_cancelled(self.db, claim)
-            log.info("job %s finished but was %s; result discarded", claim.job_id,
-                     "cancelled" if cancelled else "no longer ours")
+            log.info(
+                "job %s finished but was %s; result discarded",
+                claim.job_id,
+                "cancelled" if cancelled else "no longer ours",
+            )
             return
         if code == EXIT_USER_ERROR and (run.attempt_dir / "error.txt").is_file():
             # The interview's own file names mean something to the user; the server's folders do not.
             reason = (run.attempt_dir / "error.txt").read_text().strip().replace(f"{run.attempt_dir.parent}/", "")
             status = jobs.fail(self.db, claim, reason, transient=False)
         else:
-            status = jobs.fail(self.db, claim, f"the analysis process ended unexpectedly (exit code {code})",
-                               transient=True)
+            status = jobs.fail(
+                self.db, claim, f"the analysis process ended unexpectedly (exit code {code})", transient=True
+            )
         shutil.rmtree(run.attempt_dir, ignore_errors=True)
         log.info("job %s attempt %d failed -> %s", claim.job_id, claim.attempt, status)
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from facecue.labels import EMOTIONS
 
-BASELINE_MIN_S = 10.0   # readable seconds below which no baseline is given: too little to know a face's rest
+BASELINE_MIN_S = 10.0  # readable seconds below which no baseline is given: too little to know a face's rest
 METHOD = "per-label median of the readable readings over the recording, renormalised"
 
 
@@ -31,11 +31,14 @@ def describe(baseline: np.ndarray | None, readable_s: float) -> dict | None:
     """The baseline as result.json and the interview section record it."""
     if baseline is None:
         return None
-    return {"method": METHOD, "readable_s": round(float(readable_s), 2),
-            "probs": {e: round(float(v), 4) for e, v in zip(EMOTIONS, baseline)},
-            "dominant": EMOTIONS[int(np.argmax(baseline))]}
+    return {
+        "method": METHOD,
+        "readable_s": round(float(readable_s), 2),
+        "probs": {e: round(float(v), 4) for e, v in zip(EMOTIONS, baseline, strict=True)},
+        "dominant": EMOTIONS[int(np.argmax(baseline))],
+    }
 
 
 def relative(mean: np.ndarray, baseline: np.ndarray) -> dict:
     """Mean readings minus the baseline, per label (probability points, -1..1)."""
-    return {e: round(float(m - b), 4) for e, m, b in zip(EMOTIONS, mean, baseline)}
+    return {e: round(float(m - b), 4) for e, m, b in zip(EMOTIONS, mean, baseline, strict=True)}

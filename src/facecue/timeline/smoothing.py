@@ -16,8 +16,9 @@ def contiguous_runs(times: np.ndarray, usable: np.ndarray, max_gap_s: float) -> 
     return np.split(idx, breaks)
 
 
-def smooth_probs(times: np.ndarray, probs: np.ndarray, usable: np.ndarray, sigma_s: float = 0.5,
-                 max_gap_s: float = 1.0) -> np.ndarray:
+def smooth_probs(
+    times: np.ndarray, probs: np.ndarray, usable: np.ndarray, sigma_s: float = 0.5, max_gap_s: float = 1.0
+) -> np.ndarray:
     """Gaussian-weighted average in time, within runs of usable frames; NaN elsewhere.
 
     Works on true timestamps (not frame counts) so variable frame rate and any sampling
@@ -72,8 +73,9 @@ class ExponentialSmoother:
         return self.state.astype(np.float32)
 
 
-def segment_labels(times: np.ndarray, smoothed: np.ndarray, usable: np.ndarray, min_duration_s: float = 0.5,
-                   max_gap_s: float = 1.0) -> list[tuple[float, float, str, float]]:
+def segment_labels(
+    times: np.ndarray, smoothed: np.ndarray, usable: np.ndarray, min_duration_s: float = 0.5, max_gap_s: float = 1.0
+) -> list[tuple[float, float, str, float]]:
     """Runs of one dominant smoothed label: (start_s, end_s, label, mean probability of it).
 
     Runs shorter than min_duration_s are absorbed by the previous run in the same stretch

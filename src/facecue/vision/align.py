@@ -56,4 +56,3 @@ def align_faces(image_bgr: np.ndarray, landmarks: FaceLandmarks, size: int = TEM
     right, left = landmarks.eye_centres()
     points = np.stack([right, left, landmarks.mouth_centres()], axis=1)
     return _warp_grey(image, points, MESH_TEMPLATE, size)
-

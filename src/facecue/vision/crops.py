@@ -42,7 +42,7 @@ class PhotoAligner:
         if len(faces) == 0:
             return None
         best = int(np.argmax(faces.scores))
-        one = FaceBoxes(faces.boxes[best:best + 1], faces.scores[best:best + 1], faces.keypoints[best:best + 1])
+        one = FaceBoxes(faces.boxes[best : best + 1], faces.scores[best : best + 1], faces.keypoints[best : best + 1])
         landmarks = self.mesh(bgr, one)
         if landmarks.presence[0] < MIN_PRESENCE:
             return None

@@ -92,8 +92,9 @@ def ssd_anchors(input_size: int = 192, stride: int = 4) -> np.ndarray:
     return np.stack([xs.ravel(), ys.ravel()], axis=1)
 
 
-def weighted_nms(boxes: np.ndarray, scores: np.ndarray, keypoints: np.ndarray, iou_threshold: float,
-                 max_faces: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def weighted_nms(
+    boxes: np.ndarray, scores: np.ndarray, keypoints: np.ndarray, iou_threshold: float, max_faces: int | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """MediaPipe's weighted non-maximum suppression on corner boxes (N, 4) [x0, y0, x1, y1].
 
     The best remaining box gathers every box overlapping it by more than `iou_threshold` (itself
@@ -104,7 +105,9 @@ def weighted_nms(boxes: np.ndarray, scores: np.ndarray, keypoints: np.ndarray, i
     boxes, scores, keypoints = boxes[order], scores[order], keypoints[order]
     areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
     remaining = np.arange(len(boxes))
-    out_boxes, out_scores, out_kps = [], [], []
+    out_boxes: list[np.ndarray] = []
+    out_scores: list[float] = []
+    out_kps: list[np.ndarray] = []
     while remaining.size and (max_faces is None or len(out_boxes) < max_faces):
         best = boxes[remaining[0]]
         rest = boxes[remaining]
@@ -121,8 +124,11 @@ def weighted_nms(boxes: np.ndarray, scores: np.ndarray, keypoints: np.ndarray, i
         out_scores.append(scores[remaining[0]])
         remaining = remaining[~np.isin(remaining, group)]
     k = keypoints.shape[1]
-    return (np.array(out_boxes, np.float32).reshape(-1, 4), np.array(out_scores, np.float32),
-            np.array(out_kps, np.float32).reshape(-1, k, 2))
+    return (
+        np.array(out_boxes, np.float32).reshape(-1, 4),
+        np.array(out_scores, np.float32),
+        np.array(out_kps, np.float32).reshape(-1, k, 2),
+    )
 
 
 # Smallest face, in pixels of the 192 px model input, that the full-range model finds reliably:
@@ -143,8 +149,9 @@ def shrink(image: np.ndarray, width: int, height: int) -> np.ndarray:
     return cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
 
 
-def warp_crop(image: np.ndarray, crop_to_image: np.ndarray, width: int, height: int,
-              border: int = cv2.BORDER_REPLICATE) -> np.ndarray:
+def warp_crop(
+    image: np.ndarray, crop_to_image: np.ndarray, width: int, height: int, border: int = cv2.BORDER_REPLICATE
+) -> np.ndarray:
     """Sample a (height, width) crop through an affine map from crop to image coordinates.
 
     Coordinates are continuous pixels: (0, 0) is the top-left corner of the top-left pixel. When the
@@ -161,21 +168,23 @@ def warp_crop(image: np.ndarray, crop_to_image: np.ndarray, width: int, height: 
         # Whole multiples of the factor keep cv2.resize on its exact (and fast) box-filter path.
         rw, rh = (x1 - x0) // factor * factor, (y1 - y0) // factor * factor
         if rw and rh:
-            image = cv2.resize(image[y0:y0 + rh, x0:x0 + rw], (rw // factor, rh // factor),
-                               interpolation=cv2.INTER_AREA)
+            image = cv2.resize(
+                image[y0 : y0 + rh, x0 : x0 + rw], (rw // factor, rh // factor), interpolation=cv2.INTER_AREA
+            )
             a = np.hstack([a[:, :2], (a[:, 2] - [x0, y0])[:, None]]) / factor
     # warpAffine works on pixel indices (centres at integer coordinates): shift by half a pixel both sides.
     index_map = a.copy()
     index_map[:, 2] += a[:, :2] @ [0.5, 0.5] - 0.5
-    return cv2.warpAffine(image, index_map, (width, height), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                          borderMode=border)
+    return cv2.warpAffine(
+        image, index_map, (width, height), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=border
+    )
 
 
 def _tile_starts(length: int, tile: int, step: int) -> list[int]:
     if length <= tile:
         return [0]
     starts = list(range(0, length - tile, step))
-    return starts + [length - tile]
+    return [*starts, length - tile]
 
 
 class BlazeFaceDetector:
@@ -193,9 +202,15 @@ class BlazeFaceDetector:
     input_size = 192
     num_keypoints = len(KEYPOINT_NAMES)
 
-    def __init__(self, min_score: float = 0.5, max_faces: int | None = None, threads: int = 1,
-                 iou_threshold: float = 0.3, min_face_px: float | None = None,
-                 model_path: str | Path | None = None) -> None:
+    def __init__(
+        self,
+        min_score: float = 0.5,
+        max_faces: int | None = None,
+        threads: int = 1,
+        iou_threshold: float = 0.3,
+        min_face_px: float | None = None,
+        model_path: str | Path | None = None,
+    ) -> None:
         if not 0.0 < min_score < 1.0:
             raise FacecueError(f"min_score must be between 0 and 1, got {min_score}.")
         if max_faces is not None and max_faces < 1:
@@ -219,7 +234,7 @@ class BlazeFaceDetector:
         corners, scores, kps = self._candidates(image)
         parts = [(corners, scores, kps)]
         if self.min_face_px is not None:
-            parts += self._tile_candidates(image)
+            parts += self._tile_candidates(image, self.min_face_px)
         corners, scores, kps = (np.concatenate(p) for p in zip(*parts, strict=True))
         if not len(scores):
             return FaceBoxes.empty(self.num_keypoints)
@@ -235,7 +250,7 @@ class BlazeFaceDetector:
         # Letterbox: keep the aspect ratio, centre, pad with black; RGB scaled to -1..1.
         left, top = (size - nw) // 2, (size - nh) // 2
         canvas = np.zeros((size, size, 3), np.uint8)
-        canvas[top:top + nh, left:left + nw] = shrink(image, nw, nh)
+        canvas[top : top + nh, left : left + nw] = shrink(image, nw, nh)
         tensor = cv2.cvtColor(canvas, cv2.COLOR_BGR2RGB).astype(np.float32) * (2.0 / 255.0) - 1.0
         self._interpreter.set_tensor(self._input, tensor[None])
         self._interpreter.invoke()
@@ -257,10 +272,12 @@ class BlazeFaceDetector:
         kps = (kps - offset) / scale
         return corners, scores, kps
 
-    def _tile_candidates(self, image: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    def _tile_candidates(
+        self, image: np.ndarray, min_face_px: float
+    ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """Candidates from square tiles small enough that a min_face_px face spans MIN_FACE_INPUT_PX input pixels."""
         h, w = image.shape[:2]
-        tile = round(self.input_size * self.min_face_px / MIN_FACE_INPUT_PX)
+        tile = round(self.input_size * min_face_px / MIN_FACE_INPUT_PX)
         if tile >= max(h, w):
             return []  # the whole-frame pass already sees faces that small
         # Tiles overlap by a little more than the smallest face the whole-frame pass finds, so every
@@ -269,14 +286,17 @@ class BlazeFaceDetector:
         parts = []
         for y0 in _tile_starts(h, tile, tile - overlap):
             for x0 in _tile_starts(w, tile, tile - overlap):
-                corners, scores, kps = self._candidates(image[y0:y0 + tile, x0:x0 + tile])
+                corners, scores, kps = self._candidates(image[y0 : y0 + tile, x0 : x0 + tile])
                 th, tw = min(tile, h - y0), min(tile, w - x0)
                 # Drop faces cut by an inner tile edge: a neighbouring tile or the whole frame sees them whole.
                 slack = 0.1 * (corners[:, 2] - corners[:, 0])
-                whole = ((corners[:, 2] - corners[:, 0] <= overlap)
-                         & ((corners[:, 0] >= -slack) | (x0 == 0)) & ((corners[:, 1] >= -slack) | (y0 == 0))
-                         & ((corners[:, 2] <= tw + slack) | (x0 + tw >= w))
-                         & ((corners[:, 3] <= th + slack) | (y0 + th >= h)))
+                whole = (
+                    (corners[:, 2] - corners[:, 0] <= overlap)
+                    & ((corners[:, 0] >= -slack) | (x0 == 0))
+                    & ((corners[:, 1] >= -slack) | (y0 == 0))
+                    & ((corners[:, 2] <= tw + slack) | (x0 + tw >= w))
+                    & ((corners[:, 3] <= th + slack) | (y0 + th >= h))
+                )
                 offset = np.array([x0, y0], np.float32)
                 parts.append((corners[whole] + np.tile(offset, 2), scores[whole], kps[whole] + offset))
         return parts
@@ -294,8 +314,9 @@ class DlibDetector:
 
     name = "dlib-hog"
 
-    def __init__(self, min_score: float = 0.5, max_faces: int | None = None, threads: int = 1,
-                 upsample: int = 0) -> None:
+    def __init__(
+        self, min_score: float = 0.5, max_faces: int | None = None, threads: int = 1, upsample: int = 0
+    ) -> None:
         try:
             import dlib
         except ImportError:
@@ -315,7 +336,7 @@ class DlibDetector:
         boxes = np.array([[r.left(), r.top(), r.width(), r.height()] for r in rects], np.float32)
         scores = 1.0 / (1.0 + np.exp(-np.asarray(margins, np.float32)))
         keep = np.flatnonzero(scores >= self.min_score)
-        keep = keep[np.argsort(-scores[keep], kind="stable")][:self.max_faces]
+        keep = keep[np.argsort(-scores[keep], kind="stable")][: self.max_faces]
         return FaceBoxes(boxes[keep], scores[keep], np.zeros((len(keep), 0, 2)))
 
 

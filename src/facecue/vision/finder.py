@@ -28,14 +28,16 @@ def boxes_from_landmarks(landmarks: FaceLandmarks, scores: np.ndarray) -> FaceBo
     side = (BOX_FROM_MESH_W * (hi[:, 0] - lo[:, 0]) + BOX_FROM_MESH_H * (hi[:, 1] - lo[:, 1])) / 2
     boxes = np.concatenate([centre - side[:, None] / 2, np.stack([side, side], axis=1)], axis=1)
     right_eye, left_eye = landmarks.eye_centres()
-    keypoints = np.stack([right_eye, left_eye, xy[:, NOSE_TIP], landmarks.mouth_centres(), xy[:, RIGHT_SIDE],
-                          xy[:, LEFT_SIDE]], axis=1)
+    keypoints = np.stack(
+        [right_eye, left_eye, xy[:, NOSE_TIP], landmarks.mouth_centres(), xy[:, RIGHT_SIDE], xy[:, LEFT_SIDE]], axis=1
+    )
     return FaceBoxes(boxes, scores, keypoints)
 
 
 class FaceFinder:
-    def __init__(self, detector: FaceDetector, mesh: FaceMesh, redetect_s: float = 1.0,
-                 min_presence: float = 0.5) -> None:
+    def __init__(
+        self, detector: FaceDetector, mesh: FaceMesh, redetect_s: float = 1.0, min_presence: float = 0.5
+    ) -> None:
         self.detector, self.mesh = detector, mesh
         self.redetect_s, self.min_presence = redetect_s, min_presence
         self._tracked: FaceBoxes | None = None
@@ -50,18 +52,23 @@ class FaceFinder:
         if t < self._last_t:
             self.reset()
         self._last_t = t
-        tracking = self._tracked is not None and t - self._last_detect < self.redetect_s
-        if tracking:
-            landmarks = self.mesh(image, self._tracked)
+        tracked = self._tracked
+        if tracked is not None and t - self._last_detect < self.redetect_s:
+            landmarks = self.mesh(image, tracked)
             if (landmarks.presence >= self.min_presence).all():
-                faces = boxes_from_landmarks(landmarks, self._tracked.scores)
+                faces = boxes_from_landmarks(landmarks, tracked.scores)
                 self._tracked = faces
                 return faces, landmarks
         faces = self.detector.detect(image)
         self._last_detect = t
         landmarks = self.mesh(image, faces) if len(faces) else FaceLandmarks.empty()
         keep = landmarks.presence >= self.min_presence
-        self._tracked = boxes_from_landmarks(
-            FaceLandmarks(landmarks.points[keep], landmarks.presence[keep], landmarks.pose[keep]),
-            faces.scores[keep]) if keep.any() else None
+        self._tracked = (
+            boxes_from_landmarks(
+                FaceLandmarks(landmarks.points[keep], landmarks.presence[keep], landmarks.pose[keep]),
+                faces.scores[keep],
+            )
+            if keep.any()
+            else None
+        )
         return faces, landmarks

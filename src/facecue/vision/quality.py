@@ -46,11 +46,17 @@ class QualityThresholds:
     good_sharpness: float = 0.2
 
     def __post_init__(self) -> None:
-        pairs = [(self.min_presence, self.good_presence), (self.min_face_px, self.good_face_px),
-                 (self.good_yaw, self.max_yaw), (self.good_pitch, self.max_pitch),
-                 (self.min_brightness, self.good_brightness[0]), (self.good_brightness[0], self.good_brightness[1]),
-                 (self.good_brightness[1], self.max_brightness), (self.min_contrast, self.good_contrast),
-                 (self.min_sharpness, self.good_sharpness)]
+        pairs = [
+            (self.min_presence, self.good_presence),
+            (self.min_face_px, self.good_face_px),
+            (self.good_yaw, self.max_yaw),
+            (self.good_pitch, self.max_pitch),
+            (self.min_brightness, self.good_brightness[0]),
+            (self.good_brightness[0], self.good_brightness[1]),
+            (self.good_brightness[1], self.max_brightness),
+            (self.min_contrast, self.good_contrast),
+            (self.min_sharpness, self.good_sharpness),
+        ]
         if any(not lo < hi for lo, hi in pairs) or not 0 < self.max_outside <= 1:
             raise FacecueError("each quality threshold must lie below its 'good' level (and max_outside in 0..1].")
 
@@ -94,8 +100,13 @@ def crop_stats(aligned: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     return brightness, contrast, laplacian / np.maximum(contrast, 1.0) ** 2
 
 
-def assess_quality(image_bgr: np.ndarray, faces: FaceBoxes, landmarks: FaceLandmarks | None, aligned: np.ndarray,
-                   thresholds: QualityThresholds = QualityThresholds()) -> FaceQuality:
+def assess_quality(
+    image_bgr: np.ndarray,
+    faces: FaceBoxes,
+    landmarks: FaceLandmarks | None,
+    aligned: np.ndarray,
+    thresholds: QualityThresholds = QualityThresholds(),
+) -> FaceQuality:
     """Score every face. `landmarks` may be None (no mesh run): presence and pose are then not checked.
 
     The first failing check, in the order presence, frame edge, size, pose, light, contrast, blur,
@@ -104,8 +115,10 @@ def assess_quality(image_bgr: np.ndarray, faces: FaceBoxes, landmarks: FaceLandm
     image = check_image(image_bgr)
     n = len(faces)
     if len(aligned) != n or (landmarks is not None and len(landmarks) != n):
-        raise FacecueError(f"faces, landmarks and aligned crops must match: {n}, "
-                           f"{len(landmarks) if landmarks is not None else '-'}, {len(aligned)}.")
+        raise FacecueError(
+            f"faces, landmarks and aligned crops must match: {n}, "
+            f"{len(landmarks) if landmarks is not None else '-'}, {len(aligned)}."
+        )
     if n == 0:
         return FaceQuality(np.zeros(0), ())
     t = thresholds
@@ -119,24 +132,47 @@ def assess_quality(image_bgr: np.ndarray, faces: FaceBoxes, landmarks: FaceLandm
     checks = []
     if landmarks is not None:
         presence, yaw, pitch = landmarks.presence, landmarks.pose[:, 0], landmarks.pose[:, 1]
-        checks.append((_ramp(presence, t.min_presence, t.good_presence), presence < t.min_presence,
-                       lambda i: f"face not visible (mesh presence {presence[i]:.1f})"))
-    checks += [(1.0 - _ramp(outside, 0.0, t.max_outside), outside > t.max_outside,
-                lambda i: f"face cut off by the frame edge ({outside[i]:.0%} outside)"),
-               (_ramp(w, t.min_face_px, t.good_face_px), w < t.min_face_px,
-                lambda i: f"face too small ({w[i]:.0f} px)")]
+        checks.append(
+            (
+                _ramp(presence, t.min_presence, t.good_presence),
+                presence < t.min_presence,
+                lambda i: f"face not visible (mesh presence {presence[i]:.1f})",
+            )
+        )
+    checks += [
+        (
+            1.0 - _ramp(outside, 0.0, t.max_outside),
+            outside > t.max_outside,
+            lambda i: f"face cut off by the frame edge ({outside[i]:.0%} outside)",
+        ),
+        (_ramp(w, t.min_face_px, t.good_face_px), w < t.min_face_px, lambda i: f"face too small ({w[i]:.0f} px)"),
+    ]
     if landmarks is not None:
-        checks += [(_ramp(np.abs(yaw), t.max_yaw, t.good_yaw), np.abs(yaw) > t.max_yaw,
-                    lambda i: f"head turned (yaw {yaw[i]:.0f}°)"),
-                   (_ramp(np.abs(pitch), t.max_pitch, t.good_pitch), np.abs(pitch) > t.max_pitch,
-                    lambda i: f"head tilted (pitch {pitch[i]:.0f}°)")]
-    checks += [(np.minimum(_ramp(brightness, t.min_brightness, t.good_brightness[0]),
-                           _ramp(brightness, t.max_brightness, t.good_brightness[1])),
-                brightness < t.min_brightness, lambda i: "too dark"),
-               (np.ones(n), brightness > t.max_brightness, lambda i: "too bright"),
-               (_ramp(contrast, t.min_contrast, t.good_contrast), contrast < t.min_contrast, lambda i: "low contrast"),
-               (_ramp(sharpness, t.min_sharpness, t.good_sharpness), sharpness < t.min_sharpness,
-                lambda i: "too blurred")]
+        checks += [
+            (
+                _ramp(np.abs(yaw), t.max_yaw, t.good_yaw),
+                np.abs(yaw) > t.max_yaw,
+                lambda i: f"head turned (yaw {yaw[i]:.0f}°)",
+            ),
+            (
+                _ramp(np.abs(pitch), t.max_pitch, t.good_pitch),
+                np.abs(pitch) > t.max_pitch,
+                lambda i: f"head tilted (pitch {pitch[i]:.0f}°)",
+            ),
+        ]
+    checks += [
+        (
+            np.minimum(
+                _ramp(brightness, t.min_brightness, t.good_brightness[0]),
+                _ramp(brightness, t.max_brightness, t.good_brightness[1]),
+            ),
+            brightness < t.min_brightness,
+            lambda i: "too dark",
+        ),
+        (np.ones(n), brightness > t.max_brightness, lambda i: "too bright"),
+        (_ramp(contrast, t.min_contrast, t.good_contrast), contrast < t.min_contrast, lambda i: "low contrast"),
+        (_ramp(sharpness, t.min_sharpness, t.good_sharpness), sharpness < t.min_sharpness, lambda i: "too blurred"),
+    ]
 
     score = np.prod([factor for factor, _, _ in checks], axis=0)
     reasons = []

@@ -14,10 +14,10 @@ def appearance(image_bgr: np.ndarray, box: np.ndarray, aligned_grey: np.ndarray)
     thumb = cv2.resize(aligned_grey, (16, 16), interpolation=cv2.INTER_AREA).astype(np.float32).ravel()
     thumb -= thumb.mean()
     thumb /= np.linalg.norm(thumb) + 1e-6
-    x, y, w, h = (int(round(v)) for v in box)
-    patch = image_bgr[max(0, y):max(0, y + h), max(0, x):max(0, x + w)]
+    x, y, w, h = (round(float(v)) for v in box)
+    patch = image_bgr[max(0, y) : max(0, y + h), max(0, x) : max(0, x + w)]
     if patch.size == 0:
-        hist = np.zeros(64, np.float32)
+        hist: np.ndarray = np.zeros(64, np.float32)
     else:
         hsv = cv2.cvtColor(cv2.resize(patch, (32, 32), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2HSV)
         hist = cv2.calcHist([hsv], [0, 1], None, [8, 8], [0, 180, 0, 256]).ravel()
@@ -54,8 +54,9 @@ class FaceTracker:
     appearance alone (someone who looked away, or left and came back).
     """
 
-    def __init__(self, max_gap_s: float = 1.5, reid_s: float = 30.0, min_appearance: float = 0.6,
-                 reid_appearance: float = 0.8) -> None:
+    def __init__(
+        self, max_gap_s: float = 1.5, reid_s: float = 30.0, min_appearance: float = 0.6, reid_appearance: float = 0.8
+    ) -> None:
         self.max_gap_s, self.reid_s = max_gap_s, reid_s
         self.min_appearance, self.reid_appearance = min_appearance, reid_appearance
         self.tracks: list[_Track] = []
@@ -77,8 +78,9 @@ class FaceTracker:
             sim = np.stack([k.look for k in active]) @ looks.T
             similar_size = (scale > 0.6) & (scale < 1.6)
             # Overlap; or nearby and alike; or, for a fast move between sampled frames, very alike.
-            plausible = (iou > 0.3) | (similar_size & (((dist < 1.0) & (sim > self.min_appearance))
-                                                       | (sim > self.reid_appearance)))
+            plausible = (iou > 0.3) | (
+                similar_size & (((dist < 1.0) & (sim > self.min_appearance)) | (sim > self.reid_appearance))
+            )
             score = np.where(plausible, iou + 0.5 * sim - 0.2 * dist, -np.inf)
             self._greedy(score, active, ids, t, boxes, looks)
         lost = [k for k in self.tracks if self.max_gap_s < t - k.last_t <= self.reid_s]
@@ -97,8 +99,9 @@ class FaceTracker:
         return ids
 
     @staticmethod
-    def _greedy(score: np.ndarray, tracks: list[_Track], ids: np.ndarray, t: float, boxes: np.ndarray,
-                looks: np.ndarray) -> None:
+    def _greedy(
+        score: np.ndarray, tracks: list[_Track], ids: np.ndarray, t: float, boxes: np.ndarray, looks: np.ndarray
+    ) -> None:
         score = score.copy()
         while np.isfinite(score).any():
             ti, di = np.unravel_index(np.argmax(score), score.shape)

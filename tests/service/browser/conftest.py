@@ -7,6 +7,7 @@ free loopback port with its own SQLite file and media folder, after creating the
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -21,8 +22,16 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = os.environ.get("FACECUE_TEST_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 SCREENSHOTS = Path(__file__).resolve().parents[3] / "build" / "screenshots"
 PASSWORD = "correct horse battery"
 ORG_A, ORG_B = "Acme Hiring Ltd", "Beta Corp"
@@ -46,9 +55,14 @@ def _free_port() -> int:
 
 def _create_user(env: dict, org: str, email: str, role: str) -> subprocess.Popen:
     """`facecue users create`, as the README tells the first admin to; wait for it with _finish."""
-    proc = subprocess.Popen([sys.executable, "-m", "facecue.cli", "users", "create", "--org", org, "--email", email,
-                             "--role", role], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env=env, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "facecue.cli", "users", "create", "--org", org, "--email", email, "--role", role],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        text=True,
+    )
     proc.stdin.write(PASSWORD + "\n")
     proc.stdin.close()
     return proc
@@ -68,17 +82,27 @@ class Service:
 @pytest.fixture(scope="session")
 def service(tmp_path_factory, model_files, playwright_instance) -> Service:
     home = tmp_path_factory.mktemp("service")
-    env = {**os.environ, "FACECUE_DATABASE_URL": f"sqlite:///{home / 'facecue.db'}",
-           "FACECUE_MEDIA_DIR": str(home / "media"), "FACECUE_SECRET_KEY": "browser-test-secret-" + "x" * 24,
-           "FACECUE_ANALYSIS_FPS": "5", "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        "FACECUE_DATABASE_URL": f"sqlite:///{home / 'facecue.db'}",
+        "FACECUE_MEDIA_DIR": str(home / "media"),
+        "FACECUE_SECRET_KEY": "browser-test-secret-" + "x" * 24,
+        "FACECUE_ANALYSIS_FPS": "5",
+        "PYTHONUNBUFFERED": "1",
+    }
     _finish(_create_user(env, ORG_A, ADMIN_A, "admin"))  # the first one also creates the database
     second = _create_user(env, ORG_B, ADMIN_B, "admin")  # while the server starts
     port = _free_port()
     log = home / "serve.log"
     with open(log, "wb") as out:
         # A session of its own, so teardown can stop the server and the worker it started together.
-        proc = subprocess.Popen([sys.executable, "-m", "facecue.cli", "serve", "--port", str(port)], env=env,
-                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "facecue.cli", "serve", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
@@ -101,10 +125,8 @@ def service(tmp_path_factory, model_files, playwright_instance) -> Service:
             proc.wait(timeout=15)
         except (subprocess.TimeoutExpired, ProcessLookupError):
             pass
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)  # the worker too, if the server could not stop it
-        except ProcessLookupError:
-            pass
 
 
 @pytest.fixture(scope="session")
@@ -164,8 +186,7 @@ def sample_clip(tmp_path_factory, model_files) -> Path:
     """A 4-second talking-head clip from the astronaut photo: enough for a timeline, quick to analyse."""
     from facecue.io.sample import make_sample_video
 
-    return make_sample_video(tmp_path_factory.mktemp("clip") / "interview.mp4", seconds=4.0, fps=15,
-                             size=(640, 360))
+    return make_sample_video(tmp_path_factory.mktemp("clip") / "interview.mp4", seconds=4.0, fps=15, size=(640, 360))
 
 
 class Api:
@@ -177,8 +198,7 @@ class Api:
         assert r.ok, r.text()
         token = r.json()["access_token"]
         anon.dispose()
-        self.ctx = playwright.request.new_context(base_url=url, extra_http_headers={
-            "Authorization": f"Bearer {token}"})
+        self.ctx = playwright.request.new_context(base_url=url, extra_http_headers={"Authorization": f"Bearer {token}"})
 
     def post(self, path: str, **kwargs) -> dict:
         r = self.ctx.post(path, **kwargs)
@@ -193,14 +213,21 @@ class Api:
     def candidate(self, ref: str, jurisdiction: str = "US-IL", consent: str | None = "assessment") -> dict:
         cand = self.post("/api/v1/candidates", data={"external_ref": ref, "jurisdiction": jurisdiction})
         if consent:
-            self.post(f"/api/v1/candidates/{cand['id']}/consents",
-                      data={"purpose": consent, "scope": ["analysis", "share_with_reviewers"]})
+            self.post(
+                f"/api/v1/candidates/{cand['id']}/consents",
+                data={"purpose": consent, "scope": ["analysis", "share_with_reviewers"]},
+            )
         return cand
 
     def upload(self, candidate_id: str, video: Path, purpose: str = "assessment") -> dict:
-        return self.post("/api/v1/interviews", multipart={
-            "candidate_id": candidate_id, "purpose": purpose,
-            "video": {"name": "interview.mp4", "mimeType": "video/mp4", "buffer": video.read_bytes()}})
+        return self.post(
+            "/api/v1/interviews",
+            multipart={
+                "candidate_id": candidate_id,
+                "purpose": purpose,
+                "video": {"name": "interview.mp4", "mimeType": "video/mp4", "buffer": video.read_bytes()},
+            },
+        )
 
     def wait_done(self, interview_id: str, timeout_s: float = 120) -> dict:
         deadline = time.monotonic() + timeout_s

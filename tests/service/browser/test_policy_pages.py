@@ -17,8 +17,9 @@ def test_upload_refusals_show_the_api_reason(page, admin_api, sample_clip):
 
     message = _upload_through_page(page, "eu-cand-0001", sample_clip)
     assert message.get_attribute("class") == "flash error"
-    assert message.inner_text().startswith("Refused: the EU AI Act, Art. 5(1)(f), prohibits AI systems that infer "
-                                           "the emotions of people in the workplace")
+    assert message.inner_text().startswith(
+        "Refused: the EU AI Act, Art. 5(1)(f), prohibits AI systems that infer the emotions of people in the workplace"
+    )
     assert page.inner_text("#upload-progress-text") == "Not uploaded."
     screenshot(page, "upload-refused-eu")
 
@@ -98,8 +99,10 @@ def test_erasure_request_deadline_and_confirmed_erase(page, admin_api, service, 
 
 
 def test_admin_pages_refuse_reviewers(browser, service, admin_api):
-    admin_api.post("/api/v1/users", data={"email": "plain-reviewer@a.example", "role": "reviewer",
-                                          "password": "correct horse battery"})
+    admin_api.post(
+        "/api/v1/users",
+        data={"email": "plain-reviewer@a.example", "role": "reviewer", "password": "correct horse battery"},
+    )
     ctx = browser.new_context(base_url=service.url)
     page = ctx.new_page()
     try:
@@ -122,8 +125,9 @@ def test_upload_works_without_javascript(browser, service, admin_api, sample_cli
         sign_in(page, ADMIN_A)
         for ref in ("nojs-cand-0001", "nojs-eu-0001"):
             page.goto("/upload")
-            page.select_option("#candidate_id", page.locator("#candidate_id option", has_text=ref)
-                               .get_attribute("value"))
+            page.select_option(
+                "#candidate_id", page.locator("#candidate_id option", has_text=ref).get_attribute("value")
+            )
             page.set_input_files("#video", str(sample_clip))
             with page.expect_navigation() as nav:
                 page.click("#upload-form button[type=submit]")
@@ -140,8 +144,9 @@ def test_upload_works_without_javascript(browser, service, admin_api, sample_cli
 
 
 def test_admin_disables_an_account_on_the_users_page(browser, page, service, admin_api):
-    leaver_id = admin_api.post("/api/v1/users", data={"email": "leaver@a.example", "role": "reviewer",
-                                                      "password": PASSWORD})["id"]
+    leaver_id = admin_api.post(
+        "/api/v1/users", data={"email": "leaver@a.example", "role": "reviewer", "password": PASSWORD}
+    )["id"]
     ctx = browser.new_context(base_url=service.url)
     leaver = ctx.new_page()
     try:

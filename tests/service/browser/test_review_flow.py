@@ -16,8 +16,9 @@ REVIEWER = "reviewer@a.example"
 
 def _upload_through_page(page, candidate_ref: str, video, purpose: str = "assessment") -> str:
     page.goto("/upload")
-    page.select_option("#candidate_id", page.locator("#candidate_id option", has_text=candidate_ref)
-                       .get_attribute("value"))
+    page.select_option(
+        "#candidate_id", page.locator("#candidate_id option", has_text=candidate_ref).get_attribute("value")
+    )
     page.select_option("#purpose", purpose)
     page.set_input_files("#video", str(video))
     page.click("#upload-form button[type=submit]")
@@ -29,7 +30,8 @@ def _upload_through_page(page, candidate_ref: str, video, purpose: str = "assess
 def _timeline_point(page, fraction: float) -> dict:
     """Viewport coordinates of a readable timeline point about `fraction` of the way along, and its time."""
     page.locator("#timeline").scroll_into_view_if_needed()
-    return page.evaluate("""(fraction) => {
+    return page.evaluate(
+        """(fraction) => {
         const data = JSON.parse(document.getElementById('timeline-data').textContent);
         const svg = document.getElementById('timeline');
         const usable = data.t.map((t, i) => i).filter(i => data.p[i] !== null);
@@ -37,12 +39,17 @@ def _timeline_point(page, fraction: float) -> dict:
         const box = svg.getBoundingClientRect(), vb = svg.viewBox.baseVal;
         const x = Number(svg.dataset.left) + data.t[k] / Number(svg.dataset.tEnd) * Number(svg.dataset.width);
         return {t: data.t[k], x: box.left + x * box.width / vb.width, y: box.top + 120 * box.height / vb.height};
-    }""", fraction)
+    }""",
+        fraction,
+    )
 
 
 def _wait_seeked(page, t: float) -> float:
-    page.wait_for_function("(t) => { const v = document.getElementById('video');"
-                           " return !v.seeking && Math.abs(v.currentTime - t) < 0.01; }", arg=t)
+    page.wait_for_function(
+        "(t) => { const v = document.getElementById('video');"
+        " return !v.seeking && Math.abs(v.currentTime - t) < 0.01; }",
+        arg=t,
+    )
     return page.evaluate("document.getElementById('video').currentTime")
 
 
@@ -182,14 +189,21 @@ def _seek_to(page, t: float) -> None:
 
 def test_question_cards_and_highlights_seek(page, admin_api, service, sample_clip, tmp_path):
     questions = tmp_path / "questions.json"
-    questions.write_text(json.dumps([{"start": 0, "end": 2, "text": "Tell me about yourself."},
-                                     {"start": 2, "end": 4, "text": "What went wrong last time?"}]))
+    questions.write_text(
+        json.dumps(
+            [
+                {"start": 0, "end": 2, "text": "Tell me about yourself."},
+                {"start": 2, "end": 4, "text": "What went wrong last time?"},
+            ]
+        )
+    )
     admin_api.candidate("qs-cand-0001")
     sign_in(page, ADMIN_A)
     # The question timeline goes up with the video, through the upload page's optional field.
     page.goto("/upload")
-    page.select_option("#candidate_id", page.locator("#candidate_id option", has_text="qs-cand-0001")
-                       .get_attribute("value"))
+    page.select_option(
+        "#candidate_id", page.locator("#candidate_id option", has_text="qs-cand-0001").get_attribute("value")
+    )
     page.set_input_files("#video", str(sample_clip))
     page.set_input_files("#questions", str(questions))
     page.click("#upload-form button[type=submit]")
@@ -197,8 +211,9 @@ def test_question_cards_and_highlights_seek(page, admin_api, service, sample_cli
     link.wait_for()
     interview = {"id": link.get_attribute("href").rsplit("job-", 1)[1]}
     admin_api.wait_done(interview["id"])
-    stored = json.loads(next((service.media_dir / "interviews" / interview["id"]).glob("result*/result.json"))
-                        .read_text())
+    stored = json.loads(
+        next((service.media_dir / "interviews" / interview["id"]).glob("result*/result.json")).read_text()
+    )
     expected = stored["interview"]  # the worker ran the interview analysis with the uploaded questions
     assert expected["span_kind"] == "questions"
     page.goto(f"/interviews/{interview['id']}")

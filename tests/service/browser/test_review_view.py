@@ -20,10 +20,29 @@ def analysed(tmp_path_factory, model_files, practice_args):
     root = tmp_path_factory.mktemp("analysed")
     video = make_sample_video(root / "clip.mp4", seconds=4.0, fps=15, size=(640, 360))
     questions = root / "questions.json"
-    questions.write_text(json.dumps([{"start": 0, "end": 2, "text": "Tell me about <b>yourself</b>."},
-                                     {"start": 2, "end": 4, "text": "What went wrong last time?"}]))
-    assert facecue_main(["analyze", str(video), "-o", str(root / "questions"), "--questions", str(questions),
-                         "--no-voice", *practice_args]) == 0
+    questions.write_text(
+        json.dumps(
+            [
+                {"start": 0, "end": 2, "text": "Tell me about <b>yourself</b>."},
+                {"start": 2, "end": 4, "text": "What went wrong last time?"},
+            ]
+        )
+    )
+    assert (
+        facecue_main(
+            [
+                "analyze",
+                str(video),
+                "-o",
+                str(root / "questions"),
+                "--questions",
+                str(questions),
+                "--no-voice",
+                *practice_args,
+            ]
+        )
+        == 0
+    )
     return json.loads((root / "questions" / "result.json").read_text())
 
 
@@ -32,11 +51,20 @@ def test_timeline_and_segments(analysed):
     view = build_review(doc)
     assert view.has_face and view.duration_s == pytest.approx(4.0, abs=0.05)
     assert [(s.label, s.start_s, s.end_s) for s in view.segments] == [
-        (s["label"], s["start_s"], s["end_s"]) for s in doc["segments"]]
+        (s["label"], s["start_s"], s["end_s"]) for s in doc["segments"]
+    ]
     data = json.loads(str(view.data_json))
     assert len(data["t"]) == len(doc["frames"]["time_s"]) and data["labels"][3] == "happy"
     assert 'id="timeline"' in view.timeline_svg and "</script" not in str(view.data_json)
     assert dict(view.facts)["Dominant expression"] == doc["summary"]["dominant"]
+    # 4 s of video is too little to know the person's baseline; with one, the cards read against it.
+    assert dict(view.facts)["This person's baseline"].startswith("none")
+    based = json.loads(json.dumps(doc))
+    based["summary"]["baseline"] = {"probs": {"neutral": 0.7, "sad": 0.2, "happy": 0.1}, "readable_s": 60}
+    based["interview"]["spans"][0]["relative_to_baseline"] = {"happy": 0.21, "neutral": -0.18, "sad": -0.01}
+    view = build_review(based)
+    assert dict(view.facts)["This person's baseline"].startswith("neutral 70%, sad 20%")
+    assert view.questions[0].against_baseline == "happy +21 pts, neutral -18 pts"
     # Without a question timeline the analysis runs over windows: highlights, but no question cards.
     windows = json.loads(json.dumps(doc))
     windows["interview"]["span_kind"] = "windows"
@@ -56,8 +84,9 @@ def test_questions_and_highlights_when_present(analysed):
     assert [q.start_s for q in view.questions] == [s["start_s"] for s in spans]
     first = view.questions[0]
     assert first.presence == pct(spans[0]["presence"])
-    assert [name for name, _, _ in first.cues] == [n for n in ("stress", "engagement", "composure")
-                                                    if spans[0]["cues"].get(n, {}).get("level") is not None]
+    assert [name for name, _, _ in first.cues] == [
+        n for n in ("stress", "engagement", "composure") if spans[0]["cues"].get(n, {}).get("level") is not None
+    ]
     assert [h.time_s for h in view.highlights] == [h["time_s"] for h in doc["interview"]["highlights"]]
     assert all(h.thumbnail is None or h.thumbnail.startswith("data:image/jpeg;base64,") for h in view.highlights)
 

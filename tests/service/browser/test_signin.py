@@ -58,8 +58,9 @@ def test_rate_limited_sign_in_says_when_to_retry(browser, service):
     try:
         # The page and the API's token endpoint share one limiter: the first failures go through the API (quicker).
         for attempt in range(9):
-            r = ctx.request.post("/api/v1/auth/token",
-                                 form={"username": "nobody@a.example", "password": f"guess {attempt}"})
+            r = ctx.request.post(
+                "/api/v1/auth/token", form={"username": "nobody@a.example", "password": f"guess {attempt}"}
+            )
             assert r.status == 401
         statuses = []
         for attempt in range(2):
