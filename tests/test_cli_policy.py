@@ -45,7 +45,8 @@ def test_cli_without_purpose_or_jurisdiction_is_refused_audited_and_writes_nothi
                           check=False, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert proc.stderr.startswith("error: say why and where this analysis runs (purpose and jurisdiction missing)")
-    assert "--purpose (practice, research or assessment)" in proc.stderr and proc.stderr.count("\n") == 1
+    assert "--purpose (practice, research, assessment, staff_practice or student_practice)" in proc.stderr
+    assert proc.stderr.count("\n") == 1
     assert not (tmp_path / "out").exists()
     assert [e.action for e in AuditLog(log).entries()] == ["refused"]
     code = main(["analyze", str(clip), "-o", str(tmp_path / "out"), "--jurisdiction", "OTHER",
@@ -114,3 +115,36 @@ def test_the_library_applies_the_same_policy_before_decoding(tmp_path, model_fil
     result = facecue.analyze(clip, purpose="practice", jurisdiction="FR", consent=str(consent))
     assert result.summary["policy"]["allowed"] is True and result.summary["policy"]["purpose"] == "practice"
     assert result.summary["policy"]["region"] == "EU/EEA" and result.summary["policy"]["jurisdiction"] == "FR"
+
+
+def test_employer_practice_in_the_eu_runs_behaviour_only(tmp_path, model_files, capsys):
+    from facecue.io.sample import make_sample_video
+
+    clip = make_sample_video(tmp_path / "clip.mp4", seconds=2.0, fps=10, size=(480, 270))
+    consent = tmp_path / "consent.json"
+    assert main(["consent", "record", "--subject", "staff-0001", "--purpose", "staff_practice",
+                 "--jurisdiction", "DE", "--controller", "Acme GmbH", "-o", str(consent)]) == 0
+    capsys.readouterr()
+    flags = ["--purpose", "staff_practice", "--jurisdiction", "DE", "--consent", str(consent), "--quiet"]
+    # With emotions (the default) it is refused before anything is written, with the way out in the sentence.
+    assert main(["analyze", str(clip), "-o", str(tmp_path / "refused"), *flags]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: refused") and "--signals behaviour" in err and err.count("\n") == 1
+    assert not (tmp_path / "refused").exists()
+    assert main(["analyze", str(clip), "-o", str(tmp_path / "out"), "--signals", "behaviour", *flags]) == 0
+    doc = json.loads((tmp_path / "out" / "result.json").read_text())
+    policy = doc["summary"]["policy"]
+    assert policy["allowed"] and policy["signals"] == ["behaviour"] and policy["emotions_allowed"] is False
+    assert "probs" not in doc["faces"]
+
+
+def test_the_library_takes_the_signals_into_the_decision(tmp_path, model_files):
+    import pytest
+
+    import facecue
+    from facecue.governance import PolicyError
+
+    with pytest.raises(PolicyError, match="--signals behaviour"):
+        facecue.analyze(tmp_path / "never-read.mp4", purpose="student_practice", jurisdiction="FR")
+    with pytest.raises(PolicyError, match=r"5\(1\)\(f\)"):
+        facecue.analyze(tmp_path / "never-read.mp4", purpose="assessment", jurisdiction="FR", signals=("behaviour",))

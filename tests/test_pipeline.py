@@ -9,11 +9,12 @@ import av
 import numpy as np
 import pytest
 
+from facecue.behaviour.columns import BEHAVIOUR_COLUMNS
 from facecue.cli import main
 from facecue.io.sample import make_sample_video, sample_face_boxes
 from facecue.labels import EMOTIONS
 from facecue.pipeline import Analyzer
-from facecue.result import CSV_COLUMNS, SCHEMA, Result
+from facecue.result import CSV_COLUMNS, SCHEMA, Result, csv_columns
 
 REQUIRED_KEYS = {"schema", "labels", "source", "models", "options", "frames", "faces", "tracks", "candidate_id",
                  "timeline", "segments", "summary", "gaps", "notes"}
@@ -103,7 +104,7 @@ def test_frames_csv_and_report(analysed):
     out, doc = analysed
     with open(out / "frames.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert list(rows[0].keys()) == CSV_COLUMNS
+    assert list(rows[0].keys()) == csv_columns() and list(rows[0].keys())[:len(CSV_COLUMNS)] == CSV_COLUMNS
     assert len({r["time_s"] for r in rows}) == len(doc["frames"]["time_s"])
     assert len([r for r in rows if r["face_id"]]) == len(doc["faces"]["face_id"])
     empty = [r for r in rows if not r["face_id"]]
@@ -170,3 +171,52 @@ def test_dlib_fallback_detector_runs_the_same_pipeline(sample, practice):
     result = Analyzer(detector="dlib", fps=2.0).analyze(sample, **practice)
     assert result.models["detector"]["name"].startswith("dlib")
     assert result.summary["face_presence"] >= 0.7 and result.summary["dominant"] is not None
+
+
+def test_default_analysis_adds_behaviour_columns_and_summary(analysed):
+    out, doc = analysed
+    assert doc["options"]["signals"] == ["emotions", "behaviour"] and "behaviour" in doc["models"]
+    behaviour = doc["faces"]["behaviour"]
+    m = len(doc["faces"]["face_id"])
+    assert set(behaviour) == set(BEHAVIOUR_COLUMNS) and all(len(v) == m for v in behaviour.values())
+    smiles = [v for v in behaviour["smile"] if v is not None]
+    assert smiles and min(smiles) >= 0 and max(smiles) <= 1
+    assert all(v is None for v in behaviour["eye_contact"])  # not measured in this version: empty, not a guess
+    summary = doc["summary"]["behaviour"]
+    assert summary["smile_share"]["value"] > 0.5  # the astronaut smiles throughout
+    assert summary["readable_s"] > 0 and summary["out_of_frame"]["out_s"] >= 0.6  # she leaves for about a second
+    assert summary["parts_by"] == "windows" and len(summary["parts"]) == 1
+    assert 'id="behaviour"' in (out / "report.html").read_text()
+
+
+def test_behaviour_only_infers_no_emotion_anywhere(sample, tmp_path, practice_args):
+    out = tmp_path / "behaviour"
+    assert main(["analyze", str(sample), "-o", str(out), "--quiet", "--signals", "behaviour", *practice_args]) == 0
+    doc = json.loads((out / "result.json").read_text())
+    assert doc["options"]["signals"] == ["behaviour"] and "emotion" not in doc["models"]
+    assert "labels" not in doc and "segments" not in doc and "probs" not in doc["faces"]
+    assert set(doc["timeline"]) == {"present"}
+    assert not {"mean_probs", "dominant", "abstained", "baseline", "relative_to_baseline"} & doc["summary"].keys()
+    assert "interview" not in doc and not (out / "report.json").exists()
+    assert doc["summary"]["behaviour"]["smile_share"]["value"] > 0.5
+    with open(out / "frames.csv", newline="") as handle:
+        header = next(csv.reader(handle))
+    assert header == csv_columns(("behaviour",)) and not set(EMOTIONS) & set(header) and "label" not in header
+    everything = " ".join((out / name).read_text().lower() for name in ("result.json", "frames.csv", "report.html"))
+    assert not any(label in everything for label in EMOTIONS)  # no label, not even as a word
+    assert "valence" not in everything and "behaviour only" in (out / "report.html").read_text().lower()
+    result = Result.from_dict(doc)
+    assert Result.from_dict(json.loads(result.to_json())).to_dict() == result.to_dict()
+
+
+def test_behaviour_only_never_loads_the_emotion_model(tmp_path, sample, practice):
+    analyzer = Analyzer(signals=("behaviour",), model=str(tmp_path / "no-such-model.onnx"))
+    assert analyzer.model is None
+    result = analyzer.analyze(sample, **practice)
+    assert np.isnan(result.faces.probs).all() and result.faces.behaviour is not None
+
+
+def test_bad_signals_are_one_line_and_exit_2(tmp_path, sample, capsys, practice_args):
+    assert main(["analyze", str(sample), "-o", str(tmp_path / "o"), "--signals", "moods", *practice_args]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --signals must name") and err.count("\n") == 1

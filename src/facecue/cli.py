@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from facecue.errors import FacecueError
+from facecue.governance.policy import PURPOSES
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,7 +26,10 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--min-face-px", type=int, help="also find faces down to this width (slower tiled passes)")
     a.add_argument("--model", default="default", help="packaged model name or path to an exported .onnx")
     a.add_argument("--quiet", action="store_true", help="no progress bar or summary")
-    a.add_argument("--purpose", choices=["practice", "research", "assessment"],
+    a.add_argument("--signals", default="emotions,behaviour",
+                   help="what to read: 'emotions,behaviour' (default), 'behaviour' (head pose, blinks, smiles... and "
+                   "no emotion model at all) or 'emotions'")
+    a.add_argument("--purpose", choices=PURPOSES,
                    help="required: why this analysis runs; with --jurisdiction the policy table decides if it may")
     a.add_argument("--jurisdiction", help="required: where the candidate is, e.g. DE, US-IL, US-NY-NYC, UK, OTHER")
     a.add_argument("--consent", help="consent record JSON (facecue consent record) when the policy requires one")
@@ -43,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--ray", metavar="ADDRESS", help="run as Ray tasks: a cluster address, 'auto' (the running "
                    "cluster) or 'local' (start Ray here); needs the ray extra")
     b.add_argument("--retries", type=int, default=2, help="extra attempts for an interview whose worker died")
-    b.add_argument("--purpose", choices=["practice", "research", "assessment"],
+    b.add_argument("--purpose", choices=PURPOSES,
                    help="for rows with no purpose (and every file of a folder); every row needs one")
     b.add_argument("--jurisdiction", help="for rows with no jurisdiction, e.g. DE, US-IL, OTHER; every row needs one")
     b.add_argument("--consent", help="consent record JSON for rows with no consent column value")
@@ -53,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     lv.add_argument("--fps", type=float, default=5.0)
     lv.add_argument("--seconds", type=float, help="stop after this many seconds")
     lv.add_argument("--csv", help="also append per-face rows to this CSV file")
-    lv.add_argument("--purpose", choices=["practice", "research", "assessment"], help="required: why this runs")
+    lv.add_argument("--purpose", choices=PURPOSES, help="required: why this runs")
     lv.add_argument("--jurisdiction", help="required: where the person is, e.g. DE, US-IL, UK, OTHER")
     lv.add_argument("--consent", help="consent record JSON (facecue consent record) when the policy requires one")
 
@@ -136,13 +140,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_analyze(args) -> int:
     from facecue.governance.check import check_policy
-    from facecue.options import AnalyzeOptions, parse_fps
+    from facecue.options import AnalyzeOptions, check_signals, parse_fps
     from facecue.outputs import check_writable, write_outputs
-    from facecue.pipeline import Analyzer
+    from facecue.pipeline import Analyzer, attach_behaviour_parts
 
     options = AnalyzeOptions(fps=parse_fps(args.fps), start=args.start, end=args.end, max_faces=args.max_faces,
                              detector=args.detector, model=args.model, min_face_px=args.min_face_px,
-                             progress=not args.quiet and sys.stderr.isatty())
+                             progress=not args.quiet and sys.stderr.isatty(), signals=check_signals(args.signals))
     out = Path(args.out)
     decision, consent = check_policy(args)
     subject = consent.subject_id if consent is not None else None
@@ -154,7 +158,14 @@ def run_analyze(args) -> int:
     voice_track = start_voice_measurement(args)
     result = analyzer.analyze(args.input, purpose=decision.purpose, jurisdiction=decision.jurisdiction,
                               consent=consent)  # the library's gate checks again, right before decoding
-    result = attach_interview(result, args, interview_inputs, interview_options, analyzer, subject, voice_track)
+    if options.emotions:  # the interview section reads emotions; behaviour-only gets its parts below instead
+        result = attach_interview(result, args, interview_inputs, interview_options, analyzer, subject, voice_track)
+    elif result.source.get("kind") != "video" and (args.questions or args.transcript):
+        raise FacecueError("--questions and --transcript need a video input.")
+    if options.behaviour and result.source.get("kind") == "video":
+        questions = interview_inputs.questions
+        attach_behaviour_parts(result, [(q.start_s, q.end_s, q.text) for q in questions] if questions else None,
+                               args.window)
     if args.audit_log:
         from facecue.governance import AuditLog
 
@@ -167,9 +178,15 @@ def run_analyze(args) -> int:
               + (f" ({s['realtime_factor']}x real time)" if s.get("realtime_factor") else ""))
         if s["no_face"]:
             print("no face found in any analysed frame")
-        else:
+        elif options.emotions:
             print(f"candidate's face visible in {s['face_presence']:.0%} of frames, {s['abstained']:.0%} abstained; "
                   f"most shown expression: {s['dominant'] or 'n/a'}")
+        else:
+            b = s["behaviour"]
+            print(f"behaviour only (no emotion inferred): candidate's face visible in {s['face_presence']:.0%} of "
+                  f"frames; nods {b['nods']['value']}, head shakes {b['head_shakes']['value']}, smiling "
+                  + (f"{b['smile_share']['value']:.0%}" if b["smile_share"]["value"] is not None else "n/a")
+                  + f" of {b['readable_s']:.0f} readable s")
         for note in result.notes:
             print(f"note: {note}")
         print("wrote " + ", ".join(str(p) for p in paths.values()))

@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass
 
 from facecue.errors import FacecueError
 
+SIGNALS = ("emotions", "behaviour")  # emotions: the CNN's readings; behaviour: head pose, facial actions, blinks
+
 
 @dataclass(frozen=True)
 class AnalyzeOptions:
@@ -22,8 +24,11 @@ class AnalyzeOptions:
     batch_size: int = 64             # faces per classifier call
     threads: int = 1                 # inference threads per model
     progress: bool = False
+    # What is read: ("behaviour",) loads no emotion model and writes no emotion output (docs/RESPONSIBLE_USE.md).
+    signals: tuple[str, ...] = SIGNALS
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "signals", check_signals(self.signals))
         if self.fps is not None and not self.fps > 0:
             raise FacecueError(f"--fps must be a positive number or 'all', not {self.fps}.")
         for name in ("start", "end"):
@@ -46,7 +51,27 @@ class AnalyzeOptions:
     def to_dict(self) -> dict:
         d = asdict(self)
         d.pop("progress")
+        d["signals"] = list(self.signals)
         return d
+
+    @property
+    def emotions(self) -> bool:
+        return "emotions" in self.signals
+
+    @property
+    def behaviour(self) -> bool:
+        return "behaviour" in self.signals
+
+
+def check_signals(signals) -> tuple[str, ...]:
+    """The signals to read, in SIGNALS order: a string such as "emotions,behaviour" or a sequence of names."""
+    names = signals.split(",") if isinstance(signals, str) else list(signals or ())
+    names = [str(n).strip().lower() for n in names if str(n).strip()]
+    unknown = [n for n in names if n not in SIGNALS]
+    if unknown or not names:
+        raise FacecueError(f"--signals must name one or both of {', '.join(SIGNALS)} (comma-separated), "
+                           f"not {signals!r}.")
+    return tuple(s for s in SIGNALS if s in names)
 
 
 def parse_fps(text: str) -> float | None:

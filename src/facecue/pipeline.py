@@ -1,8 +1,13 @@
-"""The video pipeline: frames -> faces -> landmarks -> aligned crops -> emotions -> tracks -> timeline."""
+"""The video pipeline: frames -> faces -> landmarks -> aligned crops -> emotions and behaviour -> tracks -> timeline.
+
+AnalyzeOptions.signals chooses what is read: with ("behaviour",) the emotion model is never loaded and no
+emotion reading exists anywhere in the result.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +16,9 @@ from typing import Iterator
 import numpy as np
 from tqdm import tqdm
 
+from facecue.behaviour.columns import BEHAVIOUR_COLUMNS
+from facecue.behaviour.measures import measure_behaviour
+from facecue.behaviour.summary import summarise, summarise_parts
 from facecue.emotion.model import EmotionModel
 from facecue.io.prefetch import prefetch
 from facecue.io.video import Frame, open_source
@@ -38,6 +46,8 @@ class FrameFaces:
     aligned: np.ndarray    # (N, 48, 48) uint8
     quality: np.ndarray    # (N,)
     abstain: tuple[str, ...]
+    behaviour: np.ndarray | None = None     # (N, len(BEHAVIOUR_COLUMNS)) NaN where not read; None: not analysed
+    behaviour_reason: tuple[str, ...] = ()  # (N,) why a face's facial actions were not read, "" when they were
 
 
 class Analyzer:
@@ -51,15 +61,20 @@ class Analyzer:
                                         threads=o.threads, **extra)
         self.mesh = FaceMesh(threads=o.threads)  # works from any detector's boxes
         self.finder = FaceFinder(self.detector, self.mesh)
-        self.model = EmotionModel.load(o.model, threads=o.threads)
-        self.input_side = self.model.info.input_size[0]
+        # Behaviour-only analyses never load the emotion model: that mode infers no emotion at all.
+        self.model = EmotionModel.load(o.model, threads=o.threads) if o.emotions else None
+        # Without the model the aligned crop still feeds the quality score and the tracker's appearance cue.
+        self.input_side = self.model.info.input_size[0] if self.model else 48
 
     def models_info(self) -> dict:
-        info = self.model.info
-        out = {"emotion": {"name": info.name, "version": info.version, "sha256": info.sha256,
-                           "temperature": info.temperature},
-               "detector": {"name": self.detector.name, "version": self.detector.version},
+        out = {"detector": {"name": self.detector.name, "version": self.detector.version},
                "landmarks": {"name": self.mesh.name, "version": self.mesh.version}}
+        if self.model is not None:
+            info = self.model.info
+            out["emotion"] = {"name": info.name, "version": info.version, "sha256": info.sha256,
+                              "temperature": info.temperature}
+        if self.options.behaviour:
+            out["behaviour"] = {"name": "facecue-mesh-geometry", "version": "1"}
         return out
 
     def find_faces(self, image: np.ndarray, t: float | None = None) -> FrameFaces:
@@ -79,8 +94,13 @@ class Analyzer:
                               np.zeros((0, self.input_side, self.input_side), np.uint8), z, ())
         aligned = align_faces(image, landmarks, size=self.input_side)
         quality = assess_quality(image, faces, landmarks, aligned)
-        return FrameFaces(faces.boxes, faces.scores, landmarks.pose, aligned, quality.score,
-                          tuple(r or "" for r in quality.reasons))
+        abstain = tuple(r or "" for r in quality.reasons)
+        behaviour, why = None, ()
+        if self.options.behaviour:
+            # Only an unconfirmed face is unreadable as a whole: blur or dim light that stop the emotion
+            # model still leave the head pose and the mesh's geometry readable.
+            behaviour, why = measure_behaviour(landmarks, [r if r.startswith(UNCONFIRMED) else "" for r in abstain])
+        return FrameFaces(faces.boxes, faces.scores, landmarks.pose, aligned, quality.score, abstain, behaviour, why)
 
     def frames(self, path: str | Path):
         o = self.options
@@ -96,7 +116,7 @@ class Analyzer:
         (None defaults so that leaving one out gets that PolicyError, not a TypeError.)"""
         from facecue.governance import policy_for
 
-        decision = policy_for(purpose, jurisdiction, consent)
+        decision = policy_for(purpose, jurisdiction, consent, signals=self.options.signals)
         started = time.perf_counter()
         source = self.frames(path)
         collector = _Collector(self)
@@ -119,7 +139,7 @@ class Analyzer:
         decides as for analyze, when stream is called (not at the first frame): PolicyError on a refusal."""
         from facecue.governance import policy_for
 
-        policy_for(purpose, jurisdiction, consent)
+        policy_for(purpose, jurisdiction, consent, signals=self.options.signals)
         return self._stream(frames)
 
     def _stream(self, frames: Iterator[Frame]) -> Iterator[tuple[Frame, FrameFaces, np.ndarray, np.ndarray]]:
@@ -133,7 +153,7 @@ class Analyzer:
     def classify_usable(self, faces: FrameFaces) -> np.ndarray:
         probs = np.full((len(faces.boxes), NUM_EMOTIONS), np.nan, np.float32)
         usable = np.array([not r for r in faces.abstain], bool)
-        if usable.any():
+        if usable.any() and self.model is not None:
             probs[usable] = self.model.predict(faces.aligned[usable])
         return probs
 
@@ -162,7 +182,7 @@ class _Collector:
         self.times: list[float] = []
         self.frame_index: list[int] = []
         self.rows: dict[str, list] = {k: [] for k in ("frame_pos", "face_id", "boxes", "scores", "quality",
-                                                       "abstain", "pose")}
+                                                       "abstain", "pose", "behaviour", "behaviour_reason")}
         self.probs: list[np.ndarray] = []
         self.pending: list[tuple[np.ndarray, int, np.ndarray]] = []  # (frame's probs, face, aligned crop)
 
@@ -181,8 +201,13 @@ class _Collector:
         self.rows["quality"].append(faces.quality)
         self.rows["abstain"].extend(faces.abstain)
         self.rows["pose"].append(faces.pose)
+        if faces.behaviour is not None:
+            self.rows["behaviour"].append(faces.behaviour)
+            self.rows["behaviour_reason"].extend(faces.behaviour_reason)
         frame_probs = np.full((n, NUM_EMOTIONS), np.nan, np.float32)
         self.probs.append(frame_probs)
+        if self.analyzer.model is None:  # behaviour only: nothing is classified
+            return
         self.pending.extend((frame_probs, i, faces.aligned[i]) for i in range(n) if not faces.abstain[i])
         if len(self.pending) >= self.analyzer.options.batch_size:
             self._flush()
@@ -200,19 +225,27 @@ class _Collector:
         o = self.analyzer.options
         times = np.array(self.times, np.float64)
         if self.probs:
-            cat = {k: np.concatenate(v) for k, v in self.rows.items() if k != "abstain"}
+            cat = {k: np.concatenate(v) for k, v in self.rows.items()
+                   if k not in ("abstain", "behaviour_reason") and v}
+            behaviour = cat["behaviour"].astype(np.float32) if o.behaviour else None
             faces = FaceRows(cat["frame_pos"], cat["face_id"], cat["boxes"].astype(np.float32),
                              cat["scores"].astype(np.float32), cat["quality"].astype(np.float32),
-                             tuple(self.rows["abstain"]), cat["pose"].astype(np.float32), np.concatenate(self.probs))
+                             tuple(self.rows["abstain"]), cat["pose"].astype(np.float32), np.concatenate(self.probs),
+                             behaviour, tuple(self.rows["behaviour_reason"]) if o.behaviour else ())
         else:
             faces = FaceRows.empty()
+            if o.behaviour:
+                faces = FaceRows(faces.frame_pos, faces.face_id, faces.boxes, faces.det_score, faces.quality, (),
+                                 faces.pose, faces.probs, np.zeros((0, len(BEHAVIOUR_COLUMNS)), np.float32), ())
         step = 1.0 / o.fps if o.fps else 1.0 / (source.info.fps or 1.0)
         gap = max(1.0, 2.5 * step)
         tracks, candidate = _tracks(faces, times, gap)
         timeline = _timeline(faces, times, candidate, o.smoothing_s, gap)
         segments = tuple(Segment(*s) for s in segment_labels(times, timeline.smoothed, timeline.usable,
                                                              o.min_segment_s, gap))
-        summary, notes = _summary(faces, times, tracks, timeline, source, elapsed)
+        summary, notes = _summary(faces, times, tracks, timeline, source, elapsed, o.emotions)
+        if o.behaviour:
+            summary["behaviour"] = behaviour_summary(faces, times, candidate, timeline.present, o.fps)
         return Result(source=source.info.to_dict(), models=models, options=o.to_dict(), times=times,
                       frame_index=np.array(self.frame_index, np.int64), faces=faces, tracks=tracks,
                       candidate_id=candidate, timeline=timeline, segments=segments, summary=summary,
@@ -255,7 +288,56 @@ def _timeline(faces: FaceRows, times: np.ndarray, candidate: int | None, sigma: 
     return Timeline(raw, smoothed, present, usable)
 
 
-def _summary(faces: FaceRows, times: np.ndarray, tracks, timeline: Timeline, source, elapsed: float):
+def candidate_series(faces: FaceRows, times: np.ndarray, candidate: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """The candidate's head pose (F, 3) and behaviour (F, len(BEHAVIOUR_COLUMNS)) per analysed frame, NaN where
+    the candidate is absent or the measure was not read."""
+    f = len(times)
+    pose = np.full((f, 3), np.nan, np.float32)
+    behaviour = np.full((f, len(BEHAVIOUR_COLUMNS)), np.nan, np.float32)
+    if candidate is not None and faces.behaviour is not None:
+        mine = np.flatnonzero((faces.face_id == candidate)
+                              & np.array([not r.startswith(UNCONFIRMED) for r in faces.abstain], bool))
+        pose[faces.frame_pos[mine]] = faces.pose[mine]
+        behaviour[faces.frame_pos[mine]] = faces.behaviour[mine]
+    return pose, behaviour
+
+
+def frame_step(times: np.ndarray, fps: float | None) -> float:
+    """The seconds one analysed frame stands for."""
+    if len(times) > 1:
+        return float(np.median(np.diff(times)))
+    return 1.0 / fps if fps else 0.0
+
+
+def behaviour_summary(faces: FaceRows, times: np.ndarray, candidate: int | None, present: np.ndarray,
+                      fps: float | None) -> dict:
+    pose, behaviour = candidate_series(faces, times, candidate)
+    return summarise(times, present, pose, behaviour, frame_step(times, fps), fps)
+
+
+def attach_behaviour_parts(result: Result, spans: list[tuple[float, float, str]] | None,
+                           window_s: float = 30.0) -> None:
+    """summary.behaviour["parts"]: the behaviour figures per question ((start_s, end_s, text) spans), or per
+    window of window_s seconds when there are no questions; summary.behaviour["parts_by"] says which."""
+    fps = result.options.get("fps")
+    times = result.times
+    if spans is None:
+        start = float(result.options.get("start") or 0.0)
+        end = float(times[-1]) + frame_step(times, fps) if len(times) else start
+        edges = [*np.arange(start, end, window_s).tolist(), end]
+        spans = [(a, b, f"window {n + 1} ({a:.0f}-{b:.0f} s)")
+                 for n, (a, b) in enumerate(itertools.pairwise(edges))]
+        kind = "windows"
+    else:
+        kind = "questions"
+    pose, behaviour = candidate_series(result.faces, times, result.candidate_id)
+    result.summary["behaviour"]["parts_by"] = kind
+    result.summary["behaviour"]["parts"] = summarise_parts(times, result.timeline.present, pose, behaviour,
+                                                           frame_step(times, fps), fps, spans)
+
+
+def _summary(faces: FaceRows, times: np.ndarray, tracks, timeline: Timeline, source, elapsed: float,
+             emotions: bool = True):
     f = len(times)
     candidate_missing = not any(t.role == "candidate" for t in tracks)
     notes: list[str] = []
@@ -285,11 +367,16 @@ def _summary(faces: FaceRows, times: np.ndarray, tracks, timeline: Timeline, sou
         "realtime_factor": round(span / elapsed, 2) if elapsed > 0 and span > 0 else None,
         "decode_errors": int(getattr(source, "decode_errors", 0)),
     }
-    # The person's own baseline (timeline/baseline.py): readings relative to it sit beside the absolute ones.
-    step = float(np.median(np.diff(times))) if f > 1 else 0.0
-    base = baseline_probs(timeline.smoothed, timeline.usable, step)
-    summary["baseline"] = describe_baseline(base, usable * step)
-    summary["relative_to_baseline"] = relative(mean, base) if base is not None and mean is not None else {}
+    if emotions:
+        # The person's own baseline (timeline/baseline.py): readings relative to it sit beside the absolute ones.
+        step = float(np.median(np.diff(times))) if f > 1 else 0.0
+        base = baseline_probs(timeline.smoothed, timeline.usable, step)
+        summary["baseline"] = describe_baseline(base, usable * step)
+        summary["relative_to_baseline"] = relative(mean, base) if base is not None and mean is not None else {}
+    else:
+        # Behaviour only: no emotion reading, so none of the emotion figures exists (not even as empty values).
+        for key in ("abstained", "mean_probs", "dominant"):
+            del summary[key]
     if f == 0:
         notes.append("No frame could be analysed in the requested time range.")
     elif candidate_missing:
@@ -297,7 +384,7 @@ def _summary(faces: FaceRows, times: np.ndarray, tracks, timeline: Timeline, sou
     else:
         if summary["face_presence"] < 0.8:
             notes.append(f"The candidate's face was visible in only {summary['face_presence']:.0%} of analysed frames.")
-        if present and summary["abstained"] > 0.2:
+        if present and summary.get("abstained", 0) > 0.2:
             notes.append(f"{summary['abstained']:.0%} of the candidate's frames were not reliable enough to read "
                          "(see abstain reasons).")
         if summary["other_people"]:
@@ -334,6 +421,7 @@ def analyze(path: str | Path, *, purpose: str | None = None, jurisdiction: str |
     jurisdiction are required and go, with the consent, through the policy table first (see Analyzer.analyze)."""
     from facecue.governance import policy_for
 
-    policy_for(purpose, jurisdiction, consent)  # refuse before the models load; analyze checks again
-    return Analyzer(AnalyzeOptions(**options)).analyze(path, purpose=purpose, jurisdiction=jurisdiction,
+    opts = AnalyzeOptions(**options)
+    policy_for(purpose, jurisdiction, consent, signals=opts.signals)  # refuse before the models load
+    return Analyzer(opts).analyze(path, purpose=purpose, jurisdiction=jurisdiction,
                                                       consent=consent)

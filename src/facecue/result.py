@@ -13,9 +13,12 @@ from pathlib import Path
 
 import numpy as np
 
+from facecue.behaviour.columns import BEHAVIOUR_COLUMNS
 from facecue.labels import EMOTIONS, NUM_EMOTIONS
 
 SCHEMA = "facecue.result/1"
+SIGNALS = ("emotions", "behaviour")  # what an analysis may read: see AnalyzeOptions.signals
+NUM_BEHAVIOUR = len(BEHAVIOUR_COLUMNS)
 
 
 def _nan_to_none(values: np.ndarray) -> list:
@@ -44,17 +47,27 @@ class FaceRows:
     quality: np.ndarray       # (M,) float32 0..1
     abstain: tuple[str, ...]  # (M,) "" when usable, else the reason
     pose: np.ndarray          # (M, 3) float32 yaw, pitch, roll in degrees (NaN when unknown)
-    probs: np.ndarray         # (M, 7) float32 calibrated probabilities (NaN when abstained)
+    probs: np.ndarray         # (M, 7) float32 calibrated probabilities (NaN when abstained or not inferred)
+    # (M, len(BEHAVIOUR_COLUMNS)) float32, NaN where not read; None when behaviour was not analysed.
+    behaviour: np.ndarray | None = None
+    behaviour_reason: tuple[str, ...] = ()  # (M,) why a row's facial actions were not read, "" when they were
 
     def __post_init__(self) -> None:
         m = len(self.frame_pos)
         shapes = {"face_id": (m,), "boxes": (m, 4), "det_score": (m,), "quality": (m,), "pose": (m, 3),
                   "probs": (m, NUM_EMOTIONS)}
+        if self.behaviour is not None:
+            shapes["behaviour"] = (m, NUM_BEHAVIOUR)
+            if len(self.behaviour_reason) != m:
+                raise ValueError("FaceRows.behaviour_reason must have one entry per row")
         for name, shape in shapes.items():
             if getattr(self, name).shape != shape:
                 raise ValueError(f"FaceRows.{name} has shape {getattr(self, name).shape}, expected {shape}")
         if len(self.abstain) != m:
             raise ValueError("FaceRows.abstain must have one entry per row")
+        b = self.behaviour[~np.isnan(self.behaviour)] if self.behaviour is not None else np.zeros(0)
+        if b.size and (b.min() < -180 or b.max() > 180):
+            raise ValueError("FaceRows.behaviour values must be angles in -180..180 degrees or scores in 0..1")
         q = self.quality[~np.isnan(self.quality)]
         if q.size and (q.min() < 0 or q.max() > 1):
             raise ValueError("FaceRows.quality must lie in 0..1")
@@ -68,18 +81,33 @@ class FaceRows:
         return cls(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, 4), np.float32), z, z, (),
                    np.zeros((0, 3), np.float32), np.zeros((0, NUM_EMOTIONS), np.float32))
 
-    def to_dict(self) -> dict:
-        return {"frame_pos": self.frame_pos.tolist(), "face_id": self.face_id.tolist(),
-                "box": _nan_to_none(self.boxes), "det_score": _nan_to_none(self.det_score),
-                "quality": _nan_to_none(self.quality), "abstain": list(self.abstain),
-                "pose": _nan_to_none(self.pose), "probs": _nan_to_none(self.probs)}
+    def to_dict(self, emotions: bool = True) -> dict:
+        """emotions=False (behaviour-only analyses) leaves the probabilities out: that mode infers none."""
+        d = {"frame_pos": self.frame_pos.tolist(), "face_id": self.face_id.tolist(),
+             "box": _nan_to_none(self.boxes), "det_score": _nan_to_none(self.det_score),
+             "quality": _nan_to_none(self.quality), "abstain": list(self.abstain),
+             "pose": _nan_to_none(self.pose)}
+        if emotions:
+            d["probs"] = _nan_to_none(self.probs)
+        if self.behaviour is not None:
+            d["behaviour"] = {name: _nan_to_none(self.behaviour[:, k]) for k, name in enumerate(BEHAVIOUR_COLUMNS)}
+            d["behaviour_reason"] = list(self.behaviour_reason)
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "FaceRows":
+        m = len(d["frame_pos"])
+        probs = (_to_array(d["probs"], np.float32, NUM_EMOTIONS) if "probs" in d
+                 else np.full((m, NUM_EMOTIONS), np.nan, np.float32))
+        behaviour = None
+        if "behaviour" in d:
+            columns = d["behaviour"]
+            behaviour = np.stack([_to_array(columns.get(name, [None] * m), np.float32) for name in BEHAVIOUR_COLUMNS],
+                                 axis=1) if m else np.zeros((0, NUM_BEHAVIOUR), np.float32)
         return cls(np.array(d["frame_pos"], np.int64), np.array(d["face_id"], np.int64),
                    _to_array(d["box"], np.float32, 4), _to_array(d["det_score"], np.float32),
                    _to_array(d["quality"], np.float32), tuple(d["abstain"]), _to_array(d["pose"], np.float32, 3),
-                   _to_array(d["probs"], np.float32, NUM_EMOTIONS))
+                   probs, behaviour, tuple(d.get("behaviour_reason", ())))
 
 
 @dataclass(frozen=True)
@@ -127,14 +155,20 @@ class Timeline:
     present: np.ndarray   # (F,) bool: the candidate's face was detected
     usable: np.ndarray    # (F,) bool: present and not abstained
 
-    def to_dict(self) -> dict:
+    def to_dict(self, emotions: bool = True) -> dict:
+        if not emotions:  # behaviour-only: where the candidate was in view, and no emotion reading at all
+            return {"present": self.present.tolist()}
         return {"raw": _nan_to_none(self.raw), "smoothed": _nan_to_none(self.smoothed),
                 "present": self.present.tolist(), "usable": self.usable.tolist()}
 
     @classmethod
     def from_dict(cls, d: dict) -> "Timeline":
+        present = np.array(d["present"], bool)
+        if "raw" not in d:
+            empty = np.full((len(present), NUM_EMOTIONS), np.nan, np.float32)
+            return cls(empty, empty.copy(), present, np.zeros(len(present), bool))
         return cls(_to_array(d["raw"], np.float32, NUM_EMOTIONS), _to_array(d["smoothed"], np.float32, NUM_EMOTIONS),
-                   np.array(d["present"], bool), np.array(d["usable"], bool))
+                   present, np.array(d["usable"], bool))
 
 
 @dataclass(frozen=True)
@@ -170,14 +204,27 @@ class Result:
             d["interview"] = self.interview
         return d
 
+    @property
+    def signals(self) -> tuple[str, ...]:
+        """What this analysis read; results written before the option existed read emotions only."""
+        return tuple(self.options.get("signals", ("emotions",)))
+
+    @property
+    def emotions(self) -> bool:
+        return "emotions" in self.signals
+
     def _core_dict(self) -> dict:
-        return {"schema": SCHEMA, "labels": list(EMOTIONS), "source": self.source, "models": self.models,
-                "options": self.options, "frames": {"time_s": np.round(self.times, 4).tolist(),
-                                                    "frame": self.frame_index.tolist()},
-                "faces": self.faces.to_dict(), "tracks": [t.to_dict() for t in self.tracks],
-                "candidate_id": self.candidate_id, "timeline": self.timeline.to_dict(),
-                "segments": [s.to_dict() for s in self.segments], "summary": self.summary,
-                "gaps": [list(g) for g in self.gaps], "notes": list(self.notes)}
+        emotions = self.emotions
+        d = {"schema": SCHEMA, "labels": list(EMOTIONS), "source": self.source, "models": self.models,
+             "options": self.options, "frames": {"time_s": np.round(self.times, 4).tolist(),
+                                                 "frame": self.frame_index.tolist()},
+             "faces": self.faces.to_dict(emotions), "tracks": [t.to_dict() for t in self.tracks],
+             "candidate_id": self.candidate_id, "timeline": self.timeline.to_dict(emotions),
+             "segments": [s.to_dict() for s in self.segments], "summary": self.summary,
+             "gaps": [list(g) for g in self.gaps], "notes": list(self.notes)}
+        if not emotions:  # behaviour-only: not even the label names, so nothing reads as an emotion output
+            del d["labels"], d["segments"]
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "Result":
@@ -186,36 +233,49 @@ class Result:
         return cls(d["source"], d["models"], d["options"], np.array(d["frames"]["time_s"], np.float64),
                    np.array(d["frames"]["frame"], np.int64), FaceRows.from_dict(d["faces"]),
                    tuple(Track.from_dict(t) for t in d["tracks"]), d["candidate_id"],
-                   Timeline.from_dict(d["timeline"]), tuple(Segment.from_dict(s) for s in d["segments"]),
+                   Timeline.from_dict(d["timeline"]), tuple(Segment.from_dict(s) for s in d.get("segments", ())),
                    d["summary"], tuple(tuple(g) for g in d["gaps"]), tuple(d["notes"]), d.get("interview"))
 
     def to_json(self, indent: int | None = None) -> str:
         return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
 
+    def csv_columns(self) -> list[str]:
+        """frames.csv's columns for this result's signals (docs/RESULT_SCHEMA.md)."""
+        return csv_columns(self.signals, self.faces.behaviour is not None)
+
     def frame_rows(self) -> list[dict]:
         """frames.csv rows: one per analysed frame per face; a frame without faces gives one empty row."""
+        columns = self.csv_columns()
+        emotions, behaviour = self.emotions, self.faces.behaviour
         rows, by_frame = [], {}
         for i, pos in enumerate(self.faces.frame_pos.tolist()):
             by_frame.setdefault(pos, []).append(i)
         for pos, (t, idx) in enumerate(zip(self.times.tolist(), self.frame_index.tolist())):
             base = {"time_s": round(t, 4), "frame": idx}
             if pos not in by_frame:
-                rows.append({**base, **{k: "" for k in CSV_COLUMNS[2:]}})
+                rows.append({**base, **{k: "" for k in columns[2:]}})
                 continue
             for i in by_frame[pos]:
                 x, y, w, h = (round(float(v), 1) for v in self.faces.boxes[i])
-                probs = self.faces.probs[i]
-                usable = not self.faces.abstain[i]
-                rows.append({**base, "face_id": int(self.faces.face_id[i]), "x": x, "y": y, "w": w, "h": h,
-                             "det_score": round(float(self.faces.det_score[i]), 4),
-                             "quality": round(float(self.faces.quality[i]), 4),
-                             **{e: (round(float(p), 4) if usable else "") for e, p in zip(EMOTIONS, probs)},
-                             "label": EMOTIONS[int(np.argmax(probs))] if usable else ""})
+                row = {**base, "face_id": int(self.faces.face_id[i]), "x": x, "y": y, "w": w, "h": h,
+                       "det_score": round(float(self.faces.det_score[i]), 4),
+                       "quality": round(float(self.faces.quality[i]), 4)}
+                if emotions:
+                    probs = self.faces.probs[i]
+                    usable = not self.faces.abstain[i] and not np.isnan(probs).any()
+                    row.update({e: (round(float(p), 4) if usable else "")
+                                for e, p in zip(EMOTIONS, probs, strict=True)})
+                    row["label"] = EMOTIONS[int(np.argmax(probs))] if usable else ""
+                if behaviour is not None:
+                    row.update({name: _cell(v) for name, v in zip(POSE_COLUMNS, self.faces.pose[i], strict=True)})
+                    row.update({name: _cell(v) for name, v in zip(BEHAVIOUR_COLUMNS, behaviour[i], strict=True)})
+                    row["behaviour_reason"] = self.faces.behaviour_reason[i]
+                rows.append(row)
         return rows
 
     def write_csv(self, path: Path) -> None:
         with Path(path).open("w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS)
+            writer = csv.DictWriter(handle, fieldnames=self.csv_columns())
             writer.writeheader()
             writer.writerows(self.frame_rows())
 
@@ -223,7 +283,22 @@ class Result:
         """frames.csv as a pandas DataFrame (pandas is optional)."""
         import pandas as pd
 
-        return pd.DataFrame(self.frame_rows(), columns=CSV_COLUMNS)
+        return pd.DataFrame(self.frame_rows(), columns=self.csv_columns())
 
 
+def _cell(value: float) -> float | str:
+    """A CSV cell: 4 decimals, empty when the value was not read (never a stand-in number)."""
+    return "" if math.isnan(float(value)) else round(float(value), 4)
+
+
+POSE_COLUMNS = ("yaw", "pitch", "roll")
 CSV_COLUMNS = ["time_s", "frame", "face_id", "x", "y", "w", "h", "det_score", "quality", *EMOTIONS, "label"]
+
+
+def csv_columns(signals: tuple[str, ...] = SIGNALS, behaviour: bool = True) -> list[str]:
+    """frames.csv's header: the face columns, the emotion columns when emotions were inferred, then head pose,
+    the behaviour columns and the reason a row's facial actions were not read, when behaviour was analysed."""
+    columns = CSV_COLUMNS[:9] + (CSV_COLUMNS[9:] if "emotions" in signals else [])
+    if behaviour and "behaviour" in signals:
+        columns += [*POSE_COLUMNS, *BEHAVIOUR_COLUMNS, "behaviour_reason"]
+    return columns

@@ -186,6 +186,51 @@ def test_the_library_gate_always_decides_and_every_row_needs_consent(tmp_path):
     assert isinstance(decision, Decision) and (decision.allowed, decision.jurisdiction) == (True, "OTHER")
     for purpose in PURPOSES:
         for region in REGIONS:
-            with pytest.raises(PolicyError) as refused:
-                policy_for(purpose, region)
-            assert isinstance(refused.value, ConsentError) or not decide(purpose, region).allowed
+            for signals in (("emotions", "behaviour"), ("behaviour",)):
+                with pytest.raises(PolicyError) as refused:
+                    policy_for(purpose, region, signals=signals)
+                assert isinstance(refused.value, ConsentError) or not decide(purpose, region, signals=signals).allowed
+
+
+# Practice an employer or an education institution organises for its own people (policy 2025.2).
+ORGANISED = ("staff_practice", "student_practice")
+
+
+@pytest.mark.parametrize("purpose", ORGANISED)
+@pytest.mark.parametrize("code", ["DE", "FR", "NO", "EU"])
+def test_organised_practice_in_the_eu_allows_behaviour_only(purpose, code):
+    behaviour = decide(purpose, code, signals=("behaviour",))
+    assert behaviour.allowed and behaviour.requires_consent and not behaviour.share_with_reviewers
+    assert behaviour.signals == ("behaviour",) and behaviour.emotions_allowed is False
+    assert "Art. 5(1)(f)" in behaviour.reason and "Recital 18" in behaviour.reason
+    for signals in (("emotions", "behaviour"), ("emotions",)):
+        refused = decide(purpose, code, signals=signals)
+        assert refused.allowed is False and "--signals behaviour" in refused.reason
+    assert decide(purpose, code).allowed  # the row as a whole (e.g. for its notice) is allowed
+
+
+@pytest.mark.parametrize("signals", [("behaviour",), ("emotions", "behaviour"), ("emotions",), None])
+def test_assessment_in_the_eu_stays_refused_in_every_mode(signals):
+    d = decide("assessment", "DE", signals=signals)
+    assert d.allowed is False and "Art. 5(1)(f)" in d.reason
+
+
+@pytest.mark.parametrize("purpose", ORGANISED)
+@pytest.mark.parametrize("region", ["UK", "US-IL", "US-NY-NYC", "US", "OTHER"])
+def test_organised_practice_outside_the_eu_allows_both_modes_and_shares_nothing(purpose, region):
+    d = decide(purpose, region, signals=("emotions", "behaviour"))
+    assert d.allowed and d.emotions_allowed and d.requires_consent and not d.share_with_reviewers
+
+
+def test_emotions_allowed_can_only_be_tightened():
+    table = policy_table({"practice:EU/EEA": {"emotions_allowed": False}})
+    assert table[("practice", "EU/EEA")].emotions_allowed is False
+    assert decide("practice", "FR", overrides={"practice:EU/EEA": {"emotions_allowed": False}},
+                  signals=("emotions",)).allowed is False
+    with pytest.raises(PolicyError, match="loosen"):
+        policy_table({"staff_practice:EU/EEA": {"emotions_allowed": True}})
+
+
+def test_unknown_signals_are_refused():
+    with pytest.raises(PolicyError, match="signals"):
+        decide("practice", "FR", signals=("moods",))

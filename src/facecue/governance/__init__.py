@@ -26,6 +26,7 @@ from facecue.governance.policy import (
     POLICY_VERSION,
     PURPOSES,
     REGIONS,
+    SIGNALS,
     Decision,
     PolicyError,
     decide,
@@ -34,8 +35,9 @@ from facecue.governance.policy import (
 )
 
 __all__ = [
-    "ACTIONS", "NOTICE_VERSION", "POLICY_VERSION", "PURPOSES", "REGIONS", "SCOPES", "AuditEntry", "AuditError",
-    "AuditLog", "ConsentError", "ConsentRecord", "Decision", "ErasureError", "ErasureReport", "Notice", "PolicyError",
+    "ACTIONS", "NOTICE_VERSION", "POLICY_VERSION", "PURPOSES", "REGIONS", "SCOPES", "SIGNALS", "AuditEntry",
+    "AuditError", "AuditLog", "ConsentError", "ConsentRecord", "Decision", "ErasureError", "ErasureReport", "Notice",
+    "PolicyError",
     "Verification", "check_analysis_allowed", "check_consent", "check_sharing_allowed", "decide", "erase_subject",
     "find_subject", "load_overrides", "missing_purpose", "policy_for", "region_of", "render_notice",
     "write_subject_manifest",
@@ -46,13 +48,15 @@ Overrides = Mapping[str, Mapping[str, object]]
 
 def check_analysis_allowed(purpose: str, jurisdiction: str, consent: ConsentRecord | None,
                            now: datetime | None = None, overrides: Overrides | None = None, *,
-                           controller: str | None = None, subject_id: str | None = None) -> Decision:
+                           controller: str | None = None, subject_id: str | None = None,
+                           signals=SIGNALS) -> Decision:
     """The decision for this analysis, or PolicyError (ConsentError for consent problems) with the reason.
 
     The consent must point at the notice that the policy renders now for this purpose, jurisdiction and the
-    record's controller; controller/subject_id, when known to the caller, must match the record.
+    record's controller; controller/subject_id, when known to the caller, must match the record. signals: what
+    the analysis reads (default emotions and behaviour); rows that allow behaviour only refuse emotions.
     """
-    decision = decide(purpose, jurisdiction, overrides=overrides)
+    decision = decide(purpose, jurisdiction, overrides=overrides, signals=signals)
     if not decision.allowed:
         raise PolicyError(decision.reason)
     if decision.requires_consent:
@@ -69,13 +73,14 @@ def missing_purpose(purpose: str | None, jurisdiction: str | None, *, flags: boo
         return None
     gaps = [name for name, value in (("purpose", purpose), ("jurisdiction", jurisdiction)) if not value]
     dash = "--" if flags else ""
-    return (f"say why and where this analysis runs ({' and '.join(gaps)} missing): {dash}purpose (practice, research "
-            f"or assessment) and {dash}jurisdiction (e.g. DE, US-IL, OTHER), with the subject's consent record where "
+    return (f"say why and where this analysis runs ({' and '.join(gaps)} missing): {dash}purpose (practice, research, "
+            f"assessment, staff_practice or student_practice) and {dash}jurisdiction (e.g. DE, US-IL, OTHER), "
+            "with the subject's consent record where "
             "the policy requires one; see docs/RESPONSIBLE_USE.md.")
 
 
 def policy_for(purpose: str | None, jurisdiction: str | None, consent: ConsentRecord | str | Path | None = None,
-               overrides: Overrides | None = None) -> Decision:
+               overrides: Overrides | None = None, signals=SIGNALS) -> Decision:
     """The library's gate before every analysis of a person: the policy table's decision for this purpose and
     jurisdiction (consent as a record or the path of its JSON file), or PolicyError with the reason: when the
     table refuses, when consent it requires is missing or invalid, and when the purpose or jurisdiction is not
@@ -85,7 +90,7 @@ def policy_for(purpose: str | None, jurisdiction: str | None, consent: ConsentRe
         raise PolicyError(refusal)
     if consent is not None and not isinstance(consent, ConsentRecord):
         consent = ConsentRecord.load(Path(consent))
-    return check_analysis_allowed(purpose, jurisdiction, consent, overrides=overrides)
+    return check_analysis_allowed(purpose, jurisdiction, consent, overrides=overrides, signals=signals)
 
 
 def check_sharing_allowed(purpose: str, jurisdiction: str, consent: ConsentRecord | None,

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from facecue.governance import AuditLog, ConsentRecord, Decision, PolicyError, missing_purpose, policy_for
+from facecue.governance import SIGNALS, AuditLog, ConsentRecord, Decision, PolicyError, missing_purpose, policy_for
+from facecue.options import check_signals
 
 
 def check_policy(args) -> tuple[Decision, ConsentRecord | None]:
@@ -22,10 +23,13 @@ def check_policy(args) -> tuple[Decision, ConsentRecord | None]:
         if refusal:
             raise PolicyError(refusal)
         consent = ConsentRecord.load(Path(args.consent)) if args.consent else None
-        decision = policy_for(args.purpose, args.jurisdiction, consent)
+        signals = getattr(args, "signals", None)  # `facecue analyze --signals`; other commands read both
+        decision = policy_for(args.purpose, args.jurisdiction, consent,
+                              signals=check_signals(signals) if signals else SIGNALS)
     except PolicyError:
         if getattr(args, "audit_log", None):  # `facecue live` has no audit log
             AuditLog(Path(args.audit_log)).append("facecue-cli", "refused", details={
-                "purpose": args.purpose, "jurisdiction": args.jurisdiction})
+                "purpose": args.purpose, "jurisdiction": args.jurisdiction,
+                "signals": getattr(args, "signals", None) or ",".join(SIGNALS)})
         raise
     return decision, consent

@@ -32,6 +32,10 @@ _WHO_SEES = {
                 "employer or any other organisation's reviewers, and are published only in anonymous, aggregate form.",
     "assessment": "The people at {controller} who review your application, and only others whose expertise is needed "
                   "to evaluate it. A person makes every decision; the analysis is one input for them, never a verdict.",
+    "staff_practice": "Only you. {controller} offers the practice to its staff but never sees your results, and "
+                      "they are never used to assess you.",
+    "student_practice": "Only you. {controller} offers the practice to its students but never sees your results, "
+                        "and they are never used to grade or assess you.",
 }
 
 
@@ -69,6 +73,10 @@ def render_notice(purpose: str, jurisdiction: str, controller: str,
                 "everything to be deleted as above.")
     if purpose == "assessment":
         withdraw += f" If you do not agree, ask {controller} how your application can be assessed without it."
+    if not decision.emotions_allowed:  # behaviour-only rows: the notice describes only what is measured
+        how = ("Measurements of what is visible: how your head is turned and moves (nods, shakes), whether your "
+               "eyes are closed, and how far you smile, raise or lower your brows, open or press your lips. No "
+               "emotion is inferred from them, and they are never a decision about you.")
     what = ("The video of your face. facecue looks at your facial expressions, where your face is and how it is "
             "turned, and whether someone else is in view. It does not recognise who you are.")
     sections = [

@@ -15,9 +15,13 @@ from pathlib import Path
 
 from facecue.errors import FacecueError
 
-POLICY_VERSION = "2025.1"
+POLICY_VERSION = "2025.2"
 
-PURPOSES = ("practice", "research", "assessment")
+# staff_practice / student_practice: interview practice that an employer or an education institution
+# organises for its own people (staff, students) -- inside the workplace and education settings of the AI Act.
+PURPOSES = ("practice", "research", "assessment", "staff_practice", "student_practice")
+# What an analysis reads (facecue.options.SIGNALS); only "emotions" is emotion recognition in the AI Act's sense.
+SIGNALS = ("emotions", "behaviour")
 
 # Greece is GR in ISO 3166 and EL in EU usage; both are accepted.
 EU_MEMBER_STATES = frozenset({
@@ -77,6 +81,7 @@ class Rule:
     media_retention_days: int = 30     # raw video is deleted this many days after the analysis
     erasure_deadline_days: int = 30    # a deletion request is carried out within this many days
     notes: tuple[str, ...] = ()
+    emotions_allowed: bool = True      # False: only `--signals behaviour` (no emotion inference) may run
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -88,10 +93,12 @@ class Decision(Rule):
     region: str
     policy_version: str = POLICY_VERSION
     overridden: bool = False
+    signals: tuple[str, ...] = ()  # the signals the decision was asked about; () = the row as a whole
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["notes"] = list(self.notes)
+        d["signals"] = list(self.signals)
         return d
 
 
@@ -125,6 +132,18 @@ _ASSESSMENT = Rule(
     reason="allowed with a recorded notice and consent before analysis; reviewers see observations with their "
            "uncertainty, never a hire/no-hire verdict.")
 
+_EU_BEHAVIOUR_ONLY = (
+    "allowed only with --signals behaviour: an employer's or an education institution's practice for its own "
+    "people is in the workplace or education setting where the EU AI Act, Art. 5(1)(f), prohibits inferring "
+    "emotions; reporting readily apparent expressions, gestures and movements (a smile, a head movement, eye "
+    "contact) without inferring emotions from them is outside that definition (Art. 3(39), Recital 18).")
+_EU_BEHAVIOUR_NOTE = ("Behaviour-only results must not be turned into emotion readings afterwards, by facecue or by "
+                      "a person: that would be emotion recognition again (Recital 18).")
+_ORGANISED = Rule(
+    allowed=True, media_retention_days=30,
+    reason="allowed: practice the organisation offers its own people; results go only to the person practising, "
+           "never to the organisation's reviewers, and the person's own consent is needed.")
+
 BASE_TABLE: dict[tuple[str, str], Rule] = {
     ("practice", "EU/EEA"): replace(_PRACTICE, erasure_deadline_days=28, notes=(
         ("Outside Art. 5(1)(f) only while the results stay with the candidate: an employer, recruiter or school "
@@ -134,11 +153,19 @@ BASE_TABLE: dict[tuple[str, str], Rule] = {
         "A study inside a workplace or school, or on real applicants, is in the prohibited area of Art. 5(1)(f).",
         _EU_HIGH_RISK, _GDPR)),
     ("assessment", "EU/EEA"): Rule(allowed=False, reason=_EU_PROHIBITION, erasure_deadline_days=28),
+    ("staff_practice", "EU/EEA"): replace(_ORGANISED, reason=_EU_BEHAVIOUR_ONLY, emotions_allowed=False,
+                                          erasure_deadline_days=28, notes=(_EU_BEHAVIOUR_NOTE, _GDPR)),
+    ("student_practice", "EU/EEA"): replace(_ORGANISED, reason=_EU_BEHAVIOUR_ONLY, emotions_allowed=False,
+                                          erasure_deadline_days=28, notes=(_EU_BEHAVIOUR_NOTE, _GDPR)),
 
+    ("staff_practice", "UK"): replace(_ORGANISED, erasure_deadline_days=28, notes=(_UK_GDPR,)),
+    ("student_practice", "UK"): replace(_ORGANISED, erasure_deadline_days=28, notes=(_UK_GDPR,)),
     ("practice", "UK"): replace(_PRACTICE, erasure_deadline_days=28, notes=(_UK_GDPR,)),
     ("research", "UK"): replace(_RESEARCH, erasure_deadline_days=28, notes=(_UK_GDPR,)),
     ("assessment", "UK"): replace(_ASSESSMENT, erasure_deadline_days=28, notes=(_UK_GDPR,)),
 
+    ("staff_practice", "US-IL"): replace(_ORGANISED, notes=(_BIPA,)),
+    ("student_practice", "US-IL"): replace(_ORGANISED, notes=(_BIPA,)),
     ("practice", "US-IL"): replace(_PRACTICE, notes=(_BIPA,)),
     ("research", "US-IL"): replace(_RESEARCH, notes=(_BIPA,)),
     ("assessment", "US-IL"): replace(
@@ -153,6 +180,8 @@ BASE_TABLE: dict[tuple[str, str], Rule] = {
                 "yearly to the Illinois DCEO (820 ILCS 42/20); facecue never decides."),
                _BIPA)),
 
+    ("staff_practice", "US-NY-NYC"): replace(_ORGANISED, notes=(_US,)),
+    ("student_practice", "US-NY-NYC"): replace(_ORGANISED, notes=(_US,)),
     ("practice", "US-NY-NYC"): replace(_PRACTICE, notes=(_US,)),
     ("research", "US-NY-NYC"): replace(_RESEARCH, notes=(_US,)),
     ("assessment", "US-NY-NYC"): replace(
@@ -165,18 +194,23 @@ BASE_TABLE: dict[tuple[str, str], Rule] = {
                 "and characteristics assessed and how to ask for an alternative process or an accommodation."),
                _US)),
 
+    ("staff_practice", "US"): replace(_ORGANISED, notes=(_US,)),
+    ("student_practice", "US"): replace(_ORGANISED, notes=(_US,)),
     ("practice", "US"): replace(_PRACTICE, notes=(_US,)),
     ("research", "US"): replace(_RESEARCH, notes=(_US,)),
     ("assessment", "US"): replace(_ASSESSMENT, notes=(
         _US, "The employer answers for adverse impact (Title VII) and accommodations (ADA) whatever tool it uses.")),
 
+    ("staff_practice", "OTHER"): replace(_ORGANISED, notes=(_OTHER,)),
+    ("student_practice", "OTHER"): replace(_ORGANISED, notes=(_OTHER,)),
     ("practice", "OTHER"): replace(_PRACTICE, notes=(_OTHER,)),
     ("research", "OTHER"): replace(_RESEARCH, notes=(_OTHER,)),
     ("assessment", "OTHER"): replace(_ASSESSMENT, notes=(_OTHER,)),
 }
 
 # For each overridable yes/no field, the value that is the stricter one; for day counts, smaller is stricter.
-_STRICTER = {"allowed": False, "requires_consent": True, "share_with_reviewers": False, "bias_audit_required": True}
+_STRICTER = {"allowed": False, "requires_consent": True, "share_with_reviewers": False, "bias_audit_required": True,
+             "emotions_allowed": False}
 _DAYS = ("media_retention_days", "erasure_deadline_days")
 _OVERRIDE_KEYS = set(_STRICTER) | set(_DAYS) | {"reason", "notes"}
 
@@ -258,29 +292,45 @@ def load_overrides(path: Path) -> dict[str, dict[str, object]]:
     return data
 
 
-def decide(purpose: str, jurisdiction: str, *, overrides: Mapping[str, Mapping[str, object]] | None = None) -> Decision:
+def check_signals(signals) -> tuple[str, ...]:
+    names = tuple(signals)
+    if not names or any(n not in SIGNALS for n in names):
+        raise PolicyError(f"signals must name one or both of {', '.join(SIGNALS)}, not {list(names)!r}.")
+    return tuple(n for n in SIGNALS if n in names)
+
+
+def decide(purpose: str, jurisdiction: str, *, overrides: Mapping[str, Mapping[str, object]] | None = None,
+           signals=None) -> Decision:
     """What the policy says about analysing for `purpose` in `jurisdiction`; refusals are returned, not raised.
 
+    signals: what the analysis reads, e.g. ("emotions", "behaviour") or ("behaviour",); a row that allows
+    behaviour only refuses any analysis that infers emotions. None judges the row as a whole (as the notice does).
     Consent is not part of this answer: check_analysis_allowed checks it against the decision.
     """
     row = (check_purpose(purpose), region_of(jurisdiction))
-    rule = policy_table(overrides)[row]
+    rule = table_rule = policy_table(overrides)[row]
+    asked = check_signals(signals) if signals is not None else ()
+    if rule.allowed and "emotions" in asked and not rule.emotions_allowed:
+        rule = replace(rule, allowed=False, reason=(
+            f"refused: {purpose} in {row[1]} allows no emotion inference, so run it with --signals behaviour "
+            f"(signals=('behaviour',)); the row reads: {rule.reason}"))
     return Decision(**{f.name: getattr(rule, f.name) for f in fields(Rule)}, purpose=purpose,
                     jurisdiction=str(jurisdiction).strip().upper(), region=row[1],
-                    overridden=rule != BASE_TABLE[row])
+                    overridden=table_rule != BASE_TABLE[row], signals=asked)
 
 
 def markdown_table(overrides: Mapping[str, Mapping[str, object]] | None = None) -> str:
     """The table as Markdown for docs/RESPONSIBLE_USE.md: one line per row, then each row's reason and notes."""
     yes = {True: "yes", False: "no"}
     lines = [f"Policy version {POLICY_VERSION}.", "",
-             ("| purpose | region | allowed | consent required | reviewers may see results | bias audit required | "
-              "raw video kept (days) | erasure deadline (days) |"),
-             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+             ("| purpose | region | allowed | signals | consent required | reviewers may see results | "
+              "bias audit required | raw video kept (days) | erasure deadline (days) |"),
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     table = policy_table(overrides)
     for (purpose, region), r in table.items():
-        cells = ([yes[r.requires_consent], yes[r.share_with_reviewers], yes[r.bias_audit_required],
-                  str(r.media_retention_days), str(r.erasure_deadline_days)] if r.allowed else ["—"] * 5)
+        signals = "emotions, behaviour" if r.emotions_allowed else "**behaviour only**"
+        cells = ([signals, yes[r.requires_consent], yes[r.share_with_reviewers], yes[r.bias_audit_required],
+                  str(r.media_retention_days), str(r.erasure_deadline_days)] if r.allowed else ["—"] * 6)
         lines.append(f"| {purpose} | {region} | {'yes' if r.allowed else '**no**'} | " + " | ".join(cells) + " |")
     lines.append("")
     for (purpose, region), r in table.items():

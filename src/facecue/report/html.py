@@ -88,6 +88,11 @@ def render_report(result: dict, blur_thumbnails: bool = False) -> str:
     timeline, the question cards, highlights, words-against-face and voice panels. `blur_thumbnails` blurs
     highlight pictures that the analysis left sharp.
     """
+    signals = (result.get("options") or {}).get("signals") if isinstance(result, dict) else None
+    if signals is not None and "emotions" not in signals:  # behaviour only: a report that names no emotion
+        from facecue.report.behaviour import render_behaviour_report
+
+        return render_behaviour_report(result, _file_name(result.get("source") or {}), _CSS)
     try:
         res = Result.from_dict(result)
     except (KeyError, TypeError, ValueError) as exc:
@@ -120,6 +125,9 @@ def render_report(result: dict, blur_thumbnails: bool = False) -> str:
     if interview is not None:
         body += [iv.questions_section(interview), iv.highlights_section(interview, blur_thumbnails),
                  iv.mismatch_section(interview), iv.voice_section(interview)]
+    from facecue.report.behaviour import behaviour_section
+
+    body.append(behaviour_section(summary))  # "" when the analysis measured no behaviour
     body += [_notes_section(res, summary, others, gaps, no_face), _limits_section(interview is not None),
              _footer(res)]
     script = f"<script>{_JS}</script>" if not no_face else ""

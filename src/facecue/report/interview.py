@@ -127,7 +127,8 @@ def overview_section(interview: dict) -> str:
                                      f"{int(number(mismatch.get('checked')) or 0)} utterances checked")
               if mismatch else "no transcript given"),
              ("Voice", "analysed per part" if interview.get("voice_available")
-              else _e(interview.get("voice_note") or "not analysed"))]
+              else _e(interview.get("voice_note") or "not analysed")),
+             ("This person's baseline", _baseline_fact(_dict(interview.get("baseline"))))]
     rows = "".join(f'<tr><th scope="row">{label}</th><td>{value}</td></tr>' for label, value in facts)
     cues = _cue_chips(_dict(overall.get("cues")))
     feedback = overall.get("feedback")
@@ -135,6 +136,29 @@ def overview_section(interview: dict) -> str:
           f'whole interview</p><p>{_e(feedback)}</p></blockquote>') if feedback else ""
     return (f'<section id="interview"><h2>The interview at a glance</h2><div class="summary"><table><tbody>{rows}'
             f'</tbody></table><div>{_dominant_chips(overall.get("dominant"))}{cues}</div></div>{fb}</section>')
+
+
+def _baseline_fact(baseline: dict) -> str:
+    """The reading the parts are compared with (interview/../timeline/baseline.py), or why there is none."""
+    probs = _dict(baseline.get("probs"))
+    if not probs:
+        return "too little readable face (under 10 s) to know it: cues use absolute readings"
+    top = sorted(((number(p) or 0.0, str(k)) for k, p in probs.items()), reverse=True)[:3]
+    seconds = number(baseline.get("readable_s")) or 0.0
+    return (", ".join(f"{_e(label)} {p:.0%}" for p, label in top)
+            + f" <span class=\"muted\">(median reading over {seconds:.0f} s of readable face; each part, the "
+            "stress cue, the feedback and the words-against-face check are read against it)</span>")
+
+
+def _relative_line(s: dict) -> str:
+    """How a part's mean reading differs from the person's baseline, in probability points."""
+    delta = {k: number(v) for k, v in _dict(s.get("relative_to_baseline")).items() if number(v) is not None}
+    if not delta:
+        return ""
+    moved = sorted(((v, k) for k, v in delta.items() if abs(v) >= 0.05), key=lambda x: -abs(x[0]))[:3]
+    text = (", ".join(f"{_e(k)} {v * 100:+.0f} pts" for v, k in moved) if moved
+            else "close to it (no label moved by 5 points)")
+    return f'<p class="relative">Against this person\'s baseline: {text}</p>'
 
 
 def _dominant_chips(dominant) -> str:
@@ -188,7 +212,7 @@ def _card(interview: dict, n: int, s: dict) -> str:
     head = (f'<header><span class="qnum">{label}</span><h3>{_e(s.get("text") or label)}</h3>'
             f'<span class="qtime">{fmt_range(float(s["start_s"]), float(s["end_s"]))}</span></header>')
     face = (f'<div class="panel face"><h4>Face</h4>{_dominant_chips(s.get("dominant"))}'
-            f'{_prob_bar(_dict(s.get("mean_probs")))}{_affect_rows(s)}{_arc(_dict(s.get("arc")))}'
+            f'{_prob_bar(_dict(s.get("mean_probs")))}{_relative_line(s)}{_affect_rows(s)}{_arc(_dict(s.get("arc")))}'
             f'{_mixed(_list(s.get("mixed")))}{_presence_line(s)}</div>')
     cues = _cues_panel(_dict(s.get("cues")))
     voice = f'<div class="panel voice"><h4>Voice</h4>{voice_summary(s.get("voice"), interview)}</div>'
