@@ -14,9 +14,9 @@ import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from facecue.emotion.model import EmotionModel, resolve_model_path  # noqa: E402
+from facecue.emotion.model import EmotionModel, resolve_model_path
 
 
 def timed(fn, seconds: float) -> float:
@@ -36,7 +36,7 @@ def measure(model: EmotionModel, seconds: float) -> dict:
     out = {"batch1_ms": timed(lambda: model.predict(one), seconds) * 1000}
     for batch in (16, 64, 256):
         faces = rng.integers(0, 255, (batch, 48, 48), dtype=np.uint8)
-        out[f"batch{batch}_faces_per_s"] = batch / timed(lambda: model.predict(faces), seconds)
+        out[f"batch{batch}_faces_per_s"] = batch / timed(lambda faces=faces: model.predict(faces), seconds)
     return out
 
 
@@ -60,8 +60,10 @@ def main() -> None:
         print(f"ratio int8/fp32: batch-1 latency x{base['batch1_ms'] / main_r['batch1_ms']:.2f} faster, "
               f"batch-256 throughput x{main_r['batch256_faces_per_s'] / base['batch256_faces_per_s']:.2f}")
     r = results[path.name]
-    print(f"targets: batch-1 <= 2 ms -> {'met' if r['batch1_ms'] <= 2 else 'NOT met'}; "
-          f">= 2000 faces/s batched -> {'met' if r['batch256_faces_per_s'] >= 2000 else 'NOT met'}")
+    size_mb = path.stat().st_size / 1e6
+    print(f"targets (model v2 issue): batch-1 <= 2.5 ms -> {'met' if r['batch1_ms'] <= 2.5 else 'NOT met'}; "
+          f">= 600 faces/s batched -> {'met' if r['batch256_faces_per_s'] >= 600 else 'NOT met'}; "
+          f"ONNX file {size_mb:.1f} MB <= 10 MB -> {'met' if size_mb <= 10 else 'NOT met'}")
 
 
 if __name__ == "__main__":

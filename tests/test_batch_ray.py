@@ -127,7 +127,10 @@ def test_ray_retries_a_task_whose_worker_was_killed(tmp_path, model_files, ray_c
                          ray_address=ray_cluster)
     watcher.join(timeout=1)
     assert killed, "the batch ended before a worker could be killed"
-    assert [o.status for o in outcomes] == ["done"] * 6  # Ray ran the killed worker's task again
+    # Ray ran the killed worker's task again. A worker killed after it had published its result (but before
+    # returning) leaves a finished interview, which the retry finds by content hash and skips: still one each.
+    statuses = [o.status for o in outcomes]
+    assert set(statuses) <= {"done", "skipped"} and statuses.count("skipped") <= 1, statuses
     folders = sorted(p.name for p in out.iterdir() if p.is_dir())
     assert folders == sorted(Path(o.output).name for o in outcomes)  # one each, no partial folder left
     for o in outcomes:

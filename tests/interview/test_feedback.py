@@ -60,9 +60,11 @@ def test_a_rise_above_the_baseline_is_still_seen():
 
 def test_without_a_baseline_a_stern_reading_is_not_named():
     interview = analyze_interview(synthetic_result(timeline(("angry", 8))))
-    assert interview["baseline"] is None
-    overall = interview["overall"]["feedback"]
-    assert "angry" not in overall and "too little readable video of your face to learn your usual" in overall
+    assert interview["baseline"] is None and interview["spans"][0]["cues"]["stress"]["level"] == "marked"
+    overall, span = interview["overall"]["feedback"], interview["spans"][0]["feedback"]
+    assert "too little readable video of your face to learn your usual" in overall
+    for text in (overall, span):  # a short clip of a stern resting face is not called tense or angry either
+        assert not re.search(r"angry|tense|harder", text), text
 
 
 def test_a_short_clearly_seen_clip_is_called_short_not_hard_to_read():

@@ -85,7 +85,9 @@ def span_feedback(span: dict, typical_speaking_rate: float | None = None) -> str
     parts = []
     cues = span.get("cues") or {}
     engagement, stress, composure = cues.get("engagement"), cues.get("stress"), cues.get("composure")
-    expression = _expression(span, bool(stress and stress["level"] == "marked"))
+    # Without a baseline a steady stern reading cannot be told from a tense moment: no "tense" sentence then.
+    tense = bool(stress and stress["level"] == "marked" and stress.get("relative_to_baseline"))
+    expression = _expression(span, tense)
     if expression:
         parts.append(expression)
     smiled_more = bool(span.get("change")) and span["change"]["label"] == "happy"
@@ -94,11 +96,11 @@ def span_feedback(span: dict, typical_speaking_rate: float | None = None) -> str
                      "You seemed to smile at times, which can come across as warm and engaged.")
     elif engagement and (span.get("expressivity") or 0) < LOW_EXPRESSIVITY:
         parts.append("If it feels natural, letting a little more expression show may help you come across as engaged.")
-    if stress and stress["level"] == "marked":
+    if tense:
         when = f" (for example around {_clock(stress['support_s'][0])})" if stress["support_s"] else ""
         parts.append(f"At some moments your face may have looked tense{when}; a short pause and a breath before "
                      "answering can help.")
-    if composure and composure["level"] == "steady" and not (stress and stress["level"] == "marked"):
+    if composure and composure["level"] == "steady" and not tense:
         parts.append("Your expression stayed fairly steady, which can read as calm.")
     sentiment = span.get("sentiment")
     if sentiment and sentiment.get("compound") is not None and sentiment["compound"] >= 0.5 \
@@ -130,7 +132,7 @@ def overall_feedback(spans: list[dict], overall: dict, span_kind: str) -> str:
         tense = max(readable, key=lambda s: s["cues"]["stress"]["value"])
         if warm["cues"]["engagement"]["value"] >= 0.1:
             parts.append(f"You seemed most at ease in {_name(warm, span_kind)}.")
-        if tense["cues"]["stress"]["value"] >= 0.3:
+        if tense["cues"]["stress"]["value"] >= 0.3 and tense["cues"]["stress"].get("relative_to_baseline"):
             name = _name(tense, span_kind)
             parts.append(f"{name[0].upper() + name[1:]} may have felt harder; practising answers to similar questions "
                          "could help.")

@@ -181,9 +181,7 @@ def train(train_set: FaceDataset, val_set: FaceDataset, out_dir: Path, options: 
         if votes is None:
             raise ValueError("the v2 network needs the FER+ votes of the training faces")
         vote_targets = torch.from_numpy(votes)
-    # The parity penalty compares small differences between groups' mean readings: bf16 lost them in the tiny
-    # fine-tune test (tests/train/test_parity.py), so parity fine-tunes stay in float32.
-    bf16 = options.precision == "bf16" and options.parity_weight == 0
+    bf16 = options.precision == "bf16"
     autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16)
     generator = torch.Generator().manual_seed(options.seed)
     for epoch in range(start_epoch, options.epochs):
