@@ -29,8 +29,13 @@ from facecue.vision.detect import FaceBoxes
 from facecue.vision.landmarks import FaceMesh
 
 UPSCALE, PAD = 4, 48
-TESTS = (("smile", "happy"), ("brow_raise", "surprise"), ("eye_widen", "surprise"), ("mouth_open", "surprise"),
-         ("brow_lower", "angry"))
+TESTS = (
+    ("smile", "happy"),
+    ("brow_raise", "surprise"),
+    ("eye_widen", "surprise"),
+    ("mouth_open", "surprise"),
+    ("brow_lower", "angry"),
+)
 
 
 def read_faces(path: str, split: str, limit: int | None):
@@ -63,8 +68,9 @@ def main() -> None:
     box = FaceBoxes(np.array([[PAD, PAD, side, side]], np.float32), np.ones(1, np.float32), np.zeros((1, 0, 2)))
     labels, points, dropped, started = [], [], 0, time.perf_counter()
     for label, face in read_faces(args.data, args.split, args.limit):
-        big = cv2.copyMakeBorder(cv2.resize(face, (side, side), interpolation=cv2.INTER_CUBIC), PAD, PAD, PAD, PAD,
-                                 cv2.BORDER_REPLICATE)
+        big = cv2.copyMakeBorder(
+            cv2.resize(face, (side, side), interpolation=cv2.INTER_CUBIC), PAD, PAD, PAD, PAD, cv2.BORDER_REPLICATE
+        )
         lm = mesh(cv2.cvtColor(big, cv2.COLOR_GRAY2BGR), box)
         if lm.presence[0] < 0.5:
             dropped += 1
@@ -72,8 +78,10 @@ def main() -> None:
         labels.append(label)
         points.append(lm.points[0])
     labels, points = np.array(labels), np.stack(points)
-    print(f"{args.split}: {len(labels)} faces measured, {dropped} not confirmed by the mesh, "
-          f"{time.perf_counter() - started:.0f} s")
+    print(
+        f"{args.split}: {len(labels)} faces measured, {dropped} not confirmed by the mesh, "
+        f"{time.perf_counter() - started:.0f} s"
+    )
     if args.calibrate:
         raw = raw_features(points)
         for k, name in enumerate(EMOTIONS):
@@ -83,8 +91,10 @@ def main() -> None:
     actions = dict(zip(ACTION_COLUMNS, facial_actions(points).T, strict=True))
     for action, emotion in TESTS:
         positive = labels == EMOTIONS.index(emotion)
-        print(f"{action:10s} vs {emotion:8s} (n+ {positive.sum():4d}, n- {(~positive).sum():4d}): "
-              f"ROC AUC {auc(actions[action], positive):.3f}")
+        print(
+            f"{action:10s} vs {emotion:8s} (n+ {positive.sum():4d}, n- {(~positive).sum():4d}): "
+            f"ROC AUC {auc(actions[action], positive):.3f}"
+        )
 
 
 if __name__ == "__main__":

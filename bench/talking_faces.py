@@ -44,8 +44,9 @@ def candidate_faces(analyzer: Analyzer, path: Path, consent: ConsentRecord) -> n
     """(N, 48, 48) uint8: the usable aligned faces of the face seen most often in the clip."""
     frames = analyzer.frames(path)
     faces_by_id: dict[int, list[np.ndarray]] = {}
-    for _frame, faces, ids, _probs in analyzer.stream(frames, purpose="research", jurisdiction="OTHER",
-                                                      consent=consent):
+    for _frame, faces, ids, _probs in analyzer.stream(
+        frames, purpose="research", jurisdiction="OTHER", consent=consent
+    ):
         for i, face_id in enumerate(ids.tolist()):
             if not faces.abstain[i]:
                 faces_by_id.setdefault(face_id, []).append(faces.aligned[i])
@@ -58,14 +59,28 @@ def read_clips(data: Path) -> list[dict]:
     clips = []
     with (data / "talking" / "labels.csv").open() as handle:
         for row in csv.DictReader(handle):
-            clips.append({"set": "talking", "group": row["group"], "path": data / "talking" / row["file"],
-                          "expected": [e for e in row["expected"].split("|") if e], "crowd": ""})
+            clips.append(
+                {
+                    "set": "talking",
+                    "group": row["group"],
+                    "path": data / "talking" / row["file"],
+                    "expected": [e for e in row["expected"].split("|") if e],
+                    "crowd": "",
+                }
+            )
     cremad = data / "cremad" / "labels.csv"
     if cremad.is_file():
         with cremad.open() as handle:
             for row in csv.DictReader(handle):
-                clips.append({"set": "cremad", "group": "acted", "path": data / "cremad" / row["file"],
-                              "expected": [row["label"]], "crowd": row["crowd_face_only_vote"]})
+                clips.append(
+                    {
+                        "set": "cremad",
+                        "group": "acted",
+                        "path": data / "cremad" / row["file"],
+                        "expected": [row["label"]],
+                        "crowd": row["crowd_face_only_vote"],
+                    }
+                )
     return clips
 
 
@@ -89,10 +104,19 @@ def evaluate(model: EmotionModel, clips: list[dict], faces: dict[str, np.ndarray
         crops = faces[clip["path"].name]
         mean = model.predict(crops).mean(0) if len(crops) else np.full(len(EMOTIONS), np.nan)
         dominant = EMOTIONS[int(np.nanargmax(mean))] if len(crops) else None
-        rows.append({"clip": clip["path"].name, "set": clip["set"], "group": clip["group"],
-                     "expected": "|".join(clip["expected"]), "crowd": clip["crowd"], "faces": len(crops),
-                     "dominant": dominant, "agrees": dominant in clip["expected"] if clip["expected"] else None,
-                     "mean": {e: round(float(v), 3) for e, v in zip(EMOTIONS, mean)}})
+        rows.append(
+            {
+                "clip": clip["path"].name,
+                "set": clip["set"],
+                "group": clip["group"],
+                "expected": "|".join(clip["expected"]),
+                "crowd": clip["crowd"],
+                "faces": len(crops),
+                "dominant": dominant,
+                "agrees": dominant in clip["expected"] if clip["expected"] else None,
+                "mean": {e: round(float(v), 3) for e, v in zip(EMOTIONS, mean, strict=False)},
+            }
+        )
 
     def of(group: str) -> list[dict]:
         return [r for r in rows if r["group"] == group]
@@ -115,17 +139,25 @@ def evaluate(model: EmotionModel, clips: list[dict], faces: dict[str, np.ndarray
 
 def print_report(name: str, report: dict) -> None:
     print(f"\n== {name} ({report['model']} {report['version']})")
-    print(f"{'clip':30s} {'group':12s} {'expected':16s} {'dominant':9s} ok  " + " ".join(f"{e[:5]:>5s}" for e in EMOTIONS))
+    print(
+        f"{'clip':30s} {'group':12s} {'expected':16s} {'dominant':9s} ok  " + " ".join(f"{e[:5]:>5s}" for e in EMOTIONS)
+    )
     for r in report["rows"]:
         ok = "" if r["agrees"] is None else ("yes" if r["agrees"] else "NO")
-        print(f"{r['clip'][:30]:30s} {r['group']:12s} {r['expected'][:16]:16s} {str(r['dominant']):9s} {ok:3s} "
-              + " ".join(f"{r['mean'][e]:5.2f}" for e in EMOTIONS))
+        print(
+            f"{r['clip'][:30]:30s} {r['group']:12s} {r['expected'][:16]:16s} {r['dominant']!s:9s} {ok:3s} "
+            + " ".join(f"{r['mean'][e]:5.2f}" for e in EMOTIONS)
+        )
     t = report["totals"]
-    print(f"calm speech: {t['calm_agree']}/{t['calm_labelled']} read as expected; read angry/fear/surprise: "
-          f"{len(t['calm_read_angry_fear_surprise'])} {t['calm_read_angry_fear_surprise']}; mean neutral "
-          f"{t['calm_mean_neutral']}, mean angry {t['calm_mean_angry']}")
-    print(f"expressive: {t['expressive_agree']}/{t['expressive_labelled']} agree; CREMA-D: {t['cremad_agree']}/"
-          f"{t['cremad']} acted label, {t['cremad_agree_crowd']}/{t['cremad']} crowd face-only vote")
+    print(
+        f"calm speech: {t['calm_agree']}/{t['calm_labelled']} read as expected; read angry/fear/surprise: "
+        f"{len(t['calm_read_angry_fear_surprise'])} {t['calm_read_angry_fear_surprise']}; mean neutral "
+        f"{t['calm_mean_neutral']}, mean angry {t['calm_mean_angry']}"
+    )
+    print(
+        f"expressive: {t['expressive_agree']}/{t['expressive_labelled']} agree; CREMA-D: {t['cremad_agree']}/"
+        f"{t['cremad']} acted label, {t['cremad_agree_crowd']}/{t['cremad']} crowd face-only vote"
+    )
 
 
 def main() -> None:

@@ -20,16 +20,17 @@ def pattern_faces(n_per_class: int, seed: int = 0, side: int = 48) -> tuple[np.n
         for _ in range(n_per_class):
             img = rng.normal(90, 20, (side, side))
             top = 3 + k * 6 + int(rng.integers(-1, 2))
-            img[top:top + 4, 6:42] += 120
+            img[top : top + 4, 6:42] += 120
             images.append(np.clip(img, 0, 255).astype(np.uint8))
             labels.append(k)
     return np.stack(images), np.array(labels)
 
 
-def write_fer_csv(path: Path, images: np.ndarray, labels: np.ndarray, usages: list[str],
-                  bad_rows: dict[int, str] | None = None) -> Path:
+def write_fer_csv(
+    path: Path, images: np.ndarray, labels: np.ndarray, usages: list[str], bad_rows: dict[int, str] | None = None
+) -> Path:
     lines = ["emotion,pixels,Usage"]
-    for i, (img, lab, use) in enumerate(zip(images, labels, usages)):
+    for i, (img, lab, use) in enumerate(zip(images, labels, usages, strict=False)):
         pixels = " ".join(map(str, img.ravel().tolist()))
         if bad_rows and i in bad_rows:
             pixels = bad_rows[i]
@@ -93,8 +94,13 @@ def tiny_model(tmp_path_factory, pattern_data):
     val_set = FaceDataset(xv, yv, [str(i) for i in range(len(yv))])
     # float32: bf16 autocast is emulated (and rounds differently) on CPUs without AVX-512 BF16, and the tests
     # below compare this tiny model's readings closely.
-    report = train(train_set, val_set, out, TrainOptions(epochs=4, batch_size=32, lr=0.02, width=8, warmup_epochs=1,
-                                                         seed=3, precision="fp32"), log=lambda line: None)
+    report = train(
+        train_set,
+        val_set,
+        out,
+        TrainOptions(epochs=4, batch_size=32, lr=0.02, width=8, warmup_epochs=1, seed=3, precision="fp32"),
+        log=lambda line: None,
+    )
     path = export_onnx(out / "best.pt", val_set, out / "model.onnx", {"path": "pattern-faces"}, name="tiny")
     return path, report
 

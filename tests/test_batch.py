@@ -49,8 +49,9 @@ def test_csv_manifest_and_bad_manifests(clips, tmp_path, capsys, practice_consen
     root, _ = clips
     shutil.copy(practice_consent, root / "c1-consent.json")
     manifest = root / "manifest.csv"  # the consent path is relative to the CSV, like the video's
-    manifest.write_text("path,candidate,purpose,jurisdiction,consent\nin/interview0.mp4,c1,practice,OTHER,"
-                        "c1-consent.json\n")
+    manifest.write_text(
+        "path,candidate,purpose,jurisdiction,consent\nin/interview0.mp4,c1,practice,OTHER,c1-consent.json\n"
+    )
     out = tmp_path / "out"
     assert main(["batch", str(manifest), "-o", str(out), "--workers", "1"]) == 0
     row = read_summary(out)["interview0.mp4"]
@@ -113,8 +114,12 @@ def test_a_worker_per_core_is_pinned_to_its_own_core(model_files):
     context = multiprocessing.get_context("forkserver")
     assert _core_slots(context, 1) is None and _core_slots(context, len(cores) + 1) is None
     options = {"fps": 5.0}
-    with ProcessPoolExecutor(len(cores), mp_context=context, initializer=_init_worker,
-                             initargs=(options, len(cores), _core_slots(context, len(cores)))) as pool:
+    with ProcessPoolExecutor(
+        len(cores),
+        mp_context=context,
+        initializer=_init_worker,
+        initargs=(options, len(cores), _core_slots(context, len(cores))),
+    ) as pool:
         seen = dict(pool.map(_affinity, range(4 * len(cores))))
     assert len(seen) == len(cores)  # every worker answered
     assert sorted(c for affinity in seen.values() for c in affinity) == cores  # one distinct core each
@@ -124,9 +129,11 @@ def test_one_refused_row_stops_the_batch_before_anything_runs(clips, tmp_path, c
     """Row 2 is an assessment in the EU (prohibited): not even row 1, which is allowed, is analysed."""
     root, _ = clips
     manifest = tmp_path / "mixed.csv"
-    manifest.write_text("path,purpose,jurisdiction\n"
-                        f"{root / 'in' / 'interview0.mp4'},practice,OTHER\n"
-                        f"{root / 'in' / 'interview1.mp4'},assessment,DE\n")
+    manifest.write_text(
+        "path,purpose,jurisdiction\n"
+        f"{root / 'in' / 'interview0.mp4'},practice,OTHER\n"
+        f"{root / 'in' / 'interview1.mp4'},assessment,DE\n"
+    )
     out = tmp_path / "out"
     assert main(["batch", str(manifest), "-o", str(out), "--consent", str(practice_consent)]) == 2
     err = capsys.readouterr().err
@@ -137,16 +144,21 @@ def test_one_refused_row_stops_the_batch_before_anything_runs(clips, tmp_path, c
 def test_a_row_without_consent_or_purpose_is_refused(clips, tmp_path, capsys, practice_consent):
     root, _ = clips
     manifest = tmp_path / "m.csv"
-    manifest.write_text("path,purpose,jurisdiction,consent\n"
-                        f"{root / 'in' / 'interview0.mp4'},practice,OTHER,{practice_consent}\n"
-                        f"{root / 'in' / 'interview1.mp4'},research,UK,\n")
+    manifest.write_text(
+        "path,purpose,jurisdiction,consent\n"
+        f"{root / 'in' / 'interview0.mp4'},practice,OTHER,{practice_consent}\n"
+        f"{root / 'in' / 'interview1.mp4'},research,UK,\n"
+    )
     out = tmp_path / "out"
     assert main(["batch", str(manifest), "-o", str(out)]) == 2  # research needs the subject's consent
-    assert capsys.readouterr().err.startswith("error: manifest row 2: analysis for research needs the subject's "
-                                              "recorded consent")
+    assert capsys.readouterr().err.startswith(
+        "error: manifest row 2: analysis for research needs the subject's recorded consent"
+    )
     manifest.write_text(f"path\n{root / 'in' / 'interview0.mp4'}\n")
-    assert main(["batch", str(manifest), "-o", str(out), "--consent", str(practice_consent),
-                 "--jurisdiction", "OTHER"]) == 2
+    assert (
+        main(["batch", str(manifest), "-o", str(out), "--consent", str(practice_consent), "--jurisdiction", "OTHER"])
+        == 2
+    )
     err = capsys.readouterr().err
     assert err.startswith("error: manifest row 1: no purpose; say why and where") and "--purpose" in err
     assert main(["batch", str(root / "in"), "-o", str(out)]) == 2  # a folder takes the flags, and there are none

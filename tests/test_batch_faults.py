@@ -49,8 +49,11 @@ def pool_workers(batch_pid: int) -> list[int]:
 
 def run_and_kill_one_worker(folder: Path, out: Path, *extra: str) -> tuple[int, int]:
     """Run the batch, SIGKILL one worker as soon as the first interview is published; (exit code, killed pid)."""
-    proc = subprocess.Popen([sys.executable, "-m", "facecue.cli", "batch", str(folder), "-o", str(out),
-                             "--workers", "2", *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "facecue.cli", "batch", str(folder), "-o", str(out), "--workers", "2", *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     killed = 0
     deadline = time.monotonic() + 120
     while proc.poll() is None and time.monotonic() < deadline and not killed:
@@ -110,8 +113,25 @@ def test_without_retries_the_lost_interview_is_failed_then_resumed(videos, tmp_p
     assert failed and all("died 1 times" in first[p]["error"] for p in failed)
     assert [p.name for p in out.iterdir() if p.name.startswith(".partial")] == []
     # The re-run completes exactly the interviews that were lost, and skips the rest.
-    assert subprocess.run([sys.executable, "-m", "facecue.cli", "batch", str(videos), "-o", str(out),
-                           "--workers", "2", *practice_args], check=False, capture_output=True).returncode == 0
+    assert (
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "facecue.cli",
+                "batch",
+                str(videos),
+                "-o",
+                str(out),
+                "--workers",
+                "2",
+                *practice_args,
+            ],
+            check=False,
+            capture_output=True,
+        ).returncode
+        == 0
+    )
     second = {r["path"]: r for r in summary_rows(out)}
     assert {p for p, r in second.items() if r["status"] == "done"} == set(failed)
     assert {p for p, r in second.items() if r["status"] == "skipped"} == set(first) - set(failed)

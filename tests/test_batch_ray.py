@@ -35,8 +35,10 @@ def ray_cluster():
         from ray.cluster_utils import Cluster
 
         store = 80 * 1024 * 1024
-        cluster = Cluster(initialize_head=True,
-                          head_node_args={"num_cpus": 1, "object_store_memory": store, "include_dashboard": False})
+        cluster = Cluster(
+            initialize_head=True,
+            head_node_args={"num_cpus": 1, "object_store_memory": store, "include_dashboard": False},
+        )
         cluster.add_node(num_cpus=1, object_store_memory=store)
         address = cluster.address
     ray.init(address=address, log_to_driver=False, configure_logging=False)
@@ -79,7 +81,7 @@ def test_ray_batch_equals_local_pool(tmp_path, model_files, ray_cluster, practic
     on_ray = run_batch(jobs, tmp_path / "ray", ray_address=ray_cluster)
     assert [o.status for o in on_ray] == [o.status for o in local] == ["failed", "done", "done", "done"]
     assert on_ray[0].error == local[0].error and "broken.mp4" in on_ray[0].error
-    for a, b in zip(local[1:], on_ray[1:]):
+    for a, b in zip(local[1:], on_ray[1:], strict=False):
         assert (a.sha256, a.frames_analysed, a.dominant) == (b.sha256, b.frames_analysed, b.dominant)
         assert Path(a.output).name == Path(b.output).name
         assert comparable(Path(a.output)) == comparable(Path(b.output))
@@ -123,8 +125,9 @@ def test_ray_retries_a_task_whose_worker_was_killed(tmp_path, model_files, ray_c
 
     watcher = threading.Thread(target=kill_one_when_results_appear, daemon=True)
     watcher.start()
-    outcomes = run_batch([practice_job(p, practice_consent) for p in sorted(folder.iterdir())], out,
-                         ray_address=ray_cluster)
+    outcomes = run_batch(
+        [practice_job(p, practice_consent) for p in sorted(folder.iterdir())], out, ray_address=ray_cluster
+    )
     watcher.join(timeout=1)
     assert killed, "the batch ended before a worker could be killed"
     # Ray ran the killed worker's task again. A worker killed after it had published its result (but before
@@ -140,8 +143,10 @@ def test_ray_retries_a_task_whose_worker_was_killed(tmp_path, model_files, ray_c
 def test_a_refused_row_submits_no_ray_task(tmp_path, model_files, ray_cluster, practice_consent):
     folder = tmp_path / "in"
     make_sample_video(folder / "one.mp4", seconds=1.0, fps=10, size=(160, 90))
-    jobs = [practice_job(folder / "one.mp4", practice_consent),
-            Job(str(folder / "one.mp4"), purpose="assessment", jurisdiction="DE", row="manifest row 2")]
+    jobs = [
+        practice_job(folder / "one.mp4", practice_consent),
+        Job(str(folder / "one.mp4"), purpose="assessment", jurisdiction="DE", row="manifest row 2"),
+    ]
     from facecue.governance import PolicyError
 
     with pytest.raises(PolicyError, match=r"^manifest row 2: refused: the EU AI Act"):

@@ -11,8 +11,20 @@ from facecue.governance import AuditLog
 
 def test_assessment_in_the_eu_is_refused_and_audited(tmp_path, capsys):
     log = tmp_path / "audit.jsonl"
-    code = main(["analyze", str(tmp_path / "never-read.mp4"), "-o", str(tmp_path / "out"), "--purpose", "assessment",
-                 "--jurisdiction", "DE", "--audit-log", str(log)])
+    code = main(
+        [
+            "analyze",
+            str(tmp_path / "never-read.mp4"),
+            "-o",
+            str(tmp_path / "out"),
+            "--purpose",
+            "assessment",
+            "--jurisdiction",
+            "DE",
+            "--audit-log",
+            str(log),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("error: ") and "5(1)(f)" in err
     assert not (tmp_path / "out").exists()  # refused before anything was written
@@ -21,8 +33,18 @@ def test_assessment_in_the_eu_is_refused_and_audited(tmp_path, capsys):
 
 
 def test_assessment_without_consent_is_refused(tmp_path, capsys):
-    code = main(["analyze", str(tmp_path / "x.mp4"), "-o", str(tmp_path / "out"), "--purpose", "assessment",
-                 "--jurisdiction", "US-IL"])
+    code = main(
+        [
+            "analyze",
+            str(tmp_path / "x.mp4"),
+            "-o",
+            str(tmp_path / "out"),
+            "--purpose",
+            "assessment",
+            "--jurisdiction",
+            "US-IL",
+        ]
+    )
     assert code == 2 and "consent" in capsys.readouterr().err.lower()
 
 
@@ -33,24 +55,51 @@ def test_purpose_needs_jurisdiction(tmp_path, capsys):
     assert not (tmp_path / "o").exists()
 
 
-def test_cli_without_purpose_or_jurisdiction_is_refused_audited_and_writes_nothing(tmp_path, model_files,
-                                                                                   practice_consent):
+def test_cli_without_purpose_or_jurisdiction_is_refused_audited_and_writes_nothing(
+    tmp_path, model_files, practice_consent
+):
     """Not even a consented practice run of a real video goes ahead without saying why and where."""
     from facecue.io.sample import make_sample_video
 
     clip = make_sample_video(tmp_path / "clip.mp4", seconds=1.0, fps=10, size=(320, 180))
     log = tmp_path / "audit.jsonl"
-    proc = subprocess.run([sys.executable, "-m", "facecue.cli", "analyze", str(clip), "-o", str(tmp_path / "out"),
-                           "--consent", str(practice_consent), "--audit-log", str(log)],
-                          check=False, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "facecue.cli",
+            "analyze",
+            str(clip),
+            "-o",
+            str(tmp_path / "out"),
+            "--consent",
+            str(practice_consent),
+            "--audit-log",
+            str(log),
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert proc.stderr.startswith("error: say why and where this analysis runs (purpose and jurisdiction missing)")
     assert "--purpose (practice, research, assessment, staff_practice or student_practice)" in proc.stderr
     assert proc.stderr.count("\n") == 1
     assert not (tmp_path / "out").exists()
     assert [e.action for e in AuditLog(log).entries()] == ["refused"]
-    code = main(["analyze", str(clip), "-o", str(tmp_path / "out"), "--jurisdiction", "OTHER",
-                 "--consent", str(practice_consent)])
+    code = main(
+        [
+            "analyze",
+            str(clip),
+            "-o",
+            str(tmp_path / "out"),
+            "--jurisdiction",
+            "OTHER",
+            "--consent",
+            str(practice_consent),
+        ]
+    )
     assert code == 2 and not (tmp_path / "out").exists()
 
 
@@ -64,9 +113,12 @@ def test_the_library_refuses_without_purpose_or_jurisdiction(tmp_path, model_fil
 
     clip = make_sample_video(tmp_path / "clip.mp4", seconds=1.0, fps=10, size=(320, 180))
     analyzer = Analyzer()
-    for kwargs, missing in [({}, "purpose and jurisdiction"), ({"jurisdiction": "OTHER"}, "purpose"),
-                            ({"purpose": "practice"}, "jurisdiction"), ({"purpose": "", "jurisdiction": ""},
-                                                                        "purpose and jurisdiction")]:
+    for kwargs, missing in [
+        ({}, "purpose and jurisdiction"),
+        ({"jurisdiction": "OTHER"}, "purpose"),
+        ({"purpose": "practice"}, "jurisdiction"),
+        ({"purpose": "", "jurisdiction": ""}, "purpose and jurisdiction"),
+    ]:
         for analyse in (analyzer.analyze, facecue.analyze):
             with pytest.raises(PolicyError, match=rf"say why and where this analysis runs \({missing} missing\)"):
                 analyse(clip, consent=str(practice_consent), **kwargs)
@@ -81,11 +133,46 @@ def test_consented_practice_analysis_records_the_policy(tmp_path, model_files):
 
     clip = make_sample_video(tmp_path / "clip.mp4", seconds=2.0, fps=10, size=(480, 270))
     consent = tmp_path / "consent.json"
-    assert main(["consent", "record", "--subject", "cand-1", "--purpose", "practice", "--jurisdiction", "FR",
-                 "--controller", "cand-1-self", "-o", str(consent)]) == 0
+    assert (
+        main(
+            [
+                "consent",
+                "record",
+                "--subject",
+                "cand-1",
+                "--purpose",
+                "practice",
+                "--jurisdiction",
+                "FR",
+                "--controller",
+                "cand-1-self",
+                "-o",
+                str(consent),
+            ]
+        )
+        == 0
+    )
     log = tmp_path / "audit.jsonl"
-    assert main(["analyze", str(clip), "-o", str(tmp_path / "out"), "--quiet", "--purpose", "practice",
-                 "--jurisdiction", "FR", "--consent", str(consent), "--audit-log", str(log)]) == 0
+    assert (
+        main(
+            [
+                "analyze",
+                str(clip),
+                "-o",
+                str(tmp_path / "out"),
+                "--quiet",
+                "--purpose",
+                "practice",
+                "--jurisdiction",
+                "FR",
+                "--consent",
+                str(consent),
+                "--audit-log",
+                str(log),
+            ]
+        )
+        == 0
+    )
     policy = json.loads((tmp_path / "out" / "result.json").read_text())["summary"]["policy"]
     assert policy["allowed"] is True and policy["share_with_reviewers"] is False
     assert [e.action for e in AuditLog(log).entries()][-1] == "analysed"
@@ -110,8 +197,25 @@ def test_the_library_applies_the_same_policy_before_decoding(tmp_path, model_fil
 
     clip = make_sample_video(tmp_path / "clip.mp4", seconds=1.0, fps=10, size=(320, 180))
     consent = tmp_path / "consent.json"
-    assert main(["consent", "record", "--subject", "cand-1", "--purpose", "practice", "--jurisdiction", "FR",
-                 "--controller", "cand-1-self", "-o", str(consent)]) == 0
+    assert (
+        main(
+            [
+                "consent",
+                "record",
+                "--subject",
+                "cand-1",
+                "--purpose",
+                "practice",
+                "--jurisdiction",
+                "FR",
+                "--controller",
+                "cand-1-self",
+                "-o",
+                str(consent),
+            ]
+        )
+        == 0
+    )
     result = facecue.analyze(clip, purpose="practice", jurisdiction="FR", consent=str(consent))
     assert result.summary["policy"]["allowed"] is True and result.summary["policy"]["purpose"] == "practice"
     assert result.summary["policy"]["region"] == "EU/EEA" and result.summary["policy"]["jurisdiction"] == "FR"
@@ -122,8 +226,25 @@ def test_employer_practice_in_the_eu_runs_behaviour_only(tmp_path, model_files, 
 
     clip = make_sample_video(tmp_path / "clip.mp4", seconds=2.0, fps=10, size=(480, 270))
     consent = tmp_path / "consent.json"
-    assert main(["consent", "record", "--subject", "staff-0001", "--purpose", "staff_practice",
-                 "--jurisdiction", "DE", "--controller", "Acme GmbH", "-o", str(consent)]) == 0
+    assert (
+        main(
+            [
+                "consent",
+                "record",
+                "--subject",
+                "staff-0001",
+                "--purpose",
+                "staff_practice",
+                "--jurisdiction",
+                "DE",
+                "--controller",
+                "Acme GmbH",
+                "-o",
+                str(consent),
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     flags = ["--purpose", "staff_practice", "--jurisdiction", "DE", "--consent", str(consent), "--quiet"]
     # With emotions (the default) it is refused before anything is written, with the way out in the sentence.

@@ -15,8 +15,24 @@ def clip(tmp_path_factory, model_files):
 
 def test_live_reads_faces_in_real_time_and_writes_csv(clip, tmp_path, practice_args):
     out_csv = tmp_path / "live.csv"
-    proc = subprocess.run([sys.executable, "-m", "facecue.cli", "live", "--source", str(clip), "--fps", "5",
-                           "--csv", str(out_csv), *practice_args], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "facecue.cli",
+            "live",
+            "--source",
+            str(clip),
+            "--fps",
+            "5",
+            "--csv",
+            str(out_csv),
+            *practice_args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     lines = [line for line in proc.stdout.splitlines() if line.strip()]
     assert 5 <= len(lines) <= 16  # about 5 per second of a 3 s clip, never every frame
@@ -29,22 +45,64 @@ def test_live_reads_faces_in_real_time_and_writes_csv(clip, tmp_path, practice_a
 
 
 def test_live_bad_source_is_one_line(tmp_path, practice_args):
-    proc = subprocess.run([sys.executable, "-m", "facecue.cli", "live", "--source", str(tmp_path / "none.mp4"),
-                           *practice_args], capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "facecue.cli", "live", "--source", str(tmp_path / "none.mp4"), *practice_args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2 and proc.stderr.startswith("error: cannot open the live source")
     assert "Traceback" not in proc.stderr
 
 
 def test_live_without_purpose_or_consent_never_opens_the_stream(clip, tmp_path, practice_consent):
     out_csv = tmp_path / "live.csv"
-    proc = subprocess.run([sys.executable, "-m", "facecue.cli", "live", "--source", str(clip), "--seconds", "1",
-                           "--csv", str(out_csv), "--jurisdiction", "OTHER", "--consent", str(practice_consent)],
-                          check=False, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "facecue.cli",
+            "live",
+            "--source",
+            str(clip),
+            "--seconds",
+            "1",
+            "--csv",
+            str(out_csv),
+            "--jurisdiction",
+            "OTHER",
+            "--consent",
+            str(practice_consent),
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and proc.stdout == ""
     assert proc.stderr.startswith("error: say why and where this analysis runs (purpose missing): --purpose")
-    proc = subprocess.run([sys.executable, "-m", "facecue.cli", "live", "--source", str(clip), "--seconds", "1",
-                           "--csv", str(out_csv), "--purpose", "research", "--jurisdiction", "US-IL"],
-                          check=False, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "facecue.cli",
+            "live",
+            "--source",
+            str(clip),
+            "--seconds",
+            "1",
+            "--csv",
+            str(out_csv),
+            "--purpose",
+            "research",
+            "--jurisdiction",
+            "US-IL",
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.startswith("error: analysis for research needs the subject's recorded consent")
     assert not out_csv.exists()

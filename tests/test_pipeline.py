@@ -16,20 +16,59 @@ from facecue.labels import EMOTIONS
 from facecue.pipeline import Analyzer
 from facecue.result import CSV_COLUMNS, SCHEMA, Result, csv_columns
 
-REQUIRED_KEYS = {"schema", "labels", "source", "models", "options", "frames", "faces", "tracks", "candidate_id",
-                 "timeline", "segments", "summary", "gaps", "notes"}
-SOURCE_KEYS = {"path", "kind", "duration_s", "fps", "width", "height", "rotation", "frame_count", "codec",
-               "has_audio", "sha256"}
-SUMMARY_KEYS = {"analysed_at", "frames_analysed", "faces_found", "face_presence", "abstained", "abstain_reasons",
-                "mean_probs", "dominant", "other_people", "no_face", "processing_s", "realtime_factor",
-                "decode_errors", "policy", "baseline", "relative_to_baseline"}
+REQUIRED_KEYS = {
+    "schema",
+    "labels",
+    "source",
+    "models",
+    "options",
+    "frames",
+    "faces",
+    "tracks",
+    "candidate_id",
+    "timeline",
+    "segments",
+    "summary",
+    "gaps",
+    "notes",
+}
+SOURCE_KEYS = {
+    "path",
+    "kind",
+    "duration_s",
+    "fps",
+    "width",
+    "height",
+    "rotation",
+    "frame_count",
+    "codec",
+    "has_audio",
+    "sha256",
+}
+SUMMARY_KEYS = {
+    "analysed_at",
+    "frames_analysed",
+    "faces_found",
+    "face_presence",
+    "abstained",
+    "abstain_reasons",
+    "mean_probs",
+    "dominant",
+    "other_people",
+    "no_face",
+    "processing_s",
+    "realtime_factor",
+    "decode_errors",
+    "policy",
+    "baseline",
+    "relative_to_baseline",
+}
 SECONDS = 10.0
 
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory, model_files):
-    return make_sample_video(tmp_path_factory.mktemp("sample") / "sample.mp4", seconds=SECONDS, fps=25,
-                             size=(960, 540))
+    return make_sample_video(tmp_path_factory.mktemp("sample") / "sample.mp4", seconds=SECONDS, fps=25, size=(960, 540))
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +80,8 @@ def analysed(sample, tmp_path_factory, practice_args):
 
 def test_result_json_follows_the_documented_schema(analysed):
     _, doc = analysed
-    assert REQUIRED_KEYS <= doc.keys() and doc["schema"] == SCHEMA
-    assert SOURCE_KEYS <= doc["source"].keys() and SUMMARY_KEYS <= doc["summary"].keys()
+    assert doc.keys() >= REQUIRED_KEYS and doc["schema"] == SCHEMA
+    assert doc["source"].keys() >= SOURCE_KEYS and doc["summary"].keys() >= SUMMARY_KEYS
     assert doc["labels"] == list(EMOTIONS)
     policy = doc["summary"]["policy"]
     assert (policy["purpose"], policy["region"], policy["allowed"]) == ("practice", "OTHER", True)
@@ -92,7 +131,7 @@ def test_second_person_reported_separately(analysed):
     assert others, "the second person in the middle third was not reported"
     main_other = max(others, key=lambda t: t["n_frames"])
     start, end = main_other["ranges"][0][0], main_other["ranges"][-1][1]
-    assert SECONDS / 3 - 0.5 <= start and end <= 2 * SECONDS / 3 + 0.5
+    assert start >= SECONDS / 3 - 0.5 and end <= 2 * SECONDS / 3 + 0.5
     assert len(others) == 1, f"the second person was split into {len(others)} tracks"
     usable = np.array(doc["timeline"]["usable"])
     smoothed = np.array([[np.nan if v is None else v for v in row] for row in doc["timeline"]["smoothed"]])
@@ -104,7 +143,7 @@ def test_frames_csv_and_report(analysed):
     out, doc = analysed
     with open(out / "frames.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert list(rows[0].keys()) == csv_columns() and list(rows[0].keys())[:len(CSV_COLUMNS)] == CSV_COLUMNS
+    assert list(rows[0].keys()) == csv_columns() and list(rows[0].keys())[: len(CSV_COLUMNS)] == CSV_COLUMNS
     assert len({r["time_s"] for r in rows}) == len(doc["frames"]["time_s"])
     assert len([r for r in rows if r["face_id"]]) == len(doc["faces"]["face_id"])
     empty = [r for r in rows if not r["face_id"]]
@@ -133,15 +172,22 @@ def test_no_face_video_gives_a_valid_result(tmp_path, model_files, practice):
     Result.from_dict(json.loads(result.to_json()))
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda p: p, "does not exist"),
-    (lambda p: (p.write_bytes(b""), p)[1], "empty"),
-    (lambda p: (p.write_text("hello, not a video " * 50), p)[1], ""),
-])
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda p: p, "does not exist"),
+        (lambda p: (p.write_bytes(b""), p)[1], "empty"),
+        (lambda p: (p.write_text("hello, not a video " * 50), p)[1], ""),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_2(tmp_path, model_files, practice_args, make, message):
     target = make(tmp_path / "input.mp4")
-    proc = subprocess.run([sys.executable, "-m", "facecue.cli", "analyze", str(target), "-o", str(tmp_path / "o"),
-                           *practice_args], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "facecue.cli", "analyze", str(target), "-o", str(tmp_path / "o"), *practice_args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2
     assert proc.stderr.startswith("error: ") and "Traceback" not in proc.stderr
     assert message in proc.stderr.lower()

@@ -11,8 +11,11 @@ from facecue.governance.policy import PURPOSES
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="facecue", description="Facial-expression analysis for video interviews: "
-                                     "observations for a human reviewer, never a hire/no-hire verdict.")
+    parser = argparse.ArgumentParser(
+        prog="facecue",
+        description="Facial-expression analysis for video interviews: "
+        "observations for a human reviewer, never a hire/no-hire verdict.",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     a = sub.add_parser("analyze", help="analyse a video, image or image folder -> result.json, frames.csv, report.html")
@@ -26,11 +29,17 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--min-face-px", type=int, help="also find faces down to this width (slower tiled passes)")
     a.add_argument("--model", default="default", help="packaged model name or path to an exported .onnx")
     a.add_argument("--quiet", action="store_true", help="no progress bar or summary")
-    a.add_argument("--signals", default="emotions,behaviour",
-                   help="what to read: 'emotions,behaviour' (default), 'behaviour' (head pose, blinks, smiles... and "
-                   "no emotion model at all) or 'emotions'")
-    a.add_argument("--purpose", choices=PURPOSES,
-                   help="required: why this analysis runs; with --jurisdiction the policy table decides if it may")
+    a.add_argument(
+        "--signals",
+        default="emotions,behaviour",
+        help="what to read: 'emotions,behaviour' (default), 'behaviour' (head pose, blinks, smiles... and "
+        "no emotion model at all) or 'emotions'",
+    )
+    a.add_argument(
+        "--purpose",
+        choices=PURPOSES,
+        help="required: why this analysis runs; with --jurisdiction the policy table decides if it may",
+    )
     a.add_argument("--jurisdiction", help="required: where the candidate is, e.g. DE, US-IL, US-NY-NYC, UK, OTHER")
     a.add_argument("--consent", help="consent record JSON (facecue consent record) when the policy requires one")
     a.add_argument("--audit-log", help="append the analysis (or its refusal) to this audit log")
@@ -39,16 +48,23 @@ def build_parser() -> argparse.ArgumentParser:
     add_analyze_options(a)
 
     b = sub.add_parser("batch", help="analyse many interviews (CSV manifest or folder) with one process per core")
-    b.add_argument("manifest", help="CSV with a 'path' column (and candidate, purpose, jurisdiction, consent) or a "
-                   "folder of videos")
+    b.add_argument(
+        "manifest",
+        help="CSV with a 'path' column (and candidate, purpose, jurisdiction, consent) or a folder of videos",
+    )
     b.add_argument("-o", "--out", required=True, help="output folder: one subfolder per interview + summary")
     b.add_argument("--workers", type=int, help="processes (default: one per core)")
     b.add_argument("--fps", default="5", help="frames analysed per second, or 'all' (default 5)")
-    b.add_argument("--ray", metavar="ADDRESS", help="run as Ray tasks: a cluster address, 'auto' (the running "
-                   "cluster) or 'local' (start Ray here); needs the ray extra")
+    b.add_argument(
+        "--ray",
+        metavar="ADDRESS",
+        help="run as Ray tasks: a cluster address, 'auto' (the running "
+        "cluster) or 'local' (start Ray here); needs the ray extra",
+    )
     b.add_argument("--retries", type=int, default=2, help="extra attempts for an interview whose worker died")
-    b.add_argument("--purpose", choices=PURPOSES,
-                   help="for rows with no purpose (and every file of a folder); every row needs one")
+    b.add_argument(
+        "--purpose", choices=PURPOSES, help="for rows with no purpose (and every file of a folder); every row needs one"
+    )
     b.add_argument("--jurisdiction", help="for rows with no jurisdiction, e.g. DE, US-IL, OTHER; every row needs one")
     b.add_argument("--consent", help="consent record JSON for rows with no consent column value")
 
@@ -66,9 +82,13 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("-o", "--out", required=True, help="predictions CSV")
     c.add_argument("--model", default="default")
     c.add_argument("--batch-size", type=int, default=256)
-    c.add_argument("--align", default="auto", choices=["auto", "always", "never"],
-                   help="re-frame photos of 64 px or more like the video pipeline (default auto); 'never' for crops "
-                   "framed like FER2013 already (tight, centred)")
+    c.add_argument(
+        "--align",
+        default="auto",
+        choices=["auto", "always", "never"],
+        help="re-frame photos of 64 px or more like the video pipeline (default auto); 'never' for crops "
+        "framed like FER2013 already (tight, centred)",
+    )
 
     e = sub.add_parser("evaluate", help="accuracy, macro-F1, confusion matrix and calibration on labelled faces")
     e.add_argument("--data", required=True, help="FER2013-layout CSV or class-per-folder tree")
@@ -96,26 +116,53 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--warmup-epochs", type=int, default=2)
     t.add_argument("--init", help="start from the weights of this checkpoint (e.g. runs/x/best.pt)")
     t.add_argument("--parity-images", help="faces with group labels (e.g. FairFace) for fairness-aware training")
-    t.add_argument("--parity-labels", help="their labels CSV (file column + --parity-col); only the 'fit' rows "
-                   "are used, the rest stay for `facecue fairness --split audit`")
+    t.add_argument(
+        "--parity-labels",
+        help="their labels CSV (file column + --parity-col); only the 'fit' rows "
+        "are used, the rest stay for `facecue fairness --split audit`",
+    )
     t.add_argument("--parity-col", default="race", help="group column for the parity penalty (default race)")
     t.add_argument("--parity-weight", type=float, default=1.0, help="weight of the parity penalty (default 1)")
     t.add_argument("--parity-per-group", type=int, default=12, help="parity faces per group in each step")
-    t.add_argument("--as-used", action="store_true", help="fine-tune (--init) the network as it runs in use: "
-                   "batch norm on its running statistics, no dropout (for --parity-labels)")
-    t.add_argument("--teacher", action="append", help="a trained checkpoint whose readings (mirror-averaged) are "
-                   "soft targets; repeat for an ensemble")
-    t.add_argument("--distill-weight", type=float, default=0.7,
-                   help="share of the loss given to the teachers' soft targets (default 0.7)")
+    t.add_argument(
+        "--as-used",
+        action="store_true",
+        help="fine-tune (--init) the network as it runs in use: "
+        "batch norm on its running statistics, no dropout (for --parity-labels)",
+    )
+    t.add_argument(
+        "--teacher",
+        action="append",
+        help="a trained checkpoint whose readings (mirror-averaged) are soft targets; repeat for an ensemble",
+    )
+    t.add_argument(
+        "--distill-weight",
+        type=float,
+        default=0.7,
+        help="share of the loss given to the teachers' soft targets (default 0.7)",
+    )
     t.add_argument("--distill-temperature", type=float, default=2.0, help="softmax temperature of distillation")
-    t.add_argument("--arch", default="v2", choices=["v1", "v2"], help="network: v2 (full-resolution first block, "
-                   "a FER2013-label head and a FER+-votes head) or v1 (the stride-2 network shipped as 'v1')")
+    t.add_argument(
+        "--arch",
+        default="v2",
+        choices=["v1", "v2"],
+        help="network: v2 (full-resolution first block, "
+        "a FER2013-label head and a FER+-votes head) or v1 (the stride-2 network shipped as 'v1')",
+    )
     t.add_argument("--ferplus-votes", help="FER+ vote CSV matched row by row to --data (needed by --arch v2)")
-    t.add_argument("--vote-share", default="auto", help="v2: share of the votes head in the exported reading, "
-                   "0..1, or 'auto' (best mean of FER2013-label score and FER+ agreement on validation)")
+    t.add_argument(
+        "--vote-share",
+        default="auto",
+        help="v2: share of the votes head in the exported reading, "
+        "0..1, or 'auto' (best mean of FER2013-label score and FER+ agreement on validation)",
+    )
     t.add_argument("--vote-weight", type=float, default=1.0, help="weight of the votes head's loss (v2, default 1)")
-    t.add_argument("--precision", default="bf16", choices=["bf16", "fp32"],
-                   help="bf16 autocast + channels_last (default; 2x float32 on AVX-512 BF16 CPUs) or float32")
+    t.add_argument(
+        "--precision",
+        default="bf16",
+        choices=["bf16", "fp32"],
+        help="bf16 autocast + channels_last (default; 2x float32 on AVX-512 BF16 CPUs) or float32",
+    )
     t.add_argument("--loader-workers", type=int, default=1, help="processes that augment batches ahead (0: inline)")
     t.add_argument("--name", default="facecue-emotion")
     t.add_argument("--version", default="0.1.0")
@@ -144,9 +191,17 @@ def run_analyze(args) -> int:
     from facecue.outputs import check_writable, write_outputs
     from facecue.pipeline import Analyzer, attach_behaviour_parts
 
-    options = AnalyzeOptions(fps=parse_fps(args.fps), start=args.start, end=args.end, max_faces=args.max_faces,
-                             detector=args.detector, model=args.model, min_face_px=args.min_face_px,
-                             progress=not args.quiet and sys.stderr.isatty(), signals=check_signals(args.signals))
+    options = AnalyzeOptions(
+        fps=parse_fps(args.fps),
+        start=args.start,
+        end=args.end,
+        max_faces=args.max_faces,
+        detector=args.detector,
+        model=args.model,
+        min_face_px=args.min_face_px,
+        progress=not args.quiet and sys.stderr.isatty(),
+        signals=check_signals(args.signals),
+    )
     out = Path(args.out)
     decision, consent = check_policy(args)
     subject = consent.subject_id if consent is not None else None
@@ -156,37 +211,49 @@ def run_analyze(args) -> int:
     interview_inputs, interview_options = load_interview_inputs(args)
     analyzer = Analyzer(options)
     voice_track = start_voice_measurement(args)
-    result = analyzer.analyze(args.input, purpose=decision.purpose, jurisdiction=decision.jurisdiction,
-                              consent=consent)  # the library's gate checks again, right before decoding
+    result = analyzer.analyze(
+        args.input, purpose=decision.purpose, jurisdiction=decision.jurisdiction, consent=consent
+    )  # the library's gate checks again, right before decoding
     if options.emotions:  # the interview section reads emotions; behaviour-only gets its parts below instead
         result = attach_interview(result, args, interview_inputs, interview_options, analyzer, subject, voice_track)
     elif result.source.get("kind") != "video" and (args.questions or args.transcript):
         raise FacecueError("--questions and --transcript need a video input.")
     if options.behaviour and result.source.get("kind") == "video":
         questions = interview_inputs.questions
-        attach_behaviour_parts(result, [(q.start_s, q.end_s, q.text) for q in questions] if questions else None,
-                               args.window)
+        attach_behaviour_parts(
+            result, [(q.start_s, q.end_s, q.text) for q in questions] if questions else None, args.window
+        )
     if args.audit_log:
         from facecue.governance import AuditLog
 
-        AuditLog(Path(args.audit_log)).append("facecue-cli", "analysed", subject=subject,
-                                              details={"sha256": result.source["sha256"], "purpose": args.purpose})
+        AuditLog(Path(args.audit_log)).append(
+            "facecue-cli",
+            "analysed",
+            subject=subject,
+            details={"sha256": result.source["sha256"], "purpose": args.purpose},
+        )
     paths = write_outputs(result, out)
     if not args.quiet:
         s = result.summary
-        print(f"analysed {s['frames_analysed']} frames in {s['processing_s']:.1f}s"
-              + (f" ({s['realtime_factor']}x real time)" if s.get("realtime_factor") else ""))
+        print(
+            f"analysed {s['frames_analysed']} frames in {s['processing_s']:.1f}s"
+            + (f" ({s['realtime_factor']}x real time)" if s.get("realtime_factor") else "")
+        )
         if s["no_face"]:
             print("no face found in any analysed frame")
         elif options.emotions:
-            print(f"candidate's face visible in {s['face_presence']:.0%} of frames, {s['abstained']:.0%} abstained; "
-                  f"most shown expression: {s['dominant'] or 'n/a'}")
+            print(
+                f"candidate's face visible in {s['face_presence']:.0%} of frames, {s['abstained']:.0%} abstained; "
+                f"most shown expression: {s['dominant'] or 'n/a'}"
+            )
         else:
             b = s["behaviour"]
-            print(f"behaviour only (no emotion inferred): candidate's face visible in {s['face_presence']:.0%} of "
-                  f"frames; nods {b['nods']['value']}, head shakes {b['head_shakes']['value']}, smiling "
-                  + (f"{b['smile_share']['value']:.0%}" if b["smile_share"]["value"] is not None else "n/a")
-                  + f" of {b['readable_s']:.0f} readable s")
+            print(
+                f"behaviour only (no emotion inferred): candidate's face visible in {s['face_presence']:.0%} of "
+                f"frames; nods {b['nods']['value']}, head shakes {b['head_shakes']['value']}, smiling "
+                + (f"{b['smile_share']['value']:.0%}" if b["smile_share"]["value"] is not None else "n/a")
+                + f" of {b['readable_s']:.0f} readable s"
+            )
         for note in result.notes:
             print(f"note: {note}")
         print("wrote " + ", ".join(str(p) for p in paths.values()))
@@ -206,11 +273,20 @@ def run_batch(args) -> int:
         raise FacecueError("--workers must be at least 1.")
     if args.retries < 0:
         raise FacecueError("--retries must be zero or more.")
-    outcomes = run_jobs(jobs, Path(args.out), args.workers, options, progress=sys.stderr.isatty(),
-                        ray_address=args.ray, retries=args.retries)
+    outcomes = run_jobs(
+        jobs,
+        Path(args.out),
+        args.workers,
+        options,
+        progress=sys.stderr.isatty(),
+        ray_address=args.ray,
+        retries=args.retries,
+    )
     counts = {s: sum(o.status == s for o in outcomes) for s in ("done", "skipped", "failed")}
-    print(f"{counts['done']} analysed, {counts['skipped']} already done, {counts['failed']} failed; "
-          f"summary in {Path(args.out) / 'summary.csv'}")
+    print(
+        f"{counts['done']} analysed, {counts['skipped']} already done, {counts['failed']} failed; "
+        f"summary in {Path(args.out) / 'summary.csv'}"
+    )
     for o in outcomes:
         if o.status == "failed":
             print(f"failed: {o.path}: {o.error}", file=sys.stderr)
@@ -221,10 +297,13 @@ def run_classify(args) -> int:
     from facecue.emotion.classify import classify_to_csv
     from facecue.emotion.model import EmotionModel
 
-    counts = classify_to_csv(Path(args.input), Path(args.out), EmotionModel.load(args.model), batch=args.batch_size,
-                             align=args.align)
-    print(f"classified {counts['classified']} faces ({counts['aligned']} re-framed by face alignment), "
-          f"{counts['unreadable']} unreadable; wrote {args.out}")
+    counts = classify_to_csv(
+        Path(args.input), Path(args.out), EmotionModel.load(args.model), batch=args.batch_size, align=args.align
+    )
+    print(
+        f"classified {counts['classified']} faces ({counts['aligned']} re-framed by face alignment), "
+        f"{counts['unreadable']} unreadable; wrote {args.out}"
+    )
     return 0
 
 
@@ -236,15 +315,24 @@ def run_evaluate(args) -> int:
 
     data = load_dataset(Path(args.data), args.split, load_label_map(args.label_map))
     report = evaluate(EmotionModel.load(args.model), data.images, data.labels, tta=args.tta)
-    report["data"] = {"path": str(args.data), "split": args.split, "sha256": data.sha256, "n": len(data),
-                      "skipped": dict(data.skipped)}
+    report["data"] = {
+        "path": str(args.data),
+        "split": args.split,
+        "sha256": data.sha256,
+        "n": len(data),
+        "skipped": dict(data.skipped),
+    }
     paths = write_evaluation(report, Path(args.out))
-    print(f"n={report['n']}  accuracy {report['accuracy']:.4f}  macro-F1 {report['macro_f1']:.4f}  "
-          f"ECE {report['ece']:.4f} (uncalibrated {report['ece_uncalibrated']:.4f})"
-          + ("  [flip TTA]" if args.tta else "") + f"  {report['faces_per_s']:.0f} faces/s")
+    print(
+        f"n={report['n']}  accuracy {report['accuracy']:.4f}  macro-F1 {report['macro_f1']:.4f}  "
+        f"ECE {report['ece']:.4f} (uncalibrated {report['ece_uncalibrated']:.4f})"
+        + ("  [flip TTA]" if args.tta else "")
+        + f"  {report['faces_per_s']:.0f} faces/s"
+    )
     for name, r in report["per_class"].items():
-        print(f"  {name:9s} precision {r['precision']:.3f}  recall {r['recall']:.3f}  f1 {r['f1']:.3f}  "
-              f"n={r['support']}")
+        print(
+            f"  {name:9s} precision {r['precision']:.3f}  recall {r['recall']:.3f}  f1 {r['f1']:.3f}  n={r['support']}"
+        )
     print("wrote " + ", ".join(str(p) for p in paths.values()))
     return 0
 
@@ -274,12 +362,23 @@ def main(argv: list[str] | None = None) -> int:
     from facecue.report import cli as report_cli
     from facecue.service.cli_commands import RUNNERS as service_commands
 
-    commands = {"analyze": run_analyze, "classify": run_classify, "evaluate": run_evaluate, "setup": run_setup,
-                "live": run_live, "batch": run_batch, "fairness": fairness_cli.run,
-                "trends": run_trends, "report": report_cli.run, **governance_commands, **service_commands}
+    commands = {
+        "analyze": run_analyze,
+        "classify": run_classify,
+        "evaluate": run_evaluate,
+        "setup": run_setup,
+        "live": run_live,
+        "batch": run_batch,
+        "fairness": fairness_cli.run,
+        "trends": run_trends,
+        "report": report_cli.run,
+        **governance_commands,
+        **service_commands,
+    }
     try:
         if args.command == "train":
             from facecue.train.command import run_train
+
             return run_train(args)
         return commands[args.command](args)
     except FacecueError as exc:

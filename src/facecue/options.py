@@ -11,18 +11,18 @@ SIGNALS = ("emotions", "behaviour")  # emotions: the CNN's readings; behaviour: 
 
 @dataclass(frozen=True)
 class AnalyzeOptions:
-    fps: float | None = 5.0          # frames analysed per second; None = every frame
-    start: float | None = None       # seconds
-    end: float | None = None         # seconds
-    max_faces: int | None = None     # keep the N most confident faces per frame
-    detector: str = "blazeface"      # or "dlib"
-    model: str = "default"           # packaged emotion model name, or a path to an exported .onnx
+    fps: float | None = 5.0  # frames analysed per second; None = every frame
+    start: float | None = None  # seconds
+    end: float | None = None  # seconds
+    max_faces: int | None = None  # keep the N most confident faces per frame
+    detector: str = "blazeface"  # or "dlib"
+    model: str = "default"  # packaged emotion model name, or a path to an exported .onnx
     min_detection_score: float = 0.5
-    min_face_px: int | None = None   # find faces down to this width with extra tiled passes (slow); None = one pass
-    smoothing_s: float = 0.5         # Gaussian sigma of the temporal smoothing
+    min_face_px: int | None = None  # find faces down to this width with extra tiled passes (slow); None = one pass
+    smoothing_s: float = 0.5  # Gaussian sigma of the temporal smoothing
     min_segment_s: float = 0.5
-    batch_size: int = 64             # faces per classifier call
-    threads: int = 1                 # inference threads per model
+    batch_size: int = 64  # faces per classifier call
+    threads: int = 1  # inference threads per model
     progress: bool = False
     # What is read: ("behaviour",) loads no emotion model and writes no emotion output (docs/RESPONSIBLE_USE.md).
     signals: tuple[str, ...] = SIGNALS
@@ -69,8 +69,9 @@ def check_signals(signals) -> tuple[str, ...]:
     names = [str(n).strip().lower() for n in names if str(n).strip()]
     unknown = [n for n in names if n not in SIGNALS]
     if unknown or not names:
-        raise FacecueError(f"--signals must name one or both of {', '.join(SIGNALS)} (comma-separated), "
-                           f"not {signals!r}.")
+        raise FacecueError(
+            f"--signals must name one or both of {', '.join(SIGNALS)} (comma-separated), not {signals!r}."
+        )
     return tuple(s for s in SIGNALS if s in names)
 
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Any
 
 import numpy as np
 from tqdm import tqdm
@@ -40,13 +41,13 @@ from facecue.vision.track import FaceTracker, appearance, time_ranges
 class FrameFaces:
     """Everything the face stages found in one frame (N faces)."""
 
-    boxes: np.ndarray      # (N, 4)
-    scores: np.ndarray     # (N,)
-    pose: np.ndarray       # (N, 3) yaw, pitch, roll in degrees
-    aligned: np.ndarray    # (N, 48, 48) uint8
-    quality: np.ndarray    # (N,)
+    boxes: np.ndarray  # (N, 4)
+    scores: np.ndarray  # (N,)
+    pose: np.ndarray  # (N, 3) yaw, pitch, roll in degrees
+    aligned: np.ndarray  # (N, 48, 48) uint8
+    quality: np.ndarray  # (N,)
     abstain: tuple[str, ...]
-    behaviour: np.ndarray | None = None     # (N, len(BEHAVIOUR_COLUMNS)) NaN where not read; None: not analysed
+    behaviour: np.ndarray | None = None  # (N, len(BEHAVIOUR_COLUMNS)) NaN where not read; None: not analysed
     behaviour_reason: tuple[str, ...] = ()  # (N,) why a face's facial actions were not read, "" when they were
 
 
@@ -57,8 +58,9 @@ class Analyzer:
         self.options = options or AnalyzeOptions(**overrides)
         o = self.options
         extra = {"min_face_px": o.min_face_px} if o.detector == "blazeface" else {}
-        self.detector = create_detector(o.detector, min_score=o.min_detection_score, max_faces=o.max_faces,
-                                        threads=o.threads, **extra)
+        self.detector = create_detector(
+            o.detector, min_score=o.min_detection_score, max_faces=o.max_faces, threads=o.threads, **extra
+        )
         self.mesh = FaceMesh(threads=o.threads)  # works from any detector's boxes
         self.finder = FaceFinder(self.detector, self.mesh)
         # Behaviour-only analyses never load the emotion model: that mode infers no emotion at all.
@@ -67,12 +69,18 @@ class Analyzer:
         self.input_side = self.model.info.input_size[0] if self.model else 48
 
     def models_info(self) -> dict:
-        out = {"detector": {"name": self.detector.name, "version": self.detector.version},
-               "landmarks": {"name": self.mesh.name, "version": self.mesh.version}}
+        out: dict[str, dict[str, Any]] = {
+            "detector": {"name": self.detector.name, "version": self.detector.version},
+            "landmarks": {"name": self.mesh.name, "version": self.mesh.version},
+        }
         if self.model is not None:
             info = self.model.info
-            out["emotion"] = {"name": info.name, "version": info.version, "sha256": info.sha256,
-                              "temperature": info.temperature}
+            out["emotion"] = {
+                "name": info.name,
+                "version": info.version,
+                "sha256": info.sha256,
+                "temperature": info.temperature,
+            }
         if self.options.behaviour:
             out["behaviour"] = {"name": "facecue-mesh-geometry", "version": "1"}
         return out
@@ -90,12 +98,20 @@ class Analyzer:
             faces, landmarks = self.finder(image, t)
         if len(faces) == 0:
             z = np.zeros((0,), np.float32)
-            return FrameFaces(np.zeros((0, 4), np.float32), z, np.zeros((0, 3), np.float32),
-                              np.zeros((0, self.input_side, self.input_side), np.uint8), z, ())
+            return FrameFaces(
+                np.zeros((0, 4), np.float32),
+                z,
+                np.zeros((0, 3), np.float32),
+                np.zeros((0, self.input_side, self.input_side), np.uint8),
+                z,
+                (),
+            )
+        assert landmarks is not None  # the mesh ran: there are faces
         aligned = align_faces(image, landmarks, size=self.input_side)
         quality = assess_quality(image, faces, landmarks, aligned)
         abstain = tuple(r or "" for r in quality.reasons)
-        behaviour, why = None, ()
+        behaviour: np.ndarray | None = None
+        why: tuple[str, ...] = ()
         if self.options.behaviour:
             # Only an unconfirmed face is unreadable as a whole: blur or dim light that stop the emotion
             # model still leave the head pose and the mesh's geometry readable.
@@ -106,8 +122,9 @@ class Analyzer:
         o = self.options
         return open_source(path, fps=o.fps, start=o.start, end=o.end)
 
-    def analyze(self, path: str | Path, *, purpose: str | None = None, jurisdiction: str | None = None,
-                consent=None) -> Result:
+    def analyze(
+        self, path: str | Path, *, purpose: str | None = None, jurisdiction: str | None = None, consent=None
+    ) -> Result:
         """Analyse a video, image or image folder of a person, for a purpose ("practice", "research" or
         "assessment") in a jurisdiction (e.g. "DE", "US-IL", "OTHER"), with the subject's consent record (or its
         JSON path) where the policy table requires one, which is every row today. The table decides first, before
@@ -121,8 +138,9 @@ class Analyzer:
         source = self.frames(path)
         collector = _Collector(self)
         expected = _expected_frames(source.info, self.options)
-        bar = tqdm(total=expected, unit="frame", desc="analysing", disable=not self.options.progress,
-                   dynamic_ncols=True)
+        bar = tqdm(
+            total=expected, unit="frame", desc="analysing", disable=not self.options.progress, dynamic_ncols=True
+        )
         self.finder.reset()
         for frame in prefetch(source):
             collector.add(frame, self.find_faces(frame.image, frame.time_s))
@@ -133,8 +151,9 @@ class Analyzer:
         result.summary["policy"] = decision.to_dict()
         return result
 
-    def stream(self, frames: Iterator[Frame], *, purpose: str | None = None, jurisdiction: str | None = None,
-               consent=None) -> Iterator[tuple[Frame, FrameFaces, np.ndarray, np.ndarray]]:
+    def stream(
+        self, frames: Iterator[Frame], *, purpose: str | None = None, jurisdiction: str | None = None, consent=None
+    ) -> Iterator[tuple[Frame, FrameFaces, np.ndarray, np.ndarray]]:
         """Live form: yields (frame, faces, face_ids, probs (N,7) NaN where abstained) frame by frame. The policy
         decides as for analyze, when stream is called (not at the first frame): PolicyError on a refusal."""
         from facecue.governance import policy_for
@@ -161,7 +180,7 @@ class Analyzer:
 def _looks(image: np.ndarray, faces: FrameFaces) -> np.ndarray:
     if len(faces.boxes) == 0:
         return np.zeros((0, 0), np.float32)  # the tracker returns before looking at an empty frame
-    return np.stack([appearance(image, b, a) for b, a in zip(faces.boxes, faces.aligned)])
+    return np.stack([appearance(image, b, a) for b, a in zip(faces.boxes, faces.aligned, strict=False)])
 
 
 def _expected_frames(info, options: AnalyzeOptions) -> int | None:
@@ -181,8 +200,20 @@ class _Collector:
         self.tracker = FaceTracker()
         self.times: list[float] = []
         self.frame_index: list[int] = []
-        self.rows: dict[str, list] = {k: [] for k in ("frame_pos", "face_id", "boxes", "scores", "quality",
-                                                       "abstain", "pose", "behaviour", "behaviour_reason")}
+        self.rows: dict[str, list] = {
+            k: []
+            for k in (
+                "frame_pos",
+                "face_id",
+                "boxes",
+                "scores",
+                "quality",
+                "abstain",
+                "pose",
+                "behaviour",
+                "behaviour_reason",
+            )
+        }
         self.probs: list[np.ndarray] = []
         self.pending: list[tuple[np.ndarray, int, np.ndarray]] = []  # (frame's probs, face, aligned crop)
 
@@ -215,8 +246,10 @@ class _Collector:
     def _flush(self) -> None:
         if not self.pending:
             return
-        probs = self.analyzer.model.predict(np.stack([crop for _, _, crop in self.pending]))
-        for (frame_probs, i, _), p in zip(self.pending, probs):
+        model = self.analyzer.model
+        assert model is not None  # add() queues crops only when there is a model
+        probs = model.predict(np.stack([crop for _, _, crop in self.pending]))
+        for (frame_probs, i, _), p in zip(self.pending, probs, strict=False):
             frame_probs[i] = p
         self.pending = []
 
@@ -225,31 +258,60 @@ class _Collector:
         o = self.analyzer.options
         times = np.array(self.times, np.float64)
         if self.probs:
-            cat = {k: np.concatenate(v) for k, v in self.rows.items()
-                   if k not in ("abstain", "behaviour_reason") and v}
+            cat = {k: np.concatenate(v) for k, v in self.rows.items() if k not in ("abstain", "behaviour_reason") and v}
             behaviour = cat["behaviour"].astype(np.float32) if o.behaviour else None
-            faces = FaceRows(cat["frame_pos"], cat["face_id"], cat["boxes"].astype(np.float32),
-                             cat["scores"].astype(np.float32), cat["quality"].astype(np.float32),
-                             tuple(self.rows["abstain"]), cat["pose"].astype(np.float32), np.concatenate(self.probs),
-                             behaviour, tuple(self.rows["behaviour_reason"]) if o.behaviour else ())
+            faces = FaceRows(
+                cat["frame_pos"],
+                cat["face_id"],
+                cat["boxes"].astype(np.float32),
+                cat["scores"].astype(np.float32),
+                cat["quality"].astype(np.float32),
+                tuple(self.rows["abstain"]),
+                cat["pose"].astype(np.float32),
+                np.concatenate(self.probs),
+                behaviour,
+                tuple(self.rows["behaviour_reason"]) if o.behaviour else (),
+            )
         else:
             faces = FaceRows.empty()
             if o.behaviour:
-                faces = FaceRows(faces.frame_pos, faces.face_id, faces.boxes, faces.det_score, faces.quality, (),
-                                 faces.pose, faces.probs, np.zeros((0, len(BEHAVIOUR_COLUMNS)), np.float32), ())
+                faces = FaceRows(
+                    faces.frame_pos,
+                    faces.face_id,
+                    faces.boxes,
+                    faces.det_score,
+                    faces.quality,
+                    (),
+                    faces.pose,
+                    faces.probs,
+                    np.zeros((0, len(BEHAVIOUR_COLUMNS)), np.float32),
+                    (),
+                )
         step = 1.0 / o.fps if o.fps else 1.0 / (source.info.fps or 1.0)
         gap = max(1.0, 2.5 * step)
         tracks, candidate = _tracks(faces, times, gap)
         timeline = _timeline(faces, times, candidate, o.smoothing_s, gap)
-        segments = tuple(Segment(*s) for s in segment_labels(times, timeline.smoothed, timeline.usable,
-                                                             o.min_segment_s, gap))
+        segments = tuple(
+            Segment(*s) for s in segment_labels(times, timeline.smoothed, timeline.usable, o.min_segment_s, gap)
+        )
         summary, notes = _summary(faces, times, tracks, timeline, source, elapsed, o.emotions)
         if o.behaviour:
             summary["behaviour"] = behaviour_summary(faces, times, candidate, timeline.present, o.fps)
-        return Result(source=source.info.to_dict(), models=models, options=o.to_dict(), times=times,
-                      frame_index=np.array(self.frame_index, np.int64), faces=faces, tracks=tracks,
-                      candidate_id=candidate, timeline=timeline, segments=segments, summary=summary,
-                      gaps=tuple(tuple(g) for g in source.gaps), notes=tuple(notes))
+        return Result(
+            source=source.info.to_dict(),
+            models=models,
+            options=o.to_dict(),
+            times=times,
+            frame_index=np.array(self.frame_index, np.int64),
+            faces=faces,
+            tracks=tracks,
+            candidate_id=candidate,
+            timeline=timeline,
+            segments=segments,
+            summary=summary,
+            gaps=tuple(tuple(g) for g in source.gaps),
+            notes=tuple(notes),
+        )
 
 
 UNCONFIRMED = "face not visible"  # the mesh's presence score rejected the detection
@@ -263,7 +325,7 @@ def _tracks(faces: FaceRows, times: np.ndarray, gap: float) -> tuple[tuple[Track
     confirmed = np.array([not r.startswith(UNCONFIRMED) for r in faces.abstain], bool)
     ids = np.unique(faces.face_id)
     counts = {i: int(((faces.face_id == i) & confirmed).sum()) for i in ids.tolist()}
-    best = max(counts, key=counts.get)
+    best = max(counts, key=counts.__getitem__)
     candidate = best if counts[best] > 0 else None
     tracks = []
     for face_id in ids.tolist():
@@ -295,8 +357,9 @@ def candidate_series(faces: FaceRows, times: np.ndarray, candidate: int | None) 
     pose = np.full((f, 3), np.nan, np.float32)
     behaviour = np.full((f, len(BEHAVIOUR_COLUMNS)), np.nan, np.float32)
     if candidate is not None and faces.behaviour is not None:
-        mine = np.flatnonzero((faces.face_id == candidate)
-                              & np.array([not r.startswith(UNCONFIRMED) for r in faces.abstain], bool))
+        mine = np.flatnonzero(
+            (faces.face_id == candidate) & np.array([not r.startswith(UNCONFIRMED) for r in faces.abstain], bool)
+        )
         pose[faces.frame_pos[mine]] = faces.pose[mine]
         behaviour[faces.frame_pos[mine]] = faces.behaviour[mine]
     return pose, behaviour
@@ -309,14 +372,16 @@ def frame_step(times: np.ndarray, fps: float | None) -> float:
     return 1.0 / fps if fps else 0.0
 
 
-def behaviour_summary(faces: FaceRows, times: np.ndarray, candidate: int | None, present: np.ndarray,
-                      fps: float | None) -> dict:
+def behaviour_summary(
+    faces: FaceRows, times: np.ndarray, candidate: int | None, present: np.ndarray, fps: float | None
+) -> dict:
     pose, behaviour = candidate_series(faces, times, candidate)
     return summarise(times, present, pose, behaviour, frame_step(times, fps), fps)
 
 
-def attach_behaviour_parts(result: Result, spans: list[tuple[float, float, str]] | None,
-                           window_s: float = 30.0) -> None:
+def attach_behaviour_parts(
+    result: Result, spans: list[tuple[float, float, str]] | None, window_s: float = 30.0
+) -> None:
     """summary.behaviour["parts"]: the behaviour figures per question ((start_s, end_s, text) spans), or per
     window of window_s seconds when there are no questions; summary.behaviour["parts_by"] says which."""
     fps = result.options.get("fps")
@@ -325,19 +390,20 @@ def attach_behaviour_parts(result: Result, spans: list[tuple[float, float, str]]
         start = float(result.options.get("start") or 0.0)
         end = float(times[-1]) + frame_step(times, fps) if len(times) else start
         edges = [*np.arange(start, end, window_s).tolist(), end]
-        spans = [(a, b, f"window {n + 1} ({a:.0f}-{b:.0f} s)")
-                 for n, (a, b) in enumerate(itertools.pairwise(edges))]
+        spans = [(a, b, f"window {n + 1} ({a:.0f}-{b:.0f} s)") for n, (a, b) in enumerate(itertools.pairwise(edges))]
         kind = "windows"
     else:
         kind = "questions"
     pose, behaviour = candidate_series(result.faces, times, result.candidate_id)
     result.summary["behaviour"]["parts_by"] = kind
-    result.summary["behaviour"]["parts"] = summarise_parts(times, result.timeline.present, pose, behaviour,
-                                                           frame_step(times, fps), fps, spans)
+    result.summary["behaviour"]["parts"] = summarise_parts(
+        times, result.timeline.present, pose, behaviour, frame_step(times, fps), fps, spans
+    )
 
 
-def _summary(faces: FaceRows, times: np.ndarray, tracks, timeline: Timeline, source, elapsed: float,
-             emotions: bool = True):
+def _summary(
+    faces: FaceRows, times: np.ndarray, tracks, timeline: Timeline, source, elapsed: float, emotions: bool = True
+):
     f = len(times)
     candidate_missing = not any(t.role == "candidate" for t in tracks)
     notes: list[str] = []
@@ -351,17 +417,18 @@ def _summary(faces: FaceRows, times: np.ndarray, tracks, timeline: Timeline, sou
     mean = np.nanmean(timeline.smoothed[timeline.usable], axis=0) if usable else None
     duration = float(source.info.duration_s or 0.0)
     span = (times[-1] - times[0]) if f > 1 else duration
-    summary = {
-        "analysed_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    summary: dict[str, Any] = {
+        "analysed_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "frames_analysed": f,
         "faces_found": len(faces),
         "face_presence": round(present / f, 4) if f else 0.0,
         "abstained": round(1 - usable / present, 4) if present else 0.0,
         "abstain_reasons": reasons,
-        "mean_probs": {e: round(float(v), 4) for e, v in zip(EMOTIONS, mean)} if mean is not None else {},
+        "mean_probs": {e: round(float(v), 4) for e, v in zip(EMOTIONS, mean, strict=False)} if mean is not None else {},
         "dominant": EMOTIONS[int(np.argmax(mean))] if mean is not None else None,
-        "other_people": [{"face_id": t.face_id, "ranges": [list(r) for r in t.ranges]}
-                         for t in tracks if t.role == "other"],
+        "other_people": [
+            {"face_id": t.face_id, "ranges": [list(r) for r in t.ranges]} for t in tracks if t.role == "other"
+        ],
         "no_face": candidate_missing,
         "processing_s": round(elapsed, 3),
         "realtime_factor": round(span / elapsed, 2) if elapsed > 0 and span > 0 else None,
@@ -385,11 +452,15 @@ def _summary(faces: FaceRows, times: np.ndarray, tracks, timeline: Timeline, sou
         if summary["face_presence"] < 0.8:
             notes.append(f"The candidate's face was visible in only {summary['face_presence']:.0%} of analysed frames.")
         if present and summary.get("abstained", 0) > 0.2:
-            notes.append(f"{summary['abstained']:.0%} of the candidate's frames were not reliable enough to read "
-                         "(see abstain reasons).")
+            notes.append(
+                f"{summary['abstained']:.0%} of the candidate's frames were not reliable enough to read "
+                "(see abstain reasons)."
+            )
         if summary["other_people"]:
-            notes.append(f"{len(summary['other_people'])} other face(s) appeared in view; they are reported "
-                         "separately and not mixed into the candidate's timeline.")
+            notes.append(
+                f"{len(summary['other_people'])} other face(s) appeared in view; they are reported "
+                "separately and not mixed into the candidate's timeline."
+            )
     if source.gaps:
         notes.append(f"{len(source.gaps)} stretch(es) of the video could not be decoded and were skipped.")
     return summary, notes
@@ -415,13 +486,13 @@ def embed_faces(images) -> np.ndarray:
     return _default_model().embed(images)
 
 
-def analyze(path: str | Path, *, purpose: str | None = None, jurisdiction: str | None = None, consent=None,
-            **options) -> Result:
+def analyze(
+    path: str | Path, *, purpose: str | None = None, jurisdiction: str | None = None, consent=None, **options
+) -> Result:
     """Analyse a video file, image, or folder of images with default or given AnalyzeOptions fields; purpose and
     jurisdiction are required and go, with the consent, through the policy table first (see Analyzer.analyze)."""
     from facecue.governance import policy_for
 
     opts = AnalyzeOptions(**options)
     policy_for(purpose, jurisdiction, consent, signals=opts.signals)  # refuse before the models load
-    return Analyzer(opts).analyze(path, purpose=purpose, jurisdiction=jurisdiction,
-                                                      consent=consent)
+    return Analyzer(opts).analyze(path, purpose=purpose, jurisdiction=jurisdiction, consent=consent)

@@ -29,8 +29,12 @@ def _nan_to_none(values: np.ndarray) -> list:
 
 
 def _to_array(values, dtype, width: int | None = None) -> np.ndarray:
-    arr = np.array([[np.nan if v is None else v for v in row] for row in values] if width else
-                   [np.nan if v is None else v for v in values], dtype=dtype)
+    arr = np.array(
+        [[np.nan if v is None else v for v in row] for row in values]
+        if width
+        else [np.nan if v is None else v for v in values],
+        dtype=dtype,
+    )
     if width and arr.size == 0:
         arr = arr.reshape(0, width)
     return arr
@@ -40,22 +44,28 @@ def _to_array(values, dtype, width: int | None = None) -> np.ndarray:
 class FaceRows:
     """One row per detected face per analysed frame (M rows)."""
 
-    frame_pos: np.ndarray     # (M,) int64 index into Result.times
-    face_id: np.ndarray       # (M,) int64 track id
-    boxes: np.ndarray         # (M, 4) float32 x, y, w, h in pixels
-    det_score: np.ndarray     # (M,) float32
-    quality: np.ndarray       # (M,) float32 0..1
+    frame_pos: np.ndarray  # (M,) int64 index into Result.times
+    face_id: np.ndarray  # (M,) int64 track id
+    boxes: np.ndarray  # (M, 4) float32 x, y, w, h in pixels
+    det_score: np.ndarray  # (M,) float32
+    quality: np.ndarray  # (M,) float32 0..1
     abstain: tuple[str, ...]  # (M,) "" when usable, else the reason
-    pose: np.ndarray          # (M, 3) float32 yaw, pitch, roll in degrees (NaN when unknown)
-    probs: np.ndarray         # (M, 7) float32 calibrated probabilities (NaN when abstained or not inferred)
+    pose: np.ndarray  # (M, 3) float32 yaw, pitch, roll in degrees (NaN when unknown)
+    probs: np.ndarray  # (M, 7) float32 calibrated probabilities (NaN when abstained or not inferred)
     # (M, len(BEHAVIOUR_COLUMNS)) float32, NaN where not read; None when behaviour was not analysed.
     behaviour: np.ndarray | None = None
     behaviour_reason: tuple[str, ...] = ()  # (M,) why a row's facial actions were not read, "" when they were
 
     def __post_init__(self) -> None:
         m = len(self.frame_pos)
-        shapes = {"face_id": (m,), "boxes": (m, 4), "det_score": (m,), "quality": (m,), "pose": (m, 3),
-                  "probs": (m, NUM_EMOTIONS)}
+        shapes = {
+            "face_id": (m,),
+            "boxes": (m, 4),
+            "det_score": (m,),
+            "quality": (m,),
+            "pose": (m, 3),
+            "probs": (m, NUM_EMOTIONS),
+        }
         if self.behaviour is not None:
             shapes["behaviour"] = (m, NUM_BEHAVIOUR)
             if len(self.behaviour_reason) != m:
@@ -76,17 +86,30 @@ class FaceRows:
         return len(self.frame_pos)
 
     @classmethod
-    def empty(cls) -> "FaceRows":
+    def empty(cls) -> FaceRows:
         z = np.zeros(0, np.float32)
-        return cls(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, 4), np.float32), z, z, (),
-                   np.zeros((0, 3), np.float32), np.zeros((0, NUM_EMOTIONS), np.float32))
+        return cls(
+            np.zeros(0, np.int64),
+            np.zeros(0, np.int64),
+            np.zeros((0, 4), np.float32),
+            z,
+            z,
+            (),
+            np.zeros((0, 3), np.float32),
+            np.zeros((0, NUM_EMOTIONS), np.float32),
+        )
 
     def to_dict(self, emotions: bool = True) -> dict:
         """emotions=False (behaviour-only analyses) leaves the probabilities out: that mode infers none."""
-        d = {"frame_pos": self.frame_pos.tolist(), "face_id": self.face_id.tolist(),
-             "box": _nan_to_none(self.boxes), "det_score": _nan_to_none(self.det_score),
-             "quality": _nan_to_none(self.quality), "abstain": list(self.abstain),
-             "pose": _nan_to_none(self.pose)}
+        d = {
+            "frame_pos": self.frame_pos.tolist(),
+            "face_id": self.face_id.tolist(),
+            "box": _nan_to_none(self.boxes),
+            "det_score": _nan_to_none(self.det_score),
+            "quality": _nan_to_none(self.quality),
+            "abstain": list(self.abstain),
+            "pose": _nan_to_none(self.pose),
+        }
         if emotions:
             d["probs"] = _nan_to_none(self.probs)
         if self.behaviour is not None:
@@ -95,19 +118,33 @@ class FaceRows:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "FaceRows":
+    def from_dict(cls, d: dict) -> FaceRows:
         m = len(d["frame_pos"])
-        probs = (_to_array(d["probs"], np.float32, NUM_EMOTIONS) if "probs" in d
-                 else np.full((m, NUM_EMOTIONS), np.nan, np.float32))
+        probs = (
+            _to_array(d["probs"], np.float32, NUM_EMOTIONS)
+            if "probs" in d
+            else np.full((m, NUM_EMOTIONS), np.nan, np.float32)
+        )
         behaviour = None
         if "behaviour" in d:
             columns = d["behaviour"]
-            behaviour = np.stack([_to_array(columns.get(name, [None] * m), np.float32) for name in BEHAVIOUR_COLUMNS],
-                                 axis=1) if m else np.zeros((0, NUM_BEHAVIOUR), np.float32)
-        return cls(np.array(d["frame_pos"], np.int64), np.array(d["face_id"], np.int64),
-                   _to_array(d["box"], np.float32, 4), _to_array(d["det_score"], np.float32),
-                   _to_array(d["quality"], np.float32), tuple(d["abstain"]), _to_array(d["pose"], np.float32, 3),
-                   probs, behaviour, tuple(d.get("behaviour_reason", ())))
+            behaviour = (
+                np.stack([_to_array(columns.get(name, [None] * m), np.float32) for name in BEHAVIOUR_COLUMNS], axis=1)
+                if m
+                else np.zeros((0, NUM_BEHAVIOUR), np.float32)
+            )
+        return cls(
+            np.array(d["frame_pos"], np.int64),
+            np.array(d["face_id"], np.int64),
+            _to_array(d["box"], np.float32, 4),
+            _to_array(d["det_score"], np.float32),
+            _to_array(d["quality"], np.float32),
+            tuple(d["abstain"]),
+            _to_array(d["pose"], np.float32, 3),
+            probs,
+            behaviour,
+            tuple(d.get("behaviour_reason", ())),
+        )
 
 
 @dataclass(frozen=True)
@@ -120,11 +157,15 @@ class Track:
     ranges: tuple[tuple[float, float], ...]  # time ranges (s) in view
 
     def to_dict(self) -> dict:
-        return {"face_id": self.face_id, "role": self.role, "n_frames": self.n_frames,
-                "ranges": [list(r) for r in self.ranges]}
+        return {
+            "face_id": self.face_id,
+            "role": self.role,
+            "n_frames": self.n_frames,
+            "ranges": [list(r) for r in self.ranges],
+        }
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Track":
+    def from_dict(cls, d: dict) -> Track:
         return cls(int(d["face_id"]), d["role"], int(d["n_frames"]), tuple(tuple(r) for r in d["ranges"]))
 
 
@@ -138,11 +179,15 @@ class Segment:
     confidence: float  # mean smoothed probability of `label` over the segment
 
     def to_dict(self) -> dict:
-        return {"start_s": round(self.start_s, 3), "end_s": round(self.end_s, 3), "label": self.label,
-                "confidence": round(self.confidence, 4)}
+        return {
+            "start_s": round(self.start_s, 3),
+            "end_s": round(self.end_s, 3),
+            "label": self.label,
+            "confidence": round(self.confidence, 4),
+        }
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Segment":
+    def from_dict(cls, d: dict) -> Segment:
         return cls(float(d["start_s"]), float(d["end_s"]), d["label"], float(d["confidence"]))
 
 
@@ -150,25 +195,33 @@ class Segment:
 class Timeline:
     """The candidate's per-frame probabilities (F rows, NaN where absent or abstained)."""
 
-    raw: np.ndarray       # (F, 7)
+    raw: np.ndarray  # (F, 7)
     smoothed: np.ndarray  # (F, 7)
-    present: np.ndarray   # (F,) bool: the candidate's face was detected
-    usable: np.ndarray    # (F,) bool: present and not abstained
+    present: np.ndarray  # (F,) bool: the candidate's face was detected
+    usable: np.ndarray  # (F,) bool: present and not abstained
 
     def to_dict(self, emotions: bool = True) -> dict:
         if not emotions:  # behaviour-only: where the candidate was in view, and no emotion reading at all
             return {"present": self.present.tolist()}
-        return {"raw": _nan_to_none(self.raw), "smoothed": _nan_to_none(self.smoothed),
-                "present": self.present.tolist(), "usable": self.usable.tolist()}
+        return {
+            "raw": _nan_to_none(self.raw),
+            "smoothed": _nan_to_none(self.smoothed),
+            "present": self.present.tolist(),
+            "usable": self.usable.tolist(),
+        }
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Timeline":
+    def from_dict(cls, d: dict) -> Timeline:
         present = np.array(d["present"], bool)
         if "raw" not in d:
             empty = np.full((len(present), NUM_EMOTIONS), np.nan, np.float32)
             return cls(empty, empty.copy(), present, np.zeros(len(present), bool))
-        return cls(_to_array(d["raw"], np.float32, NUM_EMOTIONS), _to_array(d["smoothed"], np.float32, NUM_EMOTIONS),
-                   present, np.array(d["usable"], bool))
+        return cls(
+            _to_array(d["raw"], np.float32, NUM_EMOTIONS),
+            _to_array(d["smoothed"], np.float32, NUM_EMOTIONS),
+            present,
+            np.array(d["usable"], bool),
+        )
 
 
 @dataclass(frozen=True)
@@ -176,8 +229,8 @@ class Result:
     source: dict
     models: dict
     options: dict
-    times: np.ndarray          # (F,) float64 seconds of each analysed frame
-    frame_index: np.ndarray    # (F,) int64 frame number in the source
+    times: np.ndarray  # (F,) float64 seconds of each analysed frame
+    frame_index: np.ndarray  # (F,) int64 frame number in the source
     faces: FaceRows
     tracks: tuple[Track, ...]
     candidate_id: int | None
@@ -215,26 +268,46 @@ class Result:
 
     def _core_dict(self) -> dict:
         emotions = self.emotions
-        d = {"schema": SCHEMA, "labels": list(EMOTIONS), "source": self.source, "models": self.models,
-             "options": self.options, "frames": {"time_s": np.round(self.times, 4).tolist(),
-                                                 "frame": self.frame_index.tolist()},
-             "faces": self.faces.to_dict(emotions), "tracks": [t.to_dict() for t in self.tracks],
-             "candidate_id": self.candidate_id, "timeline": self.timeline.to_dict(emotions),
-             "segments": [s.to_dict() for s in self.segments], "summary": self.summary,
-             "gaps": [list(g) for g in self.gaps], "notes": list(self.notes)}
+        d = {
+            "schema": SCHEMA,
+            "labels": list(EMOTIONS),
+            "source": self.source,
+            "models": self.models,
+            "options": self.options,
+            "frames": {"time_s": np.round(self.times, 4).tolist(), "frame": self.frame_index.tolist()},
+            "faces": self.faces.to_dict(emotions),
+            "tracks": [t.to_dict() for t in self.tracks],
+            "candidate_id": self.candidate_id,
+            "timeline": self.timeline.to_dict(emotions),
+            "segments": [s.to_dict() for s in self.segments],
+            "summary": self.summary,
+            "gaps": [list(g) for g in self.gaps],
+            "notes": list(self.notes),
+        }
         if not emotions:  # behaviour-only: not even the label names, so nothing reads as an emotion output
             del d["labels"], d["segments"]
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Result":
+    def from_dict(cls, d: dict) -> Result:
         if d.get("schema") != SCHEMA:
             raise ValueError(f"not a {SCHEMA} document (schema={d.get('schema')!r})")
-        return cls(d["source"], d["models"], d["options"], np.array(d["frames"]["time_s"], np.float64),
-                   np.array(d["frames"]["frame"], np.int64), FaceRows.from_dict(d["faces"]),
-                   tuple(Track.from_dict(t) for t in d["tracks"]), d["candidate_id"],
-                   Timeline.from_dict(d["timeline"]), tuple(Segment.from_dict(s) for s in d.get("segments", ())),
-                   d["summary"], tuple(tuple(g) for g in d["gaps"]), tuple(d["notes"]), d.get("interview"))
+        return cls(
+            d["source"],
+            d["models"],
+            d["options"],
+            np.array(d["frames"]["time_s"], np.float64),
+            np.array(d["frames"]["frame"], np.int64),
+            FaceRows.from_dict(d["faces"]),
+            tuple(Track.from_dict(t) for t in d["tracks"]),
+            d["candidate_id"],
+            Timeline.from_dict(d["timeline"]),
+            tuple(Segment.from_dict(s) for s in d.get("segments", ())),
+            d["summary"],
+            tuple(tuple(g) for g in d["gaps"]),
+            tuple(d["notes"]),
+            d.get("interview"),
+        )
 
     def to_json(self, indent: int | None = None) -> str:
         return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
@@ -247,24 +320,33 @@ class Result:
         """frames.csv rows: one per analysed frame per face; a frame without faces gives one empty row."""
         columns = self.csv_columns()
         emotions, behaviour = self.emotions, self.faces.behaviour
-        rows, by_frame = [], {}
+        rows: list[dict] = []
+        by_frame: dict[int, list[int]] = {}
         for i, pos in enumerate(self.faces.frame_pos.tolist()):
             by_frame.setdefault(pos, []).append(i)
-        for pos, (t, idx) in enumerate(zip(self.times.tolist(), self.frame_index.tolist())):
+        for pos, (t, idx) in enumerate(zip(self.times.tolist(), self.frame_index.tolist(), strict=False)):
             base = {"time_s": round(t, 4), "frame": idx}
             if pos not in by_frame:
                 rows.append({**base, **{k: "" for k in columns[2:]}})
                 continue
             for i in by_frame[pos]:
                 x, y, w, h = (round(float(v), 1) for v in self.faces.boxes[i])
-                row = {**base, "face_id": int(self.faces.face_id[i]), "x": x, "y": y, "w": w, "h": h,
-                       "det_score": round(float(self.faces.det_score[i]), 4),
-                       "quality": round(float(self.faces.quality[i]), 4)}
+                row = {
+                    **base,
+                    "face_id": int(self.faces.face_id[i]),
+                    "x": x,
+                    "y": y,
+                    "w": w,
+                    "h": h,
+                    "det_score": round(float(self.faces.det_score[i]), 4),
+                    "quality": round(float(self.faces.quality[i]), 4),
+                }
                 if emotions:
                     probs = self.faces.probs[i]
                     usable = not self.faces.abstain[i] and not np.isnan(probs).any()
-                    row.update({e: (round(float(p), 4) if usable else "")
-                                for e, p in zip(EMOTIONS, probs, strict=True)})
+                    row.update(
+                        {e: (round(float(p), 4) if usable else "") for e, p in zip(EMOTIONS, probs, strict=True)}
+                    )
                     row["label"] = EMOTIONS[int(np.argmax(probs))] if usable else ""
                 if behaviour is not None:
                     row.update({name: _cell(v) for name, v in zip(POSE_COLUMNS, self.faces.pose[i], strict=True)})

@@ -21,7 +21,7 @@ def _first(detector, mesh, image) -> FaceLandmarks:
     faces = detector.detect(image)
     lm = mesh(image, faces)
     best = int(np.argmax(lm.presence))
-    return FaceLandmarks(lm.points[best:best + 1], lm.presence[best:best + 1], lm.pose[best:best + 1])
+    return FaceLandmarks(lm.points[best : best + 1], lm.presence[best : best + 1], lm.pose[best : best + 1])
 
 
 def test_the_smiling_astronaut_reads_as_a_smile_with_eyes_open(detector, mesh, frame):
@@ -42,8 +42,9 @@ def test_roll_follows_a_known_rotation_of_the_frame(detector, mesh, frame, angle
     h, w = frame.shape[:2]
     centre = (w * 0.45, h * 0.42)
     # cv2 turns counter-clockwise for positive angles; roll > 0 is clockwise as the viewer sees it.
-    rotated = cv2.warpAffine(frame, cv2.getRotationMatrix2D(centre, angle, 1.0), (w, h),
-                             borderMode=cv2.BORDER_REPLICATE)
+    rotated = cv2.warpAffine(
+        frame, cv2.getRotationMatrix2D(centre, angle, 1.0), (w, h), borderMode=cv2.BORDER_REPLICATE
+    )
     after = _first(detector, mesh, rotated).pose[0, 2]
     assert after - before == pytest.approx(-angle, abs=2.0)
 

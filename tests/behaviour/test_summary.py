@@ -20,13 +20,13 @@ def test_nods_and_shakes_are_counted_from_quick_swings_only():
     t = np.arange(30) * 0.2
     still = np.zeros(30)
     nod = still.copy()
-    nod[3:8] = [8, 0, 8, 0, 0]             # two quick down-up movements of the head
-    slow = np.linspace(0, 20, 30)           # a slow turn is looking elsewhere, not a shake
+    nod[3:8] = [8, 0, 8, 0, 0]  # two quick down-up movements of the head
+    slow = np.linspace(0, 20, 30)  # a slow turn is looking elsewhere, not a shake
     assert count_oscillations(t, nod, still, 1.0) == 2
     assert count_oscillations(t, still, nod, 1.0) == 0  # the same motion in yaw is not a nod
     assert count_oscillations(t, slow, still, 1.0) == 0
     gappy = nod.copy()
-    gappy[6] = np.nan                      # a missing reading splits the run: the second nod is cut
+    gappy[6] = np.nan  # a missing reading splits the run: the second nod is cut
     assert count_oscillations(t, gappy, still, 0.3) == 1
 
 
@@ -60,7 +60,7 @@ def test_blinks_are_counted_when_sampling_is_dense_enough():
     times = np.arange(f) / 25  # 12 s at 25 frames/s
     pose, behaviour = _series(f)
     for start in (20, 100, 200):
-        behaviour[start:start + 4, CLOSED] = 1.0
+        behaviour[start : start + 4, CLOSED] = 1.0
     out = summarise(times, np.ones(f, bool), pose, behaviour, 0.04, 25.0)
     assert out["blinks_per_minute"]["blinks"] == 3
     assert out["blinks_per_minute"]["value"] == pytest.approx(3 / (12 / 60), rel=1e-3)
@@ -73,6 +73,7 @@ def test_nothing_readable_gives_none_not_zero():
     behaviour[:] = np.nan
     out = summarise(times, np.zeros(f, bool), np.full((f, 3), np.nan), behaviour, 0.2, 5.0)
     assert out["smile_share"]["value"] is None and out["nods"]["value"] is None and out["readable_s"] == 0
-    parts = summarise_parts(times, np.zeros(f, bool), np.full((f, 3), np.nan), behaviour, 0.2, 5.0,
-                            [(0.0, 1.0, "q1"), (1.0, 2.0, "q2")])
+    parts = summarise_parts(
+        times, np.zeros(f, bool), np.full((f, 3), np.nan), behaviour, 0.2, 5.0, [(0.0, 1.0, "q1"), (1.0, 2.0, "q2")]
+    )
     assert [p["label"] for p in parts] == ["q1", "q2"] and parts[0]["analysed_s"] == 1.0

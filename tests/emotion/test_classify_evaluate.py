@@ -36,7 +36,7 @@ def test_classify_fer_csv_keeps_order_and_reports_bad_rows(tmp_path, tiny_model,
 
 def test_classify_folder_of_colour_images_any_size(tmp_path, tiny_model):
     model, _ = tiny_model
-    images, labels = pattern_faces(1, seed=4)
+    images, _ = pattern_faces(1, seed=4)
     for i, img in enumerate(images):
         big = np.dstack([cv2_resize(img, 160)] * 3)
         save_image(tmp_path / "in" / f"sub{i % 2}" / f"{i}.jpg", big)
@@ -75,8 +75,10 @@ def test_evaluate_writes_metrics_and_plots(tmp_path, tiny_model):
     assert np.array(report["confusion_matrix"]).sum() == 70
     assert 0 <= report["ece"] <= 1 and len(report["reliability"]) == 15
     assert (out / "confusion_matrix.png").stat().st_size > 1000 and (out / "reliability.png").stat().st_size > 1000
-    assert main(["evaluate", "--data", str(src), "--split", "PublicTest", "--model", str(model), "-o", str(out),
-                 "--tta"]) == 0
+    assert (
+        main(["evaluate", "--data", str(src), "--split", "PublicTest", "--model", str(model), "-o", str(out), "--tta"])
+        == 0
+    )
     assert json.loads((out / "evaluation.json").read_text())["tta"] is True
 
 
@@ -107,8 +109,9 @@ def test_photo_aligner_takes_an_unsure_detection_the_mesh_confirms(model_files):
 
     photo = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)
     face = photo[49:185, 155:291]  # the astronaut's face with a little margin, 136 px
-    blurry = cv2.resize(cv2.resize(face, (24, 24), interpolation=cv2.INTER_AREA), (96, 96),
-                        interpolation=cv2.INTER_CUBIC)  # a low-resolution face enlarged, like FER2013's
+    blurry = cv2.resize(
+        cv2.resize(face, (24, 24), interpolation=cv2.INTER_AREA), (96, 96), interpolation=cv2.INTER_CUBIC
+    )  # a low-resolution face enlarged, like FER2013's
     blurry = cv2.cvtColor(cv2.cvtColor(blurry, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
     aligner = PhotoAligner()
     padded = cv2.copyMakeBorder(blurry, 24, 24, 24, 24, cv2.BORDER_REPLICATE)
@@ -126,7 +129,7 @@ def test_classify_align_modes(tmp_path, tiny_model, model_files):
     model, _ = tiny_model
     save_image(tmp_path / "in" / "astronaut.png", cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR))
     save_image(tmp_path / "in" / "blank.png", np.full((100, 100, 3), 90, np.uint8))
-    for mode, aligned in (("auto", 1), ("never", 0)):
+    for mode in ("auto", "never"):
         out = tmp_path / f"{mode}.csv"
         assert main(["classify", str(tmp_path / "in"), "-o", str(out), "--model", str(model), "--align", mode]) == 0
         assert len(read_rows(out)) == 2

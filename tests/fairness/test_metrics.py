@@ -8,7 +8,7 @@ from facecue.fairness.records import ImageRecords, stress_cue
 from facecue.labels import EMOTIONS
 
 ANGRY = [0.8, 0.05, 0.05, 0.03, 0.03, 0.02, 0.02]
-SAD = [0.05, 0.02, 0.03, 0.05, 0.6, 0.05, 0.2]     # cue (0.7 negative) but not angry
+SAD = [0.05, 0.02, 0.03, 0.05, 0.6, 0.05, 0.2]  # cue (0.7 negative) but not angry
 HAPPY = [0.02, 0.01, 0.02, 0.85, 0.02, 0.03, 0.05]
 
 
@@ -21,9 +21,9 @@ def group_rows(n: int, n_angry: int, n_sad: int, n_missed: int, n_abstained: int
     each face's own label except for the last n_wrong usable faces (true label 'neutral')."""
     usable = n - n_missed - n_abstained
     probs = np.full((n, 7), np.nan)
-    probs[n_missed + n_abstained:] = [ANGRY] * n_angry + [SAD] * n_sad + [HAPPY] * (usable - n_angry - n_sad)
+    probs[n_missed + n_abstained :] = [ANGRY] * n_angry + [SAD] * n_sad + [HAPPY] * (usable - n_angry - n_sad)
     truth = np.where(np.isfinite(probs).all(axis=1), np.nan_to_num(probs, nan=-1).argmax(axis=1), -1)
-    truth[n - n_wrong:] = EMOTIONS.index("neutral")
+    truth[n - n_wrong :] = EMOTIONS.index("neutral")
     detected = np.arange(n) >= n_missed
     abstain = ["too dark" if n_missed <= i < n_missed + n_abstained else "" for i in range(n)]
     return {"detected": detected, "probs": probs, "truth": truth, "abstain": abstain}
@@ -34,13 +34,17 @@ def make_records(spec: dict[str, dict]) -> ImageRecords:
     group = [g for g, kw in spec.items() for _ in range(kw["n"])]
     sex = [("f", "m")[i % 2] for i in range(len(group))]
     detected = np.concatenate([p["detected"] for p in parts.values()])
-    return ImageRecords(files=tuple(f"{i}.jpg" for i in range(len(group))), groups={"race": tuple(group),
-                        "sex": tuple(sex)}, detected=detected, n_faces=detected.astype(int),
-                        det_score=np.where(detected, 0.9, np.nan).astype(np.float32),
-                        quality=np.where(detected, 0.8, np.nan).astype(np.float32),
-                        abstain=tuple(a for p in parts.values() for a in p["abstain"]),
-                        probs=np.concatenate([p["probs"] for p in parts.values()]).astype(np.float32),
-                        truth=np.concatenate([p["truth"] for p in parts.values()]).astype(np.int64))
+    return ImageRecords(
+        files=tuple(f"{i}.jpg" for i in range(len(group))),
+        groups={"race": tuple(group), "sex": tuple(sex)},
+        detected=detected,
+        n_faces=detected.astype(int),
+        det_score=np.where(detected, 0.9, np.nan).astype(np.float32),
+        quality=np.where(detected, 0.8, np.nan).astype(np.float32),
+        abstain=tuple(a for p in parts.values() for a in p["abstain"]),
+        probs=np.concatenate([p["probs"] for p in parts.values()]).astype(np.float32),
+        truth=np.concatenate([p["truth"] for p in parts.values()]).astype(np.int64),
+    )
 
 
 # A: angry 10%, accuracy 80%. B: 10% missed, angry 25% and accuracy 60% of its 360 faces. C: tiny, never angry.
@@ -62,7 +66,7 @@ def metric(doc, group, name, grouping="race"):
 
 def test_rates_per_group_are_exact(doc):
     assert metric(doc, "A", "angry_rate")["value"] == near(0.10)
-    assert metric(doc, "B", "angry_rate")["value"] == near(0.25)   # 90 of 360 usable faces
+    assert metric(doc, "B", "angry_rate")["value"] == near(0.25)  # 90 of 360 usable faces
     assert metric(doc, "B", "detection_rate")["value"] == near(0.90)
     assert metric(doc, "C", "abstention_rate")["value"] == near(2 / 12)
     assert metric(doc, "A", "cue_rate")["value"] == near(0.15)
@@ -74,8 +78,9 @@ def test_rates_per_group_are_exact(doc):
     assert metric(doc, "B", "accuracy")["value"] == near(216 / 360)
     assert metric(doc, "A", "mean_p_angry")["value"] == near((40 * 0.8 + 20 * 0.05 + 340 * 0.02) / 400)
     shares = doc["groupings"]["race"]["groups"]["A"]["predicted_share"]
-    assert {e: shares[e]["value"] for e in ("angry", "sad", "happy", "fear")} == \
-        near({"angry": 0.1, "sad": 0.05, "happy": 0.85, "fear": 0.0})
+    assert {e: shares[e]["value"] for e in ("angry", "sad", "happy", "fear")} == near(
+        {"angry": 0.1, "sad": 0.05, "happy": 0.85, "fear": 0.0}
+    )
 
 
 def test_impact_ratios_use_the_most_favoured_large_group(doc):
@@ -92,7 +97,7 @@ def test_impact_ratios_use_the_most_favoured_large_group(doc):
 def test_four_fifths_flags_and_largest_gaps(doc):
     assert metric(doc, "B", "angry_rate")["four_fifths_flag"] is True
     assert metric(doc, "B", "detection_rate")["four_fifths_flag"] is False  # 0.9 >= 0.8
-    assert metric(doc, "B", "accuracy")["four_fifths_flag"] is True        # 0.75
+    assert metric(doc, "B", "accuracy")["four_fifths_flag"] is True  # 0.75
     gap = doc["groupings"]["race"]["largest_gaps"]["angry_rate"]
     assert (gap["group"], gap["reference"]) == ("B", "A") and gap["impact_ratio"] == near(0.4)
     lo, hi = gap["impact_ratio_ci"]
@@ -131,15 +136,22 @@ def test_without_truth_there_are_no_truth_metrics():
     doc = fairness_metrics(unlabelled, ["race"], AuditSettings(n_boot=50))
     assert doc["truth"] is False and "accuracy" not in doc["definitions"]
     assert set(doc["groupings"]["race"]["groups"]["A"]["metrics"]) == {
-        "detection_rate", "abstention_rate", "angry_rate", "cue_rate", "engagement_rate", "mean_p_angry"}
+        "detection_rate",
+        "abstention_rate",
+        "angry_rate",
+        "cue_rate",
+        "engagement_rate",
+        "mean_p_angry",
+    }
 
 
 def test_stress_cue_is_the_interview_cues_per_frame_test():
     from facecue.interview.affect import discomfort
     from facecue.interview.cues import DISCOMFORT_P
 
-    probs = np.array([SAD, HAPPY, [0.2, 0.1, 0.1, 0.2, 0.05, 0.1, 0.25], [0.5, 0.0, 0.0, 0.0, 0.1, 0.2, 0.2],
-                      [np.nan] * 7])
+    probs = np.array(
+        [SAD, HAPPY, [0.2, 0.1, 0.1, 0.2, 0.05, 0.1, 0.25], [0.5, 0.0, 0.0, 0.0, 0.1, 0.2, 0.2], [np.nan] * 7]
+    )
     assert stress_cue(probs).tolist() == [True, False, False, True, False]  # 0.45 is below one half, 0.5 reaches it
     usable = ~np.isnan(probs).any(axis=1)
     assert stress_cue(probs)[usable].tolist() == (discomfort(probs[usable]) >= DISCOMFORT_P).tolist()

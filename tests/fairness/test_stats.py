@@ -73,8 +73,8 @@ def test_resamples_without_a_denominator_are_nan_and_skipped():
 
 def test_impact_ratio_directions_and_edge_cases():
     assert impact_ratio(0.4, 0.5, adverse=False) == pytest.approx(0.8)  # favourable: group / highest
-    assert impact_ratio(0.2, 0.1, adverse=True) == pytest.approx(0.5)   # adverse: lowest / group
-    assert impact_ratio(0.0, 0.0, adverse=True) == 1.0                 # parity when nobody is read as angry
-    assert impact_ratio(0.1, 0.0, adverse=True) == 0.0                 # any case against a zero reference
+    assert impact_ratio(0.2, 0.1, adverse=True) == pytest.approx(0.5)  # adverse: lowest / group
+    assert impact_ratio(0.0, 0.0, adverse=True) == 1.0  # parity when nobody is read as angry
+    assert impact_ratio(0.1, 0.0, adverse=True) == 0.0  # any case against a zero reference
     reps = impact_ratio(np.array([0.2, 0.0, np.nan]), np.array([0.1, 0.0, 0.1]), adverse=True)
     assert reps[:2].tolist() == [0.5, 1.0] and np.isnan(reps[2])

@@ -12,8 +12,13 @@ NOW = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)
 SUBJECT = "cand-0042"
 
 
-def consent_for(purpose: str, jurisdiction: str, controller: str = "Acme Ltd", subject: str = SUBJECT,
-                scope: tuple[str, ...] = ("analysis",)) -> ConsentRecord:
+def consent_for(
+    purpose: str,
+    jurisdiction: str,
+    controller: str = "Acme Ltd",
+    subject: str = SUBJECT,
+    scope: tuple[str, ...] = ("analysis",),
+) -> ConsentRecord:
     notice = render_notice(purpose, jurisdiction, controller)
     return ConsentRecord.for_notice(notice, subject, given_at=NOW - timedelta(days=1), scope=scope)
 

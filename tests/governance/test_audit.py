@@ -142,21 +142,24 @@ def test_missing_head_file_is_detected(log):
 
 def test_missing_key_blocks_appends_to_a_non_empty_log(log):
     log.key_path.unlink()
-    with pytest.raises(AuditError, match="key .* is missing"):
+    with pytest.raises(AuditError, match=r"key .* is missing"):
         log.append("reviewer-7", "viewed", subject=SUBJECT)
 
 
-@pytest.mark.parametrize("kwargs,message", [
-    ({"action": "deleted"}, "unknown audit action"),
-    ({"actor": ""}, "audit actor"),
-    ({"actor": "a\nb"}, "audit actor"),
-    ({"actor": f"user-{SUBJECT}"}, "names the subject"),
-    ({"details": {"note": f"asked by {SUBJECT.upper()}"}}, "names the subject"),
-    ({"details": {"face": [1, 2]}}, "ids and counts"),
-    ({"details": {"n": float("nan")}}, "ids and counts"),
-    ({"details": {"text": "x" * 201}}, "ids and counts"),
-    ({"subject": "jane@example.com"}, "pseudonymous id"),
-])
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        ({"action": "deleted"}, "unknown audit action"),
+        ({"actor": ""}, "audit actor"),
+        ({"actor": "a\nb"}, "audit actor"),
+        ({"actor": f"user-{SUBJECT}"}, "names the subject"),
+        ({"details": {"note": f"asked by {SUBJECT.upper()}"}}, "names the subject"),
+        ({"details": {"face": [1, 2]}}, "ids and counts"),
+        ({"details": {"n": float("nan")}}, "ids and counts"),
+        ({"details": {"text": "x" * 201}}, "ids and counts"),
+        ({"subject": "jane@example.com"}, "pseudonymous id"),
+    ],
+)
 def test_bad_entries_are_refused(tmp_path, kwargs, message):
     log = AuditLog(tmp_path / "a.jsonl")
     args = {"actor": "reviewer-7", "action": "viewed", "subject": SUBJECT, **kwargs}

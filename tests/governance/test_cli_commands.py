@@ -36,9 +36,31 @@ def test_notice_for_a_prohibited_analysis_is_an_error():
 
 def test_consent_record_then_withdraw(tmp_path, capsys):
     out, log = tmp_path / "consent.json", tmp_path / "audit.jsonl"
-    assert run(["consent", "record", "--purpose", "assessment", "--jurisdiction", "US-IL", "--controller", "Acme",
-                "--subject", SUBJECT, "--scope", "analysis,share_with_reviewers", "--given-at",
-                "2025-06-01T09:00:00+00:00", "-o", str(out), "--audit-log", str(log)]) == 0
+    assert (
+        run(
+            [
+                "consent",
+                "record",
+                "--purpose",
+                "assessment",
+                "--jurisdiction",
+                "US-IL",
+                "--controller",
+                "Acme",
+                "--subject",
+                SUBJECT,
+                "--scope",
+                "analysis,share_with_reviewers",
+                "--given-at",
+                "2025-06-01T09:00:00+00:00",
+                "-o",
+                str(out),
+                "--audit-log",
+                str(log),
+            ]
+        )
+        == 0
+    )
     record = ConsentRecord.load(out)
     assert (record.subject_id, record.controller) == (SUBJECT, "Acme")
     assert record.scope == ("analysis", "share_with_reviewers")
@@ -53,8 +75,24 @@ def test_consent_record_then_withdraw(tmp_path, capsys):
 
 def test_consent_record_needs_a_time_zone(tmp_path):
     with pytest.raises(PolicyError, match="needs a time zone"):
-        run(["consent", "record", "--purpose", "research", "--jurisdiction", "US", "--controller", "Uni",
-             "--subject", SUBJECT, "--given-at", "2025-06-01T09:00:00", "-o", str(tmp_path / "c.json")])
+        run(
+            [
+                "consent",
+                "record",
+                "--purpose",
+                "research",
+                "--jurisdiction",
+                "US",
+                "--controller",
+                "Uni",
+                "--subject",
+                SUBJECT,
+                "--given-at",
+                "2025-06-01T09:00:00",
+                "-o",
+                str(tmp_path / "c.json"),
+            ]
+        )
 
 
 def test_audit_log_verify_exit_codes(tmp_path, capsys):

@@ -25,8 +25,13 @@ from .conftest import NOW, SUBJECT, consent_for
 
 def test_notice_names_purpose_controller_and_the_five_sections():
     n = render_notice("assessment", "US-IL", "Acme Ltd")
-    for heading in ("What is analysed", "How", "Who sees the results", "How long it is kept",
-                    "Your consent and how to withdraw it"):
+    for heading in (
+        "What is analysed",
+        "How",
+        "Who sees the results",
+        "How long it is kept",
+        "Your consent and how to withdraw it",
+    ):
         assert f"\n{heading}\n" in n.text and f"<h2>{heading}</h2>" in n.html
     assert "for assessment by Acme Ltd" in n.text and "within 30 days of your request" in n.text
     assert (n.version, n.purpose, n.jurisdiction) == (NOTICE_VERSION, "assessment", "US-IL")
@@ -70,17 +75,20 @@ def test_record_round_trips_through_json(tmp_path):
     assert json.loads(path.read_text())["schema"] == "facecue.consent/1"
 
 
-@pytest.mark.parametrize("change,message", [
-    ({"given_at": NOW.replace(tzinfo=None)}, "time zone"),
-    ({"subject_id": "jane.doe@example.com"}, "pseudonymous id"),
-    ({"subject_id": "Jane Doe"}, "pseudonymous id"),
-    ({"subject_id": "ab"}, "pseudonymous id"),
-    ({"purpose": "hiring"}, "unknown purpose"),
-    ({"notice_sha256": "abc"}, "64-hex-digit"),
-    ({"scope": ()}, "must include 'analysis'"),
-    ({"scope": ("analysis", "sell")}, "only name"),
-    ({"withdrawn_at": NOW - timedelta(days=30)}, "before it was given"),
-])
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        ({"given_at": NOW.replace(tzinfo=None)}, "time zone"),
+        ({"subject_id": "jane.doe@example.com"}, "pseudonymous id"),
+        ({"subject_id": "Jane Doe"}, "pseudonymous id"),
+        ({"subject_id": "ab"}, "pseudonymous id"),
+        ({"purpose": "hiring"}, "unknown purpose"),
+        ({"notice_sha256": "abc"}, "64-hex-digit"),
+        ({"scope": ()}, "must include 'analysis'"),
+        ({"scope": ("analysis", "sell")}, "only name"),
+        ({"withdrawn_at": NOW - timedelta(days=30)}, "before it was given"),
+    ],
+)
 def test_invalid_records_are_refused(change, message):
     with pytest.raises(PolicyError, match=message):
         replace(consent_for("research", "US"), **change)
@@ -133,7 +141,7 @@ def test_consent_to_an_older_notice_version_is_refused(assessment_consent):
 
 def test_consent_to_a_different_notice_text_is_refused():
     made_for_us = consent_for("assessment", "US")
-    with pytest.raises(ConsentError, match="different notice text.*US-IL"):
+    with pytest.raises(ConsentError, match=r"different notice text.*US-IL"):
         check_analysis_allowed("assessment", "US-IL", made_for_us, NOW)
     stricter = {"assessment:US": {"media_retention_days": 7}}  # the terms read changed, so consent must be renewed
     with pytest.raises(ConsentError, match="different notice text"):
@@ -172,7 +180,7 @@ def test_practice_results_are_never_shared_with_reviewers():
     rec = consent_for("practice", "US")
     check_analysis_allowed("practice", "US", rec, NOW)
     for jurisdiction in ("US", "UK", "DE", "US-IL", "US-NY-NYC", "OTHER"):
-        with pytest.raises(PolicyError, match="practice analysis .* never shared"):
+        with pytest.raises(PolicyError, match=r"practice analysis .* never shared"):
             check_sharing_allowed("practice", jurisdiction, consent_for("practice", jurisdiction), NOW)
 
 
@@ -181,5 +189,5 @@ def test_sharing_assessment_results_needs_consent_to_share():
     assert check_sharing_allowed("assessment", "US", both, NOW).share_with_reviewers
     with pytest.raises(ConsentError, match="did not consent to sharing"):
         check_sharing_allowed("assessment", "US", consent_for("assessment", "US"), NOW)
-    with pytest.raises(PolicyError, match="research analysis .* never shared"):
+    with pytest.raises(PolicyError, match=r"research analysis .* never shared"):
         check_sharing_allowed("research", "US", consent_for("research", "US"), NOW)

@@ -16,7 +16,8 @@ def test_doc_table_matches_the_code():
     assert found, "the policy-table markers are missing from docs/RESPONSIBLE_USE.md"
     assert found.group(1) == markdown_table(), (
         "docs/RESPONSIBLE_USE.md is out of date: paste the output of python -c 'from facecue.governance.policy "
-        "import markdown_table; print(markdown_table(), end=\"\")' between its policy-table markers")
+        'import markdown_table; print(markdown_table(), end="")\' between its policy-table markers'
+    )
     assert f"Policy version {POLICY_VERSION}." in found.group(1)
 
 

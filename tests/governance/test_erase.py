@@ -64,8 +64,13 @@ def test_erasure_leaves_nothing_that_names_the_subject(store):
 def test_erasure_keeps_other_subjects(store):
     erase_subject(SUBJECT, store["roots"], store["log"])
     media, results = store["roots"][:2]
-    assert sorted(p.name for p in (media / "an-3").iterdir()) == ["media.mp4", "notes.txt", "result.json",
-                                                                  "subject.json", "thumbs"]
+    assert sorted(p.name for p in (media / "an-3").iterdir()) == [
+        "media.mp4",
+        "notes.txt",
+        "result.json",
+        "subject.json",
+        "thumbs",
+    ]
     assert ConsentRecord.load(results / "consent-2.json").subject_id == OTHER
     assert find_subject(OTHER, store["roots"]) != []
 

@@ -16,10 +16,10 @@ NOT_EU = ["UK", "GB", "US", "US-CA", "US-NY", "US-IL", "US-NY-NYC", "OTHER"]
 
 def test_table_covers_every_purpose_and_region_once():
     assert set(BASE_TABLE) == {(p, r) for p in PURPOSES for r in REGIONS}
-    assert len(EU_MEMBER_STATES - {"EL"}) == 27 and EEA_EFTA_STATES == {"IS", "LI", "NO"}
+    assert len(EU_MEMBER_STATES - {"EL"}) == 27 and {"IS", "LI", "NO"} == EEA_EFTA_STATES
 
 
-@pytest.mark.parametrize("code", EU_EEA_CODES + ["EU", "EEA", "EU/EEA", "de", " fr "])
+@pytest.mark.parametrize("code", [*EU_EEA_CODES, "EU", "EEA", "EU/EEA", "de", " fr "])
 def test_assessment_is_refused_in_every_eu_eea_state(code):
     d = decide("assessment", code)
     assert d.allowed is False and d.region == "EU/EEA"
@@ -63,8 +63,10 @@ def test_illinois_deletes_within_30_days_and_limits_sharing():
     assert any("820 ILCS 42/10" in n for n in d.notes)
 
 
-@pytest.mark.parametrize("code,region", [("US-CA", "US"), ("GB", "UK"), ("EL", "EU/EEA"), ("NO", "EU/EEA"),
-                                         ("other", "OTHER"), ("US-IL", "US-IL")])
+@pytest.mark.parametrize(
+    "code,region",
+    [("US-CA", "US"), ("GB", "UK"), ("EL", "EU/EEA"), ("NO", "EU/EEA"), ("other", "OTHER"), ("US-IL", "US-IL")],
+)
 def test_jurisdiction_codes_map_to_regions(code, region):
     assert region_of(code) == region
 
@@ -84,7 +86,12 @@ def test_unknown_purpose_is_an_error():
 def test_decision_records_version_and_question():
     d = decide("research", "fr")
     assert (d.purpose, d.jurisdiction, d.region, d.policy_version, d.overridden) == (
-        "research", "FR", "EU/EEA", POLICY_VERSION, False)
+        "research",
+        "FR",
+        "EU/EEA",
+        POLICY_VERSION,
+        False,
+    )
     assert json.loads(json.dumps(d.to_dict()))["notes"] == list(d.notes)
 
 
@@ -109,18 +116,21 @@ def test_a_prohibited_row_keeps_its_legal_reason_under_a_wildcard_refusal():
     assert "Art. 5(1)(f)" in d.reason
 
 
-@pytest.mark.parametrize("key,change,field", [
-    ("assessment:EU/EEA", {"allowed": True}, "allowed"),
-    ("assessment:*", {"allowed": True}, "allowed"),
-    ("*:*", {"allowed": True}, "allowed"),
-    ("practice:US", {"share_with_reviewers": True}, "share_with_reviewers"),
-    ("practice:*", {"share_with_reviewers": True}, "share_with_reviewers"),
-    ("research:UK", {"requires_consent": False}, "requires_consent"),
-    ("assessment:US", {"requires_consent": False}, "requires_consent"),
-    ("assessment:US-NY-NYC", {"bias_audit_required": False}, "bias_audit_required"),
-    ("assessment:US-IL", {"erasure_deadline_days": 31}, "erasure_deadline_days"),
-    ("research:*", {"media_retention_days": 366}, "media_retention_days"),
-])
+@pytest.mark.parametrize(
+    "key,change,field",
+    [
+        ("assessment:EU/EEA", {"allowed": True}, "allowed"),
+        ("assessment:*", {"allowed": True}, "allowed"),
+        ("*:*", {"allowed": True}, "allowed"),
+        ("practice:US", {"share_with_reviewers": True}, "share_with_reviewers"),
+        ("practice:*", {"share_with_reviewers": True}, "share_with_reviewers"),
+        ("research:UK", {"requires_consent": False}, "requires_consent"),
+        ("assessment:US", {"requires_consent": False}, "requires_consent"),
+        ("assessment:US-NY-NYC", {"bias_audit_required": False}, "bias_audit_required"),
+        ("assessment:US-IL", {"erasure_deadline_days": 31}, "erasure_deadline_days"),
+        ("research:*", {"media_retention_days": 366}, "media_retention_days"),
+    ],
+)
 def test_override_that_loosens_the_table_raises(key, change, field):
     with pytest.raises(PolicyError, match=f"would loosen.*{field}"):
         decide("practice", "OTHER", overrides={key: change})  # fails whatever is being decided
@@ -131,18 +141,21 @@ def test_loosening_message_cites_the_prohibition():
         policy_table({"assessment:EU/EEA": {"allowed": True}})
 
 
-@pytest.mark.parametrize("overrides,message", [
-    ({"assessment": {"allowed": False}}, "must be 'purpose:region'"),
-    ({"assessment:DE": {"allowed": False}}, "belongs to EU/EEA"),
-    ({"hiring:*": {"allowed": False}}, "unknown purpose"),
-    ({"research:*": {"retention": 5}}, "unknown field"),
-    ({"research:*": {"allowed": "no"}}, "true or false"),
-    ({"research:*": {"media_retention_days": -1}}, "whole number of days"),
-    ({"research:*": {"reason": "x"}}, "reason goes only with"),
-    ({"research:*": {"notes": "one string"}}, "list of sentences"),
-    ({"research:*": {"notes": 5}}, "list of sentences"),
-    ({"research:*": ["allowed"]}, "must map field names"),
-])
+@pytest.mark.parametrize(
+    "overrides,message",
+    [
+        ({"assessment": {"allowed": False}}, "must be 'purpose:region'"),
+        ({"assessment:DE": {"allowed": False}}, "belongs to EU/EEA"),
+        ({"hiring:*": {"allowed": False}}, "unknown purpose"),
+        ({"research:*": {"retention": 5}}, "unknown field"),
+        ({"research:*": {"allowed": "no"}}, "true or false"),
+        ({"research:*": {"media_retention_days": -1}}, "whole number of days"),
+        ({"research:*": {"reason": "x"}}, "reason goes only with"),
+        ({"research:*": {"notes": "one string"}}, "list of sentences"),
+        ({"research:*": {"notes": 5}}, "list of sentences"),
+        ({"research:*": ["allowed"]}, "must map field names"),
+    ],
+)
 def test_malformed_overrides_are_refused(overrides, message):
     with pytest.raises(PolicyError, match=message):
         decide("research", "US", overrides=overrides)
@@ -166,9 +179,16 @@ def test_load_overrides_checks_the_file(tmp_path):
         load_overrides(tmp_path / "missing.json")
 
 
-@pytest.mark.parametrize("purpose, jurisdiction, missing", [
-    (None, None, "purpose and jurisdiction"), ("practice", None, "jurisdiction"), (None, "US", "purpose"),
-    ("", "US", "purpose"), ("practice", "", "jurisdiction")])
+@pytest.mark.parametrize(
+    "purpose, jurisdiction, missing",
+    [
+        (None, None, "purpose and jurisdiction"),
+        ("practice", None, "jurisdiction"),
+        (None, "US", "purpose"),
+        ("", "US", "purpose"),
+        ("practice", "", "jurisdiction"),
+    ],
+)
 def test_the_library_gate_needs_purpose_and_jurisdiction_even_with_consent(purpose, jurisdiction, missing):
     from facecue.governance import policy_for
     from tests.governance.conftest import consent_for
@@ -225,8 +245,12 @@ def test_organised_practice_outside_the_eu_allows_both_modes_and_shares_nothing(
 def test_emotions_allowed_can_only_be_tightened():
     table = policy_table({"practice:EU/EEA": {"emotions_allowed": False}})
     assert table[("practice", "EU/EEA")].emotions_allowed is False
-    assert decide("practice", "FR", overrides={"practice:EU/EEA": {"emotions_allowed": False}},
-                  signals=("emotions",)).allowed is False
+    assert (
+        decide(
+            "practice", "FR", overrides={"practice:EU/EEA": {"emotions_allowed": False}}, signals=("emotions",)
+        ).allowed
+        is False
+    )
     with pytest.raises(PolicyError, match="loosen"):
         policy_table({"staff_practice:EU/EEA": {"emotions_allowed": True}})
 

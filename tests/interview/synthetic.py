@@ -29,9 +29,24 @@ def synthetic_result(probs: np.ndarray, usable: np.ndarray | None = None, fps: f
     usable = np.ones(f, bool) if usable is None else np.asarray(usable, bool)
     smoothed = np.where(usable[:, None], probs, np.nan).astype(np.float32)
     segments = tuple(Segment(*s) for s in segment_labels(times, smoothed, usable, 0.5, 1.0))
-    source = {"path": "synthetic", "kind": "video", "duration_s": f / fps, "fps": fps, "has_audio": False,
-              "rotation": 0}
-    return Result(source=source, models={}, options={"start": None, "end": None}, times=times,
-                  frame_index=np.arange(f), faces=FaceRows.empty(), tracks=(), candidate_id=None,
-                  timeline=Timeline(smoothed.copy(), smoothed, np.ones(f, bool), usable), segments=segments,
-                  summary={})
+    source = {
+        "path": "synthetic",
+        "kind": "video",
+        "duration_s": f / fps,
+        "fps": fps,
+        "has_audio": False,
+        "rotation": 0,
+    }
+    return Result(
+        source=source,
+        models={},
+        options={"start": None, "end": None},
+        times=times,
+        frame_index=np.arange(f),
+        faces=FaceRows.empty(),
+        tracks=(),
+        candidate_id=None,
+        timeline=Timeline(smoothed.copy(), smoothed, np.ones(f, bool), usable),
+        segments=segments,
+        summary={},
+    )

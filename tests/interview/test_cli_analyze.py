@@ -21,12 +21,15 @@ def sample(tmp_path_factory, model_files):
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory):
     folder = tmp_path_factory.mktemp("inputs")
-    (folder / "q.json").write_text('[{"start": 0, "end": 4, "text": "Introduce yourself"},\n'
-                                   ' {"start": "00:00:04", "end": "00:00:08", "text": "A hard project"}]')
+    (folder / "q.json").write_text(
+        '[{"start": 0, "end": 4, "text": "Introduce yourself"},\n'
+        ' {"start": "00:00:04", "end": "00:00:08", "text": "A hard project"}]'
+    )
     (folder / "t.srt").write_text(
         "1\n00:00:00,200 --> 00:00:00,900\nRecruiter: Hello!\n\n"
         "2\n00:00:01,000 --> 00:00:03,800\nAda: Thanks, I am glad to be here and happy to talk.\n\n"
-        "3\n00:00:04,500 --> 00:00:07,500\nAda: It was an awful, painful failure and I hated it.\n")
+        "3\n00:00:04,500 --> 00:00:07,500\nAda: It was an awful, painful failure and I hated it.\n"
+    )
     return folder
 
 
@@ -38,8 +41,23 @@ def decode(data_uri: str) -> np.ndarray:
 @pytest.fixture(scope="module")
 def analysed(sample, inputs, tmp_path_factory, practice_args):
     out = tmp_path_factory.mktemp("out")
-    assert main(["analyze", str(sample), "-o", str(out), "--quiet", "--questions", str(inputs / "q.json"),
-                 "--transcript", str(inputs / "t.srt"), *practice_args]) == 0
+    assert (
+        main(
+            [
+                "analyze",
+                str(sample),
+                "-o",
+                str(out),
+                "--quiet",
+                "--questions",
+                str(inputs / "q.json"),
+                "--transcript",
+                str(inputs / "t.srt"),
+                *practice_args,
+            ]
+        )
+        == 0
+    )
     return out
 
 
@@ -75,15 +93,28 @@ def test_voice_cues_sit_beside_each_question_when_the_module_exists(analysed):
     assert [(v["start_s"], v["end_s"]) for v in (s["voice"] for s in report["spans"])] == [(0.0, 4.0), (4.0, 8.0)]
 
 
-def test_highlight_thumbnails_are_face_crops_and_blur_hides_detail(sample, inputs, analysed, tmp_path,
-                                                                   practice_args):
+def test_highlight_thumbnails_are_face_crops_and_blur_hides_detail(sample, inputs, analysed, tmp_path, practice_args):
     report = json.loads((analysed / "report.json").read_text())
     assert report["highlights"], "the smiling sample has at least one clear peak"
     sharp = decode(report["highlights"][0]["thumbnail"])
     assert sharp.shape[0] == 160 and sharp.shape[1] < 640  # a crop around the face, not the whole frame
     out = tmp_path / "blurred"
-    assert main(["analyze", str(sample), "-o", str(out), "--quiet", "--blur-thumbnails", "--questions",
-                 str(inputs / "q.json"), *practice_args]) == 0
+    assert (
+        main(
+            [
+                "analyze",
+                str(sample),
+                "-o",
+                str(out),
+                "--quiet",
+                "--blur-thumbnails",
+                "--questions",
+                str(inputs / "q.json"),
+                *practice_args,
+            ]
+        )
+        == 0
+    )
     blurred_report = json.loads((out / "report.json").read_text())
     assert blurred_report["thumbnails_blurred"] is True
     by_time = {h["time_s"]: h["thumbnail"] for h in blurred_report["highlights"]}
@@ -98,8 +129,10 @@ def test_highlight_thumbnails_are_face_crops_and_blur_hides_detail(sample, input
 def test_bad_question_file_fails_before_the_analysis_in_one_line(sample, tmp_path, capsys, practice_args):
     bad = tmp_path / "q.csv"
     bad.write_text("start,end,question\n0,5,ok\n5,later,broken\n")
-    assert main(["analyze", str(sample), "-o", str(tmp_path / "o"), "--quiet", "--questions", str(bad),
-                 *practice_args]) == 2
+    assert (
+        main(["analyze", str(sample), "-o", str(tmp_path / "o"), "--quiet", "--questions", str(bad), *practice_args])
+        == 2
+    )
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "q.csv, line 3" in err and "Traceback" not in err
     assert not (tmp_path / "o" / "result.json").exists()
@@ -108,14 +141,29 @@ def test_bad_question_file_fails_before_the_analysis_in_one_line(sample, tmp_pat
 def test_questions_with_still_images_are_refused(tmp_path, inputs, capsys, model_files, practice_args):
     folder = tmp_path / "stills"
     make_sample_images(folder)
-    assert main(["analyze", str(folder), "-o", str(tmp_path / "o"), "--quiet", "--questions",
-                 str(inputs / "q.json"), *practice_args]) == 2
+    assert (
+        main(
+            [
+                "analyze",
+                str(folder),
+                "-o",
+                str(tmp_path / "o"),
+                "--quiet",
+                "--questions",
+                str(inputs / "q.json"),
+                *practice_args,
+            ]
+        )
+        == 2
+    )
     assert "need a video input" in capsys.readouterr().err
 
 
 def test_without_questions_or_transcript_the_video_is_cut_into_windows(sample, tmp_path, practice_args):
-    assert main(["analyze", str(sample), "-o", str(tmp_path), "--quiet", "--window", "4", "--no-voice",
-                 *practice_args]) == 0
+    assert (
+        main(["analyze", str(sample), "-o", str(tmp_path), "--quiet", "--window", "4", "--no-voice", *practice_args])
+        == 0
+    )
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["span_kind"] == "windows" and report["window_s"] == 4.0
     assert [s["start_s"] for s in report["spans"]] == [0.0, 4.0]

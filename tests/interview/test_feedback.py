@@ -25,15 +25,17 @@ def test_feedback_is_hedged_addressed_to_the_candidate_and_never_a_score():
     interview = analyze_interview(result, options=InterviewOptions(window_s=10))
     texts = [s["feedback"] for s in interview["spans"]] + [interview["overall"]["feedback"]]
     for text in texts:
-        assert text.startswith(("Your", "You ", "These", "At some moments your")) and ("may" in text or "seemed" in text
-                                                              or "approximate" in text), text
+        assert text.startswith(("Your", "You ", "These", "At some moments your")) and (
+            "may" in text or "seemed" in text or "approximate" in text
+        ), text
         assert not SCORE_WORDS.search(text), text
     # Each part is described as a change from the person's own baseline (here: mostly neutral).
     assert "more animated here than your usual expression" in interview["spans"][3]["feedback"]
     assert "smile more here" in interview["spans"][0]["feedback"]
     assert "looked tense" in interview["spans"][1]["feedback"]
-    assert interview["overall"]["feedback"].startswith("These notes compare each part of the interview with your "
-                                                       "own usual expression")
+    assert interview["overall"]["feedback"].startswith(
+        "These notes compare each part of the interview with your own usual expression"
+    )
 
 
 def test_a_resting_face_read_as_stern_is_never_called_angry_or_tense():
@@ -46,8 +48,9 @@ def test_a_resting_face_read_as_stern_is_never_called_angry_or_tense():
     for text in texts:
         assert not re.search(r"angry|tense|fearful|surprised", text), text
     assert all("stayed close to your usual expression" in s["feedback"] for s in interview["spans"])
-    assert all(s["cues"]["stress"]["value"] == 0 and s["cues"]["stress"]["relative_to_baseline"]
-               for s in interview["spans"])
+    assert all(
+        s["cues"]["stress"]["value"] == 0 and s["cues"]["stress"]["relative_to_baseline"] for s in interview["spans"]
+    )
 
 
 def test_a_rise_above_the_baseline_is_still_seen():

@@ -5,8 +5,9 @@ from facecue.interview.inputs import load_questions, parse_time
 from facecue.interview.transcript import parse_transcript, pick_candidate
 
 
-@pytest.mark.parametrize("text, seconds", [(12, 12.0), ("7.25", 7.25), ("01:02", 62.0), ("00:01:02.500", 62.5),
-                                           ("1:00:00,250", 3600.25)])
+@pytest.mark.parametrize(
+    "text, seconds", [(12, 12.0), ("7.25", 7.25), ("01:02", 62.0), ("00:01:02.500", 62.5), ("1:00:00,250", 3600.25)]
+)
 def test_parse_time_accepts_seconds_and_clock_times(text, seconds):
     assert parse_time(text) == pytest.approx(seconds)
 
@@ -26,18 +27,22 @@ def test_questions_from_csv_with_header_and_clock_times(tmp_path):
 
 def test_questions_from_json(tmp_path):
     path = tmp_path / "q.json"
-    path.write_text('[{"start": "0:05", "end": 20, "text": "First"},\n'
-                    ' {"start": 20, "end": 41.5, "question": "Second"}]')
+    path.write_text(
+        '[{"start": "0:05", "end": 20, "text": "First"},\n {"start": 20, "end": 41.5, "question": "Second"}]'
+    )
     qs = load_questions(path)
     assert [(q.start_s, q.end_s, q.text) for q in qs] == [(5.0, 20.0, "First"), (20.0, 41.5, "Second")]
 
 
-@pytest.mark.parametrize("name, body, line", [
-    ("q.csv", "start,end,question\n0,10,a\n12,abc,b\n", 3),
-    ("q.csv", "0,10,a\n20,15,b\n", 2),
-    ("q.json", '[\n {"start": 0, "end": 5},\n {"start": 9}\n]', 3),
-    ("q.json", '[\n {"start": 0, "end": 5,}\n]', 2),
-])
+@pytest.mark.parametrize(
+    "name, body, line",
+    [
+        ("q.csv", "start,end,question\n0,10,a\n12,abc,b\n", 3),
+        ("q.csv", "0,10,a\n20,15,b\n", 2),
+        ("q.json", '[\n {"start": 0, "end": 5},\n {"start": 9}\n]', 3),
+        ("q.json", '[\n {"start": 0, "end": 5,}\n]', 2),
+    ],
+)
 def test_invalid_question_files_name_the_file_and_line(tmp_path, name, body, line):
     path = tmp_path / name
     path.write_text(body)
@@ -86,8 +91,11 @@ def test_vtt_speakers_tags_and_candidate_by_most_speech(tmp_path):
     path = tmp_path / "t.vtt"
     path.write_text(VTT)
     utterances = parse_transcript(path)
-    assert [(u.start_s, u.end_s, u.speaker) for u in utterances] == [(1.0, 4.0, "Interviewer"), (4.5, 9.0, "Sam"),
-                                                                     (9.5, 12.0, "Sam")]
+    assert [(u.start_s, u.end_s, u.speaker) for u in utterances] == [
+        (1.0, 4.0, "Interviewer"),
+        (4.5, 9.0, "Sam"),
+        (9.5, 12.0, "Sam"),
+    ]
     assert utterances[1].text == "It was really hard, but we shipped it."
     name, mine = pick_candidate(utterances)
     assert name == "Sam" and len(mine) == 2
@@ -101,7 +109,7 @@ def test_srt_name_prefixes_and_chosen_speaker(tmp_path):
     assert utterances[1].text == "Because I like building things."
     name, mine = pick_candidate(utterances, "interviewer")
     assert name == "Interviewer" and [u.start_s for u in mine] == [1.0, 8.5]
-    with pytest.raises(InputError, match="speaker 'Alex' does not appear.*Interviewer, Kim"):
+    with pytest.raises(InputError, match=r"speaker 'Alex' does not appear.*Interviewer, Kim"):
         pick_candidate(utterances, "Alex")
 
 
@@ -112,12 +120,15 @@ def test_unlabelled_transcript_counts_all_speech(tmp_path):
     assert name is None and len(mine) == 2
 
 
-@pytest.mark.parametrize("name, body, line", [
-    ("t.vtt", "WEBVTT\n\n00:00:01.000 --> 00:00:0x.000\nhi\n", 3),
-    ("t.vtt", "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nhi\n\njust text\n", 6),
-    ("t.srt", "1\n00:00:05,000 --> 00:00:04,000\nbackwards\n", 2),
-    ("t.vtt", "not a header\n\n00:00:01.000 --> 00:00:02.000\nhi\n", 1),
-])
+@pytest.mark.parametrize(
+    "name, body, line",
+    [
+        ("t.vtt", "WEBVTT\n\n00:00:01.000 --> 00:00:0x.000\nhi\n", 3),
+        ("t.vtt", "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nhi\n\njust text\n", 6),
+        ("t.srt", "1\n00:00:05,000 --> 00:00:04,000\nbackwards\n", 2),
+        ("t.vtt", "not a header\n\n00:00:01.000 --> 00:00:02.000\nhi\n", 1),
+    ],
+)
 def test_invalid_transcripts_name_the_file_and_line(tmp_path, name, body, line):
     path = tmp_path / name
     path.write_text(body)

@@ -22,8 +22,10 @@ def test_negative_words_over_a_happy_face_are_flagged_with_evidence():
     assert item["status"] == "flagged" and item["relative_to_baseline"]
     assert item["compound"] < -0.5 and item["facial_valence"] > 0.7
     assert item["opposite_share"] == 1.0 and item["coverage"] == 1.0
-    assert "words read as negative" in item["reason"] and "face read as more positive than its own baseline" \
-        in item["reason"]
+    assert (
+        "words read as negative" in item["reason"]
+        and "face read as more positive than its own baseline" in item["reason"]
+    )
 
 
 def test_a_calm_face_the_model_reads_as_slightly_negative_is_not_a_mismatch():
@@ -50,7 +52,7 @@ def test_too_short_or_unreadable_spans_are_never_flagged():
     short = check_utterance(fr, Utterance(5.0, 6.5, "Sam", NEGATIVE))
     assert short["status"] == "skipped" and "too short" in short["reason"]
     usable = np.ones(len(probs), bool)
-    usable[25:50:2] = False   # most frames between 5 s and 10 s unreadable: coverage 24%
+    usable[25:50:2] = False  # most frames between 5 s and 10 s unreadable: coverage 24%
     usable[26:50:4] = False
     patchy = InterviewFrames.from_result(synthetic_result(probs, usable))
     item = check_utterance(patchy, Utterance(5.0, 10.0, "Sam", NEGATIVE))
@@ -59,8 +61,11 @@ def test_too_short_or_unreadable_spans_are_never_flagged():
 
 def test_interview_section_counts_mismatch_and_sentiment_per_span():
     result = synthetic_result(timeline(("neutral", 15), ("happy", 10), ("neutral", 15)))
-    utterances = [Utterance(2.0, 8.0, "Sam", POSITIVE), Utterance(12.0, 13.0, "Sam", NEGATIVE),
-                  Utterance(16.0, 24.0, "Sam", NEGATIVE)]
+    utterances = [
+        Utterance(2.0, 8.0, "Sam", POSITIVE),
+        Utterance(12.0, 13.0, "Sam", NEGATIVE),
+        Utterance(16.0, 24.0, "Sam", NEGATIVE),
+    ]
     interview = analyze_interview(result, inputs=InterviewInputs(utterances=utterances, candidate_speaker="Sam"))
     m = interview["mismatch"]
     assert (m["checked"], m["flagged"], m["skipped"]) == (2, 1, 1)

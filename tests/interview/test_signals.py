@@ -66,8 +66,15 @@ def test_questions_split_the_timeline_and_a_sad_question_shows_discomfort():
 
 def test_mixed_emotions_need_two_close_labels_for_a_sustained_time():
     mixed = 0.42 * probs_for("happy", 1.0) + 0.38 * probs_for("surprise", 1.0) + 0.2 * probs_for("neutral", 1.0)
-    probs = np.concatenate([timeline(("neutral", 5)), np.tile(mixed, (10, 1)), timeline(("neutral", 5)),
-                            np.tile(mixed, (3, 1)), timeline(("neutral", 5))])  # 2 s then 0.6 s of mixed
+    probs = np.concatenate(
+        [
+            timeline(("neutral", 5)),
+            np.tile(mixed, (10, 1)),
+            timeline(("neutral", 5)),
+            np.tile(mixed, (3, 1)),
+            timeline(("neutral", 5)),
+        ]
+    )  # 2 s then 0.6 s of mixed
     interview = analyze_interview(synthetic_result(probs))
     found = interview["spans"][0]["mixed"]
     assert len(found) == 1
@@ -82,8 +89,12 @@ def test_presence_and_abstention_shares():
     result = synthetic_result(probs, usable)
     present = result.timeline.present.copy()
     present[:5] = False  # 1 s of it without a face at all
-    result = type(result)(**{**result.__dict__, "timeline": type(result.timeline)(
-        result.timeline.raw, result.timeline.smoothed, present, usable)})
+    result = type(result)(
+        **{
+            **result.__dict__,
+            "timeline": type(result.timeline)(result.timeline.raw, result.timeline.smoothed, present, usable),
+        }
+    )
     span = analyze_interview(result)["spans"][0]
     assert span["presence"] == pytest.approx(0.9)
     assert span["abstained"] == pytest.approx(5 / 45, abs=1e-3)
@@ -94,8 +105,10 @@ def test_confidence_grows_with_data_and_falls_with_disagreement_between_halves()
     short = InterviewFrames.from_result(synthetic_result(timeline(("happy", 4))))
     long = InterviewFrames.from_result(synthetic_result(timeline(("happy", 40))))
     split = InterviewFrames.from_result(synthetic_result(timeline(("happy", 20), ("neutral", 20))))
-    c = {name: derive_cues(fr, np.ones(len(fr.times), bool), VALIDATION)["engagement"]
-         for name, fr in (("short", short), ("long", long), ("split", split))}
+    c = {
+        name: derive_cues(fr, np.ones(len(fr.times), bool), VALIDATION)["engagement"]
+        for name, fr in (("short", short), ("long", long), ("split", split))
+    }
     assert c["short"]["confidence"] == pytest.approx(0.2 * 0.96 * 0.8, abs=1e-3)
     assert c["long"]["confidence"] == pytest.approx(0.96 * 0.8, abs=1e-3) and c["long"]["confidence_level"] == "high"
     assert c["split"]["confidence_parts"]["agreement"] == pytest.approx(0.0)

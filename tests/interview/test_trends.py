@@ -18,8 +18,10 @@ def write_result(path, parts, subject=None, purpose=None):
 
 
 def test_more_smiling_over_three_interviews_is_a_rising_engagement_trend(tmp_path):
-    paths = [write_result(tmp_path / f"r{i}.json", [("happy", 10 * i), ("neutral", 40 - 10 * i)], "cand-7", "practice")
-             for i in (1, 2, 3)]
+    paths = [
+        write_result(tmp_path / f"r{i}.json", [("happy", 10 * i), ("neutral", 40 - 10 * i)], "cand-7", "practice")
+        for i in (1, 2, 3)
+    ]
     report = compare_interviews(paths)
     assert report["subject_id"] == "cand-7" and report["purpose"] == "practice"
     engagement = report["trends"]["engagement"]

@@ -40,13 +40,24 @@ def test_glide_over_an_octave_has_the_variability_of_a_uniform_twelve_semitones(
     cues = one((0.5 * np.sin(2 * np.pi * np.cumsum(freq) / R)).astype(np.float32))
     assert cues["pitch_variability_st"] == pytest.approx(6 / 1.349, abs=0.15)  # IQR of U(0, 12) / 1.349
     assert cues["pitch_median_hz"] == pytest.approx(100 * np.sqrt(2), rel=0.03)
-    assert cues["pitch_p10_hz"] == pytest.approx(100 * 2 ** 0.1, rel=0.03)
-    assert cues["pitch_p90_hz"] == pytest.approx(100 * 2 ** 0.9, rel=0.03)
+    assert cues["pitch_p10_hz"] == pytest.approx(100 * 2**0.1, rel=0.03)
+    assert cues["pitch_p90_hz"] == pytest.approx(100 * 2**0.9, rel=0.03)
 
 
 def test_silences_between_bursts_are_pauses_from_three_tenths_of_a_second():
-    signal = np.concatenate([silence(0.6), tone(200, 0.5), silence(0.4), tone(200, 0.5), silence(0.8),
-                             tone(200, 0.5), silence(0.2), tone(200, 0.5), silence(1.0)])
+    signal = np.concatenate(
+        [
+            silence(0.6),
+            tone(200, 0.5),
+            silence(0.4),
+            tone(200, 0.5),
+            silence(0.8),
+            tone(200, 0.5),
+            silence(0.2),
+            tone(200, 0.5),
+            silence(1.0),
+        ]
+    )
     cues = one(signal)
     assert cues["pause_count"] == 2  # 0.2 s is too short; the lead-in and the trailing silence are not pauses
     assert cues["pause_longest_s"] == pytest.approx(0.8, abs=0.03)
@@ -74,8 +85,13 @@ def test_each_span_reads_its_own_stretch():
     assert second["pitch_median_hz"] == pytest.approx(240, rel=0.02)
     assert quiet["available"] and not quiet["reliable"] and quiet["reason"] == "no speech was heard in this span"
     assert quiet["pitch_median_hz"] is None and quiet["voiced_share"] == 0
-    assert beyond == {"start_s": 7.0, "end_s": 9.0, "available": False, "reliable": False,
-                      "reason": "the audio track ends before this span"}
+    assert beyond == {
+        "start_s": 7.0,
+        "end_s": 9.0,
+        "available": False,
+        "reliable": False,
+        "reason": "the audio track ends before this span",
+    }
 
 
 def test_noise_is_not_voiced_and_short_or_clipped_speech_is_unreliable():
@@ -106,7 +122,7 @@ def write_video(path, audio: np.ndarray | None, seconds: float = 3.0) -> None:
         out.mux(video.encode())
         if sound is not None:
             for start in range(0, audio.size, 1024):
-                block = av.AudioFrame.from_ndarray(audio[None, start:start + 1024], format="fltp", layout="mono")
+                block = av.AudioFrame.from_ndarray(audio[None, start : start + 1024], format="fltp", layout="mono")
                 block.sample_rate, block.pts = R, start
                 out.mux(sound.encode(block))
             out.mux(sound.encode())

@@ -56,7 +56,7 @@ def test_ground_truth_follows_the_story_at_720p():
     # The second person is only ever there in the middle third.
     assert second.any() and ts[second].min() >= seconds / 3 and ts[second].max() < 2 * seconds / 3
     widths = [b["main"][2] for b in boxes if "main" in b]
-    assert 150 <= min(widths) and max(widths) <= 300
+    assert min(widths) >= 150 and max(widths) <= 300
     assert max(b["second"][2] for b in boxes if "second" in b) < min(widths)
     centres = np.array([[b["main"][0] + b["main"][2] / 2, b["main"][1]] for b in boxes[:100]])
     assert np.ptp(centres[:, 0]) > 100 and np.abs(np.diff(centres, axis=0)).max() < 20  # moves, smoothly
@@ -65,7 +65,7 @@ def test_ground_truth_follows_the_story_at_720p():
 def test_the_main_face_box_holds_the_astronaut_face():
     frame = sample_frame(2.0)
     x, y, w, h = sample_face_boxes(2.0)["main"]
-    crop = frame[y:y + h, x:x + w]
+    crop = frame[y : y + h, x : x + w]
     # Mostly skin: red above blue, the face's colour in the photo (BGR order).
     assert crop[..., 2].mean() > crop[..., 0].mean() + 30
 

@@ -23,18 +23,27 @@ def numbered(i: int, width: int = W, height: int = H) -> np.ndarray:
     img = np.zeros((height, width, 3), np.uint8)
     for b in range(BITS):
         if (i >> b) & 1:
-            img[:, b * bar:(b + 1) * bar] = 255
+            img[:, b * bar : (b + 1) * bar] = 255
     return img
 
 
 def read_number(img: np.ndarray) -> int:
     bar = img.shape[1] // BITS
-    return sum(1 << b for b in range(BITS) if img[:, b * bar:(b + 1) * bar].mean() > 128)
+    return sum(1 << b for b in range(BITS) if img[:, b * bar : (b + 1) * bar].mean() > 128)
 
 
-def write_clip(path: Path, n: int = 90, rate: int = 30, pts: list[int] | None = None, time_base: Fraction | None = None,
-               rotation: float | None = None, images=None, audio_hz: float | None = None, faststart: bool = True,
-               size: tuple[int, int] = (W, H)) -> Path:
+def write_clip(
+    path: Path,
+    n: int = 90,
+    rate: int = 30,
+    pts: list[int] | None = None,
+    time_base: Fraction | None = None,
+    rotation: float | None = None,
+    images=None,
+    audio_hz: float | None = None,
+    faststart: bool = True,
+    size: tuple[int, int] = (W, H),
+) -> Path:
     """H.264 mp4; frame i shows numbered(i) unless `images` is given; optional hand-set pts and audio."""
     options = {"movflags": "+faststart"} if faststart else {}
     with av.open(str(path), "w", options=options) as out:
@@ -59,7 +68,7 @@ def write_clip(path: Path, n: int = 90, rate: int = 30, pts: list[int] | None = 
             t = np.arange(int(seconds * 44100)) / 44100
             tone = (0.3 * np.sin(2 * np.pi * audio_hz * t)).astype(np.float32)
             for start in range(0, tone.size, 1024):
-                block = av.AudioFrame.from_ndarray(tone[None, start:start + 1024], format="fltp", layout="mono")
+                block = av.AudioFrame.from_ndarray(tone[None, start : start + 1024], format="fltp", layout="mono")
                 block.sample_rate, block.pts = 44100, start
                 out.mux(sound.encode(block))
             out.mux(sound.encode())
@@ -166,28 +175,31 @@ def test_variable_frame_rate_keeps_true_timestamps(tmp_path):
 def quadrants() -> np.ndarray:
     """Top-left red, top-right green, bottom-left blue, bottom-right white (BGR)."""
     img = np.zeros((H, W, 3), np.uint8)
-    img[:H // 2, :W // 2] = (0, 0, 255)
-    img[:H // 2, W // 2:] = (0, 255, 0)
-    img[H // 2:, :W // 2] = (255, 0, 0)
-    img[H // 2:, W // 2:] = (255, 255, 255)
+    img[: H // 2, : W // 2] = (0, 0, 255)
+    img[: H // 2, W // 2 :] = (0, 255, 0)
+    img[H // 2 :, : W // 2] = (255, 0, 0)
+    img[H // 2 :, W // 2 :] = (255, 255, 255)
     return img
 
 
 def corner_colours(img: np.ndarray) -> list[tuple[int, ...]]:
     h, w = img.shape[:2]
     spots = [(h // 4, w // 4), (h // 4, 3 * w // 4), (3 * h // 4, w // 4), (3 * h // 4, 3 * w // 4)]
-    return [tuple(int(round(c / 255)) * 255 for c in img[y, x]) for y, x in spots]
+    return [tuple(round(int(c) / 255) * 255 for c in img[y, x]) for y, x in spots]
 
 
 RED, GREEN, BLUE, WHITE = (0, 0, 255), (0, 255, 0), (255, 0, 0), (255, 255, 255)
 
 
-@pytest.mark.parametrize("pyav_ccw, clockwise, expected", [
-    # A phone held upright: the old `rotate=90` tag, displayed turned 90 degrees clockwise.
-    (-90, 90, [BLUE, RED, WHITE, GREEN]),
-    (90, 270, [GREEN, WHITE, RED, BLUE]),
-    (180, 180, [WHITE, BLUE, GREEN, RED]),
-])
+@pytest.mark.parametrize(
+    "pyav_ccw, clockwise, expected",
+    [
+        # A phone held upright: the old `rotate=90` tag, displayed turned 90 degrees clockwise.
+        (-90, 90, [BLUE, RED, WHITE, GREEN]),
+        (90, 270, [GREEN, WHITE, RED, BLUE]),
+        (180, 180, [WHITE, BLUE, GREEN, RED]),
+    ],
+)
 def test_rotation_metadata_is_applied(tmp_path, pyav_ccw, clockwise, expected):
     path = write_clip(tmp_path / "rot.mp4", n=10, rate=10, rotation=pyav_ccw, images=[quadrants()] * 10)
     source = open_source(path, fps=None)
@@ -208,7 +220,7 @@ def test_rotation_metadata_is_applied(tmp_path, pyav_ccw, clockwise, expected):
 def test_corruption_in_the_middle_gives_frames_on_both_sides_and_a_gap(clip, tmp_path):
     data = bytearray(clip.read_bytes())
     middle = len(data) // 2
-    data[middle:middle + 600] = bytes((i * 37 + 11) % 256 for i in range(600))  # fixed junk: same every run
+    data[middle : middle + 600] = bytes((i * 37 + 11) % 256 for i in range(600))  # fixed junk: same every run
     damaged = tmp_path / "damaged.mp4"
     damaged.write_bytes(bytes(data))
     source = open_source(damaged, fps=None)

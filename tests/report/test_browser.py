@@ -20,8 +20,9 @@ if not Path(CHROMIUM).exists():
     CHROMIUM = shutil.which("chromium") or ""
 if not CHROMIUM:
     pytest.skip("no Chromium (Debian's chromium package)", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed "
-                                                             "(pip install -e '.[test]')")
+sync_api = pytest.importorskip(
+    "playwright.sync_api", reason="the playwright package is not installed (pip install -e '.[test]')"
+)
 
 
 @pytest.fixture(scope="module")
@@ -93,8 +94,10 @@ def test_keyboard_reads_values_too(browser, tmp_path):
     page, problems = open_report(browser, path)
     page.locator("#timeline").focus()
     page.keyboard.press("ArrowRight")
-    assert page.locator("#timeline-tip").is_visible() and "Q1 · Tell me about yourself." in \
-        page.locator("#timeline-tip").inner_text()
+    assert (
+        page.locator("#timeline-tip").is_visible()
+        and "Q1 · Tell me about yourself." in page.locator("#timeline-tip").inner_text()
+    )
     page.keyboard.press("Escape")
     assert page.locator("#timeline-tip").is_hidden() and problems == []
     page.close()
@@ -120,10 +123,26 @@ def test_report_of_a_real_analysis_with_questions(browser, tmp_path, model_files
 
     video = make_sample_video(tmp_path / "sample.mp4", seconds=8, size=(640, 360))
     questions = tmp_path / "questions.json"
-    questions.write_text(json.dumps([{"start": 0, "end": 4, "text": "First question"},
-                                     {"start": 4, "end": 8, "text": "Second question"}]))
-    assert main(["analyze", str(video), "-o", str(tmp_path / "out"), "--questions", str(questions), "--quiet",
-                 *practice_args]) == 0
+    questions.write_text(
+        json.dumps(
+            [{"start": 0, "end": 4, "text": "First question"}, {"start": 4, "end": 8, "text": "Second question"}]
+        )
+    )
+    assert (
+        main(
+            [
+                "analyze",
+                str(video),
+                "-o",
+                str(tmp_path / "out"),
+                "--questions",
+                str(questions),
+                "--quiet",
+                *practice_args,
+            ]
+        )
+        == 0
+    )
     interview = json.loads((tmp_path / "out" / "result.json").read_text())["interview"]
     page, problems = open_report(browser, tmp_path / "out" / "report.html")
     assert [page.locator("#timeline .q-label").nth(i).text_content() for i in range(2)] == ["Q1", "Q2"]

@@ -32,26 +32,44 @@ def make_result(n: int = 40, absent=range(10, 16), abstained=range(20, 25), with
     probs = np.where(usable[:, None], HAPPY, np.nan)
     pos = np.nonzero(present)[0]
     m = len(pos)
-    faces = FaceRows(pos, np.ones(m, np.int64), np.tile([10.0, 10, 50, 50], (m, 1)).astype(np.float32),
-                     np.full(m, 0.9, np.float32), np.full(m, 0.8, np.float32),
-                     tuple("" if usable[i] else "blur" for i in pos), np.zeros((m, 3), np.float32),
-                     probs[pos].astype(np.float32))
-    summary = {"frames_analysed": n, "face_presence": float(present.mean()),
-               "abstained": float((present & ~usable).sum() / max(present.sum(), 1)),
-               "abstain_reasons": {"blur": int((present & ~usable).sum())},
-               "mean_probs": dict(zip(EMOTIONS, HAPPY.tolist())) if with_face else {},
-               "dominant": "happy" if with_face else None,
-               "other_people": [{"face_id": 2, "ranges": [[3.0, 5.0]]}] if with_face else [],
-               "no_face": not with_face, "processing_s": 1.5, "realtime_factor": 0.19}
+    faces = FaceRows(
+        pos,
+        np.ones(m, np.int64),
+        np.tile([10.0, 10, 50, 50], (m, 1)).astype(np.float32),
+        np.full(m, 0.9, np.float32),
+        np.full(m, 0.8, np.float32),
+        tuple("" if usable[i] else "blur" for i in pos),
+        np.zeros((m, 3), np.float32),
+        probs[pos].astype(np.float32),
+    )
+    summary = {
+        "frames_analysed": n,
+        "face_presence": float(present.mean()),
+        "abstained": float((present & ~usable).sum() / max(present.sum(), 1)),
+        "abstain_reasons": {"blur": int((present & ~usable).sum())},
+        "mean_probs": dict(zip(EMOTIONS, HAPPY.tolist(), strict=False)) if with_face else {},
+        "dominant": "happy" if with_face else None,
+        "other_people": [{"face_id": 2, "ranges": [[3.0, 5.0]]}] if with_face else [],
+        "no_face": not with_face,
+        "processing_s": 1.5,
+        "realtime_factor": 0.19,
+    }
     tracks = (Track(1, "candidate", m, ((0.0, 2.0), (3.2, n / 5.0))), Track(2, "other", 10, ((3.0, 5.0),)))
-    result = Result(source={"path": "/videos/<img src=x onerror=alert(1)>.mp4", "duration_s": n / 5.0 + 1,
-                            "sha256": "ab" * 32},
-                    models={"emotion": {"name": "facecue-emotion", "version": "0.1.0"}},
-                    options={"fps": 5}, times=times, frame_index=np.arange(n) * 6, faces=faces,
-                    tracks=tracks if with_face else (), candidate_id=1 if with_face else None,
-                    timeline=Timeline(probs, probs, present, usable),
-                    segments=(Segment(0.0, 2.0, "happy", 0.6), Segment(3.2, 4.0, "happy", 0.6)) if with_face else (),
-                    summary=summary, gaps=((6.0, 7.0),), notes=(NOTE,))
+    result = Result(
+        source={"path": "/videos/<img src=x onerror=alert(1)>.mp4", "duration_s": n / 5.0 + 1, "sha256": "ab" * 32},
+        models={"emotion": {"name": "facecue-emotion", "version": "0.1.0"}},
+        options={"fps": 5},
+        times=times,
+        frame_index=np.arange(n) * 6,
+        faces=faces,
+        tracks=tracks if with_face else (),
+        candidate_id=1 if with_face else None,
+        timeline=Timeline(probs, probs, present, usable),
+        segments=(Segment(0.0, 2.0, "happy", 0.6), Segment(3.2, 4.0, "happy", 0.6)) if with_face else (),
+        summary=summary,
+        gaps=((6.0, 7.0),),
+        notes=(NOTE,),
+    )
     return result.to_dict()
 
 

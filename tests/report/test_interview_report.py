@@ -45,9 +45,9 @@ def test_question_cards_carry_face_cues_voice_words_and_feedback():
     first = re.search(r'<article class="qcard" id="q-1".*?</article>', html, re.S).group(0)
     assert 'data-emotion="happy">' in first and "<b>80%</b>" in first
     assert '<span class="m-val">+0.45</span>' in first  # valence
-    assert "Arc <span class=\"arc-shape\">rising</span>" in first
+    assert 'Arc <span class="arc-shape">rising</span>' in first
     assert "happy + surprise 0:00.4–0:01.2" in first
-    assert "Visible positive engagement</b> <span class=\"level\">marked</span>" in first
+    assert 'Visible positive engagement</b> <span class="level">marked</span>' in first
     assert '<span class="conf conf-high" title="confidence of this cue (0..1)">high 0.72</span>' in first
     assert "Seen around 0:01.0, 0:02.5" in first and "few smiles is not disengagement" in first
     assert "<th>Pitch</th><td>152 Hz</td>" in first and "<th>Pauses ≥ 0.3 s</th><td>2 · longest 0.7 s</td>" in first
@@ -89,8 +89,10 @@ def test_mismatch_panel_lists_flagged_utterances_first_with_their_evidence():
     rows = re.findall(r'<tr class="st-(\w+)"><td class="nowrap">([^<]+)</td>', html)
     assert rows == [("flagged", "0:02.2–0:04.8"), ("consistent", "0:00.5–0:01.8")]
     assert "1 of 2 checked utterances were flagged" in html
-    assert ('<td class="num">-0.80</td><td class="num">+0.70</td><td class="num">80%</td><td class="small">the words '
-            'read as negative while the face read as positive.</td>') in html
+    assert (
+        '<td class="num">-0.80</td><td class="num">+0.70</td><td class="num">80%</td><td class="small">the words '
+        "read as negative while the face read as positive.</td>"
+    ) in html
 
 
 def test_voice_panel_compares_parts_and_marks_unreliable_ones():
@@ -103,8 +105,9 @@ def test_voice_panel_compares_parts_and_marks_unreliable_ones():
     assert 'class="unrel"' in section and "Q3: too little voiced speech" in section
 
     doc = result_with_interview()
-    doc["interview"].update(voice_available=False, voice_note="the video has no audio track, so there are no voice "
-                                                              "cues.")
+    doc["interview"].update(
+        voice_available=False, voice_note="the video has no audio track, so there are no voice cues."
+    )
     for s in doc["interview"]["spans"]:
         s["voice"] = None
     html = render_report(doc)
@@ -159,10 +162,12 @@ def test_report_command_writes_html_and_explains_mistakes(tmp_path, capsys, monk
 
     (tmp_path / "report.json").write_text(json.dumps(interview_doc()))
     (tmp_path / "broken.json").write_text('{"schema": ')
-    cases = [([str(result)], "nothing to write"),
-             ([str(tmp_path / "report.json"), "-o", str(tmp_path / "x.html")], "is the interview report.json"),
-             ([str(tmp_path / "broken.json"), "-o", str(tmp_path / "x.html")], "is not valid JSON (line 1"),
-             ([str(tmp_path / "missing.json"), "-o", str(tmp_path / "x.html")], "does not exist")]
+    cases = [
+        ([str(result)], "nothing to write"),
+        ([str(tmp_path / "report.json"), "-o", str(tmp_path / "x.html")], "is the interview report.json"),
+        ([str(tmp_path / "broken.json"), "-o", str(tmp_path / "x.html")], "is not valid JSON (line 1"),
+        ([str(tmp_path / "missing.json"), "-o", str(tmp_path / "x.html")], "does not exist"),
+    ]
     for args, message in cases:
         assert main(["report", *args]) == 2
         err = capsys.readouterr().err

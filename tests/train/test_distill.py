@@ -47,8 +47,15 @@ def test_a_student_learns_from_the_teacher_where_the_labels_are_wrong(tiny_model
     train_set = FaceDataset(xt, shuffled, [str(i) for i in range(len(yt))])
     val_set = FaceDataset(xv, yv, [str(i) for i in range(len(yv))])
     common = dict(epochs=4, batch_size=32, lr=0.02, width=8, warmup_epochs=1, seed=3)
-    taught = train(train_set, val_set, tmp_path / "taught", log=lambda line: None, options=TrainOptions(
-        **common, teachers=(str(path.parent / "best.pt"),), distill_weight=1.0, distill_temperature=2.0))
+    taught = train(
+        train_set,
+        val_set,
+        tmp_path / "taught",
+        log=lambda line: None,
+        options=TrainOptions(
+            **common, teachers=(str(path.parent / "best.pt"),), distill_weight=1.0, distill_temperature=2.0
+        ),
+    )
     alone = train(train_set, val_set, tmp_path / "alone", TrainOptions(**common), log=lambda line: None)
     assert taught["accuracy"] > 0.6
     assert alone["accuracy"] < 0.4
@@ -57,10 +64,28 @@ def test_a_student_learns_from_the_teacher_where_the_labels_are_wrong(tiny_model
 def test_train_cli_records_its_teachers_and_refuses_a_missing_one(tiny_model, pattern_data, tmp_path, capsys):
     path, _ = tiny_model
     (xt, yt), (xv, yv) = pattern_data
-    csv = write_fer_csv(tmp_path / "faces.csv", np.concatenate([xt, xv]), np.concatenate([yt, yv]),
-                        ["Training"] * len(yt) + ["PublicTest"] * len(yv))
+    csv = write_fer_csv(
+        tmp_path / "faces.csv",
+        np.concatenate([xt, xv]),
+        np.concatenate([yt, yv]),
+        ["Training"] * len(yt) + ["PublicTest"] * len(yv),
+    )
     teacher = path.parent / "best.pt"
-    base = ["train", "--arch", "v1", "--data", str(csv), "--epochs", "1", "--batch-size", "32", "--width", "8", "--warmup-epochs", "0"]
+    base = [
+        "train",
+        "--arch",
+        "v1",
+        "--data",
+        str(csv),
+        "--epochs",
+        "1",
+        "--batch-size",
+        "32",
+        "--width",
+        "8",
+        "--warmup-epochs",
+        "0",
+    ]
     assert main([*base, "--out", str(tmp_path / "missing"), "--teacher", str(tmp_path / "nope.pt")]) == 2
     assert "teacher checkpoint" in capsys.readouterr().err
     bad_weight = ["--out", str(tmp_path / "bad-weight"), "--teacher", str(teacher), "--distill-weight", "1.5"]

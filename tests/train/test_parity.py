@@ -14,8 +14,16 @@ ANGRY, NEUTRAL = EMOTIONS.index("angry"), EMOTIONS.index("neutral")
 
 def test_split_is_stable_and_near_its_share():
     # Pinned values: a change of the hash would let a parity-trained model be audited on faces it trained on.
-    assert [split_of(f"images/{i}.jpg") for i in range(1, 9)] == ["fit", "audit", "fit", "audit", "audit", "fit",
-                                                                    "fit", "audit"]
+    assert [split_of(f"images/{i}.jpg") for i in range(1, 9)] == [
+        "fit",
+        "audit",
+        "fit",
+        "audit",
+        "audit",
+        "fit",
+        "fit",
+        "audit",
+    ]
     share = np.mean([split_of(f"images/{i}.jpg") == "fit" for i in range(5000)])
     assert abs(share - FIT_SHARE) < 0.02
 
@@ -56,8 +64,8 @@ def test_reading_every_group_as_angry_is_not_parity_the_penalty_accepts():
 
 def test_rates_are_what_the_audit_counts():
     probs = np.zeros((6, 7))
-    probs[[0, 1], ANGRY] = 0.9           # group a: two angry faces
-    probs[[2], ANGRY] = 0.6              # group b: one angry face
+    probs[[0, 1], ANGRY] = 0.9  # group a: two angry faces
+    probs[[2], ANGRY] = 0.6  # group b: one angry face
     probs[[3, 4, 5], NEUTRAL] = 1.0
     rates = parity_rates(probs, np.array([0, 0, 1, 1, 1, 1]), ("a", "b"))
     assert rates["angry"]["rates"] == {"a": 1.0, "b": 0.25}
@@ -73,9 +81,19 @@ def _angry_readings(tmp_path, pattern_data, parity: ParitySet, init=None, weight
 
     (xt, yt), (xv, yv) = pattern_data
     ts, vs = FaceDataset(xt, yt, list(map(str, yt))), FaceDataset(xv, yv, list(map(str, yv)))
-    opts = TrainOptions(epochs=4, batch_size=32, lr=0.02, width=8, warmup_epochs=1, seed=3, parity_weight=weight,
-                        parity_per_group=8, init=str(init or ""), as_used=bool(weight),
-                        precision="fp32")  # the tiny thresholds below were set in float32
+    opts = TrainOptions(
+        epochs=4,
+        batch_size=32,
+        lr=0.02,
+        width=8,
+        warmup_epochs=1,
+        seed=3,
+        parity_weight=weight,
+        parity_per_group=8,
+        init=str(init or ""),
+        as_used=bool(weight),
+        precision="fp32",
+    )  # the tiny thresholds below were set in float32
     out = tmp_path / f"w{weight}"
     train(ts, vs, out, opts, log=lambda line: None, parity=parity if weight else None)
     model = EmotionNet(width=8)
@@ -89,9 +107,15 @@ def test_parity_fine_tune_reads_the_groups_more_alike_without_reading_everyone_a
     from tests.conftest import pattern_faces
 
     faces, labels = pattern_faces(20, seed=5)
-    parity = ParitySet(images=np.concatenate([faces[labels == ANGRY] // 2 + 45, faces[labels == NEUTRAL] // 2 + 45]),
-                       groups=np.repeat([0, 1], 20), group_names=("0", "1"), column="group", labels_sha256="x",
-                       rows=40, unusable=0)
+    parity = ParitySet(
+        images=np.concatenate([faces[labels == ANGRY] // 2 + 45, faces[labels == NEUTRAL] // 2 + 45]),
+        groups=np.repeat([0, 1], 20),
+        group_names=("0", "1"),
+        column="group",
+        labels_sha256="x",
+        rows=40,
+        unusable=0,
+    )
     start, plain = _angry_readings(tmp_path, pattern_data, parity)
     _, fair = _angry_readings(tmp_path, pattern_data, parity, init=start, weight=5.0)
     assert plain[0] - plain[1] > 0.3  # the faint angry bar is read as angry far more often
@@ -111,8 +135,12 @@ def test_train_with_parity_faces_then_audit_only_the_unseen_rows(tmp_path, patte
     from tests.fairness.test_audit import face_crop
 
     (xt, yt), (xv, yv) = pattern_data
-    data = write_fer_csv(tmp_path / "fer.csv", np.concatenate([xt, xv]), np.concatenate([yt, yv]),
-                         ["Training"] * len(yt) + ["PublicTest"] * len(yv))
+    data = write_fer_csv(
+        tmp_path / "fer.csv",
+        np.concatenate([xt, xv]),
+        np.concatenate([yt, yv]),
+        ["Training"] * len(yt) + ["PublicTest"] * len(yv),
+    )
     crop = face_crop()
     names = [f"images/{i}.jpg" for i in range(1, 13)]
     rows = []
@@ -125,11 +153,11 @@ def test_train_with_parity_faces_then_audit_only_the_unseen_rows(tmp_path, patte
     assert fit and len(fit) < len(names)
 
     common = ["train", "--arch", "v1", "--data", str(data), "--epochs", "1", "--width", "8", "--batch-size", "32"]
-    assert main(common + ["--out", str(tmp_path / "plain")]) == 0
+    assert main([*common, "--out", str(tmp_path / "plain")]) == 0
     out = tmp_path / "run"
     common += ["--out", str(out)]
-    assert main(common + ["--parity-labels", str(labels)]) == 2  # needs its images too
-    assert main(common + ["--init", str(tmp_path / "nope.pt")]) == 2
+    assert main([*common, "--parity-labels", str(labels)]) == 2  # needs its images too
+    assert main([*common, "--init", str(tmp_path / "nope.pt")]) == 2
     parity_flags = ["--parity-images", str(tmp_path / "faces"), "--parity-labels", str(labels)]
     assert main(common + parity_flags) == 2  # a fine-tune: needs --init
     assert main(common + parity_flags + ["--init", str(tmp_path / "plain" / "best.pt"), "--parity-per-group", "4"]) == 0
@@ -139,11 +167,23 @@ def test_train_with_parity_faces_then_audit_only_the_unseen_rows(tmp_path, patte
     assert sum(parity["per_group"].values()) == parity["faces"] > 0
     assert sidecar["training"]["options"]["parity_weight"] == 1.0
 
-    audit = ["fairness", "--images", str(tmp_path / "faces"), "--labels", str(labels), "--group-cols", "race",
-             "--model", str(out / "model.onnx"), "--bootstrap", "20", "--quiet"]
-    assert main(audit + ["-o", str(tmp_path / "a1")]) == 2
+    audit = [
+        "fairness",
+        "--images",
+        str(tmp_path / "faces"),
+        "--labels",
+        str(labels),
+        "--group-cols",
+        "race",
+        "--model",
+        str(out / "model.onnx"),
+        "--bootstrap",
+        "20",
+        "--quiet",
+    ]
+    assert main([*audit, "-o", str(tmp_path / "a1")]) == 2
     assert not (tmp_path / "a1" / "fairness.json").exists()
-    assert main(audit + ["-o", str(tmp_path / "a2"), "--split", "audit"]) == 0
+    assert main([*audit, "-o", str(tmp_path / "a2"), "--split", "audit"]) == 0
     doc = json.loads((tmp_path / "a2" / "fairness.json").read_text())
     assert doc["data"]["rows"] == len(names) - len(fit) and doc["options"]["split"] == "audit"
 
@@ -154,12 +194,29 @@ def test_as_used_fine_tune_keeps_batch_norm_statistics_and_changes_weights(tmp_p
 
     (xt, yt), (xv, yv) = pattern_data
     ts, vs = FaceDataset(xt, yt, list(map(str, yt))), FaceDataset(xv, yv, list(map(str, yv)))
-    train(ts, vs, tmp_path / "start", TrainOptions(epochs=1, batch_size=32, width=8, warmup_epochs=0),
-          log=lambda line: None)
+    train(
+        ts,
+        vs,
+        tmp_path / "start",
+        TrainOptions(epochs=1, batch_size=32, width=8, warmup_epochs=0),
+        log=lambda line: None,
+    )
     start = torch.load(tmp_path / "start" / "last.pt", weights_only=False)["model"]
-    train(ts, vs, tmp_path / "tuned", TrainOptions(epochs=2, batch_size=32, width=8, warmup_epochs=0, lr=0.05,
-                                                   init=str(tmp_path / "start" / "last.pt"), as_used=True),
-          log=lambda line: None)
+    train(
+        ts,
+        vs,
+        tmp_path / "tuned",
+        TrainOptions(
+            epochs=2,
+            batch_size=32,
+            width=8,
+            warmup_epochs=0,
+            lr=0.05,
+            init=str(tmp_path / "start" / "last.pt"),
+            as_used=True,
+        ),
+        log=lambda line: None,
+    )
     tuned = torch.load(tmp_path / "tuned" / "last.pt", weights_only=False)["model"]
     for name, value in start.items():
         if "running_" in name or "num_batches" in name:

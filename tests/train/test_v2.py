@@ -58,17 +58,24 @@ def test_v2_trains_both_heads_and_exports_the_mixture(tmp_path, pattern_data):
     ts, vs = FaceDataset(xt, yt, list(map(str, range(len(yt))))), FaceDataset(xv, yv, list(map(str, range(len(yv)))))
     votes, val_votes = crowd_votes(yt, 1), crowd_votes(yv, 2)
     lines = []
-    report = train(ts, vs, tmp_path, TrainOptions(epochs=4, batch_size=32, lr=0.02, width=8, warmup_epochs=1,
-                                                  seed=3, arch="v2"), log=lines.append, votes=votes,
-                   val_votes=val_votes)
+    report = train(
+        ts,
+        vs,
+        tmp_path,
+        TrainOptions(epochs=4, batch_size=32, lr=0.02, width=8, warmup_epochs=1, seed=3, arch="v2"),
+        log=lines.append,
+        votes=votes,
+        val_votes=val_votes,
+    )
     assert report["accuracy"] > 0.6
     record = json.loads((tmp_path / "metrics.jsonl").read_text().splitlines()[-1])
     assert record["votes_agree_ferplus"] > 0.6 and "votes head" in lines[-1]
 
     grid = vote_share_grid(tmp_path / "best.pt", vs, val_votes)
     assert [row["vote_share"] for row in grid] == pytest.approx(np.linspace(0, 1, 11))
-    path = export_onnx(tmp_path / "best.pt", vs, tmp_path / "v2.onnx", {"path": "pattern-faces"}, vote_share=0.3,
-                       vote_grid=grid)
+    path = export_onnx(
+        tmp_path / "best.pt", vs, tmp_path / "v2.onnx", {"path": "pattern-faces"}, vote_share=0.3, vote_grid=grid
+    )
     sidecar = json.loads(path.with_suffix(".json").read_text())
     assert sidecar["architecture"]["arch"] == "v2" and sidecar["architecture"]["vote_share"] == 0.3
 
@@ -87,8 +94,11 @@ def test_v2_trains_both_heads_and_exports_the_mixture(tmp_path, pattern_data):
 
 
 def test_ferplus_votes_are_matched_on_the_row_index(tmp_path):
-    rows = [("3", " ".join(["10"] * 2304), "Training"), ("6", " ".join(["20"] * 2304), "PublicTest"),
-            ("0", " ".join(["30"] * 2304), "Training")]
+    rows = [
+        ("3", " ".join(["10"] * 2304), "Training"),
+        ("6", " ".join(["20"] * 2304), "PublicTest"),
+        ("0", " ".join(["30"] * 2304), "Training"),
+    ]
     data = tmp_path / "fer.csv.gz"
     with gzip.open(data, "wt", newline="") as handle:
         csv.writer(handle).writerows([("emotion", "pixels", "Usage"), *rows])

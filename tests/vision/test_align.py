@@ -21,8 +21,13 @@ def measure_eyes_and_mouth(detector, mesh, crop):
     """Run the detector and mesh on a 48x48 crop the way the template was measured (replicate-pad by
     half the crop, upscale 4x) and return its eye and mouth centres in crop pixels."""
     pad, up = 24, 4
-    big = cv2.resize(cv2.copyMakeBorder(crop, pad, pad, pad, pad, cv2.BORDER_REPLICATE), None, fx=up, fy=up,
-                     interpolation=cv2.INTER_CUBIC)
+    big = cv2.resize(
+        cv2.copyMakeBorder(crop, pad, pad, pad, pad, cv2.BORDER_REPLICATE),
+        None,
+        fx=up,
+        fy=up,
+        interpolation=cv2.INTER_CUBIC,
+    )
     big = cv2.cvtColor(big, cv2.COLOR_GRAY2BGR)
     marks = mesh(big, detector.detect(big))
     right, left = marks.eye_centres()

@@ -38,8 +38,9 @@ def test_one_pass_finds_faces_from_96_to_600_px_in_720p(detector, place, box_iou
     assert box_iou(faces.boxes[0], expected) > 0.6
 
 
-@pytest.mark.parametrize("width, centre", [(20, (700, 380)), (24, (100, 650)), (40, (1000, 200)), (60, (640, 360)),
-                                           (80, (300, 500))])
+@pytest.mark.parametrize(
+    "width, centre", [(20, (700, 380)), (24, (100, 650)), (40, (1000, 200)), (60, (640, 360)), (80, (300, 500))]
+)
 def test_tiles_find_small_faces(model_files, place, box_iou, width, centre):
     canvas, expected = place(width, centre)
     faces = BlazeFaceDetector(min_face_px=20).detect(canvas)

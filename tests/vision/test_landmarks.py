@@ -33,8 +33,9 @@ def turn_head(image: np.ndarray, points: np.ndarray, yaw: float) -> np.ndarray:
     ys, xs = np.mgrid[y0:y1, x0:x1] + 0.5
     src = griddata(np.vstack([turned, frame]), np.vstack([points[:, :2], frame]), (xs, ys), method="linear")
     out = image.copy()
-    out[y0:y1, x0:x1] = cv2.remap(image, (src[..., 0] - 0.5).astype(np.float32),
-                                  (src[..., 1] - 0.5).astype(np.float32), cv2.INTER_LINEAR)
+    out[y0:y1, x0:x1] = cv2.remap(
+        image, (src[..., 0] - 0.5).astype(np.float32), (src[..., 1] - 0.5).astype(np.float32), cv2.INTER_LINEAR
+    )
     return out
 
 

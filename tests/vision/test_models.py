@@ -38,8 +38,9 @@ def test_missing_or_corrupt_model_says_run_setup(tmp_path):
 
 def test_install_from_a_local_wheel_then_reuse_the_cache(model_files, tmp_path, monkeypatch):
     entries = models.load_manifest()["models"]
-    wheel = fake_wheel(tmp_path / "mediapipe.whl",
-                       {entries[n]["path_in_wheel"]: model_files[n].read_bytes() for n in entries})
+    wheel = fake_wheel(
+        tmp_path / "mediapipe.whl", {entries[n]["path_in_wheel"]: model_files[n].read_bytes() for n in entries}
+    )
     target = tmp_path / "models"
     paths = models.install_models(target, wheel=wheel)
     assert all(models.model_path(n, target) == p for n, p in paths.items())

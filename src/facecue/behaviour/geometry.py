@@ -16,11 +16,11 @@ from facecue.vision.landmarks import CHIN, FOREHEAD, LEFT_EYE_OUTER, RIGHT_EYE_O
 # Six-point eye outlines for the eye aspect ratio: outer corner, two upper-lid points, inner corner, two lower.
 RIGHT_EYE_6 = (33, 160, 158, 133, 153, 144)
 LEFT_EYE_6 = (263, 387, 385, 362, 380, 373)
-RIGHT_BROW = (70, 63, 105, 66, 107)        # upper edge of the right eyebrow, outer to inner
+RIGHT_BROW = (70, 63, 105, 66, 107)  # upper edge of the right eyebrow, outer to inner
 LEFT_BROW = (300, 293, 334, 296, 336)
-EYE_CORNERS = (33, 133, 263, 362)          # outer and inner corners of both eyes
+EYE_CORNERS = (33, 133, 263, 362)  # outer and inner corners of both eyes
 RIGHT_INNER_BROW, LEFT_INNER_BROW = 107, 336
-MOUTH_RIGHT, MOUTH_LEFT = 61, 291          # mouth corners
+MOUTH_RIGHT, MOUTH_LEFT = 61, 291  # mouth corners
 UPPER_LIP_TOP, UPPER_LIP_INNER, LOWER_LIP_INNER, LOWER_LIP_BOTTOM = 0, 13, 14, 17
 NOSE_TIP = 1
 
@@ -37,7 +37,7 @@ def head_frame(points: np.ndarray) -> np.ndarray:
     y_axis /= np.linalg.norm(y_axis, axis=1, keepdims=True) + 1e-9
     z_axis = np.cross(x_axis, y_axis)
     rotation = np.stack([x_axis, y_axis, z_axis], axis=1)  # (N, 3, 3): rows are the head's axes
-    centred = points - points[:, NOSE_TIP:NOSE_TIP + 1]
+    centred = points - points[:, NOSE_TIP : NOSE_TIP + 1]
     return np.einsum("nij,npj->npi", rotation, centred) / span[:, :, None]
 
 

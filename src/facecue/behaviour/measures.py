@@ -64,5 +64,5 @@ def measure_behaviour(landmarks: FaceLandmarks, unreadable: list[str]) -> tuple[
     readable = np.array([not r for r in reasons], bool)
     if readable.any():
         first = len(GAZE_COLUMNS)
-        values[readable, first:first + len(ACTION_COLUMNS)] = facial_actions(landmarks.points[readable])
+        values[readable, first : first + len(ACTION_COLUMNS)] = facial_actions(landmarks.points[readable])
     return values, tuple(reasons)

@@ -10,11 +10,11 @@ import numpy as np
 
 from facecue.behaviour.columns import ACTION_COLUMNS, BEHAVIOUR_COLUMNS, NOT_MEASURED
 
-SMILE_AT = 0.5           # a frame counts as smiling from this smile score on
-CLOSED_AT = 0.5          # and as eyes closed from this eyes_closed score on
-BLINK_MIN_FPS = 10.0     # blinks last 0.1-0.4 s: sparser sampling misses many of them
-TURN_DEG = 6.0           # a nod or shake swings the head at least this far each way
-SWING_MAX_S = 0.8        # ... and each swing takes at most this long (slower turns are looking elsewhere)
+SMILE_AT = 0.5  # a frame counts as smiling from this smile score on
+CLOSED_AT = 0.5  # and as eyes closed from this eyes_closed score on
+BLINK_MIN_FPS = 10.0  # blinks last 0.1-0.4 s: sparser sampling misses many of them
+TURN_DEG = 6.0  # a nod or shake swings the head at least this far each way
+SWING_MAX_S = 0.8  # ... and each swing takes at most this long (slower turns are looking elsewhere)
 
 
 def _col(name: str) -> int:
@@ -78,12 +78,12 @@ def _mean(values: np.ndarray) -> float | None:
 def _figure(value, seconds: float, **extra) -> dict:
     if value is not None:
         value = int(value) if isinstance(value, (int, np.integer)) else round(float(value), 4)
-    return {"value": value, "seconds": round(float(seconds), 2),
-            **extra}
+    return {"value": value, "seconds": round(float(seconds), 2), **extra}
 
 
-def summarise(times: np.ndarray, present: np.ndarray, pose: np.ndarray, behaviour: np.ndarray,
-              step: float, fps: float | None) -> dict:
+def summarise(
+    times: np.ndarray, present: np.ndarray, pose: np.ndarray, behaviour: np.ndarray, step: float, fps: float | None
+) -> dict:
     """summary.behaviour for the frames given (F of them): present (F,) the candidate in view; pose (F, 3) and
     behaviour (F, len(BEHAVIOUR_COLUMNS)) the candidate's readings, NaN where absent or unreadable; step the
     seconds one analysed frame stands for; fps the sampling rate of the analysis (None: every frame)."""
@@ -96,21 +96,30 @@ def summarise(times: np.ndarray, present: np.ndarray, pose: np.ndarray, behaviou
     out: dict = {
         "analysed_s": round(f * step, 2),
         "in_view_s": round(float(present.sum() * step), 2),
-        "out_of_frame": _figure(1 - present.mean() if f else None, f * step,
-                                out_s=round(float((~present).sum() * step), 2)),
+        "out_of_frame": _figure(
+            1 - present.mean() if f else None, f * step, out_s=round(float((~present).sum() * step), 2)
+        ),
         "readable_s": round(read_s, 2),
     }
     smiling = readable & (np.nan_to_num(behaviour[:, _col("smile")]) >= SMILE_AT)
-    out["smile_share"] = _figure(smiling.sum() / readable.sum() if readable.any() else None, read_s,
-                                 smiling_s=round(float(smiling.sum() * step), 2))
+    out["smile_share"] = _figure(
+        smiling.sum() / readable.sum() if readable.any() else None,
+        read_s,
+        smiling_s=round(float(smiling.sum() * step), 2),
+    )
     out["mean_actions"] = {c: _mean(behaviour[readable, _col(c)]) for c in ACTION_COLUMNS}
     rate = fps if fps else (1.0 / step if step > 0 else 0.0)
     closed = np.nan_to_num(behaviour[:, _col("eyes_closed")]) >= CLOSED_AT
     onsets = int((readable[1:] & readable[:-1] & closed[1:] & ~closed[:-1]).sum()) if f > 1 else 0
     if rate < BLINK_MIN_FPS:
-        out["blinks_per_minute"] = _figure(None, read_s, reason=(
-            f"blinks last 0.1-0.4 s: counting them needs --fps {BLINK_MIN_FPS:g} or more; this analysis sampled "
-            f"{rate:g} frames/s"))
+        out["blinks_per_minute"] = _figure(
+            None,
+            read_s,
+            reason=(
+                f"blinks last 0.1-0.4 s: counting them needs --fps {BLINK_MIN_FPS:g} or more; this analysis sampled "
+                f"{rate:g} frames/s"
+            ),
+        )
     else:
         out["blinks_per_minute"] = _figure(onsets / (read_s / 60) if read_s > 0 else None, read_s, blinks=onsets)
     pitch = np.where(posed, pose[:, 1], np.nan)
@@ -122,8 +131,15 @@ def summarise(times: np.ndarray, present: np.ndarray, pose: np.ndarray, behaviou
     return out
 
 
-def summarise_parts(times: np.ndarray, present: np.ndarray, pose: np.ndarray, behaviour: np.ndarray, step: float,
-                    fps: float | None, spans: list[tuple[float, float, str]]) -> list[dict]:
+def summarise_parts(
+    times: np.ndarray,
+    present: np.ndarray,
+    pose: np.ndarray,
+    behaviour: np.ndarray,
+    step: float,
+    fps: float | None,
+    spans: list[tuple[float, float, str]],
+) -> list[dict]:
     """summarise() for each (start_s, end_s, label) span: questions, or fixed windows."""
     parts = []
     for start, end, label in spans:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import csv
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 from tqdm import tqdm
@@ -39,8 +39,14 @@ ALIGN_MODES = ("auto", "always", "never")
 ALIGN_MIN_SIDE = 64  # smaller crops (FER2013's 48 px) are already framed as the model expects
 
 
-def classify_to_csv(source: Path, out_csv: Path, model: EmotionModel, batch: int = 256,
-                    progress: bool | None = None, align: str = "auto") -> dict:
+def classify_to_csv(
+    source: Path,
+    out_csv: Path,
+    model: EmotionModel,
+    batch: int = 256,
+    progress: bool | None = None,
+    align: str = "auto",
+) -> dict:
     """Write one row per input (in input order); unreadable inputs get empty probability cells.
 
     align: 'auto' re-frames photos of at least 64 px like the video pipeline (detect, mesh, align)
@@ -78,13 +84,13 @@ def classify_to_csv(source: Path, out_csv: Path, model: EmotionModel, batch: int
             chunk.clear()
 
         show = sys.stderr.isatty() if progress is None else progress
-        bar = tqdm(total=count_inputs(source), unit="face", desc="classifying", disable=not show,
-                   file=sys.stderr)
+        bar = tqdm(total=count_inputs(source), unit="face", desc="classifying", disable=not show, file=sys.stderr)
         for ident, image, error in iter_crops(source):
             if error is not None:
                 counts["unreadable"] += 1
                 print(f"warning: skipped {ident}: {error}", file=sys.stderr)
             else:
+                assert image is not None  # iter_crops gives an image whenever there is no error
                 counts["classified"] += 1
                 if aligner is not None and (align == "always" or min(image.shape[:2]) >= ALIGN_MIN_SIDE):
                     face = aligner(image)

@@ -20,20 +20,26 @@ def evaluate(model: EmotionModel, images: np.ndarray, labels: np.ndarray, tta: b
     started = time.perf_counter()
     logits = model.logits(images)
     plain_s = time.perf_counter() - started
-    report_extra = {"seconds": round(plain_s, 3)}
+    seconds = round(plain_s, 3)
+    report_extra: dict[str, float | str] = {"seconds": seconds}
     if tta:
         started = time.perf_counter()
         logits = (logits + model.logits(images[:, :, ::-1].copy())) / 2
         report_extra["tta_cost"] = "horizontal-flip averaging: 2 forward passes per face"
-        report_extra["seconds"] = round(plain_s + time.perf_counter() - started, 3)
+        seconds = round(plain_s + time.perf_counter() - started, 3)
+        report_extra["seconds"] = seconds
     probs = softmax(logits, model.info.temperature)
     report = classification_report(probs, labels)
     report["ece_uncalibrated"] = classification_report(softmax(logits), labels)["ece"]
     report["reliability"] = reliability_bins(probs, labels)
-    report["model"] = {"name": model.info.name, "version": model.info.version, "sha256": model.info.sha256,
-                       "temperature": model.info.temperature}
+    report["model"] = {
+        "name": model.info.name,
+        "version": model.info.version,
+        "sha256": model.info.sha256,
+        "temperature": model.info.temperature,
+    }
     report["tta"] = tta
-    report["faces_per_s"] = round(len(labels) / max(report_extra["seconds"], 1e-9), 1)
+    report["faces_per_s"] = round(len(labels) / max(seconds, 1e-9), 1)
     report.update(report_extra)
     return report
 
@@ -51,18 +57,45 @@ def confusion_png(report: dict, path: Path) -> None:
             x, y = left + j * cell, top + i * cell
             cv2.rectangle(img, (x, y), (x + cell, y + cell), (255, shade, shade) if i != j else (shade, 255, shade), -1)
             cv2.rectangle(img, (x, y), (x + cell, y + cell), (200, 200, 200), 1)
-            cv2.putText(img, f"{norm[i, j]:.2f}", (x + 12, y + 30), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1,
-                        cv2.LINE_AA)
-            cv2.putText(img, f"{int(cm[i, j])}", (x + 12, y + 52), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (90, 90, 90), 1,
-                        cv2.LINE_AA)
-        cv2.putText(img, EMOTIONS[i], (8, top + i * cell + 40), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1,
-                    cv2.LINE_AA)
-        cv2.putText(img, EMOTIONS[i][:7], (left + i * cell + 6, top + k * cell + 22), cv2.FONT_HERSHEY_SIMPLEX, 0.45,
-                    (0, 0, 0), 1, cv2.LINE_AA)
-    cv2.putText(img, "rows: true label, columns: predicted (row-normalised)", (left, top + k * cell + 60),
-                cv2.FONT_HERSHEY_SIMPLEX, 0.45, (60, 60, 60), 1, cv2.LINE_AA)
-    cv2.putText(img, f"accuracy {report['accuracy']:.3f}  macro-F1 {report['macro_f1']:.3f}", (left, 25),
-                cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 0, 0), 1, cv2.LINE_AA)
+            cv2.putText(
+                img, f"{norm[i, j]:.2f}", (x + 12, y + 30), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA
+            )
+            cv2.putText(
+                img, f"{int(cm[i, j])}", (x + 12, y + 52), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (90, 90, 90), 1, cv2.LINE_AA
+            )
+        cv2.putText(
+            img, EMOTIONS[i], (8, top + i * cell + 40), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA
+        )
+        cv2.putText(
+            img,
+            EMOTIONS[i][:7],
+            (left + i * cell + 6, top + k * cell + 22),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            0.45,
+            (0, 0, 0),
+            1,
+            cv2.LINE_AA,
+        )
+    cv2.putText(
+        img,
+        "rows: true label, columns: predicted (row-normalised)",
+        (left, top + k * cell + 60),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        0.45,
+        (60, 60, 60),
+        1,
+        cv2.LINE_AA,
+    )
+    cv2.putText(
+        img,
+        f"accuracy {report['accuracy']:.3f}  macro-F1 {report['macro_f1']:.3f}",
+        (left, 25),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        0.6,
+        (0, 0, 0),
+        1,
+        cv2.LINE_AA,
+    )
     cv2.imwrite(str(path), img)
 
 
@@ -80,20 +113,47 @@ def reliability_png(report: dict, path: Path) -> None:
         cv2.rectangle(img, (x0 + 1, y), (x1 - 1, pad + size), (200, 120, 40), -1)
         yc = int(pad + size - b["confidence"] * size)
         cv2.line(img, (x0 + 1, yc), (x1 - 1, yc), (0, 0, 200), 2)
-    cv2.putText(img, f"ECE {report['ece']:.3f} (before calibration {report['ece_uncalibrated']:.3f})", (pad, 30),
-                cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
-    cv2.putText(img, "confidence", (pad + size // 2 - 40, pad + size + 35), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
-                (0, 0, 0), 1, cv2.LINE_AA)
-    cv2.putText(img, "bars: accuracy, red: mean confidence", (pad, pad + size + 20), cv2.FONT_HERSHEY_SIMPLEX, 0.4,
-                (60, 60, 60), 1, cv2.LINE_AA)
+    cv2.putText(
+        img,
+        f"ECE {report['ece']:.3f} (before calibration {report['ece_uncalibrated']:.3f})",
+        (pad, 30),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        0.5,
+        (0, 0, 0),
+        1,
+        cv2.LINE_AA,
+    )
+    cv2.putText(
+        img,
+        "confidence",
+        (pad + size // 2 - 40, pad + size + 35),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        0.5,
+        (0, 0, 0),
+        1,
+        cv2.LINE_AA,
+    )
+    cv2.putText(
+        img,
+        "bars: accuracy, red: mean confidence",
+        (pad, pad + size + 20),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        0.4,
+        (60, 60, 60),
+        1,
+        cv2.LINE_AA,
+    )
     cv2.imwrite(str(path), img)
 
 
 def write_evaluation(report: dict, out_dir: Path) -> dict[str, Path]:
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        paths = {"json": out_dir / "evaluation.json", "confusion": out_dir / "confusion_matrix.png",
-                 "reliability": out_dir / "reliability.png"}
+        paths = {
+            "json": out_dir / "evaluation.json",
+            "confusion": out_dir / "confusion_matrix.png",
+            "reliability": out_dir / "reliability.png",
+        }
         paths["json"].write_text(json.dumps(report, indent=2))
     except OSError as exc:
         raise OutputError(f"cannot write to {out_dir}: {exc.strerror or exc}.") from None

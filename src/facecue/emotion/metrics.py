@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 
 from facecue.labels import EMOTIONS
@@ -25,7 +27,7 @@ def expected_calibration_error(probs: np.ndarray, truth: np.ndarray, bins: int =
     correct = probs.argmax(axis=1) == truth
     edges = np.linspace(0, 1, bins + 1)
     ece = 0.0
-    for lo, hi in zip(edges[:-1], edges[1:]):
+    for lo, hi in pairwise(edges):
         inside = (conf > lo) & (conf <= hi)
         if inside.any():
             ece += inside.mean() * abs(correct[inside].mean() - conf[inside].mean())
@@ -37,11 +39,17 @@ def reliability_bins(probs: np.ndarray, truth: np.ndarray, bins: int = 15) -> li
     correct = probs.argmax(axis=1) == truth
     edges = np.linspace(0, 1, bins + 1)
     out = []
-    for lo, hi in zip(edges[:-1], edges[1:]):
+    for lo, hi in pairwise(edges):
         inside = (conf > lo) & (conf <= hi)
-        out.append({"lo": float(lo), "hi": float(hi), "count": int(inside.sum()),
-                    "confidence": float(conf[inside].mean()) if inside.any() else None,
-                    "accuracy": float(correct[inside].mean()) if inside.any() else None})
+        out.append(
+            {
+                "lo": float(lo),
+                "hi": float(hi),
+                "count": int(inside.sum()),
+                "confidence": float(conf[inside].mean()) if inside.any() else None,
+                "accuracy": float(correct[inside].mean()) if inside.any() else None,
+            }
+        )
     return out
 
 
@@ -52,17 +60,22 @@ def classification_report(probs: np.ndarray, truth: np.ndarray) -> dict:
     tp = np.diag(cm).astype(float)
     precision = np.divide(tp, cm.sum(axis=0), out=np.zeros_like(tp), where=cm.sum(axis=0) > 0)
     recall = np.divide(tp, cm.sum(axis=1), out=np.zeros_like(tp), where=cm.sum(axis=1) > 0)
-    f1 = np.divide(2 * precision * recall, precision + recall, out=np.zeros_like(tp),
-                   where=(precision + recall) > 0)
+    f1 = np.divide(2 * precision * recall, precision + recall, out=np.zeros_like(tp), where=(precision + recall) > 0)
     present = cm.sum(axis=1) > 0
     nll = float(-np.log(np.clip(probs[np.arange(len(truth)), truth], 1e-12, 1)).mean())
     return {
-        "n": int(len(truth)),
+        "n": len(truth),
         "accuracy": float((pred == truth).mean()),
         "macro_f1": float(f1[present].mean()),
-        "per_class": {name: {"precision": float(precision[i]), "recall": float(recall[i]),
-                             "f1": float(f1[i]), "support": int(cm[i].sum())}
-                      for i, name in enumerate(EMOTIONS)},
+        "per_class": {
+            name: {
+                "precision": float(precision[i]),
+                "recall": float(recall[i]),
+                "f1": float(f1[i]),
+                "support": int(cm[i].sum()),
+            }
+            for i, name in enumerate(EMOTIONS)
+        },
         "confusion_matrix": cm.tolist(),
         "ece": expected_calibration_error(probs, truth),
         "nll": nll,
@@ -71,6 +84,7 @@ def classification_report(probs: np.ndarray, truth: np.ndarray) -> dict:
 
 def fit_temperature(logits: np.ndarray, truth: np.ndarray) -> float:
     """Temperature minimising validation NLL (golden-section search on log T in [-2, 2])."""
+
     def nll(log_t: float) -> float:
         p = softmax(logits, float(np.exp(log_t)))
         return float(-np.log(np.clip(p[np.arange(len(truth)), truth], 1e-12, 1)).mean())

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import cv2
 import numpy as np
@@ -86,7 +86,7 @@ class EmotionModel:
         self.batch_size = batch_size
 
     @classmethod
-    def load(cls, name_or_path: str | Path | None = None, threads: int = 1) -> "EmotionModel":
+    def load(cls, name_or_path: str | Path | None = None, threads: int = 1) -> EmotionModel:
         import onnxruntime as ort
 
         path = resolve_model_path(name_or_path)
@@ -107,17 +107,24 @@ class EmotionModel:
             session = ort.InferenceSession(data, opts, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own untyped errors for bad files
             raise ModelError(f"onnxruntime cannot load {path}: {exc}") from None
-        info = ModelInfo(name=sidecar.get("name", path.stem), version=str(sidecar.get("version", "")), path=path,
-                         sha256=digest, labels=EMOTIONS, input_size=tuple(sidecar["input"]["size"]),
-                         temperature=float(sidecar.get("temperature", 1.0)),
-                         equalize=bool(sidecar["input"].get("equalize", False)), sidecar=sidecar)
+        info = ModelInfo(
+            name=sidecar.get("name", path.stem),
+            version=str(sidecar.get("version", "")),
+            path=path,
+            sha256=digest,
+            labels=EMOTIONS,
+            input_size=tuple(sidecar["input"]["size"]),
+            temperature=float(sidecar.get("temperature", 1.0)),
+            equalize=bool(sidecar["input"].get("equalize", False)),
+            sidecar=sidecar,
+        )
         return cls(session, info)
 
     def _run(self, images) -> tuple[np.ndarray, np.ndarray]:
         x = to_model_input(images, self.info.input_size[0], self.info.equalize)
         logits, embeds = [], []
         for i in range(0, len(x), self.batch_size):
-            lo, em = self.session.run(None, {"face": x[i:i + self.batch_size]})
+            lo, em = self.session.run(None, {"face": x[i : i + self.batch_size]})
             logits.append(lo)
             embeds.append(em)
         if not logits:

@@ -7,10 +7,24 @@ for records made elsewhere, `write_audit(records, doc, out_dir)` for fairness.js
 
 from importlib import import_module
 
-_EXPORTS = {"run_audit": "audit", "load_labels": "audit", "AuditSettings": "metrics", "fairness_metrics": "metrics",
-            "write_audit": "output", "ImageRecords": "records", "stress_cue": "records"}
-__all__ = ["AuditSettings", "ImageRecords", "fairness_metrics", "load_labels", "stress_cue",
-           "run_audit", "write_audit"]
+_EXPORTS = {
+    "run_audit": "audit",
+    "load_labels": "audit",
+    "AuditSettings": "metrics",
+    "fairness_metrics": "metrics",
+    "write_audit": "output",
+    "ImageRecords": "records",
+    "stress_cue": "records",
+}
+__all__ = [
+    "AuditSettings",
+    "ImageRecords",
+    "fairness_metrics",
+    "load_labels",
+    "run_audit",
+    "stress_cue",
+    "write_audit",
+]
 
 
 def __getattr__(name: str):

@@ -65,14 +65,19 @@ def load_labels(images: Path, labels: Path, group_cols: list[str], truth_col: st
     needed = ["file", *group_cols] + ([truth_col] if truth_col else [])
     missing = [c for c in needed if c not in header]
     if missing:
-        raise InputError(f"{labels} has no column {', '.join(repr(c) for c in missing)} "
-                         f"(it has {', '.join(header) or 'none'}).")
+        raise InputError(
+            f"{labels} has no column {', '.join(repr(c) for c in missing)} (it has {', '.join(header) or 'none'})."
+        )
     if not rows:
         raise InputError(f"{labels} has a header but no rows.")
     truth = np.array([_label_index(r[truth_col], labels) for r in rows] if truth_col else [-1] * len(rows), np.int64)
-    return LabelTable(files=tuple(r["file"] for r in rows),
-                      groups={c: tuple(r[c].strip() or MISSING for r in rows) for c in group_cols},
-                      truth=truth, columns=header, sha256=hashlib.sha256(data).hexdigest())
+    return LabelTable(
+        files=tuple(r["file"] for r in rows),
+        groups={c: tuple(r[c].strip() or MISSING for r in rows) for c in group_cols},
+        truth=truth,
+        columns=header,
+        sha256=hashlib.sha256(data).hexdigest(),
+    )
 
 
 def select_split(table: LabelTable, split: str) -> LabelTable:
@@ -84,16 +89,22 @@ def select_split(table: LabelTable, split: str) -> LabelTable:
     keep = [i for i, name in enumerate(table.files) if split_of(name) == split]
     if not keep:
         raise InputError(f"no row of the labels falls in the {split} split.")
-    return replace(table, files=tuple(table.files[i] for i in keep),
-                   groups={c: tuple(v[i] for i in keep) for c, v in table.groups.items()}, truth=table.truth[keep])
+    return replace(
+        table,
+        files=tuple(table.files[i] for i in keep),
+        groups={c: tuple(v[i] for i in keep) for c, v in table.groups.items()},
+        truth=table.truth[keep],
+    )
 
 
 def check_not_trained_on(sidecar: dict, table: LabelTable, split: str) -> None:
     """A model trained for group parity on some of these faces is audited only on the rows it never saw."""
     parity = sidecar.get("training", {}).get("data", {}).get("parity")
     if parity and parity.get("labels_sha256") == table.sha256 and split != "audit":
-        raise InputError(f"this model was trained on the '{parity['split']}' rows of these labels (group parity); "
-                         "audit it with --split audit, the rows it never saw.")
+        raise InputError(
+            f"this model was trained on the '{parity['split']}' rows of these labels (group parity); "
+            "audit it with --split audit, the rows it never saw."
+        )
 
 
 def _label_index(text: str | None, labels: Path) -> int:
@@ -105,8 +116,10 @@ def _label_index(text: str | None, labels: Path) -> int:
         return EMOTIONS.index(value)
     if value.isdigit() and int(value) < NUM_EMOTIONS:
         return int(value)
-    raise InputError(f"{labels} has the true label '{text}', which is neither one of {', '.join(EMOTIONS)} "
-                     f"nor an index 0-{NUM_EMOTIONS - 1}.")
+    raise InputError(
+        f"{labels} has the true label '{text}', which is neither one of {', '.join(EMOTIONS)} "
+        f"nor an index 0-{NUM_EMOTIONS - 1}."
+    )
 
 
 def pad_image(image: np.ndarray, pad: float) -> np.ndarray:
@@ -127,8 +140,9 @@ def chosen_face(faces: FrameFaces) -> int | None:
     return int(np.lexsort((faces.scores, usable))[-1])
 
 
-def detect_faces(analyzer: Analyzer, table: LabelTable, images: Path, pad: float = 0.5,
-                 progress: bool = False) -> tuple[ImageRecords, list[str]]:
+def detect_faces(
+    analyzer: Analyzer, table: LabelTable, images: Path, pad: float = 0.5, progress: bool = False
+) -> tuple[ImageRecords, list[str]]:
     """Per image: the most confident face (usable faces first), its quality and calibrated probabilities.
     Returns the records of the images that decoded and the list of files that did not."""
     keep, unreadable = [], []
@@ -153,21 +167,36 @@ def detect_faces(analyzer: Analyzer, table: LabelTable, images: Path, pad: float
         raise InputError(f"none of the {len(table.files)} images listed could be read from {images}.")
     probs = np.full((len(keep), NUM_EMOTIONS), np.nan, np.float32)
     for start in range(0, len(crops), BATCH):
-        probs[crop_rows[start:start + BATCH]] = analyzer.model.predict(np.stack(crops[start:start + BATCH]))
+        probs[crop_rows[start : start + BATCH]] = analyzer.model.predict(np.stack(crops[start : start + BATCH]))
     rows = np.array(keep)
     n_faces_arr = np.array(n_faces, np.int64)
-    records = ImageRecords(files=tuple(table.files[i] for i in keep),
-                           groups={c: tuple(v[i] for i in keep) for c, v in table.groups.items()},
-                           detected=n_faces_arr > 0, n_faces=n_faces_arr, det_score=np.array(det_score, np.float32),
-                           quality=np.array(quality, np.float32), abstain=tuple(abstain), probs=probs,
-                           truth=table.truth[rows])
+    records = ImageRecords(
+        files=tuple(table.files[i] for i in keep),
+        groups={c: tuple(v[i] for i in keep) for c, v in table.groups.items()},
+        detected=n_faces_arr > 0,
+        n_faces=n_faces_arr,
+        det_score=np.array(det_score, np.float32),
+        quality=np.array(quality, np.float32),
+        abstain=tuple(abstain),
+        probs=probs,
+        truth=table.truth[rows],
+    )
     return records, unreadable
 
 
-def run_audit(images: Path, labels: Path, group_cols: list[str], truth_col: str | None = None, *,
-              pad: float = 0.5, model: str = "default", settings: AuditSettings | None = None,
-              attribution: str | None = None, progress: bool = False, split: str = "all"
-              ) -> tuple[ImageRecords, dict]:
+def run_audit(
+    images: Path,
+    labels: Path,
+    group_cols: list[str],
+    truth_col: str | None = None,
+    *,
+    pad: float = 0.5,
+    model: str = "default",
+    settings: AuditSettings | None = None,
+    attribution: str | None = None,
+    progress: bool = False,
+    split: str = "all",
+) -> tuple[ImageRecords, dict]:
     """The whole audit: (per-image records, the report document written to fairness.json)."""
     from facecue.pipeline import Analyzer
 
@@ -186,15 +215,30 @@ def run_audit(images: Path, labels: Path, group_cols: list[str], truth_col: str 
         "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "facecue_version": __version__,
         "models": analyzer.models_info(),
-        "data": {"images": str(images), "labels": str(labels), "labels_sha256": table.sha256,
-                 "rows": len(table.files), "images_read": len(records), "unreadable": unreadable,
-                 "attribution": attribution},
-        "options": {"group_cols": list(group_cols), "truth_col": truth_col, "pad": pad, "split": split,
-                    **settings.to_dict()},
-        "cue": {"name": CUE_NAME, "labels": list(CUE_LABELS), "threshold": CUE_THRESHOLD,
-                "definition": f"P({') + P('.join(CUE_LABELS)}) >= {CUE_THRESHOLD} on a usable face",
-                "note": "the per-frame test behind the interview's visible stress/discomfort cue (docs/SIGNALS.md); "
-                        "it reads the face, not the person's state, and is not validated against any ground truth"},
+        "data": {
+            "images": str(images),
+            "labels": str(labels),
+            "labels_sha256": table.sha256,
+            "rows": len(table.files),
+            "images_read": len(records),
+            "unreadable": unreadable,
+            "attribution": attribution,
+        },
+        "options": {
+            "group_cols": list(group_cols),
+            "truth_col": truth_col,
+            "pad": pad,
+            "split": split,
+            **settings.to_dict(),
+        },
+        "cue": {
+            "name": CUE_NAME,
+            "labels": list(CUE_LABELS),
+            "threshold": CUE_THRESHOLD,
+            "definition": f"P({') + P('.join(CUE_LABELS)}) >= {CUE_THRESHOLD} on a usable face",
+            "note": "the per-frame test behind the interview's visible stress/discomfort cue (docs/SIGNALS.md); "
+            "it reads the face, not the person's state, and is not validated against any ground truth",
+        },
         **fairness_metrics(records, list(group_cols), settings),
     }
     return records, doc

@@ -10,20 +10,31 @@ from facecue.errors import InputError
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
-    p = subparsers.add_parser("fairness", help="fairness audit: detection, abstention and predicted-expression "
-                              "rates per demographic group, with impact ratios -> fairness.json/.csv/.html")
+    p = subparsers.add_parser(
+        "fairness",
+        help="fairness audit: detection, abstention and predicted-expression "
+        "rates per demographic group, with impact ratios -> fairness.json/.csv/.html",
+    )
     p.add_argument("--images", required=True, help="image folder; the labels' file column is relative to it")
     p.add_argument("--labels", required=True, help="CSV with a file column and the group (and truth) columns")
     p.add_argument("--group-cols", required=True, help="comma-separated group columns, e.g. race,gender")
     p.add_argument("--truth-col", help="column with true emotion labels (names or FER2013 indices 0-6)")
     p.add_argument("-o", "--out", required=True, help="output folder")
     p.add_argument("--model", default="default", help="packaged model name or path to an exported .onnx")
-    p.add_argument("--pad", type=float, default=0.5,
-                   help="border added on each side, as a fraction of the image size, so tight face crops look "
-                        "like frames to the detector (default 0.5; 0 = images as they are)")
-    p.add_argument("--split", default="all", choices=["all", "fit", "audit"],
-                   help="rows to audit: all, or the 'audit' rows a parity-trained model never saw (see facecue train "
-                        "--parity-labels)")
+    p.add_argument(
+        "--pad",
+        type=float,
+        default=0.5,
+        help="border added on each side, as a fraction of the image size, so tight face crops look "
+        "like frames to the detector (default 0.5; 0 = images as they are)",
+    )
+    p.add_argument(
+        "--split",
+        default="all",
+        choices=["all", "fit", "audit"],
+        help="rows to audit: all, or the 'audit' rows a parity-trained model never saw (see facecue train "
+        "--parity-labels)",
+    )
     p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples per group (default 1000)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--min-n", type=int, default=30, help="groups smaller than this get a warning (default 30)")
@@ -41,9 +52,18 @@ def run(args) -> int:
     if args.bootstrap < 1 or args.min_n < 1:
         raise InputError("--bootstrap and --min-n must be at least 1.")
     settings = AuditSettings(n_boot=args.bootstrap, seed=args.seed, min_n=args.min_n)
-    records, doc = run_audit(Path(args.images), Path(args.labels), group_cols, args.truth_col, pad=args.pad,
-                         model=args.model, settings=settings, attribution=args.attribution,
-                         progress=not args.quiet and sys.stderr.isatty(), split=args.split)
+    records, doc = run_audit(
+        Path(args.images),
+        Path(args.labels),
+        group_cols,
+        args.truth_col,
+        pad=args.pad,
+        model=args.model,
+        settings=settings,
+        attribution=args.attribution,
+        progress=not args.quiet and sys.stderr.isatty(),
+        split=args.split,
+    )
     paths = write_audit(records, doc, Path(args.out))
     if not args.quiet:
         _print_summary(doc)
@@ -53,13 +73,17 @@ def run(args) -> int:
 
 def _print_summary(doc: dict) -> None:
     overall = doc["overall"]
-    print(f"{doc['data']['images_read']} images: face detected in {overall['metrics']['detection_rate']['value']:.1%},"
-          f" {overall['n_usable']} usable faces")
+    print(
+        f"{doc['data']['images_read']} images: face detected in {overall['metrics']['detection_rate']['value']:.1%},"
+        f" {overall['n_usable']} usable faces"
+    )
     for name, grouping in doc["groupings"].items():
         for metric, gap in grouping["largest_gaps"].items():
             if gap:
                 flag = "  below four-fifths" if gap["four_fifths_flag"] else ""
-                print(f"{name}: lowest {metric} impact ratio {gap['impact_ratio']:.2f} ({gap['group']} vs "
-                      f"{gap['reference']}){flag}")
+                print(
+                    f"{name}: lowest {metric} impact ratio {gap['impact_ratio']:.2f} ({gap['group']} vs "
+                    f"{gap['reference']}){flag}"
+                )
     if doc["warnings"]:
         print(f"{len(doc['warnings'])} small-group or uncertainty warning(s): see the report")

@@ -8,12 +8,27 @@ from html import escape
 from facecue.fairness.stats import FOUR_FIFTHS
 from facecue.labels import EMOTIONS
 
-CHARTED = ("detection_rate", "abstention_rate", "angry_rate", "cue_rate", "engagement_rate", "accuracy", "macro_f1",
-           "ece")
-TITLES = {"detection_rate": "Face detected", "abstention_rate": "Abstained", "angry_rate": "Read as angry",
-          "cue_rate": "Stress/discomfort cue", "engagement_rate": "Positive-engagement cue",
-          "mean_p_angry": "Mean P(angry)",
-          "accuracy": "Accuracy", "macro_f1": "Macro-F1", "ece": "Calibration error (ECE)"}
+CHARTED = (
+    "detection_rate",
+    "abstention_rate",
+    "angry_rate",
+    "cue_rate",
+    "engagement_rate",
+    "accuracy",
+    "macro_f1",
+    "ece",
+)
+TITLES = {
+    "detection_rate": "Face detected",
+    "abstention_rate": "Abstained",
+    "angry_rate": "Read as angry",
+    "cue_rate": "Stress/discomfort cue",
+    "engagement_rate": "Positive-engagement cue",
+    "mean_p_angry": "Mean P(angry)",
+    "accuracy": "Accuracy",
+    "macro_f1": "Macro-F1",
+    "ece": "Calibration error (ECE)",
+}
 RATES = {"detection_rate", "abstention_rate", "angry_rate", "cue_rate", "engagement_rate", "accuracy"}
 
 _CSS = """
@@ -53,27 +68,36 @@ def bar_chart(title: str, name: str, rows: list[tuple[str, dict]], reference: st
         return label_w + plot_w * min(max(v / scale, 0.0), 1.0)
 
     height = top + row_h * len(rows) + 8
-    parts = [(f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_w + plot_w + 90}" height="{height}" '
-              f'role="img" aria-label="{escape(title)}"><text x="0" y="14" font-weight="600">{escape(title)}</text>')]
+    parts = [
+        (
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_w + plot_w + 90}" height="{height}" '
+            f'role="img" aria-label="{escape(title)}"><text x="0" y="14" font-weight="600">{escape(title)}</text>'
+        )
+    ]
     for i, (group, m) in enumerate(rows):
         y = top + i * row_h
         parts.append(f'<text x="{label_w - 6}" y="{y + 14}" text-anchor="end">{escape(group[:30])}</text>')
         if m["value"] is None:
             continue
         colour = "#D55E00" if m.get("four_fifths_flag") else "#0072B2"
-        parts.append(f'<rect x="{label_w}" y="{y + 4}" width="{x(m["value"]) - label_w:.1f}" height="{row_h - 8}" '
-                     f'fill="{colour}" opacity="0.75"/>')
+        parts.append(
+            f'<rect x="{label_w}" y="{y + 4}" width="{x(m["value"]) - label_w:.1f}" height="{row_h - 8}" '
+            f'fill="{colour}" opacity="0.75"/>'
+        )
         if m["ci"]:
             lo, hi = x(m["ci"][0]), x(m["ci"][1])
             mid = y + row_h / 2
-            parts.append(f'<path d="M{lo:.1f} {mid}H{hi:.1f}M{lo:.1f} {mid - 5}V{mid + 5}M{hi:.1f} {mid - 5}'
-                         f'V{mid + 5}" stroke="#1f2328" fill="none"/>')
+            parts.append(
+                f'<path d="M{lo:.1f} {mid}H{hi:.1f}M{lo:.1f} {mid - 5}V{mid + 5}M{hi:.1f} {mid - 5}'
+                f'V{mid + 5}" stroke="#1f2328" fill="none"/>'
+            )
         parts.append(f'<text x="{label_w + plot_w + 6}" y="{y + 14}">{fmt(name, m["value"])}</text>')
     ref = dict(rows).get(reference) if reference else None
     if ref and ref["value"] is not None:
         rx = x(ref["value"])
-        parts.append(f'<line x1="{rx:.1f}" x2="{rx:.1f}" y1="{top}" y2="{height - 6}" stroke="#59636e" '
-                     f'stroke-dasharray="3 3"/>')
+        parts.append(
+            f'<line x1="{rx:.1f}" x2="{rx:.1f}" y1="{top}" y2="{height - 6}" stroke="#59636e" stroke-dasharray="3 3"/>'
+        )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -81,7 +105,7 @@ def bar_chart(title: str, name: str, rows: list[tuple[str, dict]], reference: st
 def _metric_cell(name: str, m: dict) -> str:
     ratio = m.get("impact_ratio")
     ir = f'<br><span class="muted">IR</span> {ratio:.2f}' if ratio is not None else ""
-    ir += f' {_ci("ratio", m["impact_ratio_ci"])}' if m.get("impact_ratio_ci") else ""
+    ir += f" {_ci('ratio', m['impact_ratio_ci'])}" if m.get("impact_ratio_ci") else ""
     cls = "num flag" if m.get("four_fifths_flag") else "num"
     return f'<td class="{cls}">{fmt(name, m["value"])} {_ci(name, m["ci"])}{ir}</td>'
 
@@ -96,16 +120,28 @@ def _grouping_section(title: str, grouping: dict) -> str:
         warn = ' <span title="see warnings">⚠</span>' if s["warnings"] else ""
         body.append(f"<tr><th>{escape(g)}{warn}</th><td class='num'>{s['n']}</td>{cells}</tr>")
     refs = ", ".join(f"{escape(TITLES[n])}: {escape(str(r))}" for n, r in grouping["reference"].items())
-    charts = "".join(bar_chart(TITLES[n], n, [(g, s["metrics"][n]) for g, s in groups.items()],
-                               grouping["reference"][n]) for n in CHARTED if n in names)
-    shares = "".join(f"<tr><th>{escape(g)}</th>" + "".join(
-        f"<td class='num'>{fmt('share', s['predicted_share'][e]['value'])} "
-        f"{_ci('share', s['predicted_share'][e]['ci'])}</td>" for e in EMOTIONS) + "</tr>" for g, s in groups.items())
-    return (f"<h2>By {escape(title)}</h2><table><tr><th>group</th><th>n</th>{head}</tr>{''.join(body)}</table>"
-            f"<p class='muted'>Value [95% bootstrap interval]; IR = impact ratio against the most favoured group "
-            f"({refs}). Shaded cells fall below the four-fifths line ({FOUR_FIFTHS}).</p>"
-            f"<div class='charts'>{charts}</div><h3>Predicted expressions (share of usable faces)</h3>"
-            f"<table><tr><th>group</th>{''.join(f'<th>{e}</th>' for e in EMOTIONS)}</tr>{shares}</table>")
+    charts = "".join(
+        bar_chart(TITLES[n], n, [(g, s["metrics"][n]) for g, s in groups.items()], grouping["reference"][n])
+        for n in CHARTED
+        if n in names
+    )
+    shares = "".join(
+        f"<tr><th>{escape(g)}</th>"
+        + "".join(
+            f"<td class='num'>{fmt('share', s['predicted_share'][e]['value'])} "
+            f"{_ci('share', s['predicted_share'][e]['ci'])}</td>"
+            for e in EMOTIONS
+        )
+        + "</tr>"
+        for g, s in groups.items()
+    )
+    return (
+        f"<h2>By {escape(title)}</h2><table><tr><th>group</th><th>n</th>{head}</tr>{''.join(body)}</table>"
+        f"<p class='muted'>Value [95% bootstrap interval]; IR = impact ratio against the most favoured group "
+        f"({refs}). Shaded cells fall below the four-fifths line ({FOUR_FIFTHS}).</p>"
+        f"<div class='charts'>{charts}</div><h3>Predicted expressions (share of usable faces)</h3>"
+        f"<table><tr><th>group</th>{''.join(f'<th>{e}</th>' for e in EMOTIONS)}</tr>{shares}</table>"
+    )
 
 
 def _gaps(doc: dict) -> str:
@@ -114,28 +150,44 @@ def _gaps(doc: dict) -> str:
         for metric, gap in grouping["largest_gaps"].items():
             if gap:
                 flag = "below 0.8" if gap["four_fifths_flag"] else "—"
-                rows.append(f"<tr><td>{escape(gname)}</td><td>{escape(TITLES[metric])}</td><td>{escape(gap['group'])}"
-                            f" ({fmt(metric, gap['rate'])})</td><td>{escape(gap['reference'])} "
-                            f"({fmt(metric, gap['reference_rate'])})</td><td class='num'>{gap['impact_ratio']:.2f} "
-                            f"{_ci('ratio', gap['impact_ratio_ci'])}</td><td>{flag}</td></tr>")
-    return ("<h2>Largest gaps</h2><table><tr><th>grouping</th><th>outcome</th><th>group read most often</th>"
-            "<th>reference (least often)</th><th>impact ratio</th><th>four-fifths</th></tr>" + "".join(rows)
-            + "</table>")
+                rows.append(
+                    f"<tr><td>{escape(gname)}</td><td>{escape(TITLES[metric])}</td><td>{escape(gap['group'])}"
+                    f" ({fmt(metric, gap['rate'])})</td><td>{escape(gap['reference'])} "
+                    f"({fmt(metric, gap['reference_rate'])})</td><td class='num'>{gap['impact_ratio']:.2f} "
+                    f"{_ci('ratio', gap['impact_ratio_ci'])}</td><td>{flag}</td></tr>"
+                )
+    return (
+        "<h2>Largest gaps</h2><table><tr><th>grouping</th><th>outcome</th><th>group read most often</th>"
+        "<th>reference (least often)</th><th>impact ratio</th><th>four-fifths</th></tr>" + "".join(rows) + "</table>"
+    )
 
 
 def _flags(doc: dict) -> str:
     """Flags of groups large enough to read; small groups' flags are counted here and listed in the JSON."""
     flags = [f for f in doc["four_fifths_flags"] if not f["small_group"]]
     small = len(doc["four_fifths_flags"]) - len(flags)
-    rows = "".join(f"<tr><td>{escape(f['grouping'])}</td><td>{escape(f['group'])}</td><td>{escape(TITLES[f['metric']])}"
-                   f"</td><td class='num'>{f['impact_ratio']:.2f} {_ci('ratio', f['impact_ratio_ci'])}</td>"
-                   f"<td>{escape(f['reference'])}</td><td>{'yes' if f['conclusive'] else 'no'}</td></tr>"
-                   for f in sorted(flags, key=lambda f: (not f["conclusive"], f["impact_ratio"])))
-    table = ("<table><tr><th>grouping</th><th>group</th><th>outcome</th><th>impact ratio</th><th>reference</th>"
-             "<th>conclusive (interval below 0.8)</th></tr>" + rows + "</table>") if flags else \
-        "<p>No group with enough cases falls below an impact ratio of 0.8.</p>"
-    extra = (f"<p class='muted'>{small} more flag(s) in small groups are listed in fairness.json; with so few "
-             f"cases they are anecdotal.</p>") if small else ""
+    rows = "".join(
+        f"<tr><td>{escape(f['grouping'])}</td><td>{escape(f['group'])}</td><td>{escape(TITLES[f['metric']])}"
+        f"</td><td class='num'>{f['impact_ratio']:.2f} {_ci('ratio', f['impact_ratio_ci'])}</td>"
+        f"<td>{escape(f['reference'])}</td><td>{'yes' if f['conclusive'] else 'no'}</td></tr>"
+        for f in sorted(flags, key=lambda f: (not f["conclusive"], f["impact_ratio"]))
+    )
+    table = (
+        (
+            "<table><tr><th>grouping</th><th>group</th><th>outcome</th><th>impact ratio</th><th>reference</th>"
+            "<th>conclusive (interval below 0.8)</th></tr>" + rows + "</table>"
+        )
+        if flags
+        else "<p>No group with enough cases falls below an impact ratio of 0.8.</p>"
+    )
+    extra = (
+        (
+            f"<p class='muted'>{small} more flag(s) in small groups are listed in fairness.json; with so few "
+            f"cases they are anecdotal.</p>"
+        )
+        if small
+        else ""
+    )
     return "<h2>Four-fifths flags</h2>" + table + extra
 
 
@@ -144,32 +196,48 @@ def render_fairness_html(doc: dict) -> str:
     data = doc["data"]
     cue = doc["cue"]
     warnings = "".join(f"<li>{escape(w)}</li>" for w in doc["warnings"]) or "<li>none</li>"
-    definitions = "".join(f"<tr><td>{escape(TITLES[n])}</td><td>{escape(d['description'])}</td>"
-                          f"<td>{escape(d['denominator'])}</td><td>{escape(d['direction'])}</td>"
-                          f"<td>{escape(d['impact_ratio'])}</td></tr>" for n, d in doc["definitions"].items())
+    definitions = "".join(
+        f"<tr><td>{escape(TITLES[n])}</td><td>{escape(d['description'])}</td>"
+        f"<td>{escape(d['denominator'])}</td><td>{escape(d['direction'])}</td>"
+        f"<td>{escape(d['impact_ratio'])}</td></tr>"
+        for n, d in doc["definitions"].items()
+    )
     credit = f"<p>Data: {escape(data['attribution'])}.</p>" if data.get("attribution") else ""
     body = [
         "<h1>facecue fairness audit</h1>",
-        (f"<p class='muted'>{data['images_read']} of {data['rows']} images from {escape(data['images'])} · model "
-         f"{escape(model['name'])} {escape(str(model['version']))} (sha256 {escape(model['sha256'][:12])}…) · "
-         f"{escape(doc['created_at'])}</p>"),
-        ("<p class='callout'>How the model's reading of faces differs between groups of people. Differences come "
-         "from the model and the detector, not from the people; an impact ratio below 0.8 means a group is treated "
-         "markedly worse on that outcome than the most favoured group.</p>"),
-        (f"<p class='notice'><strong>The cue.</strong> “{escape(cue['name'])}” is "
-         f"{escape(cue['definition'])}: {escape(cue['note'])}.</p>"),
-        _gaps(doc), _flags(doc),
+        (
+            f"<p class='muted'>{data['images_read']} of {data['rows']} images from {escape(data['images'])} · model "
+            f"{escape(model['name'])} {escape(str(model['version']))} (sha256 {escape(model['sha256'][:12])}…) · "
+            f"{escape(doc['created_at'])}</p>"
+        ),
+        (
+            "<p class='callout'>How the model's reading of faces differs between groups of people. Differences come "
+            "from the model and the detector, not from the people; an impact ratio below 0.8 means a group is treated "
+            "markedly worse on that outcome than the most favoured group.</p>"
+        ),
+        (
+            f"<p class='notice'><strong>The cue.</strong> “{escape(cue['name'])}” is "
+            f"{escape(cue['definition'])}: {escape(cue['note'])}.</p>"
+        ),
+        _gaps(doc),
+        _flags(doc),
         f"<h2>Small-group and uncertainty warnings</h2><ul>{warnings}</ul>",
         *(_grouping_section(name, grouping) for name, grouping in doc["groupings"].items()),
-        ("<h2>Definitions</h2><table><tr><th>outcome</th><th>meaning</th><th>out of</th><th>direction</th>"
-         f"<th>impact ratio</th></tr>{definitions}</table>"),
-        (f"<p class='muted'>Intervals: percentile bootstrap, {doc['options']['n_boot']} resamples within each "
-         f"group, seed {doc['options']['seed']}; a rate of 0 or 1 has a zero-width interval that understates the "
-         f"uncertainty. The reference group is chosen among groups with at least {doc['options']['min_n']} "
-         "cases.</p>"),
+        (
+            "<h2>Definitions</h2><table><tr><th>outcome</th><th>meaning</th><th>out of</th><th>direction</th>"
+            f"<th>impact ratio</th></tr>{definitions}</table>"
+        ),
+        (
+            f"<p class='muted'>Intervals: percentile bootstrap, {doc['options']['n_boot']} resamples within each "
+            f"group, seed {doc['options']['seed']}; a rate of 0 or 1 has a zero-width interval that understates the "
+            f"uncertainty. The reference group is chosen among groups with at least {doc['options']['min_n']} "
+            "cases.</p>"
+        ),
         f"<footer>{credit}<p>facecue {escape(doc['facecue_version'])} · {escape(doc['schema'])}</p></footer>",
     ]
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
-            f'content="width=device-width, initial-scale=1"><meta http-equiv="Content-Security-Policy" '
-            f'content="{_CSP}"><title>facecue fairness audit</title><style>{_CSS}</style></head>'
-            f'<body><main>{"".join(body)}</main></body></html>\n')
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
+        f'content="width=device-width, initial-scale=1"><meta http-equiv="Content-Security-Policy" '
+        f'content="{_CSP}"><title>facecue fairness audit</title><style>{_CSS}</style></head>'
+        f"<body><main>{''.join(body)}</main></body></html>\n"
+    )

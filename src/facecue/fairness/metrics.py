@@ -30,20 +30,27 @@ class Metric:
 
 METRICS: dict[str, Metric] = {
     "detection_rate": Metric("images in which the detector found a face", "images", adverse=False),
-    "abstention_rate": Metric("images with a face whose face the quality gate abstained on (not read)",
-                              "images with a face", adverse=True),
+    "abstention_rate": Metric(
+        "images with a face whose face the quality gate abstained on (not read)", "images with a face", adverse=True
+    ),
     "angry_rate": Metric("usable faces whose most probable label is angry", "usable faces", adverse=True),
-    "cue_rate": Metric("usable faces showing the visible stress/discomfort cue", "usable faces",
-                       adverse=True),
-    "engagement_rate": Metric("usable faces showing the visible positive-engagement cue", "usable faces",
-                              adverse=False),
+    "cue_rate": Metric("usable faces showing the visible stress/discomfort cue", "usable faces", adverse=True),
+    "engagement_rate": Metric(
+        "usable faces showing the visible positive-engagement cue", "usable faces", adverse=False
+    ),
     "mean_p_angry": Metric("mean calibrated probability of angry", "usable faces", adverse=True),
-    "accuracy": Metric("usable faces whose most probable label is the true label", "usable faces with a label",
-                       adverse=False, needs_truth=True),
-    "macro_f1": Metric("macro-F1 over the labels present", "usable faces with a label", adverse=False,
-                       needs_truth=True),
-    "ece": Metric("top-label expected calibration error (15 bins)", "usable faces with a label", adverse=True,
-                  needs_truth=True),
+    "accuracy": Metric(
+        "usable faces whose most probable label is the true label",
+        "usable faces with a label",
+        adverse=False,
+        needs_truth=True,
+    ),
+    "macro_f1": Metric(
+        "macro-F1 over the labels present", "usable faces with a label", adverse=False, needs_truth=True
+    ),
+    "ece": Metric(
+        "top-label expected calibration error (15 bins)", "usable faces with a label", adverse=True, needs_truth=True
+    ),
 }
 GAP_METRICS = ("angry_rate", "cue_rate")  # the issue's headline: how much angrier one group is read than another
 
@@ -53,8 +60,8 @@ class AuditSettings:
     n_boot: int = 1000
     seed: int = 0
     level: float = 0.95
-    min_n: int = 30               # fewer images (or usable faces) than this: a small-group warning
-    max_ci_width: float = 0.2     # a rate interval wider than this: a too-uncertain warning
+    min_n: int = 30  # fewer images (or usable faces) than this: a small-group warning
+    max_ci_width: float = 0.2  # a rate interval wider than this: a too-uncertain warning
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -81,8 +88,9 @@ def _rate_columns(records: ImageRecords, truth: bool) -> dict[str, tuple[np.ndar
 
 def _replicates(records: ImageRecords, rows: np.ndarray, idx: np.ndarray, truth: bool) -> dict[str, np.ndarray]:
     """Every metric of the images `rows`, over the resamples `idx` (indices into `rows`)."""
-    out = {name: ratio_replicates(num[rows], den[rows], idx) for name, (num, den) in
-           _rate_columns(records, truth).items()}
+    out = {
+        name: ratio_replicates(num[rows], den[rows], idx) for name, (num, den) in _rate_columns(records, truth).items()
+    }
     if truth:
         weight = (records.usable & (records.truth >= 0))[rows].astype(np.float64)
         pred = np.clip(records.pred[rows], 0, None)
@@ -107,9 +115,12 @@ def _point(records: ImageRecords, rows: np.ndarray, truth: bool) -> dict[str, fl
 
 def _denominators(records: ImageRecords, rows: np.ndarray) -> dict[str, int]:
     usable = records.usable[rows]
-    return {"images": len(rows), "images with a face": int(records.detected[rows].sum()),
-            "usable faces": int(usable.sum()),
-            "usable faces with a label": int((usable & (records.truth[rows] >= 0)).sum())}
+    return {
+        "images": len(rows),
+        "images with a face": int(records.detected[rows].sum()),
+        "usable faces": int(usable.sum()),
+        "usable faces with a label": int((usable & (records.truth[rows] >= 0)).sum()),
+    }
 
 
 def _number(value: float | None) -> float | None:
@@ -120,8 +131,9 @@ def _span(ci: tuple[float, float] | None) -> list[float] | None:
     return None if ci is None else [round(ci[0], 6), round(ci[1], 6)]
 
 
-def group_stats(records: ImageRecords, rows: np.ndarray, settings: AuditSettings, rng: np.random.Generator,
-                truth: bool) -> tuple[dict, dict[str, np.ndarray]]:
+def group_stats(
+    records: ImageRecords, rows: np.ndarray, settings: AuditSettings, rng: np.random.Generator, truth: bool
+) -> tuple[dict, dict[str, np.ndarray]]:
     """One group's metrics with intervals (no ratios yet) and its replicates, for the ratios' intervals."""
     reps = _replicates(records, rows, resample_indices(len(rows), settings.n_boot, rng), truth)
     point = _point(records, rows, truth)
@@ -130,12 +142,25 @@ def group_stats(records: ImageRecords, rows: np.ndarray, settings: AuditSettings
     for name, m in METRICS.items():
         if m.needs_truth and not truth:
             continue
-        metrics[name] = {"value": _number(point[name]), "ci": _span(interval(reps[name], settings.level)),
-                         "n": dens[m.denominator]}
-    shares = {label: {"value": _number(point[f"share_{label}"]),
-                      "ci": _span(interval(reps[f"share_{label}"], settings.level))} for label in EMOTIONS}
-    stats = {"n": len(rows), "n_detected": dens["images with a face"], "n_usable": dens["usable faces"],
-             "metrics": metrics, "predicted_share": shares}
+        metrics[name] = {
+            "value": _number(point[name]),
+            "ci": _span(interval(reps[name], settings.level)),
+            "n": dens[m.denominator],
+        }
+    shares = {
+        label: {
+            "value": _number(point[f"share_{label}"]),
+            "ci": _span(interval(reps[f"share_{label}"], settings.level)),
+        }
+        for label in EMOTIONS
+    }
+    stats = {
+        "n": len(rows),
+        "n_detected": dens["images with a face"],
+        "n_usable": dens["usable faces"],
+        "metrics": metrics,
+        "predicted_share": shares,
+    }
     if truth:
         stats["n_labelled"] = dens["usable faces with a label"]
     return stats, reps
@@ -152,11 +177,12 @@ def _reference(groups: dict[str, dict], name: str, adverse: bool, min_n: int) ->
     return pick(eligible, key=lambda g: eligible[g]["value"])
 
 
-def grouping_report(records: ImageRecords, columns: list[str], settings: AuditSettings,
-                    rng: np.random.Generator, truth: bool) -> dict:
+def grouping_report(
+    records: ImageRecords, columns: list[str], settings: AuditSettings, rng: np.random.Generator, truth: bool
+) -> dict:
     """Metrics per group of one grouping (one column, or the intersection of several), with impact ratios
     against each metric's most favoured group, four-fifths flags, small-group warnings and the largest gaps."""
-    keys = [" / ".join(parts) for parts in zip(*(records.groups[c] for c in columns))]
+    keys = [" / ".join(parts) for parts in zip(*(records.groups[c] for c in columns), strict=False)]
     names = sorted(set(keys))
     key_array = np.array(keys, dtype=object)
     groups: dict[str, dict] = {}
@@ -175,23 +201,34 @@ def grouping_report(records: ImageRecords, columns: list[str], settings: AuditSe
                 continue
             ratio = impact_ratio(entry["value"], groups[ref]["metrics"][name]["value"], m.adverse)
             ratio_reps = impact_ratio(reps[g][name], reps[ref][name], m.adverse)
-            entry.update(impact_ratio=_number(ratio), impact_ratio_ci=_span(interval(ratio_reps, settings.level)),
-                         four_fifths_flag=bool(ratio < FOUR_FIFTHS))
-    for g, stats in groups.items():
+            entry.update(
+                impact_ratio=_number(ratio),
+                impact_ratio_ci=_span(interval(ratio_reps, settings.level)),
+                four_fifths_flag=bool(ratio < FOUR_FIFTHS),
+            )
+    for stats in groups.values():
         stats["warnings"] = _warnings(stats, settings)
-    return {"columns": columns, "groups": groups, "reference": references,
-            "notes": _zero_reference_notes(groups, references),
-            "largest_gaps": {name: _largest_gap(groups, name, references[name], settings.min_n)
-                             for name in GAP_METRICS}}
+    return {
+        "columns": columns,
+        "groups": groups,
+        "reference": references,
+        "notes": _zero_reference_notes(groups, references),
+        "largest_gaps": {name: _largest_gap(groups, name, references[name], settings.min_n) for name in GAP_METRICS},
+    }
 
 
 def _warnings(stats: dict, settings: AuditSettings) -> list[str]:
     out = []
     if stats["n"] < settings.min_n or stats["n_usable"] < settings.min_n:
-        out.append(f"small group: {stats['n']} images, {stats['n_usable']} usable faces (fewer than "
-                   f"{settings.min_n}); its rates and ratios are anecdotal")
-    wide = [f"{name} {entry['ci'][1] - entry['ci'][0]:.2f}" for name, entry in stats["metrics"].items()
-            if name != "mean_p_angry" and entry["ci"] and entry["ci"][1] - entry["ci"][0] > settings.max_ci_width]
+        out.append(
+            f"small group: {stats['n']} images, {stats['n_usable']} usable faces (fewer than "
+            f"{settings.min_n}); its rates and ratios are anecdotal"
+        )
+    wide = [
+        f"{name} {entry['ci'][1] - entry['ci'][0]:.2f}"
+        for name, entry in stats["metrics"].items()
+        if name != "mean_p_angry" and entry["ci"] and entry["ci"][1] - entry["ci"][0] > settings.max_ci_width
+    ]
     if wide:
         out.append(f"95% intervals wider than {settings.max_ci_width}: {', '.join(wide)}")
     return out
@@ -199,10 +236,12 @@ def _warnings(stats: dict, settings: AuditSettings) -> list[str]:
 
 def _zero_reference_notes(groups: dict[str, dict], references: dict[str, str | None]) -> list[str]:
     """An adverse outcome's reference at 0 makes every other group's ratio 0, however small its own rate."""
-    return [f"the reference group for {name}, {ref}, has a rate of 0: every group with any such case gets an "
-            f"impact ratio of 0, so compare the rates and their intervals instead"
-            for name, ref in references.items()
-            if ref is not None and METRICS[name].adverse and groups[ref]["metrics"][name]["value"] == 0]
+    return [
+        f"the reference group for {name}, {ref}, has a rate of 0: every group with any such case gets an "
+        f"impact ratio of 0, so compare the rates and their intervals instead"
+        for name, ref in references.items()
+        if ref is not None and METRICS[name].adverse and groups[ref]["metrics"][name]["value"] == 0
+    ]
 
 
 def _largest_gap(groups: dict[str, dict], name: str, reference: str | None, min_n: int) -> dict | None:
@@ -213,9 +252,15 @@ def _largest_gap(groups: dict[str, dict], name: str, reference: str | None, min_
         return None
     worst = min(eligible, key=lambda g: eligible[g]["impact_ratio"])
     entry = eligible[worst]
-    return {"group": worst, "rate": entry["value"], "reference": reference,
-            "reference_rate": groups[reference]["metrics"][name]["value"], "impact_ratio": entry["impact_ratio"],
-            "impact_ratio_ci": entry["impact_ratio_ci"], "four_fifths_flag": entry["four_fifths_flag"]}
+    return {
+        "group": worst,
+        "rate": entry["value"],
+        "reference": reference,
+        "reference_rate": groups[reference]["metrics"][name]["value"],
+        "impact_ratio": entry["impact_ratio"],
+        "impact_ratio_ci": entry["impact_ratio_ci"],
+        "four_fifths_flag": entry["four_fifths_flag"],
+    }
 
 
 def _flag(gname: str, grouping: dict, group: str, name: str) -> dict:
@@ -224,10 +269,16 @@ def _flag(gname: str, grouping: dict, group: str, name: str) -> dict:
     ref = grouping["reference"][name]
     ci = entry["impact_ratio_ci"]
     zero_ref = METRICS[name].adverse and grouping["groups"][ref]["metrics"][name]["value"] == 0
-    return {"grouping": gname, "group": group, "metric": name, "impact_ratio": entry["impact_ratio"],
-            "impact_ratio_ci": ci, "reference": ref,
-            "conclusive": ci is not None and ci[1] < FOUR_FIFTHS and not zero_ref,
-            "small_group": any(w.startswith("small group") for w in grouping["groups"][group]["warnings"])}
+    return {
+        "grouping": gname,
+        "group": group,
+        "metric": name,
+        "impact_ratio": entry["impact_ratio"],
+        "impact_ratio_ci": ci,
+        "reference": ref,
+        "conclusive": ci is not None and ci[1] < FOUR_FIFTHS and not zero_ref,
+        "small_group": any(w.startswith("small group") for w in grouping["groups"][group]["warnings"]),
+    }
 
 
 def fairness_metrics(records: ImageRecords, group_cols: list[str], settings: AuditSettings | None = None) -> dict:
@@ -239,15 +290,38 @@ def fairness_metrics(records: ImageRecords, group_cols: list[str], settings: Aud
     groupings = {c: grouping_report(records, [c], settings, rng, truth) for c in group_cols}
     if len(group_cols) > 1:
         groupings[" × ".join(group_cols)] = grouping_report(records, list(group_cols), settings, rng, truth)
-    flags = [_flag(gname, grouping, g, name) for gname, grouping in groupings.items()
-             for g, s in grouping["groups"].items() for name, e in s["metrics"].items() if e["four_fifths_flag"]]
+    flags = [
+        _flag(gname, grouping, g, name)
+        for gname, grouping in groupings.items()
+        for g, s in grouping["groups"].items()
+        for name, e in s["metrics"].items()
+        if e["four_fifths_flag"]
+    ]
     warnings = [f"{gname}: {note}" for gname, grouping in groupings.items() for note in grouping["notes"]]
-    warnings += [f"{gname} = {g}: {w}" for gname, grouping in groupings.items()
-                 for g, s in grouping["groups"].items() for w in s["warnings"]]
-    return {"truth": truth, "overall": overall, "groupings": groupings, "four_fifths_flags": flags,
-            "warnings": warnings,
-            "definitions": {name: {"description": m.description, "denominator": m.denominator,
-                                   "direction": "lower is better" if m.adverse else "higher is better",
-                                   "impact_ratio": ("lowest group's value / this group's value" if m.adverse
-                                                    else "this group's value / highest group's value")}
-                            for name, m in METRICS.items() if truth or not m.needs_truth}}
+    warnings += [
+        f"{gname} = {g}: {w}"
+        for gname, grouping in groupings.items()
+        for g, s in grouping["groups"].items()
+        for w in s["warnings"]
+    ]
+    return {
+        "truth": truth,
+        "overall": overall,
+        "groupings": groupings,
+        "four_fifths_flags": flags,
+        "warnings": warnings,
+        "definitions": {
+            name: {
+                "description": m.description,
+                "denominator": m.denominator,
+                "direction": "lower is better" if m.adverse else "higher is better",
+                "impact_ratio": (
+                    "lowest group's value / this group's value"
+                    if m.adverse
+                    else "this group's value / highest group's value"
+                ),
+            }
+            for name, m in METRICS.items()
+            if truth or not m.needs_truth
+        },
+    }

@@ -32,13 +32,13 @@ class ImageRecords:
 
     files: tuple[str, ...]
     groups: dict[str, tuple[str, ...]]
-    detected: np.ndarray    # (N,) bool
-    n_faces: np.ndarray     # (N,) int
-    det_score: np.ndarray   # (N,) float32, NaN without a face
-    quality: np.ndarray     # (N,) float32, NaN without a face
+    detected: np.ndarray  # (N,) bool
+    n_faces: np.ndarray  # (N,) int
+    det_score: np.ndarray  # (N,) float32, NaN without a face
+    quality: np.ndarray  # (N,) float32, NaN without a face
     abstain: tuple[str, ...]
-    probs: np.ndarray       # (N, 7) float32
-    truth: np.ndarray       # (N,) int64
+    probs: np.ndarray  # (N, 7) float32
+    truth: np.ndarray  # (N,) int64
 
     def __post_init__(self) -> None:
         n = len(self.files)
@@ -83,20 +83,42 @@ class ImageRecords:
         probabilities, the cue and, where known, the true label and whether the prediction was correct."""
         pred, usable, cue = self.pred, self.usable, self.cue
         has_truth = (self.truth >= 0).any()
-        header = ["file", *self.groups, "detected", "n_faces", "det_score", "quality", "abstained",
-                  "abstain_reason", "label", *EMOTIONS, "cue"] + (["truth", "correct"] if has_truth else [])
+        header = [
+            "file",
+            *self.groups,
+            "detected",
+            "n_faces",
+            "det_score",
+            "quality",
+            "abstained",
+            "abstain_reason",
+            "label",
+            *EMOTIONS,
+            "cue",
+        ] + (["truth", "correct"] if has_truth else [])
         with open(path, "w", newline="", encoding="utf-8") as f:
             writer = csv.writer(f)
             writer.writerow(header)
             for i, name in enumerate(self.files):
-                row = [name, *(values[i] for values in self.groups.values()), int(self.detected[i]),
-                       int(self.n_faces[i]), _num(self.det_score[i]), _num(self.quality[i]),
-                       int(self.abstained[i]), self.abstain[i], EMOTIONS[pred[i]] if usable[i] else "",
-                       *(_num(p) for p in self.probs[i]), int(cue[i]) if usable[i] else ""]
+                row = [
+                    name,
+                    *(values[i] for values in self.groups.values()),
+                    int(self.detected[i]),
+                    int(self.n_faces[i]),
+                    _num(self.det_score[i]),
+                    _num(self.quality[i]),
+                    int(self.abstained[i]),
+                    self.abstain[i],
+                    EMOTIONS[pred[i]] if usable[i] else "",
+                    *(_num(p) for p in self.probs[i]),
+                    int(cue[i]) if usable[i] else "",
+                ]
                 if has_truth:
                     known = self.truth[i] >= 0
-                    row += [EMOTIONS[self.truth[i]] if known else "",
-                            int(pred[i] == self.truth[i]) if known and usable[i] else ""]
+                    row += [
+                        EMOTIONS[self.truth[i]] if known else "",
+                        int(pred[i] == self.truth[i]) if known and usable[i] else "",
+                    ]
                 writer.writerow(row)
 
 

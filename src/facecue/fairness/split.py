@@ -14,5 +14,5 @@ SPLITS = ("fit", "audit")
 
 def split_of(name: str) -> str:
     """'fit' or 'audit' for a row's file name: the same answer on every machine and every run."""
-    fraction = int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:8], "big") / 2 ** 64
+    fraction = int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:8], "big") / 2**64
     return "fit" if fraction < FIT_SHARE else "audit"

@@ -43,8 +43,9 @@ def macro_f1_replicates(truth: np.ndarray, pred: np.ndarray, weight: np.ndarray,
     return np.divide((f1 * present).sum(axis=1), n_present, out=np.full(b, np.nan), where=n_present > 0)
 
 
-def ece_replicates(confidence: np.ndarray, correct: np.ndarray, weight: np.ndarray, idx: np.ndarray,
-                   bins: int = 15) -> np.ndarray:
+def ece_replicates(
+    confidence: np.ndarray, correct: np.ndarray, weight: np.ndarray, idx: np.ndarray, bins: int = 15
+) -> np.ndarray:
     """Top-label ECE with the equal-width (lo, hi] bins of `expected_calibration_error`, per resample."""
     edges = np.linspace(0, 1, bins + 1)
     bin_of = np.searchsorted(edges, confidence, side="left") - 1  # (lo, hi] -> bin; confidence 0 -> -1

@@ -35,21 +35,52 @@ from facecue.governance.policy import (
 )
 
 __all__ = [
-    "ACTIONS", "NOTICE_VERSION", "POLICY_VERSION", "PURPOSES", "REGIONS", "SCOPES", "SIGNALS", "AuditEntry",
-    "AuditError", "AuditLog", "ConsentError", "ConsentRecord", "Decision", "ErasureError", "ErasureReport", "Notice",
+    "ACTIONS",
+    "NOTICE_VERSION",
+    "POLICY_VERSION",
+    "PURPOSES",
+    "REGIONS",
+    "SCOPES",
+    "SIGNALS",
+    "AuditEntry",
+    "AuditError",
+    "AuditLog",
+    "ConsentError",
+    "ConsentRecord",
+    "Decision",
+    "ErasureError",
+    "ErasureReport",
+    "Notice",
     "PolicyError",
-    "Verification", "check_analysis_allowed", "check_consent", "check_sharing_allowed", "decide", "erase_subject",
-    "find_subject", "load_overrides", "missing_purpose", "policy_for", "region_of", "render_notice",
+    "Verification",
+    "check_analysis_allowed",
+    "check_consent",
+    "check_sharing_allowed",
+    "decide",
+    "erase_subject",
+    "find_subject",
+    "load_overrides",
+    "missing_purpose",
+    "policy_for",
+    "region_of",
+    "render_notice",
     "write_subject_manifest",
 ]
 
 Overrides = Mapping[str, Mapping[str, object]]
 
 
-def check_analysis_allowed(purpose: str, jurisdiction: str, consent: ConsentRecord | None,
-                           now: datetime | None = None, overrides: Overrides | None = None, *,
-                           controller: str | None = None, subject_id: str | None = None,
-                           signals=SIGNALS) -> Decision:
+def check_analysis_allowed(
+    purpose: str,
+    jurisdiction: str,
+    consent: ConsentRecord | None,
+    now: datetime | None = None,
+    overrides: Overrides | None = None,
+    *,
+    controller: str | None = None,
+    subject_id: str | None = None,
+    signals=SIGNALS,
+) -> Decision:
     """The decision for this analysis, or PolicyError (ConsentError for consent problems) with the reason.
 
     The consent must point at the notice that the policy renders now for this purpose, jurisdiction and the
@@ -73,14 +104,21 @@ def missing_purpose(purpose: str | None, jurisdiction: str | None, *, flags: boo
         return None
     gaps = [name for name, value in (("purpose", purpose), ("jurisdiction", jurisdiction)) if not value]
     dash = "--" if flags else ""
-    return (f"say why and where this analysis runs ({' and '.join(gaps)} missing): {dash}purpose (practice, research, "
-            f"assessment, staff_practice or student_practice) and {dash}jurisdiction (e.g. DE, US-IL, OTHER), "
-            "with the subject's consent record where "
-            "the policy requires one; see docs/RESPONSIBLE_USE.md.")
+    return (
+        f"say why and where this analysis runs ({' and '.join(gaps)} missing): {dash}purpose (practice, research, "
+        f"assessment, staff_practice or student_practice) and {dash}jurisdiction (e.g. DE, US-IL, OTHER), "
+        "with the subject's consent record where "
+        "the policy requires one; see docs/RESPONSIBLE_USE.md."
+    )
 
 
-def policy_for(purpose: str | None, jurisdiction: str | None, consent: ConsentRecord | str | Path | None = None,
-               overrides: Overrides | None = None, signals=SIGNALS) -> Decision:
+def policy_for(
+    purpose: str | None,
+    jurisdiction: str | None,
+    consent: ConsentRecord | str | Path | None = None,
+    overrides: Overrides | None = None,
+    signals=SIGNALS,
+) -> Decision:
     """The library's gate before every analysis of a person: the policy table's decision for this purpose and
     jurisdiction (consent as a record or the path of its JSON file), or PolicyError with the reason: when the
     table refuses, when consent it requires is missing or invalid, and when the purpose or jurisdiction is not
@@ -88,20 +126,30 @@ def policy_for(purpose: str | None, jurisdiction: str | None, consent: ConsentRe
     refusal = missing_purpose(purpose, jurisdiction)
     if refusal:
         raise PolicyError(refusal)
+    assert purpose is not None and jurisdiction is not None  # missing_purpose refused otherwise
     if consent is not None and not isinstance(consent, ConsentRecord):
         consent = ConsentRecord.load(Path(consent))
     return check_analysis_allowed(purpose, jurisdiction, consent, overrides=overrides, signals=signals)
 
 
-def check_sharing_allowed(purpose: str, jurisdiction: str, consent: ConsentRecord | None,
-                          now: datetime | None = None, overrides: Overrides | None = None, *,
-                          controller: str | None = None, subject_id: str | None = None) -> Decision:
+def check_sharing_allowed(
+    purpose: str,
+    jurisdiction: str,
+    consent: ConsentRecord | None,
+    now: datetime | None = None,
+    overrides: Overrides | None = None,
+    *,
+    controller: str | None = None,
+    subject_id: str | None = None,
+) -> Decision:
     """As check_analysis_allowed, for showing the results to an organisation's reviewers (never for practice)."""
-    decision = check_analysis_allowed(purpose, jurisdiction, consent, now, overrides, controller=controller,
-                                      subject_id=subject_id)
+    decision = check_analysis_allowed(
+        purpose, jurisdiction, consent, now, overrides, controller=controller, subject_id=subject_id
+    )
     if not decision.share_with_reviewers:
-        raise PolicyError(f"results of a {purpose} analysis in {decision.region} are never shared with an "
-                          "organisation's reviewers.")
+        raise PolicyError(
+            f"results of a {purpose} analysis in {decision.region} are never shared with an organisation's reviewers."
+        )
     if decision.requires_consent:
         check_consent(consent, purpose, now, share=True)
     return decision

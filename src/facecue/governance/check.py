@@ -24,12 +24,19 @@ def check_policy(args) -> tuple[Decision, ConsentRecord | None]:
             raise PolicyError(refusal)
         consent = ConsentRecord.load(Path(args.consent)) if args.consent else None
         signals = getattr(args, "signals", None)  # `facecue analyze --signals`; other commands read both
-        decision = policy_for(args.purpose, args.jurisdiction, consent,
-                              signals=check_signals(signals) if signals else SIGNALS)
+        decision = policy_for(
+            args.purpose, args.jurisdiction, consent, signals=check_signals(signals) if signals else SIGNALS
+        )
     except PolicyError:
         if getattr(args, "audit_log", None):  # `facecue live` has no audit log
-            AuditLog(Path(args.audit_log)).append("facecue-cli", "refused", details={
-                "purpose": args.purpose, "jurisdiction": args.jurisdiction,
-                "signals": getattr(args, "signals", None) or ",".join(SIGNALS)})
+            AuditLog(Path(args.audit_log)).append(
+                "facecue-cli",
+                "refused",
+                details={
+                    "purpose": args.purpose,
+                    "jurisdiction": args.jurisdiction,
+                    "signals": getattr(args, "signals", None) or ",".join(SIGNALS),
+                },
+            )
         raise
     return decision, consent

@@ -27,15 +27,15 @@ _LABELS = "angry, disgust, fear, happy, sad, surprise and neutral"
 
 _WHO_SEES = {
     "practice": "Only you. {controller} runs the software for you and never shares your results with an employer, "
-                "a recruiter or any other organisation's reviewers.",
+    "a recruiter or any other organisation's reviewers.",
     "research": "The research team of {controller}, for the study described to you. Results are never shared with an "
-                "employer or any other organisation's reviewers, and are published only in anonymous, aggregate form.",
+    "employer or any other organisation's reviewers, and are published only in anonymous, aggregate form.",
     "assessment": "The people at {controller} who review your application, and only others whose expertise is needed "
-                  "to evaluate it. A person makes every decision; the analysis is one input for them, never a verdict.",
+    "to evaluate it. A person makes every decision; the analysis is one input for them, never a verdict.",
     "staff_practice": "Only you. {controller} offers the practice to its staff but never sees your results, and "
-                      "they are never used to assess you.",
+    "they are never used to assess you.",
     "student_practice": "Only you. {controller} offers the practice to its students but never sees your results, "
-                        "and they are never used to grade or assess you.",
+    "and they are never used to grade or assess you.",
 }
 
 
@@ -55,30 +55,41 @@ class Notice:
     sha256: str  # of `text` as UTF-8: what a consent record points at
 
 
-def render_notice(purpose: str, jurisdiction: str, controller: str,
-                  overrides: Mapping[str, Mapping[str, object]] | None = None) -> Notice:
+def render_notice(
+    purpose: str, jurisdiction: str, controller: str, overrides: Mapping[str, Mapping[str, object]] | None = None
+) -> Notice:
     """The notice for an analysis, as plain text and HTML; refuses to render one for a prohibited analysis."""
     decision = decide(purpose, jurisdiction, overrides=overrides)
     if not decision.allowed:
         raise PolicyError(decision.reason)
     controller = _check_controller(controller)
-    how = (f"A neural network estimates, several times a second, how likely each of seven facial expressions is: "
-           f"{_LABELS}. These describe what your face shows, not what you feel or who you are. They are often "
-           "wrong, can be less accurate for some groups of people than for others, and are never a decision about you.")
-    keep = (f"Your raw video is deleted {decision.media_retention_days} days after the analysis. You can ask "
-            f"{controller} at any time to delete your video, the results and every copy; this is done within "
-            f"{decision.erasure_deadline_days} days of your request.")
-    withdraw = (f"The analysis runs only if you agree. You can withdraw your consent at any time, without giving a "
-                f"reason, by telling {controller}; analysis that has not yet run is stopped, and you can ask for "
-                "everything to be deleted as above.")
+    how = (
+        f"A neural network estimates, several times a second, how likely each of seven facial expressions is: "
+        f"{_LABELS}. These describe what your face shows, not what you feel or who you are. They are often "
+        "wrong, can be less accurate for some groups of people than for others, and are never a decision about you."
+    )
+    keep = (
+        f"Your raw video is deleted {decision.media_retention_days} days after the analysis. You can ask "
+        f"{controller} at any time to delete your video, the results and every copy; this is done within "
+        f"{decision.erasure_deadline_days} days of your request."
+    )
+    withdraw = (
+        f"The analysis runs only if you agree. You can withdraw your consent at any time, without giving a "
+        f"reason, by telling {controller}; analysis that has not yet run is stopped, and you can ask for "
+        "everything to be deleted as above."
+    )
     if purpose == "assessment":
         withdraw += f" If you do not agree, ask {controller} how your application can be assessed without it."
     if not decision.emotions_allowed:  # behaviour-only rows: the notice describes only what is measured
-        how = ("Measurements of what is visible: how your head is turned and moves (nods, shakes), whether your "
-               "eyes are closed, and how far you smile, raise or lower your brows, open or press your lips. No "
-               "emotion is inferred from them, and they are never a decision about you.")
-    what = ("The video of your face. facecue looks at your facial expressions, where your face is and how it is "
-            "turned, and whether someone else is in view. It does not recognise who you are.")
+        how = (
+            "Measurements of what is visible: how your head is turned and moves (nods, shakes), whether your "
+            "eyes are closed, and how far you smile, raise or lower your brows, open or press your lips. No "
+            "emotion is inferred from them, and they are never a decision about you."
+        )
+    what = (
+        "The video of your face. facecue looks at your facial expressions, where your face is and how it is "
+        "turned, and whether someone else is in view. It does not recognise who you are."
+    )
     sections = [
         ("What is analysed", what),
         ("How", how),
@@ -87,27 +98,44 @@ def render_notice(purpose: str, jurisdiction: str, controller: str,
         ("Your consent and how to withdraw it", withdraw),
     ]
     if decision.bias_audit_required:
-        audit = (f"The law here requires an independent bias audit of this analysis within the year before its use; "
-                 f"ask {controller} for the published summary.")
+        audit = (
+            f"The law here requires an independent bias audit of this analysis within the year before its use; "
+            f"ask {controller} for the published summary."
+        )
         sections.append(("Bias audit", audit))
     title = f"Notice: analysis of your facial expressions for {purpose} by {controller}"
-    footer = (f"Notice version {NOTICE_VERSION}, facecue policy {POLICY_VERSION}, purpose {purpose}, "
-              f"jurisdiction {decision.region}.")
+    footer = (
+        f"Notice version {NOTICE_VERSION}, facecue policy {POLICY_VERSION}, purpose {purpose}, "
+        f"jurisdiction {decision.region}."
+    )
     text = "\n\n".join([title] + [f"{head}\n{body}" for head, body in sections] + [footer]) + "\n"
     e = html.escape
-    page = "\n".join([f'<article class="facecue-notice" data-version="{NOTICE_VERSION}">', f"<h1>{e(title)}</h1>"]
-                     + [f"<h2>{e(head)}</h2>\n<p>{e(body)}</p>" for head, body in sections]
-                     + [f"<footer>{e(footer)}</footer>", "</article>"]) + "\n"
-    return Notice(version=NOTICE_VERSION, policy_version=POLICY_VERSION, purpose=purpose,
-                  jurisdiction=decision.region, controller=controller, text=text, html=page,
-                  sha256=hashlib.sha256(text.encode()).hexdigest())
+    page = (
+        "\n".join(
+            [f'<article class="facecue-notice" data-version="{NOTICE_VERSION}">', f"<h1>{e(title)}</h1>"]
+            + [f"<h2>{e(head)}</h2>\n<p>{e(body)}</p>" for head, body in sections]
+            + [f"<footer>{e(footer)}</footer>", "</article>"]
+        )
+        + "\n"
+    )
+    return Notice(
+        version=NOTICE_VERSION,
+        policy_version=POLICY_VERSION,
+        purpose=purpose,
+        jurisdiction=decision.region,
+        controller=controller,
+        text=text,
+        html=page,
+        sha256=hashlib.sha256(text.encode()).hexdigest(),
+    )
 
 
 def _check_controller(controller: str) -> str:
     controller = str(controller).strip()
     if not controller or len(controller) > 200 or any(c in controller for c in "\r\n\t"):
-        raise ConsentError("the controller must be the organisation's (or person's) name on one line, "
-                           "at most 200 characters.")
+        raise ConsentError(
+            "the controller must be the organisation's (or person's) name on one line, at most 200 characters."
+        )
     return controller
 
 
@@ -140,19 +168,29 @@ class ConsentRecord:
         if not isinstance(self.notice_sha256, str) or not re.fullmatch(r"[0-9a-f]{64}", self.notice_sha256):
             raise ConsentError("notice_sha256 must be the 64-hex-digit sha256 of the notice text.")
         if "analysis" not in self.scope or not set(self.scope) <= set(SCOPES):
-            raise ConsentError(f"consent scope must include 'analysis' and only name {', '.join(SCOPES)}; "
-                               f"got {list(self.scope)}.")
+            raise ConsentError(
+                f"consent scope must include 'analysis' and only name {', '.join(SCOPES)}; got {list(self.scope)}."
+            )
         if self.purpose == "practice" and "share_with_reviewers" in self.scope:
-            raise ConsentError("practice results are never shared with an organisation's reviewers, so consent to "
-                               "practice cannot include share_with_reviewers.")
+            raise ConsentError(
+                "practice results are never shared with an organisation's reviewers, so consent to "
+                "practice cannot include share_with_reviewers."
+            )
 
     @classmethod
-    def for_notice(cls, notice: Notice, subject_id: str, given_at: datetime | None = None,
-                   scope: tuple[str, ...] = ("analysis",)) -> ConsentRecord:
+    def for_notice(
+        cls, notice: Notice, subject_id: str, given_at: datetime | None = None, scope: tuple[str, ...] = ("analysis",)
+    ) -> ConsentRecord:
         """The record of `subject_id` agreeing to `notice` (now, unless given_at says when)."""
-        return cls(subject_id=subject_id, controller=notice.controller, purpose=notice.purpose,
-                   given_at=given_at or datetime.now(UTC), notice_version=notice.version,
-                   notice_sha256=notice.sha256, scope=tuple(scope))
+        return cls(
+            subject_id=subject_id,
+            controller=notice.controller,
+            purpose=notice.purpose,
+            given_at=given_at or datetime.now(UTC),
+            notice_version=notice.version,
+            notice_sha256=notice.sha256,
+            scope=tuple(scope),
+        )
 
     def withdraw(self, at: datetime | None = None) -> ConsentRecord:
         if self.withdrawn_at is not None:
@@ -160,21 +198,33 @@ class ConsentRecord:
         return replace(self, withdrawn_at=at or datetime.now(UTC))
 
     def to_dict(self) -> dict:
-        return {"schema": CONSENT_SCHEMA, "subject_id": self.subject_id, "controller": self.controller,
-                "purpose": self.purpose, "given_at": self.given_at.isoformat(),
-                "notice_version": self.notice_version, "notice_sha256": self.notice_sha256,
-                "scope": list(self.scope),
-                "withdrawn_at": self.withdrawn_at.isoformat() if self.withdrawn_at else None}
+        return {
+            "schema": CONSENT_SCHEMA,
+            "subject_id": self.subject_id,
+            "controller": self.controller,
+            "purpose": self.purpose,
+            "given_at": self.given_at.isoformat(),
+            "notice_version": self.notice_version,
+            "notice_sha256": self.notice_sha256,
+            "scope": list(self.scope),
+            "withdrawn_at": self.withdrawn_at.isoformat() if self.withdrawn_at else None,
+        }
 
     @classmethod
     def from_dict(cls, d: Mapping) -> ConsentRecord:
         if d.get("schema") != CONSENT_SCHEMA:
             raise ConsentError(f"not a consent record (schema {d.get('schema')!r}, expected {CONSENT_SCHEMA}).")
         try:
-            return cls(subject_id=d["subject_id"], controller=d["controller"], purpose=d["purpose"],
-                       given_at=datetime.fromisoformat(d["given_at"]), notice_version=str(d["notice_version"]),
-                       notice_sha256=d["notice_sha256"], scope=tuple(d["scope"]),
-                       withdrawn_at=datetime.fromisoformat(d["withdrawn_at"]) if d.get("withdrawn_at") else None)
+            return cls(
+                subject_id=d["subject_id"],
+                controller=d["controller"],
+                purpose=d["purpose"],
+                given_at=datetime.fromisoformat(d["given_at"]),
+                notice_version=str(d["notice_version"]),
+                notice_sha256=d["notice_sha256"],
+                scope=tuple(d["scope"]),
+                withdrawn_at=datetime.fromisoformat(d["withdrawn_at"]) if d.get("withdrawn_at") else None,
+            )
         except (KeyError, TypeError, ValueError) as exc:
             raise ConsentError(f"consent record is incomplete or malformed: {exc}") from None
 
@@ -197,9 +247,16 @@ class ConsentRecord:
         return cls.from_dict(data)
 
 
-def check_consent(record: ConsentRecord | None, purpose: str, now: datetime | None = None, *,
-                  notice: Notice | None = None, controller: str | None = None, subject_id: str | None = None,
-                  share: bool = False) -> None:
+def check_consent(
+    record: ConsentRecord | None,
+    purpose: str,
+    now: datetime | None = None,
+    *,
+    notice: Notice | None = None,
+    controller: str | None = None,
+    subject_id: str | None = None,
+    share: bool = False,
+) -> None:
     """Raise ConsentError with the reason unless `record` is valid consent, at `now`, to analyse for `purpose`.
 
     notice: the notice the analysis runs under; the record must point at exactly its text.
@@ -220,11 +277,15 @@ def check_consent(record: ConsentRecord | None, purpose: str, now: datetime | No
     if record.withdrawn_at is not None and record.withdrawn_at <= now:
         raise ConsentError(f"the consent was withdrawn at {record.withdrawn_at.isoformat()}.")
     if record.notice_version != NOTICE_VERSION:
-        raise ConsentError(f"the consent was given to notice version {record.notice_version}; the current notice is "
-                           f"version {NOTICE_VERSION}, so the subject must read it and consent again.")
+        raise ConsentError(
+            f"the consent was given to notice version {record.notice_version}; the current notice is "
+            f"version {NOTICE_VERSION}, so the subject must read it and consent again."
+        )
     if notice is not None and record.notice_sha256 != notice.sha256:
-        raise ConsentError(f"the consent was given to a different notice text than the current one for "
-                           f"{notice.purpose} in {notice.jurisdiction} by {notice.controller!r} "
-                           "(its wording, retention or jurisdiction changed); ask for consent again.")
+        raise ConsentError(
+            f"the consent was given to a different notice text than the current one for "
+            f"{notice.purpose} in {notice.jurisdiction} by {notice.controller!r} "
+            "(its wording, retention or jurisdiction changed); ask for consent again."
+        )
     if share and "share_with_reviewers" not in record.scope:
         raise ConsentError("the subject did not consent to sharing the results with reviewers.")

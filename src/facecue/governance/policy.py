@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
+from typing import Any
 
 from facecue.errors import FacecueError
 
@@ -24,9 +25,38 @@ PURPOSES = ("practice", "research", "assessment", "staff_practice", "student_pra
 SIGNALS = ("emotions", "behaviour")
 
 # Greece is GR in ISO 3166 and EL in EU usage; both are accepted.
-EU_MEMBER_STATES = frozenset({
-    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "EL", "ES", "FI", "FR", "GR", "HR",
-    "HU", "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK"})
+EU_MEMBER_STATES = frozenset(
+    {
+        "AT",
+        "BE",
+        "BG",
+        "CY",
+        "CZ",
+        "DE",
+        "DK",
+        "EE",
+        "EL",
+        "ES",
+        "FI",
+        "FR",
+        "GR",
+        "HR",
+        "HU",
+        "IE",
+        "IT",
+        "LT",
+        "LU",
+        "LV",
+        "MT",
+        "NL",
+        "PL",
+        "PT",
+        "RO",
+        "SE",
+        "SI",
+        "SK",
+    }
+)
 EEA_EFTA_STATES = frozenset({"IS", "LI", "NO"})
 
 # The table's rows are per region; every accepted jurisdiction code maps to exactly one region.
@@ -42,8 +72,10 @@ class PolicyError(FacecueError):
 def check_subject_id(subject_id: str) -> str:
     """Subject ids are pseudonymous tokens: long enough to search for, and never an e-mail or a name."""
     if not isinstance(subject_id, str) or not _SUBJECT_ID.fullmatch(subject_id):
-        raise PolicyError(f"subject id {subject_id!r} must be 4-128 letters, digits, '.', '_' or '-' (a pseudonymous "
-                          "id, not a name or e-mail address).")
+        raise PolicyError(
+            f"subject id {subject_id!r} must be 4-128 letters, digits, '.', '_' or '-' (a pseudonymous "
+            "id, not a name or e-mail address)."
+        )
     return subject_id
 
 
@@ -65,8 +97,10 @@ def region_of(jurisdiction: str) -> str:
     if re.fullmatch(r"US-[A-Z]{2}", code):  # a state without a row of its own; New York City is US-NY-NYC
         return "US"
     # An unknown code must not fall through to the most permissive row by a typo.
-    raise PolicyError(f"unknown jurisdiction {jurisdiction!r}: use an EU/EEA country code (e.g. DE, NO), UK, US, "
-                      "US-<state> (e.g. US-IL), US-NY-NYC, or OTHER for anywhere the table does not list.")
+    raise PolicyError(
+        f"unknown jurisdiction {jurisdiction!r}: use an EU/EEA country code (e.g. DE, NO), UK, US, "
+        "US-<state> (e.g. US-IL), US-NY-NYC, or OTHER for anywhere the table does not list."
+    )
 
 
 @dataclass(frozen=True)
@@ -74,14 +108,14 @@ class Rule:
     """One row of the policy table: what an analysis for a purpose may do in a region."""
 
     allowed: bool
-    reason: str                        # why, citing the legal basis where there is one
-    requires_consent: bool = True      # a valid consent record is needed before analysis
+    reason: str  # why, citing the legal basis where there is one
+    requires_consent: bool = True  # a valid consent record is needed before analysis
     share_with_reviewers: bool = False  # results may be shown to an organisation's reviewers
     bias_audit_required: bool = False  # an independent bias audit must exist before use
-    media_retention_days: int = 30     # raw video is deleted this many days after the analysis
-    erasure_deadline_days: int = 30    # a deletion request is carried out within this many days
+    media_retention_days: int = 30  # raw video is deleted this many days after the analysis
+    erasure_deadline_days: int = 30  # a deletion request is carried out within this many days
     notes: tuple[str, ...] = ()
-    emotions_allowed: bool = True      # False: only `--signals behaviour` (no emotion inference) may run
+    emotions_allowed: bool = True  # False: only `--signals behaviour` (no emotion inference) may run
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -105,65 +139,109 @@ class Decision(Rule):
 _EU_PROHIBITION = (
     "refused: the EU AI Act, Art. 5(1)(f), prohibits AI systems that infer the emotions of people in the workplace "
     "and in education institutions (recital 44), which the Commission's guidelines on prohibited practices read as "
-    "including recruitment; applicable since 2 February 2025; its medical and safety exceptions do not cover hiring.")
-_GDPR = ("GDPR: consent (Art. 6(1)(a), 7) is the basis recorded here; erasure requests are answered within one month "
-         "(Art. 12(3), 17), 28 days here so the clock never overruns a short month; expect a DPIA (Art. 35).")
-_EU_HIGH_RISK = ("Outside the prohibition, emotion recognition is high-risk under the AI Act (Annex III, 1(c)) and "
-                 "deployers must tell the people exposed (Art. 50(3)); the Act as adopted applies both from 2 August "
-                 "2026: check whether later amendments moved the high-risk date.")
-_UK_GDPR = ("UK GDPR and the Data Protection Act 2018: consent recorded here; erasure within one month (Art. 12(3)), "
-            "28 days here; the ICO warned in October 2022 that emotion analysis is immature and risks discrimination.")
-_BIPA = ("Illinois BIPA (740 ILCS 14) may treat face geometry as a biometric identifier: written release and a "
-         "published retention schedule.")
-_US = ("No US federal law addresses emotion analysis; state laws may add rules (e.g. Maryland Lab. & Empl. § 3-717: "
-       "signed consent before facial recognition in interviews).")
+    "including recruitment; applicable since 2 February 2025; its medical and safety exceptions do not cover hiring."
+)
+_GDPR = (
+    "GDPR: consent (Art. 6(1)(a), 7) is the basis recorded here; erasure requests are answered within one month "
+    "(Art. 12(3), 17), 28 days here so the clock never overruns a short month; expect a DPIA (Art. 35)."
+)
+_EU_HIGH_RISK = (
+    "Outside the prohibition, emotion recognition is high-risk under the AI Act (Annex III, 1(c)) and "
+    "deployers must tell the people exposed (Art. 50(3)); the Act as adopted applies both from 2 August "
+    "2026: check whether later amendments moved the high-risk date."
+)
+_UK_GDPR = (
+    "UK GDPR and the Data Protection Act 2018: consent recorded here; erasure within one month (Art. 12(3)), "
+    "28 days here; the ICO warned in October 2022 that emotion analysis is immature and risks discrimination."
+)
+_BIPA = (
+    "Illinois BIPA (740 ILCS 14) may treat face geometry as a biometric identifier: written release and a "
+    "published retention schedule."
+)
+_US = (
+    "No US federal law addresses emotion analysis; state laws may add rules (e.g. Maryland Lab. & Empl. § 3-717: "
+    "signed consent before facial recognition in interviews)."
+)
 _OTHER = "Not reviewed for this jurisdiction: facecue's own defaults apply; check local law before use."
 
 _PRACTICE = Rule(
-    allowed=True, media_retention_days=30,
+    allowed=True,
+    media_retention_days=30,
     reason="allowed: the candidate's own rehearsal; results go only to the candidate, and the candidate's own consent "
-           "(a record the candidate gives to the practice notice) is the consent needed.")
+    "(a record the candidate gives to the practice notice) is the consent needed.",
+)
 _RESEARCH = Rule(
-    allowed=True, media_retention_days=365,
+    allowed=True,
+    media_retention_days=365,
     reason="allowed with informed consent: a study whose results go to its research team, never to an "
-           "organisation's reviewers.")
+    "organisation's reviewers.",
+)
 _ASSESSMENT = Rule(
-    allowed=True, share_with_reviewers=True,
+    allowed=True,
+    share_with_reviewers=True,
     reason="allowed with a recorded notice and consent before analysis; reviewers see observations with their "
-           "uncertainty, never a hire/no-hire verdict.")
+    "uncertainty, never a hire/no-hire verdict.",
+)
 
 _EU_BEHAVIOUR_ONLY = (
     "allowed only with --signals behaviour: an employer's or an education institution's practice for its own "
     "people is in the workplace or education setting where the EU AI Act, Art. 5(1)(f), prohibits inferring "
     "emotions; reporting readily apparent expressions, gestures and movements (a smile, a head movement, eye "
-    "contact) without inferring emotions from them is outside that definition (Art. 3(39), Recital 18).")
-_EU_BEHAVIOUR_NOTE = ("Behaviour-only results must not be turned into emotion readings afterwards, by facecue or by "
-                      "a person: that would be emotion recognition again (Recital 18).")
+    "contact) without inferring emotions from them is outside that definition (Art. 3(39), Recital 18)."
+)
+_EU_BEHAVIOUR_NOTE = (
+    "Behaviour-only results must not be turned into emotion readings afterwards, by facecue or by "
+    "a person: that would be emotion recognition again (Recital 18)."
+)
 _ORGANISED = Rule(
-    allowed=True, media_retention_days=30,
+    allowed=True,
+    media_retention_days=30,
     reason="allowed: practice the organisation offers its own people; results go only to the person practising, "
-           "never to the organisation's reviewers, and the person's own consent is needed.")
+    "never to the organisation's reviewers, and the person's own consent is needed.",
+)
 
 BASE_TABLE: dict[tuple[str, str], Rule] = {
-    ("practice", "EU/EEA"): replace(_PRACTICE, erasure_deadline_days=28, notes=(
-        ("Outside Art. 5(1)(f) only while the results stay with the candidate: an employer, recruiter or school "
-         "that provides, requires or sees the practice brings it back into the prohibited area."),
-        _EU_HIGH_RISK, _GDPR)),
-    ("research", "EU/EEA"): replace(_RESEARCH, erasure_deadline_days=28, notes=(
-        "A study inside a workplace or school, or on real applicants, is in the prohibited area of Art. 5(1)(f).",
-        _EU_HIGH_RISK, _GDPR)),
+    ("practice", "EU/EEA"): replace(
+        _PRACTICE,
+        erasure_deadline_days=28,
+        notes=(
+            (
+                "Outside Art. 5(1)(f) only while the results stay with the candidate: an employer, recruiter or school "
+                "that provides, requires or sees the practice brings it back into the prohibited area."
+            ),
+            _EU_HIGH_RISK,
+            _GDPR,
+        ),
+    ),
+    ("research", "EU/EEA"): replace(
+        _RESEARCH,
+        erasure_deadline_days=28,
+        notes=(
+            "A study inside a workplace or school, or on real applicants, is in the prohibited area of Art. 5(1)(f).",
+            _EU_HIGH_RISK,
+            _GDPR,
+        ),
+    ),
     ("assessment", "EU/EEA"): Rule(allowed=False, reason=_EU_PROHIBITION, erasure_deadline_days=28),
-    ("staff_practice", "EU/EEA"): replace(_ORGANISED, reason=_EU_BEHAVIOUR_ONLY, emotions_allowed=False,
-                                          erasure_deadline_days=28, notes=(_EU_BEHAVIOUR_NOTE, _GDPR)),
-    ("student_practice", "EU/EEA"): replace(_ORGANISED, reason=_EU_BEHAVIOUR_ONLY, emotions_allowed=False,
-                                          erasure_deadline_days=28, notes=(_EU_BEHAVIOUR_NOTE, _GDPR)),
-
+    ("staff_practice", "EU/EEA"): replace(
+        _ORGANISED,
+        reason=_EU_BEHAVIOUR_ONLY,
+        emotions_allowed=False,
+        erasure_deadline_days=28,
+        notes=(_EU_BEHAVIOUR_NOTE, _GDPR),
+    ),
+    ("student_practice", "EU/EEA"): replace(
+        _ORGANISED,
+        reason=_EU_BEHAVIOUR_ONLY,
+        emotions_allowed=False,
+        erasure_deadline_days=28,
+        notes=(_EU_BEHAVIOUR_NOTE, _GDPR),
+    ),
     ("staff_practice", "UK"): replace(_ORGANISED, erasure_deadline_days=28, notes=(_UK_GDPR,)),
     ("student_practice", "UK"): replace(_ORGANISED, erasure_deadline_days=28, notes=(_UK_GDPR,)),
     ("practice", "UK"): replace(_PRACTICE, erasure_deadline_days=28, notes=(_UK_GDPR,)),
     ("research", "UK"): replace(_RESEARCH, erasure_deadline_days=28, notes=(_UK_GDPR,)),
     ("assessment", "UK"): replace(_ASSESSMENT, erasure_deadline_days=28, notes=(_UK_GDPR,)),
-
     ("staff_practice", "US-IL"): replace(_ORGANISED, notes=(_BIPA,)),
     ("student_practice", "US-IL"): replace(_ORGANISED, notes=(_BIPA,)),
     ("practice", "US-IL"): replace(_PRACTICE, notes=(_BIPA,)),
@@ -171,36 +249,55 @@ BASE_TABLE: dict[tuple[str, str], Rule] = {
     ("assessment", "US-IL"): replace(
         _ASSESSMENT,
         reason="allowed with notice, an explanation of how the analysis works and what it evaluates, and consent, "
-               "all before the interview (Illinois AI Video Interview Act, 820 ILCS 42/5).",
-        notes=(("Share videos only with persons whose expertise or technology is needed to evaluate the applicant "
-                "(820 ILCS 42/10)."),
-               ("Delete the videos and every copy within 30 days of the applicant's request, and have everyone who "
-                "received a copy do the same (820 ILCS 42/15)."),
-               ("If AI analysis alone decides who gets an in-person interview, report applicants' race and ethnicity "
-                "yearly to the Illinois DCEO (820 ILCS 42/20); facecue never decides."),
-               _BIPA)),
-
+        "all before the interview (Illinois AI Video Interview Act, 820 ILCS 42/5).",
+        notes=(
+            (
+                "Share videos only with persons whose expertise or technology is needed to evaluate the applicant "
+                "(820 ILCS 42/10)."
+            ),
+            (
+                "Delete the videos and every copy within 30 days of the applicant's request, and have everyone who "
+                "received a copy do the same (820 ILCS 42/15)."
+            ),
+            (
+                "If AI analysis alone decides who gets an in-person interview, report applicants' race and ethnicity "
+                "yearly to the Illinois DCEO (820 ILCS 42/20); facecue never decides."
+            ),
+            _BIPA,
+        ),
+    ),
     ("staff_practice", "US-NY-NYC"): replace(_ORGANISED, notes=(_US,)),
     ("student_practice", "US-NY-NYC"): replace(_ORGANISED, notes=(_US,)),
     ("practice", "US-NY-NYC"): replace(_PRACTICE, notes=(_US,)),
     ("research", "US-NY-NYC"): replace(_RESEARCH, notes=(_US,)),
     ("assessment", "US-NY-NYC"): replace(
-        _ASSESSMENT, bias_audit_required=True,
+        _ASSESSMENT,
+        bias_audit_required=True,
         reason="allowed with notice, consent and a bias audit: New York City Local Law 144 of 2021 (Admin. Code "
-               "§§ 20-870 to 20-874; 6 RCNY § 5-300 ff.) covers tools that substantially assist employment decisions.",
-        notes=(("An independent bias audit no more than one year before use, its summary published: selection or "
-                "scoring rates and impact ratios by sex, by race/ethnicity and by their intersections."),
-               ("Notify candidates who live in the city at least 10 business days before use, with the qualifications "
-                "and characteristics assessed and how to ask for an alternative process or an accommodation."),
-               _US)),
-
+        "§§ 20-870 to 20-874; 6 RCNY § 5-300 ff.) covers tools that substantially assist employment decisions.",
+        notes=(
+            (
+                "An independent bias audit no more than one year before use, its summary published: selection or "
+                "scoring rates and impact ratios by sex, by race/ethnicity and by their intersections."
+            ),
+            (
+                "Notify candidates who live in the city at least 10 business days before use, with the qualifications "
+                "and characteristics assessed and how to ask for an alternative process or an accommodation."
+            ),
+            _US,
+        ),
+    ),
     ("staff_practice", "US"): replace(_ORGANISED, notes=(_US,)),
     ("student_practice", "US"): replace(_ORGANISED, notes=(_US,)),
     ("practice", "US"): replace(_PRACTICE, notes=(_US,)),
     ("research", "US"): replace(_RESEARCH, notes=(_US,)),
-    ("assessment", "US"): replace(_ASSESSMENT, notes=(
-        _US, "The employer answers for adverse impact (Title VII) and accommodations (ADA) whatever tool it uses.")),
-
+    ("assessment", "US"): replace(
+        _ASSESSMENT,
+        notes=(
+            _US,
+            "The employer answers for adverse impact (Title VII) and accommodations (ADA) whatever tool it uses.",
+        ),
+    ),
     ("staff_practice", "OTHER"): replace(_ORGANISED, notes=(_OTHER,)),
     ("student_practice", "OTHER"): replace(_ORGANISED, notes=(_OTHER,)),
     ("practice", "OTHER"): replace(_PRACTICE, notes=(_OTHER,)),
@@ -209,8 +306,13 @@ BASE_TABLE: dict[tuple[str, str], Rule] = {
 }
 
 # For each overridable yes/no field, the value that is the stricter one; for day counts, smaller is stricter.
-_STRICTER = {"allowed": False, "requires_consent": True, "share_with_reviewers": False, "bias_audit_required": True,
-             "emotions_allowed": False}
+_STRICTER = {
+    "allowed": False,
+    "requires_consent": True,
+    "share_with_reviewers": False,
+    "bias_audit_required": True,
+    "emotions_allowed": False,
+}
 _DAYS = ("media_retention_days", "erasure_deadline_days")
 _OVERRIDE_KEYS = set(_STRICTER) | set(_DAYS) | {"reason", "notes"}
 
@@ -225,19 +327,22 @@ def _matching_rows(key: str) -> list[tuple[str, str]]:
         check_purpose(purpose)
     if region != "*" and region not in REGIONS:
         hint = f" (it belongs to {region_of(region)})" if region else ""
-        raise PolicyError(f"override key {key!r}: overrides apply per region, one of {', '.join(REGIONS)} or '*'"
-                          f"{hint}.")
+        raise PolicyError(
+            f"override key {key!r}: overrides apply per region, one of {', '.join(REGIONS)} or '*'{hint}."
+        )
     return [(p, r) for (p, r) in BASE_TABLE if purpose in ("*", p) and region in ("*", r)]
 
 
 def _tighten(rule: Rule, row: tuple[str, str], key: str, change: Mapping[str, object]) -> Rule:
     unknown = set(change) - _OVERRIDE_KEYS
     if unknown:
-        raise PolicyError(f"override {key!r} sets unknown field(s) {', '.join(sorted(unknown))}; "
-                          f"allowed: {', '.join(sorted(_OVERRIDE_KEYS))}.")
+        raise PolicyError(
+            f"override {key!r} sets unknown field(s) {', '.join(sorted(unknown))}; "
+            f"allowed: {', '.join(sorted(_OVERRIDE_KEYS))}."
+        )
     if "reason" in change and change.get("allowed") is not False:
-        raise PolicyError(f"override {key!r}: a reason goes only with \"allowed\": false.")
-    updates: dict[str, object] = {}
+        raise PolicyError(f'override {key!r}: a reason goes only with "allowed": false.')
+    updates: dict[str, Any] = {}  # Rule fields by name, each value checked above
     for name, value in change.items():
         if name in ("reason", "notes"):
             continue
@@ -252,8 +357,10 @@ def _tighten(rule: Rule, row: tuple[str, str], key: str, change: Mapping[str, ob
             loosens = value > current
         if loosens:
             why = f" ({rule.reason})" if name == "allowed" else ""
-            raise PolicyError(f"override {key!r} would loosen the policy for {row[0]} in {row[1]}: {name} "
-                              f"{current} -> {value}{why}; overrides can only tighten policy {POLICY_VERSION}.")
+            raise PolicyError(
+                f"override {key!r} would loosen the policy for {row[0]} in {row[1]}: {name} "
+                f"{current} -> {value}{why}; overrides can only tighten policy {POLICY_VERSION}."
+            )
         updates[name] = value
     if change.get("allowed") is False and rule.allowed:
         updates["reason"] = f"refused by the deployer's policy: {change.get('reason') or 'no reason given'}"
@@ -299,8 +406,9 @@ def check_signals(signals) -> tuple[str, ...]:
     return tuple(n for n in SIGNALS if n in names)
 
 
-def decide(purpose: str, jurisdiction: str, *, overrides: Mapping[str, Mapping[str, object]] | None = None,
-           signals=None) -> Decision:
+def decide(
+    purpose: str, jurisdiction: str, *, overrides: Mapping[str, Mapping[str, object]] | None = None, signals=None
+) -> Decision:
     """What the policy says about analysing for `purpose` in `jurisdiction`; refusals are returned, not raised.
 
     signals: what the analysis reads, e.g. ("emotions", "behaviour") or ("behaviour",); a row that allows
@@ -311,26 +419,51 @@ def decide(purpose: str, jurisdiction: str, *, overrides: Mapping[str, Mapping[s
     rule = table_rule = policy_table(overrides)[row]
     asked = check_signals(signals) if signals is not None else ()
     if rule.allowed and "emotions" in asked and not rule.emotions_allowed:
-        rule = replace(rule, allowed=False, reason=(
-            f"refused: {purpose} in {row[1]} allows no emotion inference, so run it with --signals behaviour "
-            f"(signals=('behaviour',)); the row reads: {rule.reason}"))
-    return Decision(**{f.name: getattr(rule, f.name) for f in fields(Rule)}, purpose=purpose,
-                    jurisdiction=str(jurisdiction).strip().upper(), region=row[1],
-                    overridden=table_rule != BASE_TABLE[row], signals=asked)
+        rule = replace(
+            rule,
+            allowed=False,
+            reason=(
+                f"refused: {purpose} in {row[1]} allows no emotion inference, so run it with --signals behaviour "
+                f"(signals=('behaviour',)); the row reads: {rule.reason}"
+            ),
+        )
+    return Decision(
+        **{f.name: getattr(rule, f.name) for f in fields(Rule)},
+        purpose=purpose,
+        jurisdiction=str(jurisdiction).strip().upper(),
+        region=row[1],
+        overridden=table_rule != BASE_TABLE[row],
+        signals=asked,
+    )
 
 
 def markdown_table(overrides: Mapping[str, Mapping[str, object]] | None = None) -> str:
     """The table as Markdown for docs/RESPONSIBLE_USE.md: one line per row, then each row's reason and notes."""
     yes = {True: "yes", False: "no"}
-    lines = [f"Policy version {POLICY_VERSION}.", "",
-             ("| purpose | region | allowed | signals | consent required | reviewers may see results | "
-              "bias audit required | raw video kept (days) | erasure deadline (days) |"),
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        f"Policy version {POLICY_VERSION}.",
+        "",
+        (
+            "| purpose | region | allowed | signals | consent required | reviewers may see results | "
+            "bias audit required | raw video kept (days) | erasure deadline (days) |"
+        ),
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
     table = policy_table(overrides)
     for (purpose, region), r in table.items():
         signals = "emotions, behaviour" if r.emotions_allowed else "**behaviour only**"
-        cells = ([signals, yes[r.requires_consent], yes[r.share_with_reviewers], yes[r.bias_audit_required],
-                  str(r.media_retention_days), str(r.erasure_deadline_days)] if r.allowed else ["—"] * 6)
+        cells = (
+            [
+                signals,
+                yes[r.requires_consent],
+                yes[r.share_with_reviewers],
+                yes[r.bias_audit_required],
+                str(r.media_retention_days),
+                str(r.erasure_deadline_days),
+            ]
+            if r.allowed
+            else ["—"] * 6
+        )
         lines.append(f"| {purpose} | {region} | {'yes' if r.allowed else '**no**'} | " + " | ".join(cells) + " |")
     lines.append("")
     for (purpose, region), r in table.items():

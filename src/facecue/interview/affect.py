@@ -15,20 +15,27 @@ from facecue.labels import EMOTIONS
 
 # (valence, arousal) per label, in EMOTIONS order.
 CIRCUMPLEX: dict[str, tuple[float, float]] = {
-    "angry": (-0.40, 0.79),     # Russell's "angry"
-    "disgust": (-0.67, 0.49),   # no "disgust" among the 28 words: placed between "distressed" and "annoyed"
-    "fear": (-0.12, 0.79),      # "afraid"
-    "happy": (0.89, 0.17),      # "happy"
-    "sad": (-0.81, -0.40),      # "sad"
-    "surprise": (0.16, 0.89),   # "astonished"
-    "neutral": (0.0, 0.0),      # the centre of the circle
+    "angry": (-0.40, 0.79),  # Russell's "angry"
+    "disgust": (-0.67, 0.49),  # no "disgust" among the 28 words: placed between "distressed" and "annoyed"
+    "fear": (-0.12, 0.79),  # "afraid"
+    "happy": (0.89, 0.17),  # "happy"
+    "sad": (-0.81, -0.40),  # "sad"
+    "surprise": (0.16, 0.89),  # "astonished"
+    "neutral": (0.0, 0.0),  # the centre of the circle
 }
 VA = np.array([CIRCUMPLEX[e] for e in EMOTIONS], np.float64)  # (7, 2)
 NEUTRAL = EMOTIONS.index("neutral")
 HAPPY = EMOTIONS.index("happy")
 # How each label reads in a sentence ("the face looked ...").
-ADJECTIVE = {"angry": "angry", "disgust": "disgusted", "fear": "fearful", "happy": "happy", "sad": "sad",
-             "surprise": "surprised", "neutral": "neutral"}
+ADJECTIVE = {
+    "angry": "angry",
+    "disgust": "disgusted",
+    "fear": "fearful",
+    "happy": "happy",
+    "sad": "sad",
+    "surprise": "surprised",
+    "neutral": "neutral",
+}
 # Labels whose probability mass counts as visible discomfort (negative valence, not surprise).
 DISCOMFORT = tuple(EMOTIONS.index(e) for e in ("angry", "disgust", "fear", "sad"))
 

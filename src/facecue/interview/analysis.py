@@ -27,8 +27,8 @@ SCHEMA = "facecue.interview/1"
 
 @dataclass(frozen=True)
 class InterviewOptions:
-    window_s: float = 30.0                 # span length when there is no question timeline
-    candidate_speaker: str | None = None   # transcript speaker who is the candidate (default: most speech)
+    window_s: float = 30.0  # span length when there is no question timeline
+    candidate_speaker: str | None = None  # transcript speaker who is the candidate (default: most speech)
     thumbnails: bool = True
     blur_thumbnails: bool = False
     voice: bool = True
@@ -44,13 +44,14 @@ class InterviewInputs:
     """The files beside the video, parsed before the (long) video analysis so mistakes show at once."""
 
     questions: list[Question] | None = None
-    utterances: list[Utterance] | None = None       # the candidate's own speech
+    utterances: list[Utterance] | None = None  # the candidate's own speech
     candidate_speaker: str | None = None
     speakers: list[str] = field(default_factory=list)
 
 
-def load_inputs(questions: str | Path | None = None, transcript: str | Path | None = None,
-                candidate_speaker: str | None = None) -> InterviewInputs:
+def load_inputs(
+    questions: str | Path | None = None, transcript: str | Path | None = None, candidate_speaker: str | None = None
+) -> InterviewInputs:
     qs = load_questions(questions) if questions else None
     if not transcript:
         if candidate_speaker:
@@ -69,8 +70,9 @@ def _spans(result: Result, fr: InterviewFrames, inputs: InterviewInputs, window_
     end = float(fr.times[-1] + fr.step_s) if len(fr.times) else start
     if result.source.get("duration_s") and not result.options.get("end"):
         end = max(end, float(result.source["duration_s"]))
-    return "windows", [(a, b, f"window {n + 1} ({a:.0f}-{b:.0f} s)")
-                       for n, (a, b) in enumerate(sp.span_windows(end, window_s, start))]
+    return "windows", [
+        (a, b, f"window {n + 1} ({a:.0f}-{b:.0f} s)") for n, (a, b) in enumerate(sp.span_windows(end, window_s, start))
+    ]
 
 
 def _sentiment(utterances: list[Utterance] | None, start: float, end: float) -> dict | None:
@@ -107,10 +109,15 @@ def _voice(video: str | Path | None, result: Result, spans: list[tuple[float, fl
     return cues, None
 
 
-def _notes(result: Result, fr: InterviewFrames, kind: str, spans, inputs: InterviewInputs,
-           voice_available: bool) -> list[str]:
-    notes = [("Every signal describes what the face showed as read by an imperfect model; it says nothing certain "
-              "about what the person felt or how well they would do a job. A person decides.")]
+def _notes(
+    result: Result, fr: InterviewFrames, kind: str, spans, inputs: InterviewInputs, voice_available: bool
+) -> list[str]:
+    notes = [
+        (
+            "Every signal describes what the face showed as read by an imperfect model; it says nothing certain "
+            "about what the person felt or how well they would do a job. A person decides."
+        )
+    ]
     if kind == "windows":
         notes.append("No question timeline was given: the interview is cut into fixed windows.")
     if inputs.utterances is None:
@@ -130,9 +137,16 @@ def _notes(result: Result, fr: InterviewFrames, kind: str, spans, inputs: Interv
     return notes
 
 
-def analyze_interview(result: Result, video: str | Path | None = None, inputs: InterviewInputs | None = None,
-                      options: InterviewOptions | None = None, validation: dict | None = None,
-                      subject_id: str | None = None, purpose: str | None = None, voice_track=None) -> dict:
+def analyze_interview(
+    result: Result,
+    video: str | Path | None = None,
+    inputs: InterviewInputs | None = None,
+    options: InterviewOptions | None = None,
+    validation: dict | None = None,
+    subject_id: str | None = None,
+    purpose: str | None = None,
+    voice_track=None,
+) -> dict:
     """The `interview` section (docs/SIGNALS.md) for an analysed video; the video file is only re-read for
     the few highlight thumbnails and the voice cues (unless `voice_track` already holds them: a VoiceTrack or
     a Future of one, measured while the video was analysed)."""
@@ -141,8 +155,9 @@ def analyze_interview(result: Result, video: str | Path | None = None, inputs: I
     fr = InterviewFrames.from_result(result)
     kind, spans = _spans(result, fr, inputs, options.window_s)
     bounds = [(a, b) for a, b, _ in spans]
-    voice, voice_note = (_voice(video, result, bounds, voice_track) if options.voice
-                         else (None, "voice cues were not requested."))
+    voice, voice_note = (
+        _voice(video, result, bounds, voice_track) if options.voice else (None, "voice cues were not requested.")
+    )
 
     span_rows = []
     for n, (a, b, text) in enumerate(spans):
@@ -173,12 +188,21 @@ def analyze_interview(result: Result, video: str | Path | None = None, inputs: I
 
     mismatch = mm.check_mismatch(fr, inputs.utterances) if inputs.utterances is not None else None
     return {
-        "schema": SCHEMA, "span_kind": kind, "window_s": options.window_s if kind == "windows" else None,
-        "candidate_speaker": inputs.candidate_speaker, "speakers": inputs.speakers,
-        "subject_id": subject_id, "purpose": purpose,
-        "settings": settings(), "baseline": describe_baseline(fr.baseline, fr.usable.sum() * fr.step_s),
-        "spans": span_rows, "overall": overall, "highlights": highlights,
-        "mismatch": mismatch, "voice_available": voice is not None, "voice_note": voice_note,
+        "schema": SCHEMA,
+        "span_kind": kind,
+        "window_s": options.window_s if kind == "windows" else None,
+        "candidate_speaker": inputs.candidate_speaker,
+        "speakers": inputs.speakers,
+        "subject_id": subject_id,
+        "purpose": purpose,
+        "settings": settings(),
+        "baseline": describe_baseline(fr.baseline, fr.usable.sum() * fr.step_s),
+        "spans": span_rows,
+        "overall": overall,
+        "highlights": highlights,
+        "mismatch": mismatch,
+        "voice_available": voice is not None,
+        "voice_note": voice_note,
         "thumbnails_blurred": options.blur_thumbnails,
         "notes": _notes(result, fr, kind, spans, inputs, voice is not None),
     }
@@ -187,14 +211,25 @@ def analyze_interview(result: Result, video: str | Path | None = None, inputs: I
 def settings() -> dict:
     """Every threshold the signals use, recorded beside them so a reader can check the definitions."""
     return {
-        "discomfort_p": cue_defs.DISCOMFORT_P, "discomfort_rise": cue_defs.DISCOMFORT_RISE, "smile_p": cue_defs.SMILE_P,
+        "discomfort_p": cue_defs.DISCOMFORT_P,
+        "discomfort_rise": cue_defs.DISCOMFORT_RISE,
+        "smile_p": cue_defs.SMILE_P,
         "baseline": {"method": BASELINE_METHOD, "min_s": BASELINE_MIN_S, "change_min": sp.CHANGE_MIN},
-        "composure_spread": cue_defs.COMPOSURE_SPREAD, "full_data_s": cue_defs.FULL_DATA_S,
+        "composure_spread": cue_defs.COMPOSURE_SPREAD,
+        "full_data_s": cue_defs.FULL_DATA_S,
         "mixed": {"min_p": sp.MIXED_MIN_P, "margin": sp.MIXED_MARGIN, "min_s": sp.MIXED_MIN_S},
         "arc": {"change": sp.ARC_CHANGE, "peak": sp.ARC_PEAK},
-        "highlights": {"change_window_s": hl.CHANGE_WINDOW_S, "change_min": hl.CHANGE_MIN,
-                       "peak_min_p": hl.PEAK_MIN_P, "shift_min_s": hl.SHIFT_MIN_S},
-        "mismatch": {"min_duration_s": mm.MIN_DURATION_S, "min_coverage": mm.MIN_COVERAGE,
-                     "strong_text": mm.STRONG_TEXT, "strong_face": mm.STRONG_FACE,
-                     "opposite_share": mm.OPPOSITE_SHARE},
+        "highlights": {
+            "change_window_s": hl.CHANGE_WINDOW_S,
+            "change_min": hl.CHANGE_MIN,
+            "peak_min_p": hl.PEAK_MIN_P,
+            "shift_min_s": hl.SHIFT_MIN_S,
+        },
+        "mismatch": {
+            "min_duration_s": mm.MIN_DURATION_S,
+            "min_coverage": mm.MIN_COVERAGE,
+            "strong_text": mm.STRONG_TEXT,
+            "strong_face": mm.STRONG_FACE,
+            "opposite_share": mm.OPPOSITE_SHARE,
+        },
     }

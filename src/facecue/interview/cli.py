@@ -15,21 +15,35 @@ from facecue.errors import FacecueError, OutputError
 def add_analyze_options(a: argparse.ArgumentParser) -> None:
     a.add_argument("--questions", help="question timeline: JSON [{start, end, text}] or CSV start,end,question")
     a.add_argument("--transcript", help="transcript of the interview: WebVTT (.vtt) or SubRip (.srt)")
-    a.add_argument("--candidate-speaker", metavar="NAME",
-                   help="transcript speaker who is the candidate (default: the speaker with the most speech)")
-    a.add_argument("--window", type=float, default=30.0,
-                   help="seconds per analysed part when there is no question timeline (default 30)")
+    a.add_argument(
+        "--candidate-speaker",
+        metavar="NAME",
+        help="transcript speaker who is the candidate (default: the speaker with the most speech)",
+    )
+    a.add_argument(
+        "--window",
+        type=float,
+        default=30.0,
+        help="seconds per analysed part when there is no question timeline (default 30)",
+    )
     a.add_argument("--blur-thumbnails", action="store_true", help="blur the highlight thumbnails for privacy")
-    a.add_argument("--no-voice", action="store_true",
-                   help="skip the voice cues (decoding the audio track is most of the interview analysis' cost)")
+    a.add_argument(
+        "--no-voice",
+        action="store_true",
+        help="skip the voice cues (decoding the audio track is most of the interview analysis' cost)",
+    )
 
 
 def load_interview_inputs(args):
     """Parse the question timeline and transcript before the video analysis, so mistakes show at once."""
     from facecue.interview.analysis import InterviewOptions, load_inputs
 
-    options = InterviewOptions(window_s=args.window, candidate_speaker=args.candidate_speaker,
-                               blur_thumbnails=args.blur_thumbnails, voice=not args.no_voice)
+    options = InterviewOptions(
+        window_s=args.window,
+        candidate_speaker=args.candidate_speaker,
+        blur_thumbnails=args.blur_thumbnails,
+        voice=not args.no_voice,
+    )
     inputs = load_inputs(args.questions, args.transcript, args.candidate_speaker)
     return inputs, options
 
@@ -64,8 +78,9 @@ def attach_interview(result, args, inputs, options, analyzer, subject_id: str | 
             raise FacecueError("--questions and --transcript need a video input.")
         return result
     validation = analyzer.model.info.sidecar.get("validation")
-    interview = analyze_interview(result, args.input, inputs, options, validation, subject_id, args.purpose,
-                                  voice_track=voice_track)
+    interview = analyze_interview(
+        result, args.input, inputs, options, validation, subject_id, args.purpose, voice_track=voice_track
+    )
     return dataclasses.replace(result, interview=interview)
 
 
@@ -80,8 +95,10 @@ def run_trends(args) -> int:
 
     report = compare_interviews(args.results)
     for row in report["interviews"]:
-        values = "  ".join(f"{k} {row[k]:.2f}" if row[k] is not None else f"{k} n/a"
-                           for k in ("expressivity", "engagement", "composure", "stress"))
+        values = "  ".join(
+            f"{k} {row[k]:.2f}" if row[k] is not None else f"{k} n/a"
+            for k in ("expressivity", "engagement", "composure", "stress")
+        )
         print(f"{row['path']}: {values}" + ("" if row["compared"] else "  (too little readable face)"))
     for trend in report["trends"].values():
         print(trend["text"])

@@ -14,19 +14,22 @@ import numpy as np
 
 from facecue.interview.frames import InterviewFrames
 
-FULL_DATA_S = 20.0           # readable seconds at which data quantity stops limiting confidence
-DISCOMFORT_P = 0.5           # a frame shows discomfort when angry+disgust+fear+sad >= this...
-DISCOMFORT_RISE = 0.2        # ...and at least this much above the person's own baseline (when there is one)
-SMILE_P = 0.5                # a frame shows a smile / happy expression when p(happy) >= this
-COMPOSURE_SPREAD = 0.4       # valence standard deviation at which composure reaches 0
+FULL_DATA_S = 20.0  # readable seconds at which data quantity stops limiting confidence
+DISCOMFORT_P = 0.5  # a frame shows discomfort when angry+disgust+fear+sad >= this...
+DISCOMFORT_RISE = 0.2  # ...and at least this much above the person's own baseline (when there is one)
+SMILE_P = 0.5  # a frame shows a smile / happy expression when p(happy) >= this
+COMPOSURE_SPREAD = 0.4  # valence standard deviation at which composure reaches 0
 SHARE_LEVELS = ((0.10, "little"), (0.30, "some"), (1.01, "marked"))
 COMPOSURE_LEVELS = ((0.4, "variable"), (0.7, "mostly steady"), (1.01, "steady"))
 CONFIDENCE_LEVELS = ((0.35, "low"), (0.6, "moderate"), (1.01, "high"))
-SUPPORT_N = 5                # supporting frame times per cue
+SUPPORT_N = 5  # supporting frame times per cue
 SUPPORT_SPACING_S = 1.0
 NO_VALIDATION_RELIABILITY = 0.5
-CUE_LABELS = {"stress": ("angry", "disgust", "fear", "sad"), "engagement": ("happy",),
-              "composure": ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")}
+CUE_LABELS = {
+    "stress": ("angry", "disgust", "fear", "sad"),
+    "engagement": ("happy",),
+    "composure": ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"),
+}
 
 
 def level(value: float, table: tuple[tuple[float, str], ...]) -> str:
@@ -66,9 +69,15 @@ def _confidence(fr: InterviewFrames, n: int, halves: tuple[float, float], cue: s
     quantity = min(1.0, n * fr.step_s / FULL_DATA_S)
     agreement = 1 - abs(halves[0] - halves[1])
     value = round(quantity * reliability(validation, cue) * agreement, 3)
-    return {"confidence": value, "confidence_level": level(value, CONFIDENCE_LEVELS),
-            "confidence_parts": {"quantity": round(quantity, 3), "reliability": round(reliability(validation, cue), 3),
-                                 "agreement": round(agreement, 3)}}
+    return {
+        "confidence": value,
+        "confidence_level": level(value, CONFIDENCE_LEVELS),
+        "confidence_parts": {
+            "quantity": round(quantity, 3),
+            "reliability": round(reliability(validation, cue), 3),
+            "agreement": round(agreement, 3),
+        },
+    }
 
 
 def derive_cues(fr: InterviewFrames, m: np.ndarray, validation: dict | None = None) -> dict:
@@ -87,29 +96,36 @@ def derive_cues(fr: InterviewFrames, m: np.ndarray, validation: dict | None = No
     lvl = level(value, SHARE_LEVELS)
     against = "more than its own usual reading " if relative else ""
     out["stress"] = {
-        "value": round(value, 3), "level": lvl, "relative_to_baseline": relative,
+        "value": round(value, 3),
+        "level": lvl,
+        "relative_to_baseline": relative,
         "text": f"The face showed expressions read as anger, disgust, fear or sadness {against}in {value:.0%} of "
-                f"readable moments ({lvl}).",
+        f"readable moments ({lvl}).",
         "support_s": support_times(fr, idx[flags], dis[flags]),
-        **_confidence(fr, len(idx), (_share(flags[first]), _share(flags[second])), "stress", validation)}
+        **_confidence(fr, len(idx), (_share(flags[first]), _share(flags[second])), "stress", validation),
+    }
 
     happy = fr.happy[idx]
     flags = happy >= SMILE_P
     value = _share(flags)
     lvl = level(value, SHARE_LEVELS)
     out["engagement"] = {
-        "value": round(value, 3), "level": lvl,
+        "value": round(value, 3),
+        "level": lvl,
         "text": f"The face showed smiles or other happy expressions in {value:.0%} of readable moments ({lvl}).",
         "support_s": support_times(fr, idx[flags], happy[flags]),
-        **_confidence(fr, len(idx), (_share(flags[first]), _share(flags[second])), "engagement", validation)}
+        **_confidence(fr, len(idx), (_share(flags[first]), _share(flags[second])), "engagement", validation),
+    }
 
     val = fr.valence[idx]
     value = _composure(val)
     lvl = level(value, COMPOSURE_LEVELS)
     jumps = np.abs(np.diff(val, prepend=val[0]))
     out["composure"] = {
-        "value": round(value, 3), "level": lvl,
+        "value": round(value, 3),
+        "level": lvl,
         "text": f"The face's expression was {lvl} (valence varied with a spread of {val.std():.2f} on a -1..1 scale).",
         "support_s": support_times(fr, idx, jumps) if lvl != "steady" else [],
-        **_confidence(fr, len(idx), (_composure(val[first]), _composure(val[second])), "composure", validation)}
+        **_confidence(fr, len(idx), (_composure(val[first]), _composure(val[second])), "composure", validation),
+    }
     return out

@@ -5,14 +5,17 @@ from __future__ import annotations
 from facecue.interview.affect import ADJECTIVE
 
 MIN_READABLE_S = 3.0
-LOW_EXPRESSIVITY = 0.3   # below this the face mostly read as neutral
-FASTER = 1.25            # a span's speaking-rate proxy this many times the candidate's own median reads as faster
+LOW_EXPRESSIVITY = 0.3  # below this the face mostly read as neutral
+FASTER = 1.25  # a span's speaking-rate proxy this many times the candidate's own median reads as faster
 
 
 def typical_rate(spans: list[dict]) -> float | None:
     """The candidate's median speaking-rate proxy over spans with reliable voice cues (None with fewer than 2)."""
-    rates = sorted(v["speaking_rate_per_s"] for v in (s.get("voice") for s in spans)
-                   if v and v.get("reliable") and v.get("speaking_rate_per_s"))
+    rates = sorted(
+        v["speaking_rate_per_s"]
+        for v in (s.get("voice") for s in spans)
+        if v and v.get("reliable") and v.get("speaking_rate_per_s")
+    )
     return rates[len(rates) // 2] if len(rates) >= 2 else None
 
 
@@ -32,11 +35,15 @@ def _readability(span: dict, where: str = "here") -> str | None:
         return None
     seen, abstained = span.get("presence"), span.get("abstained")
     if seen is not None and seen >= 0.8 and (abstained or 0) <= 0.2:
-        return (f"There is too little video {where} ({span.get('usable_s', 0):.0f} s of your face) to say much; "
-                "a longer answer gives a steadier reading.")
+        return (
+            f"There is too little video {where} ({span.get('usable_s', 0):.0f} s of your face) to say much; "
+            "a longer answer gives a steadier reading."
+        )
     seen_text = f" (your face was in view in {seen:.0%} of it)" if seen is not None else ""
-    return (f"Your face was hard for the software to read {where}{seen_text}, so there is little to say. Facing the "
-            "camera in even light usually helps.")
+    return (
+        f"Your face was hard for the software to read {where}{seen_text}, so there is little to say. Facing the "
+        "camera in even light usually helps."
+    )
 
 
 def _voice_hint(span: dict, typical: float | None) -> str | None:
@@ -54,8 +61,10 @@ CHANGE_WORDS = {
     "happy": "You seemed to smile more here than in the rest of the recording.",
     "neutral": "Your expression was calmer here than in the rest of the recording.",
     "surprise": "Your face was more animated here than your usual expression in this recording.",
-    **dict.fromkeys(("angry", "disgust", "fear", "sad"),
-                    "Your face looked more tense here than your usual expression in this recording."),
+    **dict.fromkeys(
+        ("angry", "disgust", "fear", "sad"),
+        "Your face looked more tense here than your usual expression in this recording.",
+    ),
 }
 CALM_LABELS = ("neutral", "happy")  # the only steady readings feedback names without a baseline
 
@@ -73,8 +82,10 @@ def _expression(span: dict, stress_marked: bool) -> str | None:
         return CHANGE_WORDS[change["label"]]
     top = span["dominant"][0]
     if top["label"] in CALM_LABELS:
-        return (f"Your expression mostly looked {ADJECTIVE[top['label']]} here ({top['share']:.0%} of the readable "
-                "moments).")
+        return (
+            f"Your expression mostly looked {ADJECTIVE[top['label']]} here ({top['share']:.0%} of the readable "
+            "moments)."
+        )
     return None
 
 
@@ -92,19 +103,30 @@ def span_feedback(span: dict, typical_speaking_rate: float | None = None) -> str
         parts.append(expression)
     smiled_more = bool(span.get("change")) and span["change"]["label"] == "happy"
     if engagement and engagement["level"] in ("some", "marked"):
-        parts.append("Smiling can come across as warm and engaged." if smiled_more else
-                     "You seemed to smile at times, which can come across as warm and engaged.")
+        parts.append(
+            "Smiling can come across as warm and engaged."
+            if smiled_more
+            else "You seemed to smile at times, which can come across as warm and engaged."
+        )
     elif engagement and (span.get("expressivity") or 0) < LOW_EXPRESSIVITY:
         parts.append("If it feels natural, letting a little more expression show may help you come across as engaged.")
     if tense:
+        assert stress is not None  # tense needs a stress cue
         when = f" (for example around {_clock(stress['support_s'][0])})" if stress["support_s"] else ""
-        parts.append(f"At some moments your face may have looked tense{when}; a short pause and a breath before "
-                     "answering can help.")
+        parts.append(
+            f"At some moments your face may have looked tense{when}; a short pause and a breath before "
+            "answering can help."
+        )
     if composure and composure["level"] == "steady" and not tense:
         parts.append("Your expression stayed fairly steady, which can read as calm.")
     sentiment = span.get("sentiment")
-    if sentiment and sentiment.get("compound") is not None and sentiment["compound"] >= 0.5 \
-            and engagement and engagement["level"] == "little":
+    if (
+        sentiment
+        and sentiment.get("compound") is not None
+        and sentiment["compound"] >= 0.5
+        and engagement
+        and engagement["level"] == "little"
+    ):
         parts.append("Your words sounded positive; showing some of that in your face may make it land better.")
     hint = _voice_hint(span, typical_speaking_rate)
     if hint:
@@ -120,13 +142,17 @@ def overall_feedback(spans: list[dict], overall: dict, span_kind: str) -> str:
     readable = [s for s in spans if s.get("cues") and s["cues"].get("engagement") and not _readability(s)]
     top = overall["dominant"][0]["label"]
     if overall.get("relative_to_baseline"):
-        parts = ["These notes compare each part of the interview with your own usual expression in this recording, "
-                 "not with other people's faces."]
+        parts = [
+            "These notes compare each part of the interview with your own usual expression in this recording, "
+            "not with other people's faces."
+        ]
     elif top in CALM_LABELS:
         parts = [f"Across the interview your expression mostly looked {ADJECTIVE[top]}."]
     else:
-        parts = ["There was too little readable video of your face to learn your usual expression, so these notes "
-                 "do not describe it."]
+        parts = [
+            "There was too little readable video of your face to learn your usual expression, so these notes "
+            "do not describe it."
+        ]
     if readable:
         warm = max(readable, key=lambda s: s["cues"]["engagement"]["value"])
         tense = max(readable, key=lambda s: s["cues"]["stress"]["value"])
@@ -134,8 +160,12 @@ def overall_feedback(spans: list[dict], overall: dict, span_kind: str) -> str:
             parts.append(f"You seemed most at ease in {_name(warm, span_kind)}.")
         if tense["cues"]["stress"]["value"] >= 0.3 and tense["cues"]["stress"].get("relative_to_baseline"):
             name = _name(tense, span_kind)
-            parts.append(f"{name[0].upper() + name[1:]} may have felt harder; practising answers to similar questions "
-                         "could help.")
-    parts.append("Treat this as a mirror, not a judgement: the software reads facial expressions imperfectly and "
-                 "knows nothing about what you meant.")
+            parts.append(
+                f"{name[0].upper() + name[1:]} may have felt harder; practising answers to similar questions "
+                "could help."
+            )
+    parts.append(
+        "Treat this as a mirror, not a judgement: the software reads facial expressions imperfectly and "
+        "knows nothing about what you meant."
+    )
     return " ".join(parts)

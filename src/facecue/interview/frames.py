@@ -13,19 +13,19 @@ from facecue.timeline.baseline import baseline_probs
 
 @dataclass(frozen=True)
 class InterviewFrames:
-    times: np.ndarray         # (F,) seconds
-    probs: np.ndarray         # (F, 7) smoothed probabilities, NaN where not usable
-    present: np.ndarray       # (F,) bool
-    usable: np.ndarray        # (F,) bool
-    valence: np.ndarray       # (F,) NaN where not usable
-    arousal: np.ndarray       # (F,)
+    times: np.ndarray  # (F,) seconds
+    probs: np.ndarray  # (F, 7) smoothed probabilities, NaN where not usable
+    present: np.ndarray  # (F,) bool
+    usable: np.ndarray  # (F,) bool
+    valence: np.ndarray  # (F,) NaN where not usable
+    arousal: np.ndarray  # (F,)
     expressivity: np.ndarray  # (F,)
-    discomfort: np.ndarray    # (F,)
-    happy: np.ndarray         # (F,)
-    top2: np.ndarray          # (F, 2) indices of the two most probable labels
-    top2_p: np.ndarray        # (F, 2) their probabilities (-1 where not usable)
-    step_s: float             # typical time between analysed frames
-    max_gap_s: float          # frames further apart than this are not one continuous stretch
+    discomfort: np.ndarray  # (F,)
+    happy: np.ndarray  # (F,)
+    top2: np.ndarray  # (F, 2) indices of the two most probable labels
+    top2_p: np.ndarray  # (F, 2) their probabilities (-1 where not usable)
+    step_s: float  # typical time between analysed frames
+    max_gap_s: float  # frames further apart than this are not one continuous stretch
     baseline: np.ndarray | None = None  # (7,) the person's own baseline reading (timeline/baseline.py)
 
     @property
@@ -42,8 +42,9 @@ class InterviewFrames:
         return cls.from_arrays(result.times, tl.smoothed, tl.present, tl.usable)
 
     @classmethod
-    def from_arrays(cls, times: np.ndarray, probs: np.ndarray, present: np.ndarray,
-                    usable: np.ndarray) -> InterviewFrames:
+    def from_arrays(
+        cls, times: np.ndarray, probs: np.ndarray, present: np.ndarray, usable: np.ndarray
+    ) -> InterviewFrames:
         times = np.asarray(times, np.float64)
         usable = np.asarray(usable, bool) & ~np.isnan(probs).any(axis=1)
         probs = np.where(usable[:, None], probs, np.nan)
@@ -51,10 +52,22 @@ class InterviewFrames:
         step = float(np.median(np.diff(times))) if len(times) > 1 else 0.2
         filled = np.where(usable[:, None], probs, -1.0)
         top2 = np.argsort(-filled, axis=1, kind="stable")[:, :2]
-        return cls(times, probs, np.asarray(present, bool), usable, va[:, 0], va[:, 1], expressivity(probs),
-                   discomfort(probs), probs[:, HAPPY].astype(np.float64), top2,
-                   np.take_along_axis(filled, top2, axis=1), step, max(1.0, 2.5 * step),
-                   baseline_probs(probs, usable, step))
+        return cls(
+            times,
+            probs,
+            np.asarray(present, bool),
+            usable,
+            va[:, 0],
+            va[:, 1],
+            expressivity(probs),
+            discomfort(probs),
+            probs[:, HAPPY].astype(np.float64),
+            top2,
+            np.take_along_axis(filled, top2, axis=1),
+            step,
+            max(1.0, 2.5 * step),
+            baseline_probs(probs, usable, step),
+        )
 
     def mask(self, start_s: float, end_s: float) -> np.ndarray:
         """Frames with start_s <= time < end_s."""

@@ -9,12 +9,12 @@ from facecue.interview.frames import InterviewFrames
 from facecue.labels import EMOTIONS
 from facecue.result import Segment
 
-CHANGE_WINDOW_S = 3.0    # mean valence over this long before vs after a moment
-CHANGE_MIN = 0.3         # |after - before| that makes a change point
-PEAK_MIN_P = 0.6         # a non-neutral label at least this probable makes a peak
-SHIFT_MIN_S = 5.0        # a non-neutral segment this long, unlike the interview's dominant label, is a shift
+CHANGE_WINDOW_S = 3.0  # mean valence over this long before vs after a moment
+CHANGE_MIN = 0.3  # |after - before| that makes a change point
+PEAK_MIN_P = 0.6  # a non-neutral label at least this probable makes a peak
+SHIFT_MIN_S = 5.0  # a non-neutral segment this long, unlike the interview's dominant label, is a shift
 MAX_HIGHLIGHTS = 6
-SPACING_S = 3.0          # highlights closer than this are one moment
+SPACING_S = 3.0  # highlights closer than this are one moment
 
 
 def _window_means(t: np.ndarray, v: np.ndarray, w: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -46,7 +46,7 @@ def change_points(fr: InterviewFrames) -> list[dict]:
         np.maximum(local[k:], score[:-k], out=local[k:])
         np.maximum(local[:-k], score[k:], out=local[:-k])
     candidates = np.flatnonzero((score >= local) & (score >= CHANGE_MIN))
-    out = []
+    out: list[dict] = []
     for k in candidates[np.argsort(-score[candidates], kind="stable")]:
         if any(abs(t[k] - h["time_s"]) < CHANGE_WINDOW_S for h in out):
             continue
@@ -55,11 +55,20 @@ def change_points(fr: InterviewFrames) -> list[dict]:
         lab_b = EMOTIONS[int(fr.probs[win_b].mean(axis=0).argmax())]
         lab_a = EMOTIONS[int(fr.probs[win_a].mean(axis=0).argmax())]
         delta = float(after[k] - before[k])
-        what = (f"from mostly {ADJECTIVE[lab_b]} to mostly {ADJECTIVE[lab_a]}" if lab_a != lab_b
-                else f"while mostly {ADJECTIVE[lab_a]}")
-        out.append({"time_s": round(float(t[k]), 2), "kind": "change", "label": lab_a,
-                    "score": round(float(score[k]), 3),
-                    "reason": f"The face changed {what} (valence {delta:+.2f} over {CHANGE_WINDOW_S:g} s)."})
+        what = (
+            f"from mostly {ADJECTIVE[lab_b]} to mostly {ADJECTIVE[lab_a]}"
+            if lab_a != lab_b
+            else f"while mostly {ADJECTIVE[lab_a]}"
+        )
+        out.append(
+            {
+                "time_s": round(float(t[k]), 2),
+                "kind": "change",
+                "label": lab_a,
+                "score": round(float(score[k]), 3),
+                "reason": f"The face changed {what} (valence {delta:+.2f} over {CHANGE_WINDOW_S:g} s).",
+            }
+        )
     return out
 
 
@@ -77,9 +86,16 @@ def peaks(fr: InterviewFrames, spans: list[tuple[float, float]]) -> list[dict]:
         if best_p[k] < PEAK_MIN_P:
             continue
         label = EMOTIONS[int(non_neutral[k].argmax())]
-        out.append({"time_s": round(float(fr.times[k]), 2), "kind": "peak", "label": label,
-                    "score": round(0.8 * float(best_p[k]), 3), "span_index": n,
-                    "reason": f"The clearest {label} expression in this part (p={best_p[k]:.2f})."})
+        out.append(
+            {
+                "time_s": round(float(fr.times[k]), 2),
+                "kind": "peak",
+                "label": label,
+                "score": round(0.8 * float(best_p[k]), 3),
+                "span_index": n,
+                "reason": f"The clearest {label} expression in this part (p={best_p[k]:.2f}).",
+            }
+        )
     return out
 
 
@@ -90,15 +106,22 @@ def shifts(segments: tuple[Segment, ...] | list[Segment], dominant: str | None) 
         length = s.end_s - s.start_s
         if s.label in ("neutral", dominant) or length < SHIFT_MIN_S:
             continue
-        out.append({"time_s": round(s.start_s, 2), "kind": "shift", "label": s.label,
-                    "score": round(min(1.0, length / 15.0) * s.confidence, 3),
-                    "reason": f"A sustained stretch of {ADJECTIVE[s.label]} expression ({length:.0f} s, "
-                              f"mean p={s.confidence:.2f})."})
+        out.append(
+            {
+                "time_s": round(s.start_s, 2),
+                "kind": "shift",
+                "label": s.label,
+                "score": round(min(1.0, length / 15.0) * s.confidence, 3),
+                "reason": f"A sustained stretch of {ADJECTIVE[s.label]} expression ({length:.0f} s, "
+                f"mean p={s.confidence:.2f}).",
+            }
+        )
     return out
 
 
-def select_highlights(candidates: list[dict], spans: list[tuple[float, float]],
-                      limit: int = MAX_HIGHLIGHTS) -> list[dict]:
+def select_highlights(
+    candidates: list[dict], spans: list[tuple[float, float]], limit: int = MAX_HIGHLIGHTS
+) -> list[dict]:
     """The best-scoring moments, at least SPACING_S apart, in time order, each tagged with its span."""
     picked: list[dict] = []
     for h in sorted(candidates, key=lambda h: -h["score"]):

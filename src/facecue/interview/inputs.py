@@ -119,13 +119,16 @@ def load_questions(path: str | Path) -> list[Question]:
     p = Path(path)
     raw = read_input_text(p, "the question timeline")
     stripped = raw.lstrip()
-    questions = _from_json(p, raw) if p.suffix.lower() == ".json" or stripped.startswith(("[", "{")) \
-        else _from_csv(p, raw)
+    questions = (
+        _from_json(p, raw) if p.suffix.lower() == ".json" or stripped.startswith(("[", "{")) else _from_csv(p, raw)
+    )
     if not questions:
         raise InputError(f"{p} lists no questions.")
     questions.sort(key=lambda q: q.start_s)
     for a, b in itertools.pairwise(questions):
         if b.start_s < a.end_s - 1e-6:
-            raise InputError(f"{p}: question '{b.text or b.start_s}' starts at {b.start_s:g} s, before the previous "
-                             f"one ends ({a.end_s:g} s); questions must not overlap.")
+            raise InputError(
+                f"{p}: question '{b.text or b.start_s}' starts at {b.start_s:g} s, before the previous "
+                f"one ends ({a.end_s:g} s); questions must not overlap."
+            )
     return questions

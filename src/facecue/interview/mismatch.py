@@ -14,12 +14,12 @@ import numpy as np
 from facecue.interview.frames import InterviewFrames
 from facecue.interview.transcript import Utterance
 
-MIN_DURATION_S = 2.0     # shorter utterances are too brief to compare with a face
-MIN_COVERAGE = 0.6       # share of the utterance's frames where the face was readable
+MIN_DURATION_S = 2.0  # shorter utterances are too brief to compare with a face
+MIN_COVERAGE = 0.6  # share of the utterance's frames where the face was readable
 MIN_FRAMES = 5
-STRONG_TEXT = 0.5        # |VADER compound| at least this (VADER's own "positive/negative" cut is 0.05)
-STRONG_FACE = 0.2        # |mean facial valence| at least this
-OPPOSITE_SHARE = 0.6     # share of readable frames whose valence sign opposes the text
+STRONG_TEXT = 0.5  # |VADER compound| at least this (VADER's own "positive/negative" cut is 0.05)
+STRONG_FACE = 0.2  # |mean facial valence| at least this
+OPPOSITE_SHARE = 0.6  # share of readable frames whose valence sign opposes the text
 
 
 @lru_cache(maxsize=1)
@@ -40,17 +40,30 @@ def check_utterance(fr: InterviewFrames, u: Utterance) -> dict:
     usable = m & fr.usable
     n, n_ok = int(m.sum()), int(usable.sum())
     coverage = n_ok / n if n else 0.0
-    item = {"start_s": round(u.start_s, 2), "end_s": round(u.end_s, 2), "speaker": u.speaker, "text": u.text,
-            "compound": round(compound, 3), "facial_valence": None, "relative_to_baseline": fr.baseline is not None,
-            "coverage": round(coverage, 3),
-            "opposite_share": None}
+    item = {
+        "start_s": round(u.start_s, 2),
+        "end_s": round(u.end_s, 2),
+        "speaker": u.speaker,
+        "text": u.text,
+        "compound": round(compound, 3),
+        "facial_valence": None,
+        "relative_to_baseline": fr.baseline is not None,
+        "coverage": round(coverage, 3),
+        "opposite_share": None,
+    }
     duration = u.end_s - u.start_s
     if duration < MIN_DURATION_S:
-        return {**item, "status": "skipped",
-                "reason": f"too short to compare ({duration:.1f} s < {MIN_DURATION_S:g} s)."}
+        return {
+            **item,
+            "status": "skipped",
+            "reason": f"too short to compare ({duration:.1f} s < {MIN_DURATION_S:g} s).",
+        }
     if n_ok < MIN_FRAMES or coverage < MIN_COVERAGE:
-        return {**item, "status": "skipped",
-                "reason": f"the face was readable in only {coverage:.0%} of this utterance (needs {MIN_COVERAGE:.0%})."}
+        return {
+            **item,
+            "status": "skipped",
+            "reason": f"the face was readable in only {coverage:.0%} of this utterance (needs {MIN_COVERAGE:.0%}).",
+        }
     # Against the person's own baseline: a calm face that the model reads as slightly negative all the time is
     # not "negative" while the words are positive (docs/SIGNALS.md, baseline).
     v = fr.valence[usable] - fr.baseline_valence
@@ -63,14 +76,21 @@ def check_utterance(fr: InterviewFrames, u: Utterance) -> dict:
         face_words = "negative" if face < 0 else "positive"
         against = " than its own baseline" if fr.baseline is not None else ""
         face_words = ("more " + face_words) if against else face_words
-        return {**item, "status": "flagged",
-                "reason": f"the words read as {words} (VADER {compound:+.2f}) while the face read as {face_words}"
-                          f"{against} (mean valence {face:+.2f}, opposite in {opposite:.0%} of readable frames)."}
+        return {
+            **item,
+            "status": "flagged",
+            "reason": f"the words read as {words} (VADER {compound:+.2f}) while the face read as {face_words}"
+            f"{against} (mean valence {face:+.2f}, opposite in {opposite:.0%} of readable frames).",
+        }
     return {**item, "status": "consistent", "reason": "no strong, sustained disagreement."}
 
 
 def check_mismatch(fr: InterviewFrames, utterances: list[Utterance]) -> dict:
     items = [check_utterance(fr, u) for u in utterances]
     counts = {s: sum(i["status"] == s for i in items) for s in ("flagged", "consistent", "skipped")}
-    return {"checked": counts["flagged"] + counts["consistent"], "flagged": counts["flagged"],
-            "skipped": counts["skipped"], "items": items}
+    return {
+        "checked": counts["flagged"] + counts["consistent"],
+        "flagged": counts["flagged"],
+        "skipped": counts["skipped"],
+        "items": items,
+    }

@@ -10,13 +10,13 @@ from facecue.interview.frames import InterviewFrames
 from facecue.labels import EMOTIONS, NUM_EMOTIONS
 from facecue.timeline.smoothing import contiguous_runs
 
-MIN_SHARE = 0.05         # labels below this share of readable frames are not listed as dominant
-ARC_CHANGE = 0.15        # valence change between the first and last third that makes an arc rise or fall
-ARC_PEAK = 0.3           # how far the peak must stand out from both ends for "peaked" / "dipped"
-MIXED_MIN_P = 0.30       # both labels at least this probable...
-MIXED_MARGIN = 0.15      # ...and within this margin of each other...
-MIXED_MIN_S = 1.0        # ...for at least this long
-CHANGE_MIN = 0.10        # a label's mean this many points above the person's baseline is a change worth naming
+MIN_SHARE = 0.05  # labels below this share of readable frames are not listed as dominant
+ARC_CHANGE = 0.15  # valence change between the first and last third that makes an arc rise or fall
+ARC_PEAK = 0.3  # how far the peak must stand out from both ends for "peaked" / "dipped"
+MIXED_MIN_P = 0.30  # both labels at least this probable...
+MIXED_MARGIN = 0.15  # ...and within this margin of each other...
+MIXED_MIN_S = 1.0  # ...for at least this long
+CHANGE_MIN = 0.10  # a label's mean this many points above the person's baseline is a change worth naming
 
 
 def _r(value: float | None, digits: int = 3) -> float | None:
@@ -25,7 +25,7 @@ def _r(value: float | None, digits: int = 3) -> float | None:
 
 def span_windows(duration_s: float, window_s: float, start_s: float = 0.0) -> list[tuple[float, float]]:
     """Fixed windows covering start..duration; a last sliver shorter than a third of a window joins the previous."""
-    edges = list(np.arange(start_s, duration_s, window_s)) + [duration_s]
+    edges = [*np.arange(start_s, duration_s, window_s), duration_s]
     if len(edges) > 2 and edges[-1] - edges[-2] < window_s / 3:
         edges.pop(-2)
     return [(float(a), float(b)) for a, b in itertools.pairwise(edges) if b > a]
@@ -35,9 +35,12 @@ def presence_stats(fr: InterviewFrames, m: np.ndarray) -> dict:
     n = int(m.sum())
     present = int(fr.present[m].sum())
     usable = int(fr.usable[m].sum())
-    return {"frames": n, "presence": _r(present / n) if n else None,
-            "abstained": _r(1 - usable / present) if present else None,
-            "usable_s": round(usable * fr.step_s, 2)}
+    return {
+        "frames": n,
+        "presence": _r(present / n) if n else None,
+        "abstained": _r(1 - usable / present) if present else None,
+        "usable_s": round(usable * fr.step_s, 2),
+    }
 
 
 def dominant_shares(probs: np.ndarray) -> list[dict]:
@@ -52,8 +55,12 @@ def dominant_shares(probs: np.ndarray) -> list[dict]:
 def _moment(fr: InterviewFrames, idx: np.ndarray, time_s: float | None = None) -> dict:
     mean = fr.probs[idx].mean(axis=0)
     t = float(fr.times[idx].mean()) if time_s is None else time_s
-    return {"time_s": round(t, 2), "label": EMOTIONS[int(mean.argmax())],
-            "valence": _r(fr.valence[idx].mean()), "arousal": _r(fr.arousal[idx].mean())}
+    return {
+        "time_s": round(t, 2),
+        "label": EMOTIONS[int(mean.argmax())],
+        "valence": _r(fr.valence[idx].mean()),
+        "arousal": _r(fr.arousal[idx].mean()),
+    }
 
 
 def arc(fr: InterviewFrames, m: np.ndarray) -> dict | None:
@@ -105,7 +112,7 @@ def baseline_change(fr: InterviewFrames, probs: np.ndarray) -> tuple[dict, dict 
     delta = probs.mean(axis=0) - fr.baseline
     k = int(np.argmax(delta))
     change = {"label": EMOTIONS[k], "delta": _r(delta[k])} if delta[k] >= CHANGE_MIN else None
-    return {e: _r(d) for e, d in zip(EMOTIONS, delta)}, change
+    return {e: _r(d) for e, d in zip(EMOTIONS, delta, strict=False)}, change
 
 
 def span_stats(fr: InterviewFrames, m: np.ndarray, with_arc: bool = True) -> dict:
@@ -115,7 +122,9 @@ def span_stats(fr: InterviewFrames, m: np.ndarray, with_arc: bool = True) -> dic
     out = presence_stats(fr, m)
     out["dominant"] = dominant_shares(probs)
     has = len(probs) > 0
-    out["mean_probs"] = {e: round(float(v), 3) for e, v in zip(EMOTIONS, probs.mean(axis=0))} if has else {}
+    out["mean_probs"] = (
+        {e: round(float(v), 3) for e, v in zip(EMOTIONS, probs.mean(axis=0), strict=False)} if has else {}
+    )
     out["valence"] = _r(fr.valence[u].mean()) if has else None
     out["arousal"] = _r(fr.arousal[u].mean()) if has else None
     out["expressivity"] = _r(fr.expressivity[u].mean()) if has else None

@@ -12,7 +12,7 @@ import numpy as np
 from facecue.result import Result
 
 THUMB_HEIGHT = 160
-MARGIN = 0.35            # extra context around the face box, as a share of its size
+MARGIN = 0.35  # extra context around the face box, as a share of its size
 JPEG_QUALITY = 80
 ROTATE = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
 
@@ -43,10 +43,12 @@ def crop_face(image: np.ndarray, box: np.ndarray | None, blur: bool) -> np.ndarr
     crop = cv2.resize(crop, (max(1, round(crop.shape[1] * scale)), THUMB_HEIGHT), interpolation=cv2.INTER_AREA)
     if blur:
         # Pixelate then smooth: identity is not recoverable, the overall expression shape stays visible.
-        small = cv2.resize(crop, (max(1, crop.shape[1] // 12), max(1, THUMB_HEIGHT // 12)),
-                           interpolation=cv2.INTER_AREA)
-        crop = cv2.GaussianBlur(cv2.resize(small, (crop.shape[1], THUMB_HEIGHT), interpolation=cv2.INTER_LINEAR),
-                                (0, 0), 3)
+        small = cv2.resize(
+            crop, (max(1, crop.shape[1] // 12), max(1, THUMB_HEIGHT // 12)), interpolation=cv2.INTER_AREA
+        )
+        crop = cv2.GaussianBlur(
+            cv2.resize(small, (crop.shape[1], THUMB_HEIGHT), interpolation=cv2.INTER_LINEAR), (0, 0), 3
+        )
     return crop
 
 
@@ -60,7 +62,7 @@ def frames_at(path: str | Path, times: list[float], rotation: int = 0) -> dict[f
     with container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
-        tb = float(stream.time_base)
+        tb = float(stream.time_base)  # type: ignore[arg-type]  # PyAV: Optional, but a demuxed stream has one
         origin = (stream.start_time or 0) * tb
         for t in sorted(times):
             try:
@@ -80,8 +82,9 @@ def thumbnails(result: Result, path: str | Path, times: list[float], blur: bool 
     images = frames_at(path, times, int(result.source.get("rotation") or 0))
     out = {}
     for t, image in images.items():
-        ok, jpeg = cv2.imencode(".jpg", crop_face(image, candidate_box(result, t), blur),
-                                [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+        ok, jpeg = cv2.imencode(
+            ".jpg", crop_face(image, candidate_box(result, t), blur), [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY]
+        )
         if ok:
             out[t] = "data:image/jpeg;base64," + base64.b64encode(jpeg.tobytes()).decode("ascii")
     return out

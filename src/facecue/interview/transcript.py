@@ -76,7 +76,7 @@ def parse_transcript(path: str | Path) -> list[Utterance]:
         start, end = _cue_time(p, line_no, match.group(1)), _cue_time(p, line_no, match.group(2))
         if end <= start:
             raise InputError(f"{p}, line {line_no}: the cue ends ({end:g} s) before it starts ({start:g} s).")
-        speaker, text = _speaker_and_text(block[arrow_at + 1:])
+        speaker, text = _speaker_and_text(block[arrow_at + 1 :])
         if text:
             utterances.append(Utterance(start, end, speaker, text))
     if not utterances:
@@ -98,7 +98,7 @@ def pick_candidate(utterances: list[Utterance], speaker: str | None = None) -> t
             raise InputError(f"speaker '{speaker}' does not appear in the transcript; speakers: {known}.")
         name = matches.pop()
     elif talk:
-        name = max(talk, key=talk.get)
+        name = max(talk, key=talk.__getitem__)
     else:
         return None, list(utterances)
     return name, [u for u in utterances if u.speaker == name]

@@ -10,7 +10,7 @@ import numpy as np
 from facecue.errors import InputError
 
 METRICS = ("expressivity", "engagement", "composure", "stress")
-NOISE = 0.1            # changes smaller than this are within what lighting, camera and model noise produce
+NOISE = 0.1  # changes smaller than this are within what lighting, camera and model noise produce
 MIN_READABLE_S = 20.0  # interviews with less readable face than this are listed but not compared
 
 
@@ -37,21 +37,27 @@ def _recorded(doc: dict, key: str) -> str | None:
 
 
 def _check_same(paths: list[Path], docs: list[dict], key: str, what: str) -> str | None:
-    values = {str(p): _recorded(d, key) for p, d in zip(paths, docs)}
+    values = {str(p): _recorded(d, key) for p, d in zip(paths, docs, strict=False)}
     known = {v for v in values.values() if v is not None}
     if len(known) > 1:
         listing = ", ".join(f"{p}: {v}" for p, v in values.items() if v is not None)
-        raise InputError(f"these results belong to different {what} ({listing}); trends compare one candidate's "
-                         "interviews for one purpose.")
+        raise InputError(
+            f"these results belong to different {what} ({listing}); trends compare one candidate's "
+            "interviews for one purpose."
+        )
     return known.pop() if known else None
 
 
 def _row(path: Path, doc: dict) -> dict:
     overall = doc["interview"]["overall"]
     cues = overall.get("cues") or {}
-    row = {"path": str(path), "analysed_at": (doc["data"].get("summary") or {}).get("analysed_at"),
-           "source_sha256": (doc["data"].get("source") or {}).get("sha256"),
-           "usable_s": overall.get("usable_s"), "expressivity": overall.get("expressivity")}
+    row = {
+        "path": str(path),
+        "analysed_at": (doc["data"].get("summary") or {}).get("analysed_at"),
+        "source_sha256": (doc["data"].get("source") or {}).get("sha256"),
+        "usable_s": overall.get("usable_s"),
+        "expressivity": overall.get("expressivity"),
+    }
     for name in ("engagement", "composure", "stress"):
         row[name] = cues[name]["value"] if cues.get(name) else None
         row[f"{name}_confidence"] = cues[name]["confidence"] if cues.get(name) else None
@@ -64,18 +70,28 @@ def _describe(metric: str, values: list[float]) -> dict:
     change = float(arr[-1] - arr[0])
     slope = float(np.polyfit(np.arange(len(arr)), arr, 1)[0]) if len(arr) > 1 else 0.0
     spread = float(arr.std())
-    if abs(change) < NOISE:
-        direction = "about the same"
-    else:
-        direction = "higher" if change > 0 else "lower"
+    direction = "about the same" if abs(change) < NOISE else "higher" if change > 0 else "lower"
     consistency = "consistent" if spread < NOISE else "varied"
-    label = {"expressivity": "expressivity", "engagement": "visible positive engagement",
-             "composure": "composure", "stress": "visible discomfort"}[metric]
-    text = (f"{label.capitalize()} was {direction} in the last interview than in the first "
-            f"({arr[0]:.2f} -> {arr[-1]:.2f}); across interviews it was {consistency} (spread {spread:.2f}).")
-    return {"first": round(float(arr[0]), 3), "last": round(float(arr[-1]), 3), "change": round(change, 3),
-            "slope_per_interview": round(slope, 3), "spread": round(spread, 3), "direction": direction,
-            "consistency": consistency, "text": text}
+    label = {
+        "expressivity": "expressivity",
+        "engagement": "visible positive engagement",
+        "composure": "composure",
+        "stress": "visible discomfort",
+    }[metric]
+    text = (
+        f"{label.capitalize()} was {direction} in the last interview than in the first "
+        f"({arr[0]:.2f} -> {arr[-1]:.2f}); across interviews it was {consistency} (spread {spread:.2f})."
+    )
+    return {
+        "first": round(float(arr[0]), 3),
+        "last": round(float(arr[-1]), 3),
+        "change": round(change, 3),
+        "slope_per_interview": round(slope, 3),
+        "spread": round(spread, 3),
+        "direction": direction,
+        "consistency": consistency,
+        "text": text,
+    }
 
 
 def compare_interviews(paths: list[str | Path]) -> dict:
@@ -86,7 +102,7 @@ def compare_interviews(paths: list[str | Path]) -> dict:
     docs = [_load(p) for p in ps]
     subject = _check_same(ps, docs, "subject_id", "candidates")
     purpose = _check_same(ps, docs, "purpose", "purposes")
-    rows = [_row(p, d) for p, d in zip(ps, docs)]
+    rows = [_row(p, d) for p, d in zip(ps, docs, strict=False)]
     compared = [r for r in rows if r["compared"]]
     trends = {}
     if len(compared) >= 2:
@@ -97,17 +113,29 @@ def compare_interviews(paths: list[str | Path]) -> dict:
     caveats = [
         "Interviews are compared in the order given; put the oldest first.",
         f"Changes smaller than {NOISE} are within what lighting, camera, framing and model noise produce.",
-        ("These numbers describe what the face showed in each recording, not confidence, ability or character; "
-         "a different question set alone can change them."),
+        (
+            "These numbers describe what the face showed in each recording, not confidence, ability or character; "
+            "a different question set alone can change them."
+        ),
     ]
     if subject is None:
-        caveats.append("No candidate id is recorded in these results, so facecue cannot check that they are the "
-                       "same person; that is the user's responsibility.")
+        caveats.append(
+            "No candidate id is recorded in these results, so facecue cannot check that they are the "
+            "same person; that is the user's responsibility."
+        )
     skipped = [r["path"] for r in rows if not r["compared"]]
     if skipped:
-        caveats.append(f"{len(skipped)} interview(s) had under {MIN_READABLE_S:g} s of readable face and were not "
-                       "compared: " + ", ".join(skipped) + ".")
+        caveats.append(
+            f"{len(skipped)} interview(s) had under {MIN_READABLE_S:g} s of readable face and were not "
+            "compared: " + ", ".join(skipped) + "."
+        )
     if len(compared) < 2:
         caveats.append("Fewer than two interviews had enough readable face: no trend is reported.")
-    return {"schema": "facecue.trends/1", "subject_id": subject, "purpose": purpose, "interviews": rows,
-            "trends": trends, "caveats": caveats}
+    return {
+        "schema": "facecue.trends/1",
+        "subject_id": subject,
+        "purpose": purpose,
+        "interviews": rows,
+        "trends": trends,
+        "caveats": caveats,
+    }

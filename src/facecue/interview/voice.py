@@ -24,36 +24,36 @@ __all__ = ["RATE", "VoiceTrack", "measure_samples", "measure_voice", "voice_cues
 
 RATE = 16000
 PITCH_RATE = 4000
-HOP_S = 0.010            # one frame every 10 ms
-LEVEL_WIN_S = 0.020      # RMS window; a silence reads one (window - hop) short, added back to pause lengths
-PITCH_WIN_S = 0.025      # YIN integration window (the YIN paper's 25 ms)
+HOP_S = 0.010  # one frame every 10 ms
+LEVEL_WIN_S = 0.020  # RMS window; a silence reads one (window - hop) short, added back to pause lengths
+PITCH_WIN_S = 0.025  # YIN integration window (the YIN paper's 25 ms)
 F0_MIN, F0_MAX = 60.0, 500.0  # speaking voices; the lowest sets the longest lag, hence the frame length
 PITCH_LOWPASS_HZ = 400.0  # keeps the first formant (~500 Hz) from posing as the period
-YIN_THRESHOLD = 0.15     # the first dip of the cumulative-mean-normalised difference below this is the period...
-DIP_MARGIN = 0.05        # ...or within this of the deepest dip
+YIN_THRESHOLD = 0.15  # the first dip of the cumulative-mean-normalised difference below this is the period...
+DIP_MARGIN = 0.05  # ...or within this of the deepest dip
 VOICING_THRESHOLD = 0.45  # a frame whose deepest dip stays above this is aperiodic (noise, breath): unvoiced
 SILENCE_FLOOR_DB = -55.0  # never call a frame active below this level (dBFS)
 ACTIVE_BELOW_PEAK_DB = 30.0  # nor more than this far below the loud end (95th percentile) of the recording
-ABOVE_FLOOR_DB = 10.0        # and at least this far above the background (5th percentile)
+ABOVE_FLOOR_DB = 10.0  # and at least this far above the background (5th percentile)
 MIN_PAUSE_S = 0.3
 PEAK_PROMINENCE_DB = 3.0  # a syllable nucleus stands out from the dips around it by at least this
-PEAK_MIN_GAP_S = 0.1      # no more than 10 syllable peaks a second
+PEAK_MIN_GAP_S = 0.1  # no more than 10 syllable peaks a second
 ENVELOPE_SMOOTH_S = 0.05  # moving average of the level before peak picking: one syllable, one peak
-MIN_PITCH_FRAMES = 20      # pitch statistics need at least 0.2 s of voiced frames (noise gives a few)
-MIN_VOICED_S = 1.5        # less voiced speech than this in a span: numbers shown but flagged unreliable
+MIN_PITCH_FRAMES = 20  # pitch statistics need at least 0.2 s of voiced frames (noise gives a few)
+MIN_VOICED_S = 1.5  # less voiced speech than this in a span: numbers shown but flagged unreliable
 CLIP_LEVEL = 0.999
 MAX_CLIPPED_SHARE = 0.001  # more than 0.1% of samples at full scale: the level and pitch are distorted
-_BLOCK = 4096              # frames per FFT block: bounds memory on long recordings
+_BLOCK = 4096  # frames per FFT block: bounds memory on long recordings
 
 
 @dataclass(frozen=True)
 class _Frames:
     """Per-frame measurements over the whole recording; frame i is centred at i * HOP_S."""
 
-    level_db: np.ndarray   # (n,) RMS in dBFS (a full-scale square wave is 0 dBFS, a full-scale sine -3)
-    active: np.ndarray     # (n,) bool: above the activity threshold
-    f0: np.ndarray         # (n,) Hz, NaN where not voiced
-    clipped: np.ndarray    # (n,) int: samples at full scale within the frame's hop
+    level_db: np.ndarray  # (n,) RMS in dBFS (a full-scale square wave is 0 dBFS, a full-scale sine -3)
+    active: np.ndarray  # (n,) bool: above the activity threshold
+    f0: np.ndarray  # (n,) Hz, NaN where not voiced
+    clipped: np.ndarray  # (n,) int: samples at full scale within the frame's hop
     threshold_db: float
     hop_samples: int
 
@@ -110,7 +110,7 @@ def _unavailable(start: float, end: float, reason: str) -> dict:
 
 def _frame_view(x: np.ndarray, width: int, hop: int, n: int) -> np.ndarray:
     """(n, width) strided view: row i holds the samples centred at i * hop (x must be padded by width // 2)."""
-    return np.lib.stride_tricks.sliding_window_view(x, width)[: n * hop: hop][:n]
+    return np.lib.stride_tricks.sliding_window_view(x, width)[: n * hop : hop][:n]
 
 
 def _measure(samples: np.ndarray, rate: int) -> _Frames:
@@ -166,7 +166,7 @@ def _yin(samples: np.ndarray, rate: int, hop: int, frames: np.ndarray) -> np.nda
     out = np.full(frames.size, np.nan)
     lags = np.arange(tau_max + 1)
     for lo in range(0, frames.size, _BLOCK):
-        first = frames[lo:lo + _BLOCK] * hop
+        first = frames[lo : lo + _BLOCK] * hop
         x = windows[first]  # (b, length) copy
         r = np.fft.irfft(np.conj(np.fft.rfft(x[:, :w], nfft)) * np.fft.rfft(x, nfft), nfft)[:, : tau_max + 1]
         e0 = (energy[first + w] - energy[first])[:, None]
@@ -188,7 +188,7 @@ def _yin(samples: np.ndarray, rate: int, hop: int, frames: np.ndarray) -> np.nda
         a, b, c = cmnd[rows, tau - 1], cmnd[rows, tau], cmnd[rows, tau + 1]
         denom = a - 2 * b + c
         shift = np.where(np.abs(denom) > 1e-12, 0.5 * (a - c) / np.where(denom == 0, 1, denom), 0.0)
-        out[lo:lo + len(first)] = np.where(found, rate / (tau + np.clip(shift, -1, 1)), np.nan)
+        out[lo : lo + len(first)] = np.where(found, rate / (tau + np.clip(shift, -1, 1)), np.nan)
     return out
 
 
@@ -211,12 +211,20 @@ def _span_cues(fr: _Frames, start: float, end: float, duration: float) -> dict:
     peaks = _syllable_peaks(level, voiced, fr.threshold_db)
     clipped_share = float(fr.clipped[i0:i1].sum()) / max((i1 - i0) * fr.hop_samples, 1)
     f0v = f0[voiced]
-    pitch = {"pitch_median_hz": None, "pitch_p10_hz": None, "pitch_p90_hz": None, "pitch_variability_st": None}
+    pitch: dict[str, float | None] = {
+        "pitch_median_hz": None,
+        "pitch_p10_hz": None,
+        "pitch_p90_hz": None,
+        "pitch_variability_st": None,
+    }
     if f0v.size >= MIN_PITCH_FRAMES:
         median = float(np.median(f0v))
-        pitch = {"pitch_median_hz": round(median, 1), "pitch_p10_hz": round(float(np.percentile(f0v, 10)), 1),
-                 "pitch_p90_hz": round(float(np.percentile(f0v, 90)), 1),
-                 "pitch_variability_st": round(_robust_std(12 * np.log2(f0v / median)), 2)}
+        pitch = {
+            "pitch_median_hz": round(median, 1),
+            "pitch_p10_hz": round(float(np.percentile(f0v, 10)), 1),
+            "pitch_p90_hz": round(float(np.percentile(f0v, 90)), 1),
+            "pitch_variability_st": round(_robust_std(12 * np.log2(f0v / median)), 2),
+        }
     loud = level[active]
     reasons = []
     if not active.any():
@@ -227,18 +235,23 @@ def _span_cues(fr: _Frames, start: float, end: float, duration: float) -> dict:
         reasons.append(f"the audio is clipped ({clipped_share:.1%} of samples at full scale)")
     lengths = [p[1] for p in pauses]
     return {
-        **base, "available": True,
+        **base,
+        "available": True,
         **pitch,
         "loudness_dbfs": round(float(loud.mean()), 1) if loud.size else None,
         "loudness_range_db": round(float(np.percentile(loud, 95) - np.percentile(loud, 5)), 1) if loud.size else None,
         "syllable_peaks": int(peaks),
         "speaking_rate_per_s": round(peaks / speaking_s, 2) if speaking_s > 0 else None,
-        "pause_count": len(pauses), "pause_total_s": round(float(sum(lengths)), 2),
+        "pause_count": len(pauses),
+        "pause_total_s": round(float(sum(lengths)), 2),
         "pause_mean_s": round(sum(lengths) / len(lengths), 2) if lengths else None,
         "pause_longest_s": round(max(lengths), 2) if lengths else None,
-        "speaking_s": round(speaking_s, 2), "voiced_s": round(voiced_s, 2),
-        "voiced_share": round(voiced_s / span_s, 3), "clipped_share": round(clipped_share, 5),
-        "reliable": not reasons, "reason": "; ".join(reasons) or None,
+        "speaking_s": round(speaking_s, 2),
+        "voiced_s": round(voiced_s, 2),
+        "voiced_share": round(voiced_s / span_s, 3),
+        "clipped_share": round(clipped_share, 5),
+        "reliable": not reasons,
+        "reason": "; ".join(reasons) or None,
     }
 
 
@@ -247,7 +260,7 @@ def _pauses(active: np.ndarray) -> list[tuple[int, float]]:
     edges = np.diff(np.concatenate([[1], active.astype(np.int8), [1]]))
     starts, ends = np.nonzero(edges == -1)[0], np.nonzero(edges == 1)[0]
     out = []
-    for s, e in zip(starts.tolist(), ends.tolist()):
+    for s, e in zip(starts.tolist(), ends.tolist(), strict=False):
         if s == 0 or e == len(active):
             continue  # silence before the first or after the last word of the span is not a pause
         seconds = (e - s) * HOP_S + (LEVEL_WIN_S - HOP_S)
@@ -272,8 +285,9 @@ def _syllable_peaks(level_db: np.ndarray, voiced: np.ndarray, threshold_db: floa
     # Quiet edges, so that speech running up to the span's first or last frame still forms a peak.
     smooth = np.pad(smooth, 1, constant_values=min(float(smooth.min()), threshold_db) - PEAK_PROMINENCE_DB)
     voiced = np.pad(voiced, 1)
-    peaks, _ = find_peaks(smooth, prominence=PEAK_PROMINENCE_DB, distance=max(int(PEAK_MIN_GAP_S / HOP_S), 1),
-                          height=threshold_db)
+    peaks, _ = find_peaks(
+        smooth, prominence=PEAK_PROMINENCE_DB, distance=max(int(PEAK_MIN_GAP_S / HOP_S), 1), height=threshold_db
+    )
     return int(voiced[peaks].sum()) if peaks.size else 0
 
 

@@ -31,8 +31,9 @@ def load_result(path: str | Path) -> dict:
     if not isinstance(doc, dict):
         raise InputError(f"{path} is not a facecue result (expected a JSON object).")
     if str(doc.get("schema", "")).startswith("facecue.interview/"):
-        raise InputError(f"{path} is the interview report.json; pass the result.json beside it, which also holds "
-                         f"the timeline.")
+        raise InputError(
+            f"{path} is the interview report.json; pass the result.json beside it, which also holds the timeline."
+        )
     return doc
 
 

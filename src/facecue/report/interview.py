@@ -31,27 +31,35 @@ _DATA_URI = re.compile(r"data:image/(jpeg|png|webp);base64,[A-Za-z0-9+/]+={0,2}"
 CUE_NAMES = {"stress": "Visible discomfort", "engagement": "Visible positive engagement", "composure": "Composure"}
 CUE_CAVEATS = {
     "stress": "Frowns and tense looks are common while concentrating or recalling; the model also confuses sad "
-              "with neutral faces.",
+    "with neutral faces.",
     "engagement": "Smiling is partly social convention and varies by culture and person; few smiles is not "
-                  "disengagement.",
+    "disengagement.",
     "composure": "A steady reading can be calm or simply a face that shows little; an animated speaker reads "
-                 "as variable.",
+    "as variable.",
 }
 KIND_NAMES = {"change": "Change", "peak": "Peak", "shift": "Sustained shift"}
 INTERVIEW_LIMITS = (
-    ("Derived cues are descriptions, not diagnoses.",
-     "Discomfort, engagement and composure are counts and spreads of model readings over each question, with a "
-     "confidence that falls with little readable face, a weakly validated model and halves that disagree. They "
-     "say what the face showed, never what the person felt."),
-    ("Words against face.",
-     "The comparison uses a word lexicon (VADER) that misses irony, negation across sentences and technical "
-     "talk, against facial valence from the same model. A flag marks a moment to re-watch, not a lie."),
-    ("Voice cues depend on the recording.",
-     "Pitch, loudness, speaking rate and pauses change with the microphone, room, language, a cold, and the "
-     "interviewer's voice in the same track. Compare a person with themselves, and only where marked reliable."),
-    ("Feedback is a draft for a person.",
-     "The feedback sentences are generated from the signals with hedged wording. Read them before sharing; "
-     "edit anything that does not match the recording."),
+    (
+        "Derived cues are descriptions, not diagnoses.",
+        "Discomfort, engagement and composure are counts and spreads of model readings over each question, with a "
+        "confidence that falls with little readable face, a weakly validated model and halves that disagree. They "
+        "say what the face showed, never what the person felt.",
+    ),
+    (
+        "Words against face.",
+        "The comparison uses a word lexicon (VADER) that misses irony, negation across sentences and technical "
+        "talk, against facial valence from the same model. A flag marks a moment to re-watch, not a lie.",
+    ),
+    (
+        "Voice cues depend on the recording.",
+        "Pitch, loudness, speaking rate and pauses change with the microphone, room, language, a cold, and the "
+        "interviewer's voice in the same track. Compare a person with themselves, and only where marked reliable.",
+    ),
+    (
+        "Feedback is a draft for a person.",
+        "The feedback sentences are generated from the signals with hedged wording. Read them before sharing; "
+        "edit anything that does not match the recording.",
+    ),
 )
 
 
@@ -68,8 +76,11 @@ def _dict(value) -> dict:
 
 
 def spans_of(interview: dict) -> list[dict]:
-    return [s for s in _list(interview.get("spans")) if isinstance(s, dict)
-            and number(s.get("start_s")) is not None and number(s.get("end_s")) is not None]
+    return [
+        s
+        for s in _list(interview.get("spans"))
+        if isinstance(s, dict) and number(s.get("start_s")) is not None and number(s.get("end_s")) is not None
+    ]
 
 
 def span_label(interview: dict, index: int) -> str:
@@ -77,24 +88,31 @@ def span_label(interview: dict, index: int) -> str:
 
 
 def highlights_of(interview: dict) -> list[dict]:
-    items = [h for h in _list(interview.get("highlights"))
-             if isinstance(h, dict) and number(h.get("time_s")) is not None]
+    items = [
+        h for h in _list(interview.get("highlights")) if isinstance(h, dict) and number(h.get("time_s")) is not None
+    ]
     return sorted(items, key=lambda h: float(h["time_s"]))
 
 
 def bands_and_markers(interview: dict) -> tuple[tuple[Band, ...], tuple[Marker, ...]]:
-    bands = tuple(Band(float(s["start_s"]), float(s["end_s"]), span_label(interview, n), str(s.get("text") or ""))
-                  for n, s in enumerate(spans_of(interview)))
-    markers = tuple(Marker(float(h["time_s"]), n + 1, str(h.get("reason") or ""), f"highlight-{n + 1}")
-                    for n, h in enumerate(highlights_of(interview)))
+    bands = tuple(
+        Band(float(s["start_s"]), float(s["end_s"]), span_label(interview, n), str(s.get("text") or ""))
+        for n, s in enumerate(spans_of(interview))
+    )
+    markers = tuple(
+        Marker(float(h["time_s"]), n + 1, str(h.get("reason") or ""), f"highlight-{n + 1}")
+        for n, h in enumerate(highlights_of(interview))
+    )
     return bands, markers
 
 
 def chart_extras(interview: dict) -> dict:
     """What the timeline's hover needs beyond the probabilities: question spans and highlight times."""
     bands, markers = bands_and_markers(interview)
-    return {"q": [[round(b.start_s, 2), round(b.end_s, 2), b.label, b.text] for b in bands],
-            "h": [[round(m.time_s, 2), m.number] for m in markers]}
+    return {
+        "q": [[round(b.start_s, 2), round(b.end_s, 2), b.label, b.text] for b in bands],
+        "h": [[round(m.time_s, 2), m.number] for m in markers],
+    }
 
 
 def blur_data_uri(uri: str) -> str:
@@ -112,30 +130,55 @@ def blur_data_uri(uri: str) -> str:
 
 # ---- overview ---------------------------------------------------------------------------------------------------
 
+
 def overview_section(interview: dict) -> str:
     spans = spans_of(interview)
     overall = _dict(interview.get("overall"))
     kind = "questions" if interview.get("span_kind", "questions") == "questions" else "windows"
     window = number(interview.get("window_s"))
-    what = (f"{len(spans)} questions from the question timeline" if kind == "questions"
-            else f"{len(spans)} fixed windows of {window:g} s (no question timeline was given)" if window
-            else f"{len(spans)} fixed windows (no question timeline was given)")
+    what = (
+        f"{len(spans)} questions from the question timeline"
+        if kind == "questions"
+        else f"{len(spans)} fixed windows of {window:g} s (no question timeline was given)"
+        if window
+        else f"{len(spans)} fixed windows (no question timeline was given)"
+    )
     mismatch = _dict(interview.get("mismatch"))
-    facts = [("Parts analysed", what),
-             ("Highlights", f"{len(highlights_of(interview))} moments worth a second look"),
-             ("Words against face", (f"{int(number(mismatch.get('flagged')) or 0)} flagged of "
-                                     f"{int(number(mismatch.get('checked')) or 0)} utterances checked")
-              if mismatch else "no transcript given"),
-             ("Voice", "analysed per part" if interview.get("voice_available")
-              else _e(interview.get("voice_note") or "not analysed")),
-             ("This person's baseline", _baseline_fact(_dict(interview.get("baseline"))))]
+    facts = [
+        ("Parts analysed", what),
+        ("Highlights", f"{len(highlights_of(interview))} moments worth a second look"),
+        (
+            "Words against face",
+            (
+                f"{int(number(mismatch.get('flagged')) or 0)} flagged of "
+                f"{int(number(mismatch.get('checked')) or 0)} utterances checked"
+            )
+            if mismatch
+            else "no transcript given",
+        ),
+        (
+            "Voice",
+            "analysed per part"
+            if interview.get("voice_available")
+            else _e(interview.get("voice_note") or "not analysed"),
+        ),
+        ("This person's baseline", _baseline_fact(_dict(interview.get("baseline")))),
+    ]
     rows = "".join(f'<tr><th scope="row">{label}</th><td>{value}</td></tr>' for label, value in facts)
     cues = _cue_chips(_dict(overall.get("cues")))
     feedback = overall.get("feedback")
-    fb = (f'<blockquote class="feedback" id="overall-feedback"><p class="fb-head">Feedback to the candidate, '
-          f'whole interview</p><p>{_e(feedback)}</p></blockquote>') if feedback else ""
-    return (f'<section id="interview"><h2>The interview at a glance</h2><div class="summary"><table><tbody>{rows}'
-            f'</tbody></table><div>{_dominant_chips(overall.get("dominant"))}{cues}</div></div>{fb}</section>')
+    fb = (
+        (
+            f'<blockquote class="feedback" id="overall-feedback"><p class="fb-head">Feedback to the candidate, '
+            f"whole interview</p><p>{_e(feedback)}</p></blockquote>"
+        )
+        if feedback
+        else ""
+    )
+    return (
+        f'<section id="interview"><h2>The interview at a glance</h2><div class="summary"><table><tbody>{rows}'
+        f"</tbody></table><div>{_dominant_chips(overall.get('dominant'))}{cues}</div></div>{fb}</section>"
+    )
 
 
 def _baseline_fact(baseline: dict) -> str:
@@ -145,9 +188,11 @@ def _baseline_fact(baseline: dict) -> str:
         return "too little readable face (under 10 s) to know it: cues use absolute readings"
     top = sorted(((number(p) or 0.0, str(k)) for k, p in probs.items()), reverse=True)[:3]
     seconds = number(baseline.get("readable_s")) or 0.0
-    return (", ".join(f"{_e(label)} {p:.0%}" for p, label in top)
-            + f" <span class=\"muted\">(median reading over {seconds:.0f} s of readable face; each part, the "
-            "stress cue, the feedback and the words-against-face check are read against it)</span>")
+    return (
+        ", ".join(f"{_e(label)} {p:.0%}" for p, label in top)
+        + f' <span class="muted">(median reading over {seconds:.0f} s of readable face; each part, the '
+        "stress cue, the feedback and the words-against-face check are read against it)</span>"
+    )
 
 
 def _relative_line(s: dict) -> str:
@@ -156,8 +201,11 @@ def _relative_line(s: dict) -> str:
     if not delta:
         return ""
     moved = sorted(((v, k) for k, v in delta.items() if abs(v) >= 0.05), key=lambda x: -abs(x[0]))[:3]
-    text = (", ".join(f"{_e(k)} {v * 100:+.0f} pts" for v, k in moved) if moved
-            else "close to it (no label moved by 5 points)")
+    text = (
+        ", ".join(f"{_e(k)} {v * 100:+.0f} pts" for v, k in moved)
+        if moved
+        else "close to it (no label moved by 5 points)"
+    )
     return f'<p class="relative">Against this person\'s baseline: {text}</p>'
 
 
@@ -166,9 +214,11 @@ def _dominant_chips(dominant) -> str:
     for d in _list(dominant):
         if isinstance(d, dict) and d.get("label"):
             label = str(d["label"])
-            chips.append(f'<span class="chip" data-emotion="{_e(label)}">'
-                         f'{swatch(EMOTION_COLOURS.get(label, UNKNOWN_COLOUR))}{_e(label)} '
-                         f'<b>{pct(d.get("share"))}</b></span>')
+            chips.append(
+                f'<span class="chip" data-emotion="{_e(label)}">'
+                f"{swatch(EMOTION_COLOURS.get(label, UNKNOWN_COLOUR))}{_e(label)} "
+                f"<b>{pct(d.get('share'))}</b></span>"
+            )
     return f'<div class="chips">{"".join(chips)}</div>' if chips else '<p class="muted">No readable face.</p>'
 
 
@@ -177,8 +227,7 @@ def _cue_chips(cues: dict) -> str:
     for key, name in CUE_NAMES.items():
         cue = _dict(cues.get(key))
         if cue.get("level"):
-            out.append(f'<span class="chip cue-chip">{name}: <b>{_e(cue["level"])}</b>'
-                       f'{_confidence_badge(cue)}</span>')
+            out.append(f'<span class="chip cue-chip">{name}: <b>{_e(cue["level"])}</b>{_confidence_badge(cue)}</span>')
     return f'<div class="chips">{"".join(out)}</div>' if out else ""
 
 
@@ -194,6 +243,7 @@ def _confidence_badge(cue: dict) -> str:
 
 # ---- question cards ---------------------------------------------------------------------------------------------
 
+
 def questions_section(interview: dict) -> str:
     spans = spans_of(interview)
     if not spans:
@@ -201,27 +251,41 @@ def questions_section(interview: dict) -> str:
     kind = interview.get("span_kind", "questions")
     title = "Question by question" if kind == "questions" else "Part by part"
     cards = "".join(_card(interview, n, s) for n, s in enumerate(spans))
-    return (f'<section id="questions"><h2>{title}</h2><p class="caption">For each part: what the face showed '
-            f'(share of readable moments by expression, valence from −1 unpleasant to +1 pleasant, arousal from '
-            f'−1 calm to +1 activated), how it moved, the derived cues with their confidence, the voice beside it, '
-            f'and the feedback drafted for the candidate.</p><div class="cards">{cards}</div></section>')
+    return (
+        f'<section id="questions"><h2>{title}</h2><p class="caption">For each part: what the face showed '
+        f"(share of readable moments by expression, valence from −1 unpleasant to +1 pleasant, arousal from "
+        f"−1 calm to +1 activated), how it moved, the derived cues with their confidence, the voice beside it, "
+        f'and the feedback drafted for the candidate.</p><div class="cards">{cards}</div></section>'
+    )
 
 
 def _card(interview: dict, n: int, s: dict) -> str:
     label = span_label(interview, n)
-    head = (f'<header><span class="qnum">{label}</span><h3>{_e(s.get("text") or label)}</h3>'
-            f'<span class="qtime">{fmt_range(float(s["start_s"]), float(s["end_s"]))}</span></header>')
-    face = (f'<div class="panel face"><h4>Face</h4>{_dominant_chips(s.get("dominant"))}'
-            f'{_prob_bar(_dict(s.get("mean_probs")))}{_relative_line(s)}{_affect_rows(s)}{_arc(_dict(s.get("arc")))}'
-            f'{_mixed(_list(s.get("mixed")))}{_presence_line(s)}</div>')
+    head = (
+        f'<header><span class="qnum">{label}</span><h3>{_e(s.get("text") or label)}</h3>'
+        f'<span class="qtime">{fmt_range(float(s["start_s"]), float(s["end_s"]))}</span></header>'
+    )
+    face = (
+        f'<div class="panel face"><h4>Face</h4>{_dominant_chips(s.get("dominant"))}'
+        f"{_prob_bar(_dict(s.get('mean_probs')))}{_relative_line(s)}{_affect_rows(s)}{_arc(_dict(s.get('arc')))}"
+        f"{_mixed(_list(s.get('mixed')))}{_presence_line(s)}</div>"
+    )
     cues = _cues_panel(_dict(s.get("cues")))
     voice = f'<div class="panel voice"><h4>Voice</h4>{voice_summary(s.get("voice"), interview)}</div>'
     words = _sentiment(s.get("sentiment"))
     feedback = s.get("feedback")
-    fb = (f'<blockquote class="feedback"><p class="fb-head">Feedback to the candidate</p><p>{_e(feedback)}</p>'
-          f'</blockquote>') if feedback else ""
-    return (f'<article class="qcard" id="q-{n + 1}" data-start="{float(s["start_s"]):.2f}">{head}'
-            f'<div class="qgrid">{face}{cues}{voice}</div>{words}{fb}</article>')
+    fb = (
+        (
+            f'<blockquote class="feedback"><p class="fb-head">Feedback to the candidate</p><p>{_e(feedback)}</p>'
+            f"</blockquote>"
+        )
+        if feedback
+        else ""
+    )
+    return (
+        f'<article class="qcard" id="q-{n + 1}" data-start="{float(s["start_s"]):.2f}">{head}'
+        f'<div class="qgrid">{face}{cues}{voice}</div>{words}{fb}</article>'
+    )
 
 
 def _prob_bar(means: dict) -> str:
@@ -229,8 +293,10 @@ def _prob_bar(means: dict) -> str:
     for label in EMOTIONS:
         p = number(means.get(label))
         if p and p > 0:
-            parts.append(f'<span style="width:{min(p, 1) * 100:.1f}%;background:{EMOTION_COLOURS[label]}" '
-                         f'title="{label} {p:.0%}"></span>')
+            parts.append(
+                f'<span style="width:{min(p, 1) * 100:.1f}%;background:{EMOTION_COLOURS[label]}" '
+                f'title="{label} {p:.0%}"></span>'
+            )
     return f'<div class="stack" aria-label="mean probabilities">{"".join(parts)}</div>' if parts else ""
 
 
@@ -240,17 +306,21 @@ def _scale_row(name: str, value: float | None, lo: float, hi: float, hint: str) 
     pos = (min(max(value, lo), hi) - lo) / (hi - lo) * 100
     zero = (0 - lo) / (hi - lo) * 100 if lo < 0 else None
     mid = f'<i class="m-zero" style="left:{zero:.0f}%"></i>' if zero is not None else ""
-    return (f'<div class="meter" title="{_e(hint)}"><span class="m-name">{name}</span><span class="m-track">{mid}'
-            f'<i class="m-dot" style="left:{pos:.1f}%"></i></span><span class="m-val">{value:+.2f}</span></div>'
-            if lo < 0 else
-            f'<div class="meter" title="{_e(hint)}"><span class="m-name">{name}</span><span class="m-track">'
-            f'<i class="m-fill" style="width:{pos:.1f}%"></i></span><span class="m-val">{value:.2f}</span></div>')
+    return (
+        f'<div class="meter" title="{_e(hint)}"><span class="m-name">{name}</span><span class="m-track">{mid}'
+        f'<i class="m-dot" style="left:{pos:.1f}%"></i></span><span class="m-val">{value:+.2f}</span></div>'
+        if lo < 0
+        else f'<div class="meter" title="{_e(hint)}"><span class="m-name">{name}</span><span class="m-track">'
+        f'<i class="m-fill" style="width:{pos:.1f}%"></i></span><span class="m-val">{value:.2f}</span></div>'
+    )
 
 
 def _affect_rows(s: dict) -> str:
-    return (_scale_row("Valence", number(s.get("valence")), -1, 1, "−1 unpleasant … +1 pleasant")
-            + _scale_row("Arousal", number(s.get("arousal")), -1, 1, "−1 calm … +1 activated")
-            + _scale_row("Expressivity", number(s.get("expressivity")), 0, 1, "0 neutral face … 1 strongly expressive"))
+    return (
+        _scale_row("Valence", number(s.get("valence")), -1, 1, "−1 unpleasant … +1 pleasant")
+        + _scale_row("Arousal", number(s.get("arousal")), -1, 1, "−1 calm … +1 activated")
+        + _scale_row("Expressivity", number(s.get("expressivity")), 0, 1, "0 neutral face … 1 strongly expressive")
+    )
 
 
 def _arc(arc: dict) -> str:
@@ -260,8 +330,10 @@ def _arc(arc: dict) -> str:
         if m.get("label"):
             t = number(m.get("time_s"))
             colour = EMOTION_COLOURS.get(str(m["label"]), UNKNOWN_COLOUR)
-            steps.append(f'<span class="arc-step">{key} {fmt_time(t, tenths=True) if t is not None else ""} '
-                         f'{swatch(colour)}<b>{_e(m["label"])}</b></span>')
+            steps.append(
+                f'<span class="arc-step">{key} {fmt_time(t, tenths=True) if t is not None else ""} '
+                f"{swatch(colour)}<b>{_e(m['label'])}</b></span>"
+            )
     if not steps:
         return ""
     shape = f' <span class="arc-shape">{_e(arc["shape"])}</span>' if arc.get("shape") else ""
@@ -269,16 +341,21 @@ def _arc(arc: dict) -> str:
 
 
 def _mixed(mixed: list) -> str:
-    items = [f'{_e(" + ".join(map(str, m.get("labels", []))))} {fmt_range(float(m["start_s"]), float(m["end_s"]))}'
-             for m in mixed if isinstance(m, dict) and number(m.get("start_s")) is not None
-             and number(m.get("end_s")) is not None]
+    items = [
+        f"{_e(' + '.join(map(str, m.get('labels', []))))} {fmt_range(float(m['start_s']), float(m['end_s']))}"
+        for m in mixed
+        if isinstance(m, dict) and number(m.get("start_s")) is not None and number(m.get("end_s")) is not None
+    ]
     return f'<p class="mixed">Mixed: {"; ".join(items)}</p>' if items else ""
 
 
 def _presence_line(s: dict) -> str:
     usable = number(s.get("usable_s"))
-    return (f'<p class="muted small">Face present {pct(s.get("presence"))} · abstained {pct(s.get("abstained"))}'
-            + (f" · {usable:.1f} s readable" if usable is not None else "") + "</p>")
+    return (
+        f'<p class="muted small">Face present {pct(s.get("presence"))} · abstained {pct(s.get("abstained"))}'
+        + (f" · {usable:.1f} s readable" if usable is not None else "")
+        + "</p>"
+    )
 
 
 def _cues_panel(cues: dict) -> str:
@@ -288,11 +365,13 @@ def _cues_panel(cues: dict) -> str:
         if not cue:
             continue
         support = [fmt_time(t, tenths=True) for t in (number(x) for x in _list(cue.get("support_s"))) if t is not None]
-        rows.append(f'<div class="cue" data-cue="{key}"><p class="cue-head"><b>{name}</b> '
-                    f'<span class="level">{_e(cue.get("level") or "—")}</span>{_confidence_badge(cue)}</p>'
-                    f'<p>{_e(cue.get("text") or "")}</p>'
-                    + (f'<p class="muted small">Seen around {", ".join(support)}</p>' if support else "")
-                    + f'<p class="caveat">{CUE_CAVEATS[key]}</p></div>')
+        rows.append(
+            f'<div class="cue" data-cue="{key}"><p class="cue-head"><b>{name}</b> '
+            f'<span class="level">{_e(cue.get("level") or "—")}</span>{_confidence_badge(cue)}</p>'
+            f"<p>{_e(cue.get('text') or '')}</p>"
+            + (f'<p class="muted small">Seen around {", ".join(support)}</p>' if support else "")
+            + f'<p class="caveat">{CUE_CAVEATS[key]}</p></div>'
+        )
     body = "".join(rows) or '<p class="muted">No cues for this part.</p>'
     return f'<div class="panel cues"><h4>Cues</h4>{body}</div>'
 
@@ -305,11 +384,14 @@ def _sentiment(sentiment) -> str:
     if compound is None:
         return '<p class="words muted small">Words: the candidate said nothing in this part of the transcript.</p>'
     tone = "positive" if compound >= 0.05 else "negative" if compound <= -0.05 else "neutral"
-    return (f'<p class="words small">Words: {int(number(s.get("words")) or 0)} words in '
-            f'{int(number(s.get("utterances")) or 0)} utterance(s), read as <b>{tone}</b> (VADER {compound:+.2f}).</p>')
+    return (
+        f'<p class="words small">Words: {int(number(s.get("words")) or 0)} words in '
+        f"{int(number(s.get('utterances')) or 0)} utterance(s), read as <b>{tone}</b> (VADER {compound:+.2f}).</p>"
+    )
 
 
 # ---- voice ------------------------------------------------------------------------------------------------------
+
 
 def voice_summary(voice, interview: dict) -> str:
     """The few voice numbers of one part, with their reliability."""
@@ -319,18 +401,32 @@ def voice_summary(voice, interview: dict) -> str:
         return f'<p class="muted">{_e(note)}</p>'
     if not v.get("available", True):
         return f'<p class="muted">{_e(v.get("reason") or "no audio")}</p>'
-    rows = [("Pitch", _unit(v.get("pitch_median_hz"), "Hz", 0)),
-            ("Pitch variation", _unit(v.get("pitch_variability_st"), "semitones", 1)),
-            ("Loudness", _unit(v.get("loudness_dbfs"), "dBFS", 0)
-             + (f' <span class="muted">(range {_unit(v.get("loudness_range_db"), "dB", 0)})</span>'
-                if number(v.get("loudness_range_db")) is not None else "")),
-            ("Speaking rate", _unit(v.get("speaking_rate_per_s"), "syllable peaks/s", 1)),
-            ("Pauses ≥ 0.3 s", f'{int(number(v.get("pause_count")) or 0)}'
-             + (f' · longest {_unit(v.get("pause_longest_s"), "s", 1)}' if number(v.get("pause_longest_s")) else "")),
-            ("Voiced", pct(v.get("voiced_share")) + " of the time")]
+    rows = [
+        ("Pitch", _unit(v.get("pitch_median_hz"), "Hz", 0)),
+        ("Pitch variation", _unit(v.get("pitch_variability_st"), "semitones", 1)),
+        (
+            "Loudness",
+            _unit(v.get("loudness_dbfs"), "dBFS", 0)
+            + (
+                f' <span class="muted">(range {_unit(v.get("loudness_range_db"), "dB", 0)})</span>'
+                if number(v.get("loudness_range_db")) is not None
+                else ""
+            ),
+        ),
+        ("Speaking rate", _unit(v.get("speaking_rate_per_s"), "syllable peaks/s", 1)),
+        (
+            "Pauses ≥ 0.3 s",
+            f"{int(number(v.get('pause_count')) or 0)}"
+            + (f" · longest {_unit(v.get('pause_longest_s'), 's', 1)}" if number(v.get("pause_longest_s")) else ""),
+        ),
+        ("Voiced", pct(v.get("voiced_share")) + " of the time"),
+    ]
     table = "".join(f"<tr><th>{k}</th><td>{val}</td></tr>" for k, val in rows)
-    flag = ("" if v.get("reliable") else
-            f'<p class="unreliable">Not reliable here: {_e(v.get("reason") or "too little speech")}.</p>')
+    flag = (
+        ""
+        if v.get("reliable")
+        else f'<p class="unreliable">Not reliable here: {_e(v.get("reason") or "too little speech")}.</p>'
+    )
     return f'<table class="kv"><tbody>{table}</tbody></table>{flag}'
 
 
@@ -344,9 +440,15 @@ def voice_section(interview: dict) -> str:
     if not interview.get("voice_available"):
         note = interview.get("voice_note") or "Voice cues were not computed for this analysis."
         return f'<section id="voice"><h2>Voice</h2><p class="notice">{_e(note)}</p></section>'
-    cols = [("pitch_median_hz", "Pitch (Hz)", 0), ("pitch_variability_st", "Variation (st)", 1),
-            ("loudness_dbfs", "Loudness (dBFS)", 0), ("speaking_rate_per_s", "Rate (peaks/s)", 1),
-            ("pause_count", "Pauses", 0), ("pause_total_s", "Paused (s)", 1), ("voiced_share", "Voiced", None)]
+    cols = [
+        ("pitch_median_hz", "Pitch (Hz)", 0),
+        ("pitch_variability_st", "Variation (st)", 1),
+        ("loudness_dbfs", "Loudness (dBFS)", 0),
+        ("speaking_rate_per_s", "Rate (peaks/s)", 1),
+        ("pause_count", "Pauses", 0),
+        ("pause_total_s", "Paused (s)", 1),
+        ("voiced_share", "Voiced", None),
+    ]
     values = {key: [number(_dict(s.get("voice")).get(key)) for s in spans] for key, _, _ in cols}
     head = "".join(f'<th scope="col" class="num">{name}</th>' for _, name, _ in cols)
     rows = []
@@ -361,26 +463,35 @@ def voice_section(interview: dict) -> str:
             text = "—" if x is None else (pct(x) if digits is None else f"{x:.{digits}f}")
             cells.append(f'<td class="num"><span class="cellbar" style="width:{width:.0f}%"></span>{text}</td>')
         flag = "" if v.get("reliable") else f' <span class="badge-warn" title="{_e(v.get("reason") or "")}">!</span>'
-        rows.append(f'<tr class="{"" if v.get("reliable") else "unrel"}"><th scope="row">'
-                    f'<a href="#q-{n + 1}">{span_label(interview, n)}</a>{flag}</th>{"".join(cells)}</tr>')
-    unreliable = [f"{span_label(interview, n)}: {_e(_dict(s.get('voice')).get('reason') or 'unavailable')}"
-                  for n, s in enumerate(spans) if not _dict(s.get("voice")).get("reliable")]
-    notes = (f'<p class="small muted">Marked ! (not reliable): {"; ".join(unreliable)}.</p>' if unreliable else "")
-    return (f'<section id="voice"><h2>Voice</h2><p class="caption">From the audio track, per part: median pitch and '
-            f'its variation in semitones, mean loudness of the speech, syllable-like peaks per second of talking, '
-            f'and silences of 0.3 s or more. The bars compare the parts of this interview with each other. Formulas: '
-            f'docs/SIGNALS.md, “Voice cues”.</p><div class="table-wrap"><table class="voice-table"><thead><tr>'
-            f'<th scope="col">Part</th>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>{notes}'
-            f'</section>')
+        rows.append(
+            f'<tr class="{"" if v.get("reliable") else "unrel"}"><th scope="row">'
+            f'<a href="#q-{n + 1}">{span_label(interview, n)}</a>{flag}</th>{"".join(cells)}</tr>'
+        )
+    unreliable = [
+        f"{span_label(interview, n)}: {_e(_dict(s.get('voice')).get('reason') or 'unavailable')}"
+        for n, s in enumerate(spans)
+        if not _dict(s.get("voice")).get("reliable")
+    ]
+    notes = f'<p class="small muted">Marked ! (not reliable): {"; ".join(unreliable)}.</p>' if unreliable else ""
+    return (
+        f'<section id="voice"><h2>Voice</h2><p class="caption">From the audio track, per part: median pitch and '
+        f"its variation in semitones, mean loudness of the speech, syllable-like peaks per second of talking, "
+        f"and silences of 0.3 s or more. The bars compare the parts of this interview with each other. Formulas: "
+        f'docs/SIGNALS.md, “Voice cues”.</p><div class="table-wrap"><table class="voice-table"><thead><tr>'
+        f'<th scope="col">Part</th>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>{notes}'
+        f"</section>"
+    )
 
 
 # ---- highlights and mismatch ------------------------------------------------------------------------------------
 
+
 def highlights_section(interview: dict, blur: bool) -> str:
     items = highlights_of(interview)
     if not items:
-        return ('<section id="highlights"><h2>Highlights</h2><p>No moment stood out clearly enough to flag.</p>'
-                '</section>')
+        return (
+            '<section id="highlights"><h2>Highlights</h2><p>No moment stood out clearly enough to flag.</p></section>'
+        )
     blurred = blur or bool(interview.get("thumbnails_blurred"))
     cards = []
     for n, h in enumerate(items):
@@ -392,25 +503,34 @@ def highlights_section(interview: dict, blur: bool) -> str:
             if thumb:
                 img = f'<img class="thumb" src="{thumb}" alt="face at {fmt_time(float(h["time_s"]), tenths=True)}">'
         span_index = number(h.get("span_index"))
-        where = (f' · <a href="#q-{int(span_index) + 1}">{span_label(interview, int(span_index))}</a>'
-                 if span_index is not None else "")
+        where = (
+            f' · <a href="#q-{int(span_index) + 1}">{span_label(interview, int(span_index))}</a>'
+            if span_index is not None
+            else ""
+        )
         label = str(h.get("label") or "")
-        chip = (f'{swatch(EMOTION_COLOURS.get(label, UNKNOWN_COLOUR))}{_e(label)}' if label else "")
-        cards.append(f'<figure class="hl" id="highlight-{n + 1}" data-time="{float(h["time_s"]):.2f}">{img}'
-                     f'<figcaption><p class="hl-head"><span class="pin">{n + 1}</span>'
-                     f'{fmt_time(float(h["time_s"]), tenths=True)} · {_e(KIND_NAMES.get(h.get("kind"), h.get("kind")))}'
-                     f'{where}</p><p>{chip}</p><p>{_e(h.get("reason") or "")}</p></figcaption></figure>')
+        chip = f"{swatch(EMOTION_COLOURS.get(label, UNKNOWN_COLOUR))}{_e(label)}" if label else ""
+        cards.append(
+            f'<figure class="hl" id="highlight-{n + 1}" data-time="{float(h["time_s"]):.2f}">{img}'
+            f'<figcaption><p class="hl-head"><span class="pin">{n + 1}</span>'
+            f"{fmt_time(float(h['time_s']), tenths=True)} · {_e(KIND_NAMES.get(h.get('kind'), h.get('kind')))}"
+            f"{where}</p><p>{chip}</p><p>{_e(h.get('reason') or '')}</p></figcaption></figure>"
+        )
     note = " Pictures are blurred for privacy." if blurred else ""
-    return (f'<section id="highlights"><h2>Highlights</h2><p class="caption">The moments most worth a second look '
-            f'in the recording, numbered as on the timeline: large changes, the clearest expressions and sustained '
-            f'shifts.{note}</p><div class="hl-grid{" blurred" if blurred else ""}">{"".join(cards)}</div></section>')
+    return (
+        f'<section id="highlights"><h2>Highlights</h2><p class="caption">The moments most worth a second look '
+        f"in the recording, numbered as on the timeline: large changes, the clearest expressions and sustained "
+        f'shifts.{note}</p><div class="hl-grid{" blurred" if blurred else ""}">{"".join(cards)}</div></section>'
+    )
 
 
 def mismatch_section(interview: dict) -> str:
     mm = interview.get("mismatch")
     if not isinstance(mm, dict):
-        return ('<section id="mismatch"><h2>Words against face</h2><p class="muted">No transcript was given, so '
-                'what was said was not compared with what the face showed.</p></section>')
+        return (
+            '<section id="mismatch"><h2>Words against face</h2><p class="muted">No transcript was given, so '
+            "what was said was not compared with what the face showed.</p></section>"
+        )
     items = [i for i in _list(mm.get("items")) if isinstance(i, dict)]
     rows = []
     for item in sorted(items, key=lambda i: (i.get("status") != "flagged", number(i.get("start_s")) or 0)):
@@ -418,20 +538,27 @@ def mismatch_section(interview: dict) -> str:
         a, b = number(item.get("start_s")), number(item.get("end_s"))
         when = fmt_range(a, b) if a is not None and b is not None else "—"
         comp, face = number(item.get("compound")), number(item.get("facial_valence"))
-        rows.append(f'<tr class="st-{_e(status)}"><td class="nowrap">{when}</td><td><span class="status">'
-                    f'{_e(status)}</span></td><td>“{_e(item.get("text") or "")}”</td>'
-                    f'<td class="num">{"—" if comp is None else f"{comp:+.2f}"}</td>'
-                    f'<td class="num">{"—" if face is None else f"{face:+.2f}"}</td>'
-                    f'<td class="num">{pct(item.get("coverage"))}</td><td class="small">{_e(item.get("reason") or "")}'
-                    f'</td></tr>')
-    table = (f'<div class="table-wrap"><table class="mm-table"><thead><tr><th scope="col">When</th>'
-             f'<th scope="col">Status</th><th scope="col">What was said</th><th scope="col" class="num">Words</th>'
-             f'<th scope="col" class="num">Face</th><th scope="col" class="num">Face read</th>'
-             f'<th scope="col">Evidence</th></tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
-             if rows else "<p>No utterance of the candidate to compare.</p>")
+        rows.append(
+            f'<tr class="st-{_e(status)}"><td class="nowrap">{when}</td><td><span class="status">'
+            f"{_e(status)}</span></td><td>“{_e(item.get('text') or '')}”</td>"
+            f'<td class="num">{"—" if comp is None else f"{comp:+.2f}"}</td>'
+            f'<td class="num">{"—" if face is None else f"{face:+.2f}"}</td>'
+            f'<td class="num">{pct(item.get("coverage"))}</td><td class="small">{_e(item.get("reason") or "")}'
+            f"</td></tr>"
+        )
+    table = (
+        f'<div class="table-wrap"><table class="mm-table"><thead><tr><th scope="col">When</th>'
+        f'<th scope="col">Status</th><th scope="col">What was said</th><th scope="col" class="num">Words</th>'
+        f'<th scope="col" class="num">Face</th><th scope="col" class="num">Face read</th>'
+        f'<th scope="col">Evidence</th></tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
+        if rows
+        else "<p>No utterance of the candidate to compare.</p>"
+    )
     flagged = int(number(mm.get("flagged")) or 0)
-    return (f'<section id="mismatch"><h2>Words against face</h2><p class="caption">Each utterance of the candidate: '
-            f'the sentiment of the words (VADER, −1 … +1) against the mean facial valence over the same time (−1 … '
-            f'+1), and how much of that time the face could be read. Flagged only for strong, sustained '
-            f'disagreement with enough readable face; {flagged} of {int(number(mm.get("checked")) or 0)} checked '
-            f'utterances were flagged.</p>{table}</section>')
+    return (
+        f'<section id="mismatch"><h2>Words against face</h2><p class="caption">Each utterance of the candidate: '
+        f"the sentiment of the words (VADER, −1 … +1) against the mean facial valence over the same time (−1 … "
+        f"+1), and how much of that time the face could be read. Flagged only for strong, sustained "
+        f"disagreement with enough readable face; {flagged} of {int(number(mm.get('checked')) or 0)} checked "
+        f"utterances were flagged.</p>{table}</section>"
+    )

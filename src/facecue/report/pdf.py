@@ -32,8 +32,10 @@ def find_chromium() -> str:
         found = shutil.which(name)
         if found:
             return found
-    raise FacecueError("PDF export needs Chromium, which was not found: install the 'chromium' package "
-                       "(apt-get install chromium) or set FACECUE_CHROMIUM to a Chrome or Chromium executable.")
+    raise FacecueError(
+        "PDF export needs Chromium, which was not found: install the 'chromium' package "
+        "(apt-get install chromium) or set FACECUE_CHROMIUM to a Chrome or Chromium executable."
+    )
 
 
 def html_to_pdf(html: str, out: str | Path) -> Path:
@@ -46,9 +48,18 @@ def html_to_pdf(html: str, out: str | Path) -> Path:
         page = Path(tmp) / "report.html"
         page.write_text(html, encoding="utf-8")
         target = Path(tmp) / "report.pdf"
-        command = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                   "--no-first-run", "--no-pdf-header-footer", f"--user-data-dir={Path(tmp) / 'profile'}",
-                   f"--print-to-pdf={target}", page.as_uri()]
+        command = [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--no-first-run",
+            "--no-pdf-header-footer",
+            f"--user-data-dir={Path(tmp) / 'profile'}",
+            f"--print-to-pdf={target}",
+            page.as_uri(),
+        ]
         try:
             done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_S, check=False)
         except subprocess.TimeoutExpired:

@@ -26,10 +26,10 @@ GAP_FACTOR = 2.5
 class TimelinePoints:
     """What the chart draws: n <= max_points points, each covering the time span [start, end)."""
 
-    time: np.ndarray    # (n,) seconds: mean time of the usable frames (of all frames when none is usable)
-    start: np.ndarray   # (n,) seconds
-    end: np.ndarray     # (n,) seconds
-    probs: np.ndarray   # (n, 7) mean smoothed probabilities over usable frames; NaN when none
+    time: np.ndarray  # (n,) seconds: mean time of the usable frames (of all frames when none is usable)
+    start: np.ndarray  # (n,) seconds
+    end: np.ndarray  # (n,) seconds
+    probs: np.ndarray  # (n, 7) mean smoothed probabilities over usable frames; NaN when none
     status: np.ndarray  # (n,) int8: USABLE, ABSTAINED or ABSENT
 
     def __len__(self) -> int:
@@ -55,8 +55,9 @@ def frame_spans(times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return times, ends
 
 
-def downsample(times: np.ndarray, probs: np.ndarray, status: np.ndarray,
-               max_points: int = MAX_POINTS) -> TimelinePoints:
+def downsample(
+    times: np.ndarray, probs: np.ndarray, status: np.ndarray, max_points: int = MAX_POINTS
+) -> TimelinePoints:
     """At most `max_points` points; see the module docstring for how buckets are averaged."""
     n = len(times)
     starts, ends = frame_spans(times)
@@ -72,9 +73,13 @@ def downsample(times: np.ndarray, probs: np.ndarray, status: np.ndarray,
     sizes = np.diff(np.append(first, n))
     all_time = np.add.reduceat(times, first) / sizes
     usable_time = np.add.reduceat(np.where(use, times, 0.0), first) / safe
-    return TimelinePoints(time=np.where(has_value, usable_time, all_time), start=starts[first],
-                          end=np.maximum.reduceat(ends, first), probs=mean_probs,
-                          status=np.maximum.reduceat(status, first).astype(np.int8))
+    return TimelinePoints(
+        time=np.where(has_value, usable_time, all_time),
+        start=starts[first],
+        end=np.maximum.reduceat(ends, first),
+        probs=mean_probs,
+        status=np.maximum.reduceat(status, first).astype(np.int8),
+    )
 
 
 def runs(start: np.ndarray, end: np.ndarray, status: np.ndarray) -> list[tuple[int, int, int]]:

@@ -25,10 +25,13 @@ def augment_faces(x: torch.Tensor, generator: torch.Generator | None = None) -> 
     scale = uniform(0.88, 1.12)
     flip = torch.where(torch.rand(n, generator=generator, device=dev) < 0.5, -1.0, 1.0)
     cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
-    theta = torch.stack([
-        torch.stack([cos * flip, -sin, uniform(-0.1, 0.1)], dim=1),
-        torch.stack([sin * flip, cos, uniform(-0.1, 0.1)], dim=1),
-    ], dim=1)
+    theta = torch.stack(
+        [
+            torch.stack([cos * flip, -sin, uniform(-0.1, 0.1)], dim=1),
+            torch.stack([sin * flip, cos, uniform(-0.1, 0.1)], dim=1),
+        ],
+        dim=1,
+    )
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
     out = F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
 
@@ -57,7 +60,12 @@ def augment_faces(x: torch.Tensor, generator: torch.Generator | None = None) -> 
     left = (torch.rand(n, generator=generator, device=dev) * (w - ew)).long()
     rows = torch.arange(h, device=dev).view(1, h, 1)
     cols = torch.arange(w, device=dev).view(1, 1, w)
-    mask = ((rows >= top.view(n, 1, 1)) & (rows < (top + eh).view(n, 1, 1))
-            & (cols >= left.view(n, 1, 1)) & (cols < (left + ew).view(n, 1, 1)) & erase.view(n, 1, 1))
+    mask = (
+        (rows >= top.view(n, 1, 1))
+        & (rows < (top + eh).view(n, 1, 1))
+        & (cols >= left.view(n, 1, 1))
+        & (cols < (left + ew).view(n, 1, 1))
+        & erase.view(n, 1, 1)
+    )
     noise = torch.rand(x.shape, generator=generator, device=dev) * 255
     return torch.where(mask.unsqueeze(1), noise, out)

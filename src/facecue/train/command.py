@@ -29,13 +29,18 @@ def load_parity(args):
             raise InputError("--parity-images goes with --parity-labels.")
         return None
     if not args.parity_images or args.parity_weight <= 0 or not args.init:
-        raise InputError("--parity-labels needs --parity-images, a --parity-weight above 0 and the trained model to "
-                         "fine-tune (--init).")
+        raise InputError(
+            "--parity-labels needs --parity-images, a --parity-weight above 0 and the trained model to "
+            "fine-tune (--init)."
+        )
     from facecue.train.parity import load_parity_set
 
     parity = load_parity_set(Path(args.parity_images), Path(args.parity_labels), args.parity_col)
-    print(f"parity: {len(parity.images)} faces of the fit rows ({parity.rows} rows, {parity.unusable} unusable), "
-          f"per {args.parity_col}: {parity.describe()['per_group']}", flush=True)
+    print(
+        f"parity: {len(parity.images)} faces of the fit rows ({parity.rows} rows, {parity.unusable} unusable), "
+        f"per {args.parity_col}: {parity.describe()['per_group']}",
+        flush=True,
+    )
     return parity
 
 
@@ -55,22 +60,30 @@ def run_train(args) -> int:
     train_set = load_dataset(Path(args.data), args.train_split, label_map)
     val_set = load_dataset(Path(args.val_data or args.data), args.val_split, label_map)
     for name, ds in (("train", train_set), ("validation", val_set)):
-        print(f"{name}: {len(ds)} faces, per class {ds.class_counts().tolist()}"
-              + (f", skipped {dict(ds.skipped)}" if ds.skipped else ""), flush=True)
+        print(
+            f"{name}: {len(ds)} faces, per class {ds.class_counts().tolist()}"
+            + (f", skipped {dict(ds.skipped)}" if ds.skipped else ""),
+            flush=True,
+        )
     if args.init and not Path(args.init).is_file():
         raise InputError(f"the --init checkpoint {args.init} does not exist.")
     parity = load_parity(args)
     votes = val_votes = None
     if args.arch == "v2":
         if not args.ferplus_votes:
-            raise InputError("--arch v2 learns from the FER+ crowd votes: give their CSV with --ferplus-votes "
-                             "(or train the older network with --arch v1).")
+            raise InputError(
+                "--arch v2 learns from the FER+ crowd votes: give their CSV with --ferplus-votes "
+                "(or train the older network with --arch v1)."
+            )
         from facecue.train.data import load_ferplus_votes
 
         votes = load_ferplus_votes(Path(args.ferplus_votes), train_set)
         val_votes = load_ferplus_votes(Path(args.ferplus_votes), val_set)
-        print(f"FER+ votes: {int((votes.sum(1) > 0).sum())} of {len(train_set)} training faces, "
-              f"{int((val_votes.sum(1) > 0).sum())} of {len(val_set)} validation faces", flush=True)
+        print(
+            f"FER+ votes: {int((votes.sum(1) > 0).sum())} of {len(train_set)} training faces, "
+            f"{int((val_votes.sum(1) > 0).sum())} of {len(val_set)} validation faces",
+            flush=True,
+        )
     if args.vote_share != "auto" and not _is_share(args.vote_share):
         raise InputError(f"--vote-share must be 'auto' or a number from 0 to 1, got {args.vote_share}.")
     if args.vote_weight < 0:
@@ -83,22 +96,48 @@ def run_train(args) -> int:
         raise InputError(f"--distill-weight must be above 0 and at most 1, got {args.distill_weight}.")
     if args.distill_temperature <= 0:
         raise InputError(f"--distill-temperature must be above 0, got {args.distill_temperature}.")
-    options = TrainOptions(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, width=args.width,
-                           seed=args.seed, device=args.device, threads=args.threads, warmup_epochs=args.warmup_epochs,
-                           init=args.init or "", parity_weight=args.parity_weight if parity else 0.0,
-                           parity_per_group=args.parity_per_group, as_used=args.as_used,
-                           teachers=tuple(str(t) for t in teachers),
-                           distill_weight=args.distill_weight if teachers else 0.0,
-                           distill_temperature=args.distill_temperature, arch=args.arch,
-                           votes=Path(args.ferplus_votes).name if votes is not None else "",
-                           vote_weight=args.vote_weight, precision=args.precision,
-                           loader_workers=args.loader_workers)
+    options = TrainOptions(
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        width=args.width,
+        seed=args.seed,
+        device=args.device,
+        threads=args.threads,
+        warmup_epochs=args.warmup_epochs,
+        init=args.init or "",
+        parity_weight=args.parity_weight if parity else 0.0,
+        parity_per_group=args.parity_per_group,
+        as_used=args.as_used,
+        teachers=tuple(str(t) for t in teachers),
+        distill_weight=args.distill_weight if teachers else 0.0,
+        distill_temperature=args.distill_temperature,
+        arch=args.arch,
+        votes=Path(args.ferplus_votes).name if votes is not None else "",
+        vote_weight=args.vote_weight,
+        precision=args.precision,
+        loader_workers=args.loader_workers,
+    )
     out = Path(args.out)
-    best = train(train_set, val_set, out, options, resume=not args.restart,
-                 log=lambda line: print(line, flush=True), parity=parity, votes=votes, val_votes=val_votes)
+    best = train(
+        train_set,
+        val_set,
+        out,
+        options,
+        resume=not args.restart,
+        log=lambda line: print(line, flush=True),
+        parity=parity,
+        votes=votes,
+        val_votes=val_votes,
+    )
     print(f"best validation: accuracy {best['accuracy']:.4f}, macro-F1 {best['macro_f1']:.4f}", flush=True)
-    training_data = {"path": Path(args.data).name, "train_split": args.train_split, "sha256": train_set.sha256,
-                     "val_split": args.val_split, "val_sha256": val_set.sha256}
+    training_data = {
+        "path": Path(args.data).name,
+        "train_split": args.train_split,
+        "sha256": train_set.sha256,
+        "val_split": args.val_split,
+        "val_sha256": val_set.sha256,
+    }
     if teachers:
         from facecue.train.distill import describe_teachers
 
@@ -109,22 +148,46 @@ def run_train(args) -> int:
     if args.arch == "v2":
         from facecue.train.export import vote_share_grid
 
-        training_data["ferplus_votes"] = {"path": Path(args.ferplus_votes).name,
-                                          "sha256": file_sha256(Path(args.ferplus_votes))}
+        training_data["ferplus_votes"] = {
+            "path": Path(args.ferplus_votes).name,
+            "sha256": file_sha256(Path(args.ferplus_votes)),
+        }
         grid = vote_share_grid(out / "best.pt", val_set, val_votes)
         for row in grid:
-            print("vote share {vote_share:.1f}: accuracy {accuracy:.4f} macro-F1 {macro_f1:.4f} agrees with FER+ "
-                  "{agrees_with_ferplus:.4f} read neutral {read_neutral:.3f} score {score:.4f}".format(**row), flush=True)
-        share = max(grid, key=lambda row: row["score"])["vote_share"] if args.vote_share == "auto" \
+            print(
+                "vote share {vote_share:.1f}: accuracy {accuracy:.4f} macro-F1 {macro_f1:.4f} agrees with FER+ "
+                "{agrees_with_ferplus:.4f} read neutral {read_neutral:.3f} score {score:.4f}".format(**row),
+                flush=True,
+            )
+        share = (
+            max(grid, key=lambda row: row["score"])["vote_share"]
+            if args.vote_share == "auto"
             else float(args.vote_share)
+        )
         print(f"exporting with vote share {share}", flush=True)
-    onnx_path = export_onnx(out / "best.pt", val_set, out / "model.onnx", training_data,
-                            name=args.name, version=args.version, vote_share=share, vote_grid=grid)
+    onnx_path = export_onnx(
+        out / "best.pt",
+        val_set,
+        out / "model.onnx",
+        training_data,
+        name=args.name,
+        version=args.version,
+        vote_share=share,
+        vote_grid=grid,
+    )
     print(f"exported {onnx_path} and {onnx_path.with_suffix('.json')}", flush=True)
     rng = np.random.default_rng(options.seed)
     calibration = train_set.images[rng.choice(len(train_set), min(1024, len(train_set)), replace=False)]
-    int8_path = export_onnx(out / "best.pt", val_set, out / "model-int8.onnx", training_data,
-                            name=args.name, version=args.version, quantize_with=calibration,
-                            vote_share=share, vote_grid=grid)
+    int8_path = export_onnx(
+        out / "best.pt",
+        val_set,
+        out / "model-int8.onnx",
+        training_data,
+        name=args.name,
+        version=args.version,
+        quantize_with=calibration,
+        vote_share=share,
+        vote_grid=grid,
+    )
     print(f"exported {int8_path} (int8) and {int8_path.with_suffix('.json')}", flush=True)
     return 0

@@ -137,8 +137,16 @@ def resolve_label(folder: str, label_map: dict[str, str] | None) -> int | None:
         if mapped is None:
             return None
         name = str(mapped).strip().lower()
-    aliases = {"anger": "angry", "happiness": "happy", "sadness": "sad", "surprised": "surprise",
-               "fearful": "fear", "disgusted": "disgust", "contempt": None, "neutrality": "neutral"}
+    aliases = {
+        "anger": "angry",
+        "happiness": "happy",
+        "sadness": "sad",
+        "surprised": "surprise",
+        "fearful": "fear",
+        "disgusted": "disgust",
+        "contempt": None,
+        "neutrality": "neutral",
+    }
     name = aliases.get(name, name)
     return EMOTIONS.index(name) if name in EMOTIONS else None
 

@@ -18,7 +18,6 @@ from torch import nn
 
 from facecue.emotion.metrics import softmax
 from facecue.errors import InputError
-
 from facecue.train.network import build_network, predict_logits
 
 
@@ -32,8 +31,9 @@ def load_teacher(path: Path) -> nn.Module:
     return model.eval()
 
 
-def teacher_targets(paths: list[Path], images: np.ndarray, temperature: float,
-                    device: torch.device | None = None) -> np.ndarray:
+def teacher_targets(
+    paths: list[Path], images: np.ndarray, temperature: float, device: torch.device | None = None
+) -> np.ndarray:
     """(N, 7) float32: the teachers' mean probabilities at `temperature` over each face and its mirror image."""
     device = device or torch.device("cpu")
     total = np.zeros((len(images), 7), np.float64)
@@ -48,7 +48,7 @@ def distill_loss(logits: torch.Tensor, targets: torch.Tensor, temperature: float
     """KL(teacher || student) at `temperature`, scaled by its square so the gradient keeps the size it has
     at temperature 1 (Hinton et al. 2015)."""
     log_p = F.log_softmax(logits / temperature, 1)
-    return F.kl_div(log_p, targets, reduction="batchmean") * temperature ** 2
+    return F.kl_div(log_p, targets, reduction="batchmean") * temperature**2
 
 
 def describe_teachers(paths: list[Path]) -> list[dict]:

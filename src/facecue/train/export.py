@@ -27,8 +27,9 @@ def quantize_int8(fp32_path: Path, out_path: Path, calibration_images: np.ndarra
 
     class Reader(CalibrationDataReader):
         def __init__(self) -> None:
-            batches = np.array_split(calibration_images.astype(np.float32)[:, None],
-                                     max(1, len(calibration_images) // 64))
+            batches = np.array_split(
+                calibration_images.astype(np.float32)[:, None], max(1, len(calibration_images) // 64)
+            )
             self.batches = iter({"face": b} for b in batches)
 
         def get_next(self):
@@ -41,9 +42,16 @@ def quantize_int8(fp32_path: Path, out_path: Path, calibration_images: np.ndarra
     # the multiply-adds.
     first_conv = next(node.name for node in onnx.load(str(prepared)).graph.node if node.op_type == "Conv")
     try:
-        quantize_static(str(prepared), str(out_path), Reader(), quant_format=QuantFormat.QOperator,
-                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, per_channel=True,
-                        nodes_to_exclude=[first_conv])
+        quantize_static(
+            str(prepared),
+            str(out_path),
+            Reader(),
+            quant_format=QuantFormat.QOperator,
+            activation_type=QuantType.QUInt8,
+            weight_type=QuantType.QInt8,
+            per_channel=True,
+            nodes_to_exclude=[first_conv],
+        )
     finally:
         prepared.unlink(missing_ok=True)
 
@@ -69,16 +77,32 @@ def vote_share_grid(checkpoint: Path, val_set: FaceDataset, val_votes: np.ndarra
         pred = ((1 - share) * log_label + share * log_votes).argmax(1)
         report = classification_report(np.eye(len(EMOTIONS))[pred], val_set.labels)
         agree = float((pred[has] == majority[has]).mean())
-        rows.append({"vote_share": float(share), "accuracy": report["accuracy"], "macro_f1": report["macro_f1"],
-                     "agrees_with_ferplus": agree, "read_neutral": float((pred == EMOTIONS.index("neutral")).mean()),
-                     "score": ((report["accuracy"] + report["macro_f1"]) / 2 + agree) / 2})
+        rows.append(
+            {
+                "vote_share": float(share),
+                "accuracy": report["accuracy"],
+                "macro_f1": report["macro_f1"],
+                "agrees_with_ferplus": agree,
+                "read_neutral": float((pred == EMOTIONS.index("neutral")).mean()),
+                "score": ((report["accuracy"] + report["macro_f1"]) / 2 + agree) / 2,
+            }
+        )
     return rows
 
 
-def export_onnx(checkpoint: Path, val_set: FaceDataset, out_path: Path, training_data: dict,
-                name: str = "facecue-emotion", version: str = "0.0.0", license: str = "MIT",
-                quantize_with: np.ndarray | None = None, equalize: bool = True,
-                vote_share: float | None = None, vote_grid: list[dict] | None = None) -> Path:
+def export_onnx(
+    checkpoint: Path,
+    val_set: FaceDataset,
+    out_path: Path,
+    training_data: dict,
+    name: str = "facecue-emotion",
+    version: str = "0.0.0",
+    license: str = "MIT",
+    quantize_with: np.ndarray | None = None,
+    equalize: bool = True,
+    vote_share: float | None = None,
+    vote_grid: list[dict] | None = None,
+) -> Path:
     """Write out_path (ONNX: 'face' (N,1,48,48) grey 0..255 -> 'logits', 'embedding') and its .json sidecar.
 
     With `quantize_with` (training faces), the model is stored as static int8. A v2 network's 'logits' are its
@@ -99,9 +123,16 @@ def export_onnx(checkpoint: Path, val_set: FaceDataset, out_path: Path, training
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     fp32_path = out_path if quantize_with is None else out_path.with_suffix(".fp32.onnx")
-    torch.onnx.export(model, torch.zeros(1, 1, 48, 48), str(fp32_path), input_names=["face"],
-                      output_names=["logits", "embedding"], dynamic_axes={"face": {0: "batch"}},
-                      opset_version=17, dynamo=False)
+    torch.onnx.export(
+        model,
+        torch.zeros(1, 1, 48, 48),
+        str(fp32_path),
+        input_names=["face"],
+        output_names=["logits", "embedding"],
+        dynamic_axes={"face": {0: "batch"}},
+        opset_version=17,
+        dynamo=False,
+    )
     if quantize_with is not None:
         quantize_int8(fp32_path, out_path, quantize_with)
         fp32_path.unlink()
@@ -110,19 +141,29 @@ def export_onnx(checkpoint: Path, val_set: FaceDataset, out_path: Path, training
         "name": name,
         "version": version,
         "labels": list(EMOTIONS),
-        "input": {"name": "face", "size": [48, 48], "colour": "grey", "range": [0, 255], "equalize": equalize,
-                  "normalisation": "per-image standardisation inside the graph",
-                  "crop": "aligned face, eye line level, see facecue.vision.align"},
+        "input": {
+            "name": "face",
+            "size": [48, 48],
+            "colour": "grey",
+            "range": [0, 255],
+            "equalize": equalize,
+            "normalisation": "per-image standardisation inside the graph",
+            "crop": "aligned face, eye line level, see facecue.vision.align",
+        },
         "outputs": {"logits": "pre-softmax scores", "embedding": "penultimate features"},
-        "architecture": {"class": type(model).__name__, "arch": arch, **{k: options[k] for k in ("width", "dropout")},
-                         **({"vote_share": vote_share, "vote_share_grid": vote_grid} if arch == "v2" else {})},
+        "architecture": {
+            "class": type(model).__name__,
+            "arch": arch,
+            **{k: options[k] for k in ("width", "dropout")},
+            **({"vote_share": vote_share, "vote_share_grid": vote_grid} if arch == "v2" else {}),
+        },
         "training": {"data": training_data, "options": options, "best_epoch": state["epoch"] + 1},
-        "precision": "float32" if quantize_with is None else
-                     "int8 (static, per-channel weights; activations calibrated on "
-                     f"{len(quantize_with)} training faces)",
+        "precision": "float32"
+        if quantize_with is None
+        else f"int8 (static, per-channel weights; activations calibrated on {len(quantize_with)} training faces)",
         "temperature": 1.0,
         "license": license,
-        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "sha256": hashlib.sha256(out_path.read_bytes()).hexdigest(),
     }
     sidecar_path = out_path.with_suffix(".json")
@@ -134,10 +175,16 @@ def export_onnx(checkpoint: Path, val_set: FaceDataset, out_path: Path, training
     before = classification_report(softmax(logits), val_set.labels)
     after = classification_report(softmax(logits, temperature), val_set.labels)
     sidecar["temperature"] = temperature
-    sidecar["validation"] = {"split": training_data.get("val_split"), "n": after["n"],
-                             "accuracy": after["accuracy"], "macro_f1": after["macro_f1"],
-                             "ece_before_calibration": before["ece"], "ece_after_calibration": after["ece"],
-                             "nll_before_calibration": before["nll"], "nll_after_calibration": after["nll"],
-                             "per_class_recall": {k: v["recall"] for k, v in after["per_class"].items()}}
+    sidecar["validation"] = {
+        "split": training_data.get("val_split"),
+        "n": after["n"],
+        "accuracy": after["accuracy"],
+        "macro_f1": after["macro_f1"],
+        "ece_before_calibration": before["ece"],
+        "ece_after_calibration": after["ece"],
+        "nll_before_calibration": before["nll"],
+        "nll_after_calibration": after["nll"],
+        "per_class_recall": {k: v["recall"] for k, v in after["per_class"].items()},
+    }
     sidecar_path.write_text(json.dumps(sidecar, indent=2))
     return out_path

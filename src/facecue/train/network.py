@@ -26,19 +26,24 @@ class EmotionNet(nn.Module):
     normalisation. A stride-2 stem keeps the cost near 40 M multiply-adds per face.
     """
 
-    def __init__(self, width: int = 32, embed_dim: int = 256, dropout: float = 0.4,
-                 num_classes: int = NUM_EMOTIONS) -> None:
+    def __init__(
+        self, width: int = 32, embed_dim: int = 256, dropout: float = 0.4, num_classes: int = NUM_EMOTIONS
+    ) -> None:
         super().__init__()
         w = width
         self.features = nn.Sequential(
-            conv_bn_relu(1, w, stride=2),                    # 24x24
-            conv_bn_relu(w, w), conv_bn_relu(w, w),
-            nn.MaxPool2d(2),                                 # 12x12
-            conv_bn_relu(w, 2 * w), conv_bn_relu(2 * w, 2 * w),
-            nn.MaxPool2d(2),                                 # 6x6
-            conv_bn_relu(2 * w, 4 * w), conv_bn_relu(4 * w, 4 * w),
-            nn.MaxPool2d(2),                                 # 3x3
-            conv_bn_relu(4 * w, 8 * w), conv_bn_relu(8 * w, 8 * w),
+            conv_bn_relu(1, w, stride=2),  # 24x24
+            conv_bn_relu(w, w),
+            conv_bn_relu(w, w),
+            nn.MaxPool2d(2),  # 12x12
+            conv_bn_relu(w, 2 * w),
+            conv_bn_relu(2 * w, 2 * w),
+            nn.MaxPool2d(2),  # 6x6
+            conv_bn_relu(2 * w, 4 * w),
+            conv_bn_relu(4 * w, 4 * w),
+            nn.MaxPool2d(2),  # 3x3
+            conv_bn_relu(4 * w, 8 * w),
+            conv_bn_relu(8 * w, 8 * w),
             nn.AdaptiveAvgPool2d(1),
             nn.Flatten(),
         )
@@ -68,8 +73,9 @@ class EmotionNetV2(nn.Module):
     training run serves every weighting instead of one run per weight. About 118 M multiply-adds per face.
     """
 
-    def __init__(self, width: int = 32, embed_dim: int = 256, dropout: float = 0.4,
-                 num_classes: int = NUM_EMOTIONS) -> None:
+    def __init__(
+        self, width: int = 32, embed_dim: int = 256, dropout: float = 0.4, num_classes: int = NUM_EMOTIONS
+    ) -> None:
         super().__init__()
         w = width
 
@@ -77,10 +83,10 @@ class EmotionNetV2(nn.Module):
             return [conv_bn_relu(c_in, c_out), conv_bn_relu(c_out, c_out), nn.MaxPool2d(2)]
 
         self.features = nn.Sequential(
-            *block(1, w),               # 48 -> 24
-            *block(w, 2 * w),           # 24 -> 12
-            *block(2 * w, 4 * w),       # 12 -> 6
-            *block(4 * w, 8 * w),       # 6 -> 3
+            *block(1, w),  # 48 -> 24
+            *block(w, 2 * w),  # 24 -> 12
+            *block(2 * w, 4 * w),  # 12 -> 6
+            *block(4 * w, 8 * w),  # 6 -> 3
             nn.AdaptiveAvgPool2d(1),
             nn.Flatten(),
         )
@@ -118,19 +124,20 @@ def predict_logits(model: nn.Module, images: np.ndarray, device: torch.device, b
     model.eval()
     out = []
     for i in range(0, len(images), batch):
-        x = torch.from_numpy(images[i:i + batch]).float().unsqueeze(1).to(device)
+        x = torch.from_numpy(images[i : i + batch]).float().unsqueeze(1).to(device)
         out.append(model(x)[0].float().cpu().numpy())
     return np.concatenate(out)
 
 
 @torch.no_grad()
-def predict_heads(model: EmotionNetV2, images: np.ndarray, device: torch.device,
-                  batch: int = 512) -> tuple[np.ndarray, np.ndarray]:
+def predict_heads(
+    model: EmotionNetV2, images: np.ndarray, device: torch.device, batch: int = 512
+) -> tuple[np.ndarray, np.ndarray]:
     """(label logits, vote logits), each (N, 7), for (N, H, W) grey faces, with the network in eval mode."""
     model.eval()
     labels, votes = [], []
     for i in range(0, len(images), batch):
-        x = torch.from_numpy(images[i:i + batch]).float().unsqueeze(1).to(device)
+        x = torch.from_numpy(images[i : i + batch]).float().unsqueeze(1).to(device)
         label_logits, vote_logits, _ = model.heads(x)
         labels.append(label_logits.float().cpu().numpy())
         votes.append(vote_logits.float().cpu().numpy())

@@ -42,19 +42,26 @@ PARITY_TARGETS: dict[str, tuple[int, ...]] = {
 class ParitySet:
     """Aligned faces of the fit rows, as the classifier sees them (48x48 grey, equalised), with their group."""
 
-    images: np.ndarray       # (N, 48, 48) uint8
-    groups: np.ndarray       # (N,) int64 index into group_names
+    images: np.ndarray  # (N, 48, 48) uint8
+    groups: np.ndarray  # (N,) int64 index into group_names
     group_names: tuple[str, ...]
     column: str
     labels_sha256: str
-    rows: int                # fit rows listed
-    unusable: int            # of those: unreadable, no face, or a face the pipeline abstains on
+    rows: int  # fit rows listed
+    unusable: int  # of those: unreadable, no face, or a face the pipeline abstains on
 
     def describe(self) -> dict:
         counts = np.bincount(self.groups, minlength=len(self.group_names))
-        return {"column": self.column, "split": "fit", "fit_share": FIT_SHARE, "labels_sha256": self.labels_sha256,
-                "rows": self.rows, "faces": int(len(self.images)), "unusable": self.unusable,
-                "per_group": dict(zip(self.group_names, counts.tolist()))}
+        return {
+            "column": self.column,
+            "split": "fit",
+            "fit_share": FIT_SHARE,
+            "labels_sha256": self.labels_sha256,
+            "rows": self.rows,
+            "faces": len(self.images),
+            "unusable": self.unusable,
+            "per_group": dict(zip(self.group_names, counts.tolist(), strict=False)),
+        }
 
 
 def load_parity_set(images: Path, labels: Path, column: str, pad: float = 0.5, progress: bool = False) -> ParitySet:
@@ -79,15 +86,23 @@ def load_parity_set(images: Path, labels: Path, column: str, pad: float = 0.5, p
         group_values.append(table.groups[column][i])
     names = tuple(sorted(set(group_values)))
     if len(names) < 2:
-        raise InputError(f"{labels}: the fit rows give usable faces in {len(names)} '{column}' group(s); "
-                         "parity needs at least two.")
-    return ParitySet(images=np.stack(crops), groups=np.array([names.index(g) for g in group_values], np.int64),
-                     group_names=names, column=column, labels_sha256=table.sha256, rows=len(rows),
-                     unusable=len(rows) - len(crops))
+        raise InputError(
+            f"{labels}: the fit rows give usable faces in {len(names)} '{column}' group(s); parity needs at least two."
+        )
+    return ParitySet(
+        images=np.stack(crops),
+        groups=np.array([names.index(g) for g in group_values], np.int64),
+        group_names=names,
+        column=column,
+        labels_sha256=table.sha256,
+        rows=len(rows),
+        unusable=len(rows) - len(crops),
+    )
 
 
-def sample_parity_batch(parity: ParitySet, per_group: int, generator: torch.Generator
-                        ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+def sample_parity_batch(
+    parity: ParitySet, per_group: int, generator: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """per_group faces of every group (with replacement), mirrored at random:
     (x (M,1,48,48) float, groups (M,), row indices (M,), mirrored (M,) bool)."""
     picks = []
@@ -104,15 +119,20 @@ def sample_parity_batch(parity: ParitySet, per_group: int, generator: torch.Gene
 @torch.no_grad()
 def starting_logits(model: torch.nn.Module, parity: ParitySet) -> torch.Tensor:
     """(2, N, 7): the starting model's logits for every parity face, as it is and mirrored."""
-    return torch.stack([torch.from_numpy(predict_logits(model, images, torch.device("cpu")))
-                        for images in (parity.images, parity.images[:, :, ::-1].copy())])
+    return torch.stack(
+        [
+            torch.from_numpy(predict_logits(model, images, torch.device("cpu")))
+            for images in (parity.images, parity.images[:, :, ::-1].copy())
+        ]
+    )
 
 
 def keep_close(logits: torch.Tensor, start_logits: torch.Tensor) -> torch.Tensor:
     """KL(start || now) per face: each face stays read as the starting model read it, except where parity needs
     a change. Anchoring only the mean rate was not enough: the top-label count of angry collapsed below 1%."""
-    return torch.nn.functional.kl_div(torch.log_softmax(logits, 1), torch.log_softmax(start_logits, 1),
-                                      log_target=True, reduction="batchmean")
+    return torch.nn.functional.kl_div(
+        torch.log_softmax(logits, 1), torch.log_softmax(start_logits, 1), log_target=True, reduction="batchmean"
+    )
 
 
 # Rates below 1% count as 1%: the log's gradient (1 / rate) explodes on a group with no angry face in a batch.
@@ -136,8 +156,7 @@ def soft_rates(logits: torch.Tensor) -> dict[str, torch.Tensor]:
     return out
 
 
-def parity_penalty(logits: torch.Tensor, groups: torch.Tensor, n_groups: int,
-                   anchor: dict[str, float]) -> torch.Tensor:
+def parity_penalty(logits: torch.Tensor, groups: torch.Tensor, n_groups: int, anchor: dict[str, float]) -> torch.Tensor:
     """Mean over targets of: the groups' spread, mean of (log group rate - log mean rate)^2, plus the drift of
     the mean rate from `anchor` (the starting model's), (log mean rate - log anchor)^2.
 
@@ -154,8 +173,10 @@ def parity_penalty(logits: torch.Tensor, groups: torch.Tensor, n_groups: int,
 def anchor_rates(start_logits: torch.Tensor, parity: ParitySet) -> dict[str, float]:
     """The mean over groups of each smooth rate of the starting model (start_logits[0]: the faces as they are)."""
     groups = torch.from_numpy(parity.groups)
-    return {name: float(torch.stack([q[groups == g].mean() for g in range(len(parity.group_names))]).mean())
-            for name, q in soft_rates(start_logits[0]).items()}
+    return {
+        name: float(torch.stack([q[groups == g].mean() for g in range(len(parity.group_names))]).mean())
+        for name, q in soft_rates(start_logits[0]).items()
+    }
 
 
 def parity_rates(probs: np.ndarray, groups: np.ndarray, group_names: tuple[str, ...]) -> dict:
@@ -168,6 +189,9 @@ def parity_rates(probs: np.ndarray, groups: np.ndarray, group_names: tuple[str, 
     for name, flag in flags.items():
         rates = {g: float(flag[groups == i].mean()) for i, g in enumerate(group_names)}
         top = max(rates.values())
-        out[name] = {"rates": rates, "overall": float(flag.mean()),
-                     "min_impact_ratio": min(rates.values()) / top if top > 0 else 1.0}
+        out[name] = {
+            "rates": rates,
+            "overall": float(flag.mean()),
+            "min_impact_ratio": min(rates.values()) / top if top > 0 else 1.0,
+        }
     return out

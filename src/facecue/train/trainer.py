@@ -73,7 +73,7 @@ def seed_everything(seed: int) -> None:
 
 def class_weights(counts: np.ndarray, power: float) -> torch.Tensor:
     counts = np.maximum(counts.astype(np.float64), 1.0)
-    weights = counts ** -power
+    weights = counts**-power
     return torch.tensor(weights / (weights * counts).sum() * counts.sum(), dtype=torch.float32)
 
 
@@ -116,9 +116,17 @@ def selection_score(report: dict) -> float:
     return (report["accuracy"] + report["macro_f1"]) / 2
 
 
-def train(train_set: FaceDataset, val_set: FaceDataset, out_dir: Path, options: TrainOptions,
-          resume: bool = True, log=print, parity: ParitySet | None = None,
-          votes: np.ndarray | None = None, val_votes: np.ndarray | None = None) -> dict:
+def train(
+    train_set: FaceDataset,
+    val_set: FaceDataset,
+    out_dir: Path,
+    options: TrainOptions,
+    resume: bool = True,
+    log=print,
+    parity: ParitySet | None = None,
+    votes: np.ndarray | None = None,
+    val_votes: np.ndarray | None = None,
+) -> dict:
     """Train, writing out_dir/{last.pt, best.pt, metrics.jsonl}; returns the best validation report.
 
     With `parity` and a parity_weight, each step also pulls the groups' readings together (train/parity.py);
@@ -138,8 +146,9 @@ def train(train_set: FaceDataset, val_set: FaceDataset, out_dir: Path, options: 
     model = build_network(asdict(options)).to(device)
     if options.precision == "bf16":
         model = model.to(memory_format=torch.channels_last)
-    optimizer = torch.optim.SGD(model.parameters(), lr=options.lr, momentum=0.9, nesterov=True,
-                                weight_decay=options.weight_decay)
+    optimizer = torch.optim.SGD(
+        model.parameters(), lr=options.lr, momentum=0.9, nesterov=True, weight_decay=options.weight_decay
+    )
     weights = class_weights(train_set.class_counts(), options.class_weight_power).to(device)
     steps_per_epoch = math.ceil(len(train_set) / options.batch_size)
     total_steps = steps_per_epoch * options.epochs
@@ -172,8 +181,9 @@ def train(train_set: FaceDataset, val_set: FaceDataset, out_dir: Path, options: 
     labels = torch.from_numpy(train_set.labels)
     soft = None
     if options.distill_weight > 0:  # computed anew on resume (deterministic): about a minute per teacher
-        soft = torch.from_numpy(teacher_targets([Path(t) for t in options.teachers], train_set.images,
-                                                options.distill_temperature, device))
+        soft = torch.from_numpy(
+            teacher_targets([Path(t) for t in options.teachers], train_set.images, options.distill_temperature, device)
+        )
         agree = float((soft.argmax(1) == labels.long()).float().mean())
         log(f"soft targets from {len(options.teachers)} teacher(s): they agree with {agree:.1%} of the training labels")
     vote_targets = None
@@ -191,10 +201,16 @@ def train(train_set: FaceDataset, val_set: FaceDataset, out_dir: Path, options: 
         # parity penalty scores the network the audit will see (docs/FAIRNESS.md: what each mode did).
         model.train(not options.as_used)
         started, seen, loss_sum, correct, penalty_sum = time.time(), 0, 0.0, 0, 0.0
-        batches = epoch_loader(EpochBatches(images, labels, order, options.batch_size, options.seed, epoch),
-                               options.loader_workers)
-        bar = tqdm(batches, desc=f"epoch {epoch + 1}/{options.epochs}", file=sys.stderr,
-                   disable=not sys.stderr.isatty(), leave=False)
+        batches = epoch_loader(
+            EpochBatches(images, labels, order, options.batch_size, options.seed, epoch), options.loader_workers
+        )
+        bar = tqdm(
+            batches,
+            desc=f"epoch {epoch + 1}/{options.epochs}",
+            file=sys.stderr,
+            disable=not sys.stderr.isatty(),
+            leave=False,
+        )
         for step, (x, y, idx) in enumerate(bar):
             x, y = x.to(device), y.to(device)
             if bf16:
@@ -207,9 +223,10 @@ def train(train_set: FaceDataset, val_set: FaceDataset, out_dir: Path, options: 
                 if options.parity_weight > 0:
                     px, pg, pidx, pflip = sample_parity_batch(parity, options.parity_per_group, generator)
                     all_logits, _ = model(torch.cat([x, px.to(device)]))
-                    logits, parity_logits = all_logits[:len(y)], all_logits[len(y):]
-                    penalty = (parity_penalty(parity_logits.float(), pg.to(device), len(parity.group_names), anchor)
-                               + keep_close(parity_logits.float(), start_logits[pflip.long(), pidx].to(device)))
+                    logits, parity_logits = all_logits[: len(y)], all_logits[len(y) :]
+                    penalty = parity_penalty(
+                        parity_logits.float(), pg.to(device), len(parity.group_names), anchor
+                    ) + keep_close(parity_logits.float(), start_logits[pflip.long(), pidx].to(device))
                 elif vote_targets is not None:
                     logits, vote_logits, _ = model.heads(x)
                     vote_loss = crowd_vote_loss(vote_logits.float(), vote_targets[idx].to(device))
@@ -219,8 +236,9 @@ def train(train_set: FaceDataset, val_set: FaceDataset, out_dir: Path, options: 
             ce = F.cross_entropy(logits, y, weight=weights, label_smoothing=options.label_smoothing)
             loss = ce + options.parity_weight * penalty + options.vote_weight * vote_loss
             if soft is not None:
-                loss = ((1 - options.distill_weight) * loss + options.distill_weight
-                        * distill_loss(logits, soft[idx].to(device), options.distill_temperature))
+                loss = (1 - options.distill_weight) * loss + options.distill_weight * distill_loss(
+                    logits, soft[idx].to(device), options.distill_temperature
+                )
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if options.as_used:  # no batch statistics to damp the gradient
@@ -241,11 +259,21 @@ def train(train_set: FaceDataset, val_set: FaceDataset, out_dir: Path, options: 
         improved = score > best_score
         if improved:
             best_score, best_report = score, report
-            torch.save({"model": model.state_dict(), "options": asdict(options), "epoch": epoch,
-                        "val_report": report}, best_path)
-        record = {"epoch": epoch + 1, "train_loss": loss_sum / seen, "train_acc": correct / seen,
-                  "val_acc": report["accuracy"], "val_macro_f1": report["macro_f1"], "val_ece": report["ece"],
-                  "lr": optimizer.param_groups[0]["lr"], "seconds": time.time() - started, "best": improved}
+            torch.save(
+                {"model": model.state_dict(), "options": asdict(options), "epoch": epoch, "val_report": report},
+                best_path,
+            )
+        record = {
+            "epoch": epoch + 1,
+            "train_loss": loss_sum / seen,
+            "train_acc": correct / seen,
+            "val_acc": report["accuracy"],
+            "val_macro_f1": report["macro_f1"],
+            "val_ece": report["ece"],
+            "lr": optimizer.param_groups[0]["lr"],
+            "seconds": time.time() - started,
+            "best": improved,
+        }
         if val_vote_logits is not None:
             record.update(vote_head_report(val_vote_logits, val_set.labels, val_votes))
         if parity is not None:  # logged, not used for selection: these faces are training data
@@ -256,14 +284,29 @@ def train(train_set: FaceDataset, val_set: FaceDataset, out_dir: Path, options: 
             record["fit_rates"] = {k: v["overall"] for k, v in rates.items()}
         with (out_dir / "metrics.jsonl").open("a") as handle:
             handle.write(json.dumps(record) + "\n")
-        log(f"epoch {epoch + 1}/{options.epochs} loss {record['train_loss']:.3f} train_acc {record['train_acc']:.3f} "
+        log(
+            f"epoch {epoch + 1}/{options.epochs} loss {record['train_loss']:.3f} train_acc {record['train_acc']:.3f} "
             f"val_acc {report['accuracy']:.4f} val_f1 {report['macro_f1']:.4f} ({record['seconds']:.0f}s)"
-            + (f" votes head: acc {record['votes_val_acc']:.4f} agrees with FER+ {record['votes_agree_ferplus']:.4f}"
-               if val_vote_logits is not None else "")
+            + (
+                f" votes head: acc {record['votes_val_acc']:.4f} agrees with FER+ {record['votes_agree_ferplus']:.4f}"
+                if val_vote_logits is not None
+                else ""
+            )
             + (f" fit parity {record['fit_parity']} rates {record['fit_rates']}" if parity is not None else "")
-            + (" *" if improved else ""))
-        torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "options": asdict(options),
-                    "epoch": epoch, "best_score": best_score, "best_report": best_report,
-                    "rng": torch.get_rng_state(), "np_rng": np.random.get_state()}, last_path.with_suffix(".tmp"))
+            + (" *" if improved else "")
+        )
+        torch.save(
+            {
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "options": asdict(options),
+                "epoch": epoch,
+                "best_score": best_score,
+                "best_report": best_report,
+                "rng": torch.get_rng_state(),
+                "np_rng": np.random.get_state(),
+            },
+            last_path.with_suffix(".tmp"),
+        )
         last_path.with_suffix(".tmp").replace(last_path)  # atomic: a kill mid-save keeps the previous checkpoint
     return best_report

