@@ -1,0 +1,22 @@
+"""The packaged models: `default` (v1), `v1` by name, and the v2 candidate by name, each with its sidecar."""
+
+import numpy as np
+
+from facecue.emotion.model import EmotionModel, list_models
+from facecue.labels import EMOTIONS
+from tests.conftest import pattern_faces
+
+
+def test_default_is_v1_and_v2_is_loadable_by_name():
+    assert {"default", "v1", "v2"} <= set(list_models())
+    default, v1, v2 = EmotionModel.load(), EmotionModel.load("v1"), EmotionModel.load("v2")
+    assert default.info.sha256 == v1.info.sha256  # v2 failed the fairness gate: the default stays v1
+    assert v2.info.version == "2.0.0" and v2.info.sha256 != v1.info.sha256
+    arch = v2.info.sidecar["architecture"]
+    assert arch["arch"] == "v2" and arch["vote_share"] == 0.5 and len(arch["vote_share_grid"]) == 11
+    assert "ferplus_votes" in v2.info.sidecar["training"]["data"]
+    faces, _ = pattern_faces(2, seed=4)
+    for model in (v1, v2):
+        probs = model.predict(faces)
+        assert probs.shape == (len(faces), len(EMOTIONS))
+        np.testing.assert_allclose(probs.sum(axis=1), 1, atol=1e-5)
