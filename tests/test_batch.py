@@ -179,3 +179,25 @@ def test_each_worker_checks_its_row_again_before_decoding(clips, tmp_path, pract
     outcome = analyse_one(Job(job.path), str(tmp_path / "out"), {"fps": 5.0})  # no purpose: nothing runs either
     assert outcome.status == "failed" and "say why and where" in outcome.error
     assert not (tmp_path / "out").exists()
+
+
+def test_a_row_with_a_questions_file_gets_the_interview_section(clips, tmp_path, practice_consent):
+    root, _ = clips
+    manifest = tmp_path / "manifest.csv"  # the questions' path is relative to the CSV, like the consent's
+    shutil.copy(practice_consent, tmp_path / "consent.json")
+    (tmp_path / "q.json").write_text('[{"start": 0, "end": 1, "text": "Hello"}, {"start": 1, "end": 2, "text": "Why"}]')
+    video = root / "in" / "interview0.mp4"
+    manifest.write_text(
+        "path,purpose,jurisdiction,consent,questions\n"
+        f"{video},practice,OTHER,consent.json,q.json\n"
+        f"{root / 'in' / 'interview1.mp4'},practice,OTHER,consent.json,\n"
+    )
+    out = tmp_path / "out"
+    assert main(["batch", str(manifest), "-o", str(out), "--workers", "1"]) == 0
+    rows = read_summary(out)
+    folder = out / rows["interview0.mp4"]["output"].rsplit("/", 1)[-1]
+    report = json.loads((folder / "report.json").read_text())
+    assert report["span_kind"] == "questions" and [s["text"] for s in report["spans"]] == ["Hello", "Why"]
+    assert json.loads((folder / "result.json").read_text())["interview"] == report
+    plain = out / rows["interview1.mp4"]["output"].rsplit("/", 1)[-1]  # a row without questions: no section
+    assert not (plain / "report.json").exists() and "interview" not in json.loads((plain / "result.json").read_text())

@@ -83,8 +83,9 @@ DEFAULT_RETRIES = 2  # extra attempts for an interview whose worker process died
 
 
 def read_manifest(manifest: Path, purpose: str = "", jurisdiction: str = "", consent: str = "") -> list[Job]:
-    """A CSV with a `path` column (optional `candidate`, `purpose`, `jurisdiction`, `consent`; relative paths,
-    the consent record's included, from the CSV's folder) or a folder, whose video files are taken recursively
+    """A CSV with a `path` column (optional `candidate`, `purpose`, `jurisdiction`, `consent`, and `questions` and
+    `transcript` for the interview section; relative paths, the consent record's, questions' and transcript's
+    included, from the CSV's folder) or a folder, whose video files are taken recursively
     in sorted order. purpose, jurisdiction and consent (a path from the current folder) fill the rows that leave
     them empty, and every file of a folder."""
     default_consent = str(Path(consent).absolute()) if consent else ""
@@ -102,7 +103,8 @@ def read_manifest(manifest: Path, purpose: str = "", jurisdiction: str = "", con
             raise InputError(f"{manifest} must be a CSV with a 'path' column (or a folder of videos).")
         jobs = []
         for line, row in enumerate(reader, start=2):
-            cell = {k: (row.get(k) or "").strip() for k in ("path", "candidate", "purpose", "jurisdiction", "consent")}
+            columns = ("path", "candidate", "purpose", "jurisdiction", "consent", "questions", "transcript")
+            cell = {k: (row.get(k) or "").strip() for k in columns}
             if not cell["path"]:
                 raise InputError(f"{manifest}, line {line}: the path is empty.")
             jobs.append(
@@ -113,6 +115,8 @@ def read_manifest(manifest: Path, purpose: str = "", jurisdiction: str = "", con
                     cell["jurisdiction"] or jurisdiction,
                     _beside(manifest, cell["consent"]) if cell["consent"] else default_consent,
                     row=f"manifest row {line - 1}",
+                    questions=_beside(manifest, cell["questions"]) if cell["questions"] else "",
+                    transcript=_beside(manifest, cell["transcript"]) if cell["transcript"] else "",
                 )
             )
     return jobs

@@ -29,6 +29,8 @@ class Job:
     jurisdiction: str = ""
     consent: str = ""  # the consent record's JSON path ("" for none)
     row: str = ""  # where the job came from, for messages ("manifest row 3"); "" -> its place in the list
+    questions: str = ""  # the question timeline's path ("" for none): with it or a transcript, the interview section
+    transcript: str = ""  # the transcript's path ("" for none)
 
 
 @dataclass
@@ -114,6 +116,20 @@ def _publish(result, folder: Path) -> None:
     os.rename(partial, folder)
 
 
+def _interview(job: Job):
+    """The row's interview inputs, or None for a row without a question timeline or transcript (whose result has
+    no interview section, as before these columns existed)."""
+    if not (job.questions or job.transcript):
+        return None
+    from facecue.governance import ConsentRecord
+    from facecue.interview.request import InterviewRequest
+
+    subject = ConsentRecord.load(Path(job.consent)).subject_id if job.consent else None
+    return InterviewRequest.load(
+        job.path, job.questions or None, job.transcript or None, subject_id=subject, purpose=job.purpose or None
+    )
+
+
 def analyse_one(job: Job, out_root: str, options: dict | None = None) -> Outcome:
     """Analyse one interview in this worker; every failure becomes an Outcome, never an exception."""
     path = Path(job.path)
@@ -125,9 +141,14 @@ def analyse_one(job: Job, out_root: str, options: dict | None = None) -> Outcome
         if _already_done(folder, digest):
             return Outcome(job.path, "skipped", str(folder), digest)
         cpu = time.process_time()  # one interview at a time per worker process, so this is its own
+        interview = _interview(job)  # parses the questions and transcript first: mistakes show before decoding
         # The driver decided every row already; this checks again right before decoding (consent withdrawn since).
         result = _analyzer(options or {}).analyze(
-            path, purpose=job.purpose or None, jurisdiction=job.jurisdiction or None, consent=job.consent or None
+            path,
+            purpose=job.purpose or None,
+            jurisdiction=job.jurisdiction or None,
+            consent=job.consent or None,
+            interview=interview,
         )
         _publish(result, folder)
         s = result.summary

@@ -189,7 +189,7 @@ def run_analyze(args) -> int:
     from facecue.governance.check import check_policy
     from facecue.options import AnalyzeOptions, check_signals, parse_fps
     from facecue.outputs import check_writable, write_outputs
-    from facecue.pipeline import Analyzer, attach_behaviour_parts
+    from facecue.pipeline import Analyzer
 
     options = AnalyzeOptions(
         fps=parse_fps(args.fps),
@@ -206,23 +206,18 @@ def run_analyze(args) -> int:
     decision, consent = check_policy(args)
     subject = consent.subject_id if consent is not None else None
     check_writable(out)
-    from facecue.interview.cli import attach_interview, load_interview_inputs, start_voice_measurement
+    from facecue.interview.cli import interview_request, start_voice_measurement
 
-    interview_inputs, interview_options = load_interview_inputs(args)
+    interview = interview_request(args, subject)  # parses questions/transcript first: mistakes show at once
     analyzer = Analyzer(options)
-    voice_track = start_voice_measurement(args)
+    interview.voice_track = start_voice_measurement(args)
     result = analyzer.analyze(
-        args.input, purpose=decision.purpose, jurisdiction=decision.jurisdiction, consent=consent
+        args.input,
+        purpose=decision.purpose,
+        jurisdiction=decision.jurisdiction,
+        consent=consent,
+        interview=interview,
     )  # the library's gate checks again, right before decoding
-    if options.emotions:  # the interview section reads emotions; behaviour-only gets its parts below instead
-        result = attach_interview(result, args, interview_inputs, interview_options, analyzer, subject, voice_track)
-    elif result.source.get("kind") != "video" and (args.questions or args.transcript):
-        raise FacecueError("--questions and --transcript need a video input.")
-    if options.behaviour and result.source.get("kind") == "video":
-        questions = interview_inputs.questions
-        attach_behaviour_parts(
-            result, [(q.start_s, q.end_s, q.text) for q in questions] if questions else None, args.window
-        )
     if args.audit_log:
         from facecue.governance import AuditLog
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from tqdm import tqdm
@@ -35,6 +35,9 @@ from facecue.vision.finder import FaceFinder
 from facecue.vision.landmarks import FaceMesh
 from facecue.vision.quality import assess_quality
 from facecue.vision.track import FaceTracker, appearance, time_ranges
+
+if TYPE_CHECKING:
+    from facecue.interview.request import InterviewRequest
 
 
 @dataclass(frozen=True)
@@ -123,32 +126,47 @@ class Analyzer:
         return open_source(path, fps=o.fps, start=o.start, end=o.end)
 
     def analyze(
-        self, path: str | Path, *, purpose: str | None = None, jurisdiction: str | None = None, consent=None
+        self,
+        source: str | Path,
+        *,
+        purpose: str | None = None,
+        jurisdiction: str | None = None,
+        consent=None,
+        interview: InterviewRequest | None = None,
+        on_progress: Callable[[int, int | None], object] | None = None,
     ) -> Result:
         """Analyse a video, image or image folder of a person, for a purpose ("practice", "research" or
         "assessment") in a jurisdiction (e.g. "DE", "US-IL", "OTHER"), with the subject's consent record (or its
         JSON path) where the policy table requires one, which is every row today. The table decides first, before
         anything is decoded: a missing purpose or jurisdiction, a refused analysis or missing/invalid consent
         raises PolicyError with the reason; an allowed one is recorded in result.summary["policy"].
-        (None defaults so that leaving one out gets that PolicyError, not a TypeError.)"""
+        (None defaults so that leaving one out gets that PolicyError, not a TypeError.)
+
+        interview: the interview inputs (facecue.interview.InterviewRequest); with them the result gets its
+        interview section. on_progress(done_frames, expected_frames or None) is called after every frame."""
         from facecue.governance import policy_for
 
         decision = policy_for(purpose, jurisdiction, consent, signals=self.options.signals)
         started = time.perf_counter()
-        source = self.frames(path)
+        frames = self.frames(source)
         collector = _Collector(self)
-        expected = _expected_frames(source.info, self.options)
+        expected = _expected_frames(frames.info, self.options)
         bar = tqdm(
             total=expected, unit="frame", desc="analysing", disable=not self.options.progress, dynamic_ncols=True
         )
         self.finder.reset()
-        for frame in prefetch(source):
+        for done, frame in enumerate(prefetch(frames), 1):
             collector.add(frame, self.find_faces(frame.image, frame.time_s))
             bar.update(1)
+            if on_progress is not None:
+                on_progress(done, expected)
         bar.close()
         elapsed = time.perf_counter() - started
-        result = collector.finish(source, self.models_info(), elapsed)
+        result = collector.finish(frames, self.models_info(), elapsed)
         result.summary["policy"] = decision.to_dict()
+        if interview is not None:
+            validation = self.model.info.sidecar.get("validation") if self.model is not None else None
+            result = interview.attach(result, self.options.emotions, self.options.behaviour, validation)
         return result
 
     def stream(

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
-import threading
 from concurrent.futures import Future
 from pathlib import Path
 
-from facecue.errors import FacecueError, OutputError
+from facecue.errors import OutputError
 
 
 def add_analyze_options(a: argparse.ArgumentParser) -> None:
@@ -34,9 +32,10 @@ def add_analyze_options(a: argparse.ArgumentParser) -> None:
     )
 
 
-def load_interview_inputs(args):
-    """Parse the question timeline and transcript before the video analysis, so mistakes show at once."""
-    from facecue.interview.analysis import InterviewOptions, load_inputs
+def interview_request(args, subject_id: str | None):
+    """The interview inputs of `facecue analyze`, parsed before the video analysis so mistakes show at once."""
+    from facecue.interview.analysis import InterviewOptions
+    from facecue.interview.request import InterviewRequest
 
     options = InterviewOptions(
         window_s=args.window,
@@ -44,44 +43,25 @@ def load_interview_inputs(args):
         blur_thumbnails=args.blur_thumbnails,
         voice=not args.no_voice,
     )
-    inputs = load_inputs(args.questions, args.transcript, args.candidate_speaker)
-    return inputs, options
+    return InterviewRequest.load(
+        args.input,
+        args.questions,
+        args.transcript,
+        options,
+        subject_id=subject_id,
+        purpose=args.purpose,
+        behaviour_parts=True,
+    )
 
 
 def start_voice_measurement(args) -> Future | None:
-    """Measure the voice track on a spare thread while the faces are analysed: the spans are known before the
-    faces are, and decoding the audio a second time afterwards would cost several percent of the run."""
+    """The voice track measured on a spare thread while the faces are analysed (see request.voice_future)."""
+    from facecue.interview.request import voice_future
     from facecue.io.images import is_image_path
 
     if args.no_voice or not Path(args.input).is_file() or is_image_path(Path(args.input)):
         return None
-    future: Future = Future()
-
-    def measure() -> None:
-        try:
-            from facecue.interview.voice import measure_voice
-
-            future.set_result(measure_voice(args.input))
-        except BaseException as exc:  # handed to whoever reads the result
-            future.set_exception(exc)
-
-    threading.Thread(target=measure, name="facecue-voice", daemon=True).start()
-    return future
-
-
-def attach_interview(result, args, inputs, options, analyzer, subject_id: str | None, voice_track=None):
-    """The Result with its interview section (video sources only; stills have no timeline to speak of)."""
-    from facecue.interview.analysis import analyze_interview
-
-    if result.source.get("kind") != "video":
-        if args.questions or args.transcript:
-            raise FacecueError("--questions and --transcript need a video input.")
-        return result
-    validation = analyzer.model.info.sidecar.get("validation")
-    interview = analyze_interview(
-        result, args.input, inputs, options, validation, subject_id, args.purpose, voice_track=voice_track
-    )
-    return dataclasses.replace(result, interview=interview)
+    return voice_future(args.input)
 
 
 def add_trends_parser(sub) -> None:

@@ -98,34 +98,15 @@ def analyse_child(
         from facecue.outputs import write_outputs
         from facecue.pipeline import Analyzer
 
-        class _Counting:
-            """The frame source, counting frames into the shared progress value as the analyzer reads them."""
+        def report(done: int, expected: int | None) -> None:
+            """Count frames into the shared progress value as the analyzer reads them; stop with the worker."""
+            if os.getppid() != parent:
+                os._exit(1)
+            progress.value = min(0.99, done / max(expected or 1, 1))
 
-            def __init__(self, source, expected: int) -> None:
-                self.source, self.expected = source, max(expected, 1)
-
-            def __getattr__(self, name):
-                return getattr(self.source, name)
-
-            def __iter__(self):
-                for n, frame in enumerate(self.source, 1):
-                    if os.getppid() != parent:
-                        os._exit(1)
-                    progress.value = min(0.99, n / self.expected)
-                    yield frame
-
-        class _ProgressAnalyzer(Analyzer):
-            def frames(self, path):
-                source = super().frames(path)
-                info = source.info
-                expected = int((info.duration_s or 0) * min(self.options.fps or info.fps or 1, info.fps or 1e9)) + 1
-                return _Counting(source, expected)
-
-        attach = _interview_step(interview or {})  # parses questions/transcript first: mistakes show at once
-        analyzer = _ProgressAnalyzer(AnalyzeOptions(fps=fps))
-        result = analyzer.analyze(video, **(policy or {}))
-        if attach is not None:
-            result = attach(result, analyzer, video)
+        request = _interview_request(video, interview or {})  # parses questions/transcript first: mistakes show
+        analyzer = Analyzer(AnalyzeOptions(fps=fps))
+        result = analyzer.analyze(video, **(policy or {}), interview=request, on_progress=report)
         if extra:
             result.summary["service"] = extra
         write_outputs(result, out)
@@ -153,25 +134,17 @@ def _policy_of(session, interview) -> dict | str:
     return {"purpose": interview.purpose, "jurisdiction": interview.jurisdiction, "consent": record}
 
 
-def _interview_step(files: dict):
-    """A function adding the interview section to a Result, or None without facecue.interview."""
+def _interview_request(video: str, files: dict):
+    """The interview inputs for the shared interview step, or None without facecue.interview."""
     try:
-        from facecue.interview import InterviewOptions, analyze_interview, load_inputs
+        from facecue.interview.request import InterviewRequest
     except ImportError:
         return None
-    import dataclasses
-
-    inputs = load_inputs(files.get("questions"), files.get("transcript"))
-
-    def attach(result, analyzer, video: str):
-        if result.source.get("kind") != "video":
-            return result
-        validation = analyzer.model.info.sidecar.get("validation")
-        # No subject id in the result: the service keeps results pseudonymous (the candidate lives in the database).
-        section = analyze_interview(result, video, inputs, InterviewOptions(), validation, None, files.get("purpose"))
-        return dataclasses.replace(result, interview=section)
-
-    return attach
+    # No subject id in the result: the service keeps results pseudonymous (the candidate lives in the database).
+    # A still upload with questions keeps its result without the section, as the service has always done.
+    return InterviewRequest.load(
+        video, files.get("questions"), files.get("transcript"), purpose=files.get("purpose"), files_given=False
+    )
 
 
 class Worker:
