@@ -3,7 +3,8 @@
 FER2013 is still photos; an interview is a person talking. This runs the pipeline's face stages (detector, mesh,
 quality gate, alignment) over every clip once, keeps the candidate's usable aligned faces, and reads them with
 each model asked for. Per clip it prints the expected label, each model's dominant reading (the argmax of the
-mean probabilities, as summary.dominant) and its mean probabilities; then the totals the model issue sets:
+mean of the per-face probabilities; summary.dominant takes it over the smoothed timeline) and that mean;
+then the totals the model issue sets:
 
 - calm speech: labelled clips whose dominant reading is one of the expected labels, and clips (the unlabelled
   one included) whose dominant reading is angry, fear or surprise, which must be none;

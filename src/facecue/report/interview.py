@@ -181,15 +181,33 @@ def overview_section(interview: dict) -> str:
     )
 
 
+MOVED_MIN = 0.05  # a label's change from the baseline worth showing (probability points)
+
+
+def baseline_top(baseline: object, n: int) -> list[tuple[str, float]]:
+    """The person's baseline reading (timeline/baseline.py): its n most probable labels, [] without one."""
+    probs = baseline.get("probs") if isinstance(baseline, dict) else None
+    if not isinstance(probs, dict):
+        return []
+    return [(k, p) for p, k in sorted(((number(p) or 0.0, str(k)) for k, p in probs.items()), reverse=True)[:n]]
+
+
+def moved_from_baseline(relative: object) -> list[tuple[str, float]]:
+    """A part's mean reading minus the baseline: up to three labels that moved by MOVED_MIN or more, largest first."""
+    if not isinstance(relative, dict):
+        return []
+    moved = sorted(((number(v) or 0.0, str(k)) for k, v in relative.items()), key=lambda x: -abs(x[0]))
+    return [(k, v) for v, k in moved if abs(v) >= MOVED_MIN][:3]
+
+
 def _baseline_fact(baseline: dict) -> str:
-    """The reading the parts are compared with (interview/../timeline/baseline.py), or why there is none."""
-    probs = _dict(baseline.get("probs"))
-    if not probs:
+    """The reading the parts are compared with, or why there is none."""
+    top = baseline_top(baseline, 3)
+    if not top:
         return "too little readable face (under 10 s) to know it: cues use absolute readings"
-    top = sorted(((number(p) or 0.0, str(k)) for k, p in probs.items()), reverse=True)[:3]
     seconds = number(baseline.get("readable_s")) or 0.0
     return (
-        ", ".join(f"{_e(label)} {p:.0%}" for p, label in top)
+        ", ".join(f"{_e(label)} {p:.0%}" for label, p in top)
         + f' <span class="muted">(median reading over {seconds:.0f} s of readable face; each part, the '
         "stress cue, the feedback and the words-against-face check are read against it)</span>"
     )
@@ -197,12 +215,11 @@ def _baseline_fact(baseline: dict) -> str:
 
 def _relative_line(s: dict) -> str:
     """How a part's mean reading differs from the person's baseline, in probability points."""
-    delta = {k: number(v) for k, v in _dict(s.get("relative_to_baseline")).items() if number(v) is not None}
-    if not delta:
+    if not _dict(s.get("relative_to_baseline")):
         return ""
-    moved = sorted(((v, k) for k, v in delta.items() if abs(v) >= 0.05), key=lambda x: -abs(x[0]))[:3]
+    moved = moved_from_baseline(s.get("relative_to_baseline"))
     text = (
-        ", ".join(f"{_e(k)} {v * 100:+.0f} pts" for v, k in moved)
+        ", ".join(f"{_e(k)} {v * 100:+.0f} pts" for k, v in moved)
         if moved
         else "close to it (no label moved by 5 points)"
     )

@@ -32,6 +32,7 @@ try:  # question bands and highlight pins on the chart, where the report's chart
 except ImportError:  # pragma: no cover - an older report module: the chart goes without them
     Band = Marker = None
 from facecue.report.html import LIMITS
+from facecue.report.interview import baseline_top, moved_from_baseline
 from facecue.report.series import downsample, frame_spans, frame_status
 from facecue.result import Result
 
@@ -231,17 +232,15 @@ def _question_card(span: object) -> QuestionCard | None:
 
 def _baseline_text(baseline: object) -> str:
     """The person's own baseline reading (docs/SIGNALS.md, baseline), or why there is none."""
-    probs = baseline.get("probs") if isinstance(baseline, dict) else None
-    if not isinstance(probs, dict) or not probs:
+    top = baseline_top(baseline, 2)
+    if not top:
         return "none (under 10 s of readable face)"
-    top = sorted(((number(p) or 0.0, str(k)) for k, p in probs.items()), reverse=True)[:2]
-    return ", ".join(f"{label} {pct(p)}" for p, label in top) + " (median reading; parts are read against it)"
+    return ", ".join(f"{label} {pct(p)}" for label, p in top) + " (median reading; parts are read against it)"
 
 
 def _relative_text(relative: object) -> str:
-    """A part's mean reading minus the baseline: the labels that moved by 5 points or more."""
+    """A part's mean reading minus the baseline, in words ("" without a baseline)."""
     if not isinstance(relative, dict) or not relative:
         return ""
-    moved = sorted(((number(v) or 0.0, str(k)) for k, v in relative.items()), key=lambda x: -abs(x[0]))
-    moved = [(v, k) for v, k in moved if abs(v) >= 0.05][:3]
-    return ", ".join(f"{k} {v * 100:+.0f} pts" for v, k in moved) if moved else "close to the baseline"
+    moved = moved_from_baseline(relative)
+    return ", ".join(f"{k} {v * 100:+.0f} pts" for k, v in moved) if moved else "close to the baseline"
