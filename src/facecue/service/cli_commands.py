@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
+import signal
 import subprocess
 import sys
 
@@ -80,14 +81,13 @@ def run_worker(args: argparse.Namespace) -> int:
 
 
 def _stop_with_parent() -> None:
-    """In the worker started by serve (FACECUE_SERVE_PID names it): SIGTERM when serve ends, however it ends
-    (uvicorn re-raises the signal that stopped it, so serve's own clean-up may never run). Set here, in the worker
-    itself, rather than in a preexec_fn: serve has threads by the time it restarts a worker."""
+    """In the worker started by serve (FACECUE_SERVE_PID names it): SIGTERM when serve ends, however it ends (even
+    kill -9, when serve's own clean-up never runs). Set here, in the worker itself, rather than in a preexec_fn:
+    serve has threads by the time it restarts a worker."""
     serve = os.environ.get("FACECUE_SERVE_PID")
     if not serve or not sys.platform.startswith("linux"):
         return
     import ctypes
-    import signal
 
     ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     if os.getppid() != int(serve):  # serve ended before the line above took effect
@@ -169,6 +169,9 @@ def run_serve(args: argparse.Namespace) -> int:
     if not args.no_worker:
         worker = WorkerSupervisor({**os.environ, **settings.to_env()})
         worker.start()
+    # uvicorn shuts down gracefully on SIGTERM, then raises it again to whatever handler was there before: with the
+    # default one serve would die before stopping its worker, so this one turns it into a normal exit.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(0))
     try:
         uvicorn.run(app, host=args.host, port=args.port, log_level="info", **uvicorn_options(settings))
     finally:

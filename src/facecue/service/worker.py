@@ -165,9 +165,14 @@ class Worker:
 
     def run(self, once: bool = False, idle_exit_s: float | None = None) -> None:
         """Loop until stopped (SIGTERM/SIGINT), or with once=True until nothing is queued or running."""
-        warm_up = self.ctx.Process(target=_noop)  # pay the fork server's start (it imports the pipeline) before
-        warm_up.start()  # claiming a job, so a claimed job's first heartbeat is not late
-        warm_up.join()
+        # Pay the fork server's start (it imports the pipeline) before claiming a job, so a claimed job's first
+        # heartbeat is not late. In a thread: a stop that arrives meanwhile must not wait for those imports.
+        warm_up = threading.Thread(target=self._warm_up_fork_server, daemon=True, name="fork-server-warm-up")
+        warm_up.start()
+        while warm_up.is_alive() and not self.stop.is_set():
+            warm_up.join(0.25)
+        if self.stop.is_set():
+            return
         counts = jobs.recover_stale(self.db, self.settings.worker_stale_s, own_worker=self.id)
         if any(counts.values()):
             log.info("recovered jobs of stopped workers: %s", counts)
@@ -197,6 +202,11 @@ class Worker:
             self.stop.wait(0.25)
         for run in self.running.values():  # stopping: children end, their jobs are recovered later
             run.process.kill()
+
+    def _warm_up_fork_server(self) -> None:
+        process = self.ctx.Process(target=_noop)
+        process.start()
+        process.join()
 
     def _fill(self) -> bool:
         started = False
