@@ -164,6 +164,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="bf16 autocast + channels_last (default; 2x float32 on AVX-512 BF16 CPUs) or float32",
     )
     t.add_argument("--loader-workers", type=int, default=1, help="processes that augment batches ahead (0: inline)")
+    t.add_argument(
+        "--average-with",
+        action="append",
+        metavar="CHECKPOINT",
+        help="v2: export the average of this run's best epoch and this trained checkpoint (repeat for more); "
+        "re-running a finished run only exports again",
+    )
+    t.add_argument(
+        "--mirror", action="store_true", help="v2: the exported model also reads each face mirrored and averages"
+    )
     t.add_argument("--name", default="facecue-emotion")
     t.add_argument("--version", default="0.1.0")
 

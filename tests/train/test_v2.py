@@ -93,6 +93,44 @@ def test_v2_trains_both_heads_and_exports_the_mixture(tmp_path, pattern_data):
         export_onnx(tmp_path / "best.pt", vs, tmp_path / "no-share.onnx", {"path": "x"})
 
 
+def test_averaged_export_reads_as_the_mean_of_its_members_and_their_mirror_images(tmp_path, pattern_data):
+    from facecue.train.export import export_onnx, vote_share_grid
+    from facecue.train.trainer import TrainOptions, train
+
+    (xt, yt), (xv, yv) = pattern_data
+    ts, vs = FaceDataset(xt, yt, list(map(str, range(len(yt))))), FaceDataset(xv, yv, list(map(str, range(len(yv)))))
+    members = []
+    for seed in (3, 4):
+        options = TrainOptions(epochs=2, batch_size=32, lr=0.02, width=8, warmup_epochs=1, seed=seed, arch="v2")
+        train(ts, vs, tmp_path / str(seed), options, log=lambda _: None, votes=crowd_votes(yt, 1))
+        members.append(tmp_path / str(seed) / "best.pt")
+    grid = vote_share_grid(members, vs, crowd_votes(yv, 2), mirror=True)
+    path = export_onnx(
+        members, vs, tmp_path / "avg.onnx", {"path": "pattern-faces"}, vote_share=0.4, vote_grid=grid, mirror=True
+    )
+    sidecar = json.loads(path.with_suffix(".json").read_text())
+    averaged = sidecar["architecture"]["averaged"]
+    assert averaged["mirror"] is True and [m["seed"] for m in averaged["members"]] == [3, 4]
+
+    x = torch.from_numpy(to_model_input(xv[:10], 48, equalize=True))
+    label_lp, vote_lp = [], []
+    for member in members:
+        state = torch.load(member, weights_only=False)
+        net = build_network(state["options"])
+        net.load_state_dict(state["model"])
+        net.eval()
+        for view in (x, x.flip(3)):
+            with torch.no_grad():
+                label_logits, vote_logits, _ = net.heads(view)
+            label_lp.append(torch.log_softmax(label_logits, 1))
+            vote_lp.append(torch.log_softmax(vote_logits, 1))
+    mixed = 0.6 * torch.log_softmax(sum(label_lp) / 4, 1) + 0.4 * torch.log_softmax(sum(vote_lp) / 4, 1)
+    model = EmotionModel.load(path)
+    got = model.logits(xv[:10])
+    np.testing.assert_allclose(torch.softmax(torch.from_numpy(got), 1), torch.softmax(mixed, 1), atol=1e-4)
+    assert model.embed(xv[:3]).shape == (3, 2 * 256)  # the members' embeddings side by side
+
+
 def test_ferplus_votes_are_matched_on_the_row_index(tmp_path):
     rows = [
         ("3", " ".join(["10"] * 2304), "Training"),
@@ -111,3 +149,5 @@ def test_ferplus_votes_are_matched_on_the_row_index(tmp_path):
     got = load_ferplus_votes(votes, train_set)
     assert got.tolist() == [[0] * 7, [7, 0, 0, 0, 0, 0, 3]]  # row 0 has no votes; row 2 is the second face
     assert main(["train", "--data", str(data), "--out", str(tmp_path / "run")]) == 2  # v2 needs the votes
+    v1_mirror = ["train", "--data", str(data), "--arch", "v1", "--mirror", "--out", str(tmp_path / "run")]
+    assert main(v1_mirror) == 2  # only v2 networks are averaged

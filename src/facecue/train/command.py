@@ -94,6 +94,12 @@ def run_train(args) -> int:
             raise InputError(f"the --teacher checkpoint {teacher} does not exist.")
     if teachers and not 0 < args.distill_weight <= 1:
         raise InputError(f"--distill-weight must be above 0 and at most 1, got {args.distill_weight}.")
+    members = [Path(c) for c in args.average_with or []]
+    for member in members:
+        if not member.is_file():
+            raise InputError(f"the --average-with checkpoint {member} does not exist.")
+    if (members or args.mirror) and args.arch != "v2":
+        raise InputError("--average-with and --mirror export v2 networks (--arch v2).")
     if args.distill_temperature <= 0:
         raise InputError(f"--distill-temperature must be above 0, got {args.distill_temperature}.")
     options = TrainOptions(
@@ -152,7 +158,11 @@ def run_train(args) -> int:
             "path": Path(args.ferplus_votes).name,
             "sha256": file_sha256(Path(args.ferplus_votes)),
         }
-        grid = vote_share_grid(out / "best.pt", val_set, val_votes)
+        if members:
+            training_data["averaged_with"] = [
+                {"checkpoint": str(member), "sha256": file_sha256(member)} for member in members
+            ]
+        grid = vote_share_grid([out / "best.pt", *members], val_set, val_votes, args.mirror)
         for row in grid:
             print(
                 "vote share {vote_share:.1f}: accuracy {accuracy:.4f} macro-F1 {macro_f1:.4f} agrees with FER+ "
@@ -166,7 +176,7 @@ def run_train(args) -> int:
         )
         print(f"exporting with vote share {share}", flush=True)
     onnx_path = export_onnx(
-        out / "best.pt",
+        [out / "best.pt", *members],
         val_set,
         out / "model.onnx",
         training_data,
@@ -174,12 +184,13 @@ def run_train(args) -> int:
         version=args.version,
         vote_share=share,
         vote_grid=grid,
+        mirror=args.mirror,
     )
     print(f"exported {onnx_path} and {onnx_path.with_suffix('.json')}", flush=True)
     rng = np.random.default_rng(options.seed)
     calibration = train_set.images[rng.choice(len(train_set), min(1024, len(train_set)), replace=False)]
     int8_path = export_onnx(
-        out / "best.pt",
+        [out / "best.pt", *members],
         val_set,
         out / "model-int8.onnx",
         training_data,
@@ -188,6 +199,7 @@ def run_train(args) -> int:
         quantize_with=calibration,
         vote_share=share,
         vote_grid=grid,
+        mirror=args.mirror,
     )
     print(f"exported {int8_path} (int8) and {int8_path.with_suffix('.json')}", flush=True)
     return 0

@@ -13,7 +13,7 @@ import torch
 from facecue.emotion.metrics import classification_report, fit_temperature, softmax
 from facecue.labels import EMOTIONS
 from facecue.train.data import FaceDataset
-from facecue.train.network import build_network, predict_heads
+from facecue.train.network import AveragedNet, build_network, predict_heads
 
 
 def quantize_int8(fp32_path: Path, out_path: Path, calibration_images: np.ndarray) -> None:
@@ -37,10 +37,12 @@ def quantize_int8(fp32_path: Path, out_path: Path, calibration_images: np.ndarra
 
     prepared = out_path.with_suffix(".prep.onnx")
     quant_pre_process(str(fp32_path), str(prepared))
-    # The first convolution reads the standardised image itself through one input channel; in int8 it cost up
-    # to 0.7 points of PublicTest accuracy and 1.8 of macro-F1 (docs/MODEL_CARD.md); in float it costs 0.5% of
-    # the multiply-adds.
-    first_conv = next(node.name for node in onnx.load(str(prepared)).graph.node if node.op_type == "Conv")
+    # The first convolution (one per member of an averaged network) reads the standardised image itself through
+    # one input channel; in int8 it cost up to 0.7 points of PublicTest accuracy and 1.8 of macro-F1
+    # (docs/MODEL_CARD.md); in float it costs 0.5% of the multiply-adds.
+    graph = onnx.load(str(prepared)).graph
+    one_channel = {i.name for i in graph.initializer if len(i.dims) == 4 and i.dims[1] == 1}
+    image_convs = [node.name for node in graph.node if node.op_type == "Conv" and node.input[1] in one_channel]
     try:
         quantize_static(
             str(prepared),
@@ -50,23 +52,40 @@ def quantize_int8(fp32_path: Path, out_path: Path, calibration_images: np.ndarra
             activation_type=QuantType.QUInt8,
             weight_type=QuantType.QInt8,
             per_channel=True,
-            nodes_to_exclude=[first_conv],
+            nodes_to_exclude=image_convs,
         )
     finally:
         prepared.unlink(missing_ok=True)
 
 
-def vote_share_grid(checkpoint: Path, val_set: FaceDataset, val_votes: np.ndarray) -> list[dict]:
-    """For a v2 checkpoint: how each share of the votes head in the exported reading scores on validation.
+def load_network(checkpoints: Path | list[Path], mirror: bool = False) -> tuple[torch.nn.Module, list[dict]]:
+    """The network to export and its checkpoints' states: one checkpoint's network as trained, or several v2
+    networks (and/or each face's mirror image) averaged into one (train/network.py AveragedNet)."""
+    paths = [checkpoints] if isinstance(checkpoints, Path) else list(checkpoints)
+    states = [torch.load(path, map_location="cpu", weights_only=False) for path in paths]
+    networks = []
+    for state in states:
+        network = build_network(state["options"])
+        network.load_state_dict(state["model"])
+        networks.append(network.eval())
+    if len(networks) == 1 and not mirror:
+        return networks[0], states
+    if any(state["options"].get("arch", "v1") != "v2" for state in states):
+        raise ValueError("only v2 networks are averaged (members or mirror images)")
+    return AveragedNet(networks, mirror).eval(), states
+
+
+def vote_share_grid(
+    checkpoints: Path | list[Path], val_set: FaceDataset, val_votes: np.ndarray, mirror: bool = False
+) -> list[dict]:
+    """For v2 checkpoint(s): how each share of the votes head in the exported reading scores on validation.
 
     Per share: FER2013-label accuracy and macro-F1, agreement with the FER+ crowd's majority, the share of
     faces read neutral, and `score`, the mean of the label score ((accuracy + macro-F1) / 2) and the agreement.
     """
     from facecue.train.trainer import ferplus_majority
 
-    state = torch.load(checkpoint, map_location="cpu", weights_only=False)
-    model = build_network(state["options"])
-    model.load_state_dict(state["model"])
+    model, _ = load_network(checkpoints, mirror)
     label_logits, vote_logits = predict_heads(model, val_set.images, torch.device("cpu"))
     log_label = np.log(softmax(label_logits) + 1e-12)
     log_votes = np.log(softmax(vote_logits) + 1e-12)
@@ -91,7 +110,7 @@ def vote_share_grid(checkpoint: Path, val_set: FaceDataset, val_votes: np.ndarra
 
 
 def export_onnx(
-    checkpoint: Path,
+    checkpoint: Path | list[Path],
     val_set: FaceDataset,
     out_path: Path,
     training_data: dict,
@@ -102,18 +121,17 @@ def export_onnx(
     equalize: bool = True,
     vote_share: float | None = None,
     vote_grid: list[dict] | None = None,
+    mirror: bool = False,
 ) -> Path:
     """Write out_path (ONNX: 'face' (N,1,48,48) grey 0..255 -> 'logits', 'embedding') and its .json sidecar.
 
     With `quantize_with` (training faces), the model is stored as static int8. A v2 network's 'logits' are its
-    two heads mixed at `vote_share` (train/network.py).
+    two heads mixed at `vote_share` (train/network.py); several checkpoints, or `mirror`, export their average.
     """
     from facecue.emotion.model import EmotionModel  # runtime path: calibration is fitted on the exported graph
 
-    state = torch.load(checkpoint, map_location="cpu", weights_only=False)
-    options = state["options"]
-    model = build_network(options)
-    model.load_state_dict(state["model"])
+    model, states = load_network(checkpoint, mirror)
+    state, options = states[0], states[0]["options"]
     arch = options.get("arch", "v1")
     if arch == "v2":
         if vote_share is None or not 0 <= vote_share <= 1:
@@ -156,6 +174,7 @@ def export_onnx(
             "arch": arch,
             **{k: options[k] for k in ("width", "dropout")},
             **({"vote_share": vote_share, "vote_share_grid": vote_grid} if arch == "v2" else {}),
+            **({"averaged": _averaged(checkpoint, states, mirror)} if isinstance(model, AveragedNet) else {}),
         },
         "training": {"data": training_data, "options": options, "best_epoch": state["epoch"] + 1},
         "precision": "float32"
@@ -188,3 +207,14 @@ def export_onnx(
     }
     sidecar_path.write_text(json.dumps(sidecar, indent=2))
     return out_path
+
+
+def _averaged(checkpoints: Path | list[Path], states: list[dict], mirror: bool) -> dict:
+    paths = [checkpoints] if isinstance(checkpoints, Path) else list(checkpoints)
+    return {
+        "mirror": mirror,
+        "members": [
+            {"checkpoint": str(path), "seed": state["options"]["seed"], "best_epoch": state["epoch"] + 1}
+            for path, state in zip(paths, states, strict=True)
+        ],
+    }

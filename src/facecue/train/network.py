@@ -110,6 +110,38 @@ class EmotionNetV2(nn.Module):
         return mixed, embedding
 
 
+class AveragedNet(nn.Module):
+    """Several trained v2 networks read as one, each face optionally also read mirrored.
+
+    Each head's log-probabilities are averaged over members and views (a geometric mean, renormalised by the
+    mixture's softmax), so the exported graph keeps v2's interface: `heads` for the vote-share grid, `forward`
+    mixing the heads at `vote_share`. The embedding is the members' embeddings of the unmirrored face, side by
+    side. Independent seeds disagree on FER2013's ambiguous faces, and averaging them is the cheapest accuracy
+    there is at 0.3 ms a face (docs/MODEL_CARD_V2.md).
+    """
+
+    def __init__(self, members: list[EmotionNetV2], mirror: bool = False) -> None:
+        super().__init__()
+        self.members = nn.ModuleList(members)
+        self.mirror = mirror
+        self.register_buffer("vote_share", torch.tensor(0.5))
+        # An index gather rather than torch.flip: one plain Gather in ONNX, which the int8 quantiser passes through.
+        self.register_buffer("reversed_columns", torch.arange(47, -1, -1))
+
+    def heads(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        views = 2 if self.mirror else 1  # chunks, not sizes: the batch size stays dynamic in the exported graph
+        x = torch.cat([x, x.index_select(3, self.reversed_columns)]) if self.mirror else x
+        label_lp, vote_lp, embeddings = [], [], []
+        for member in self.members:
+            label_logits, vote_logits, embedding = member.heads(x)
+            label_lp.extend(F.log_softmax(label_logits, 1).chunk(views))
+            vote_lp.extend(F.log_softmax(vote_logits, 1).chunk(views))
+            embeddings.append(embedding.chunk(views)[0])
+        return torch.stack(label_lp).mean(0), torch.stack(vote_lp).mean(0), torch.cat(embeddings, 1)
+
+    forward = EmotionNetV2.forward
+
+
 ARCHITECTURES = {"v1": EmotionNet, "v2": EmotionNetV2}
 
 
