@@ -145,6 +145,24 @@ def detect_faces(
 ) -> tuple[ImageRecords, list[str]]:
     """Per image: the most confident face (usable faces first), its quality and calibrated probabilities.
     Returns the records of the images that decoded and the list of files that did not."""
+    records, crops, crop_rows, unreadable = find_faces(analyzer, table, images, pad, progress)
+    return classify_crops(records, crops, crop_rows, analyzer.model), unreadable
+
+
+def classify_crops(records: ImageRecords, crops: np.ndarray, crop_rows: np.ndarray, model) -> ImageRecords:
+    """The records with `model`'s calibrated probabilities for the usable crops (rows `crop_rows`): one run of
+    the face stages serves the audit of several models (bench/fairness_models.py)."""
+    probs = np.full((len(records), NUM_EMOTIONS), np.nan, np.float32)
+    for start in range(0, len(crops), BATCH):
+        probs[crop_rows[start : start + BATCH]] = model.predict(crops[start : start + BATCH])
+    return replace(records, probs=probs)
+
+
+def find_faces(
+    analyzer: Analyzer, table: LabelTable, images: Path, pad: float = 0.5, progress: bool = False
+) -> tuple[ImageRecords, np.ndarray, np.ndarray, list[str]]:
+    """The face stages of the audit: records without probabilities, the usable aligned crops (M, 48, 48), the
+    record row of each crop, and the files that did not decode."""
     keep, unreadable = [], []
     n_faces, det_score, quality, abstain = [], [], [], []
     crops, crop_rows = [], []
@@ -165,9 +183,6 @@ def detect_faces(
         keep.append(i)
     if not keep:
         raise InputError(f"none of the {len(table.files)} images listed could be read from {images}.")
-    probs = np.full((len(keep), NUM_EMOTIONS), np.nan, np.float32)
-    for start in range(0, len(crops), BATCH):
-        probs[crop_rows[start : start + BATCH]] = analyzer.model.predict(np.stack(crops[start : start + BATCH]))
     rows = np.array(keep)
     n_faces_arr = np.array(n_faces, np.int64)
     records = ImageRecords(
@@ -178,10 +193,11 @@ def detect_faces(
         det_score=np.array(det_score, np.float32),
         quality=np.array(quality, np.float32),
         abstain=tuple(abstain),
-        probs=probs,
+        probs=np.full((len(keep), NUM_EMOTIONS), np.nan, np.float32),
         truth=table.truth[rows],
     )
-    return records, unreadable
+    stacked = np.stack(crops) if crops else np.zeros((0, 48, 48), np.uint8)  # no usable face: nothing to classify
+    return records, stacked, np.array(crop_rows, np.int64), unreadable
 
 
 def run_audit(
