@@ -96,6 +96,10 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--label-map", help="JSON object mapping folder names to facecue labels")
     e.add_argument("--model", default="default")
     e.add_argument("--tta", action="store_true", help="average with mirrored faces (2x the inference cost)")
+    e.add_argument(
+        "--ferplus-votes",
+        help="FER+ vote CSV matched row by row to --data: also score against the crowd's majority label",
+    )
     e.add_argument("-o", "--out", default="evaluation", help="folder for evaluation.json and the PNG plots")
 
     t = sub.add_parser("train", help="train the emotion model and export it to ONNX (needs the train extra)")
@@ -319,7 +323,12 @@ def run_evaluate(args) -> int:
     from facecue.train.data import load_dataset
 
     data = load_dataset(Path(args.data), args.split, load_label_map(args.label_map))
-    report = evaluate(EmotionModel.load(args.model), data.images, data.labels, tta=args.tta)
+    votes = None
+    if args.ferplus_votes:
+        from facecue.train.data import load_ferplus_votes
+
+        votes = load_ferplus_votes(Path(args.ferplus_votes), data)
+    report = evaluate(EmotionModel.load(args.model), data.images, data.labels, tta=args.tta, crowd_votes=votes)
     report["data"] = {
         "path": str(args.data),
         "split": args.split,
@@ -337,6 +346,12 @@ def run_evaluate(args) -> int:
     for name, r in report["per_class"].items():
         print(
             f"  {name:9s} precision {r['precision']:.3f}  recall {r['recall']:.3f}  f1 {r['f1']:.3f}  n={r['support']}"
+        )
+    if "ferplus" in report:
+        crowd = report["ferplus"]
+        print(
+            f"FER+ crowd majority: agrees on {crowd['agreement']:.4f} of {crowd['n']} faces with votes "
+            f"(macro-F1 {crowd['macro_f1']:.4f})"
         )
     print("wrote " + ", ".join(str(p) for p in paths.values()))
     return 0

@@ -81,6 +81,25 @@ def test_evaluate_writes_metrics_and_plots(tmp_path, tiny_model):
     )
     assert json.loads((out / "evaluation.json").read_text())["tta"] is True
 
+    votes = tmp_path / "votes.csv"  # the crowd agrees with every label but the first face's, which gets none
+    votes.write_text(
+        "row,usage,"
+        + ",".join(EMOTIONS)
+        + "\n"
+        + "".join(
+            f"{i},PublicTest," + ",".join("9" if k == y else "0" for k in range(7)) + "\n"
+            for i, y in enumerate(labels)
+            if i
+        )
+    )
+    crowd = ["--ferplus-votes", str(votes)]
+    assert (
+        main(["evaluate", "--data", str(src), "--split", "PublicTest", "--model", str(model), "-o", str(out), *crowd])
+        == 0
+    )
+    report = json.loads((out / "evaluation.json").read_text())
+    assert report["ferplus"]["n"] == 69 and abs(report["ferplus"]["agreement"] - report["accuracy"]) < 0.02
+
 
 def test_photo_aligner_reframes_a_loose_face_photo(model_files):
     import cv2

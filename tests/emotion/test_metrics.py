@@ -3,6 +3,7 @@ import numpy as np
 from facecue.emotion.metrics import (
     classification_report,
     confusion_matrix,
+    crowd_agreement,
     expected_calibration_error,
     fit_temperature,
     softmax,
@@ -42,3 +43,13 @@ def test_temperature_recovers_overconfidence_and_lowers_ece():
     before = expected_calibration_error(softmax(overconfident), truth)
     after = expected_calibration_error(softmax(overconfident, t), truth)
     assert after < before / 2
+
+
+def test_crowd_agreement_counts_only_faces_with_votes():
+    votes = np.zeros((4, 7))
+    votes[0, 6] = 8  # the crowd says neutral
+    votes[1, 0], votes[1, 6] = 6, 4  # angry by majority
+    votes[2, 3] = 10  # happy; face 3 has no votes and is left out
+    probs = np.eye(7)[[6, 6, 3, 0]]
+    result = crowd_agreement(probs, votes)
+    assert result["n"] == 3 and result["agreement"] == 2 / 3

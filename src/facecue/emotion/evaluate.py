@@ -9,14 +9,21 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from facecue.emotion.metrics import classification_report, reliability_bins, softmax
+from facecue.emotion.metrics import classification_report, crowd_agreement, reliability_bins, softmax
 from facecue.emotion.model import EmotionModel
 from facecue.errors import OutputError
 from facecue.labels import EMOTIONS
 
 
-def evaluate(model: EmotionModel, images: np.ndarray, labels: np.ndarray, tta: bool = False) -> dict:
-    """Metrics of calibrated probabilities; with tta the logits of the mirrored faces are averaged in."""
+def evaluate(
+    model: EmotionModel,
+    images: np.ndarray,
+    labels: np.ndarray,
+    tta: bool = False,
+    crowd_votes: np.ndarray | None = None,
+) -> dict:
+    """Metrics of calibrated probabilities; with tta the logits of the mirrored faces are averaged in. With
+    `crowd_votes` (N, 7 FER+ vote counts) the readings are also scored against the crowd's majority."""
     started = time.perf_counter()
     logits = model.logits(images)
     plain_s = time.perf_counter() - started
@@ -39,6 +46,8 @@ def evaluate(model: EmotionModel, images: np.ndarray, labels: np.ndarray, tta: b
         "temperature": model.info.temperature,
     }
     report["tta"] = tta
+    if crowd_votes is not None:
+        report["ferplus"] = crowd_agreement(probs, crowd_votes)
     report["faces_per_s"] = round(len(labels) / max(seconds, 1e-9), 1)
     report.update(report_extra)
     return report

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from facecue.emotion.metrics import classification_report, fit_temperature, softmax
+from facecue.emotion.metrics import classification_report, crowd_majority, fit_temperature, softmax
 from facecue.labels import EMOTIONS
 from facecue.train.data import FaceDataset
 from facecue.train.network import AveragedNet, build_network, predict_heads
@@ -83,13 +83,11 @@ def vote_share_grid(
     Per share: FER2013-label accuracy and macro-F1, agreement with the FER+ crowd's majority, the share of
     faces read neutral, and `score`, the mean of the label score ((accuracy + macro-F1) / 2) and the agreement.
     """
-    from facecue.train.trainer import ferplus_majority
-
     model, _ = load_network(checkpoints, mirror)
     label_logits, vote_logits = predict_heads(model, val_set.images, torch.device("cpu"))
     log_label = np.log(softmax(label_logits) + 1e-12)
     log_votes = np.log(softmax(vote_logits) + 1e-12)
-    majority = ferplus_majority(val_votes)
+    majority = crowd_majority(val_votes)
     has = majority >= 0
     rows = []
     for share in np.round(np.linspace(0, 1, 11), 2):

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from facecue.emotion.metrics import classification_report, softmax
+from facecue.emotion.metrics import classification_report, crowd_majority, softmax
 from facecue.train.batches import EpochBatches, epoch_loader
 from facecue.train.data import FaceDataset
 from facecue.train.distill import distill_loss, teacher_targets
@@ -95,17 +95,12 @@ def crowd_vote_loss(logits: torch.Tensor, votes: torch.Tensor) -> torch.Tensor:
     return -(target * F.log_softmax(logits[has], 1)).sum(1).mean()
 
 
-def ferplus_majority(votes: np.ndarray) -> np.ndarray:
-    """The crowd's most-voted label per face (-1 where the face has no votes among our seven labels)."""
-    return np.where(votes.sum(1) > 0, votes.argmax(1), -1)
-
-
 def vote_head_report(vote_logits: np.ndarray, labels: np.ndarray, votes: np.ndarray | None) -> dict:
     """Logged beside the label head: the votes head against FER2013's labels and against the crowd's majority."""
     pred = vote_logits.argmax(1)
     record = {"votes_val_acc": float((pred == labels).mean()), "votes_agree_ferplus": float("nan")}
     if votes is not None:
-        majority = ferplus_majority(votes)
+        majority = crowd_majority(votes)
         has = majority >= 0
         record["votes_agree_ferplus"] = float((pred[has] == majority[has]).mean())
     return record
