@@ -9,9 +9,11 @@ import pytest
 from facecue.behaviour.columns import BEHAVIOUR_COLUMNS, POSTURE_COLUMNS
 from facecue.behaviour.posture import (
     MIN_BASELINE_READINGS,
+    MIN_HAND_S,
     NOT_SAMPLED,
     POSTURE_SLICE,
     hand_episodes,
+    pose_stride,
     posture_columns,
     summarise_posture,
     upper_body,
@@ -144,27 +146,33 @@ def test_hand_near_face_is_one_on_the_face_and_falls_off_with_distance():
 
 
 def test_hand_to_face_episodes_need_a_minimum_duration():
-    t = np.arange(40) * 0.2
-    near = np.full(40, np.nan)
-    near[::2] = 0.0  # the body read on every other frame (0.4 s)
-    near[4:12:2] = 0.9  # 4 readings: 1.6 s at the face
-    near[20:22:2] = 0.9  # 1 reading: 0.4 s, a scratch
-    near[30:38:2] = 0.8  # 4 readings, but the body is lost in the middle for 1.2 s: two short touches
-    near[32:36] = np.nan
-    assert hand_episodes(t, near, 0.4, 1.0) == [(pytest.approx(0.8), pytest.approx(1.6))]
-    behaviour = np.full((40, len(BEHAVIOUR_COLUMNS)), np.nan, np.float32)
+    step, f = 0.2, 100
+    every = pose_stride(step) * step  # the body is read on every n-th analysed frame
+    t = np.arange(f) * step
+    near = np.full(f, np.nan)
+    on = np.arange(0, f, pose_stride(step))
+    near[on] = 0.0
+    readings = [on[2:5], on[8:9], on[12:13], on[16:17]]  # 3 readings at the face; 1 (a scratch); 1 and 1 more
+    for k in np.concatenate(readings):
+        near[k] = 0.9
+    near[on[13:16]] = np.nan  # ... with the body lost in between for longer than the gap: two short touches
+    assert MIN_HAND_S <= 3 * every and MIN_HAND_S > every  # the test's premise
+    gap = max(1.0, 2.5 * every)
+    assert hand_episodes(t, near, every, gap) == [(pytest.approx(t[on[2]]), pytest.approx(3 * every))]
+    behaviour = np.full((f, len(BEHAVIOUR_COLUMNS)), np.nan, np.float32)
     behaviour[:, BEHAVIOUR_COLUMNS.index("hand_near_face")] = near
-    present = np.ones(40, bool)
-    out = summarise_posture(t, present, behaviour, 0.2)
-    assert out["hand_to_face"] == {"value": 1, "seconds": 7.2, "at_face_s": 1.6}
-    assert out["body_out_of_view"]["value"] == pytest.approx(1 - 7.2 / 8.0, abs=1e-3)
+    present = np.ones(f, bool)
+    out = summarise_posture(t, present, behaviour, step)
+    read_s = (len(on) - 3) * every
+    assert out["hand_to_face"] == {"value": 1, "seconds": pytest.approx(read_s), "at_face_s": pytest.approx(3 * every)}
+    assert out["body_out_of_view"]["value"] == pytest.approx(1 - read_s / (f * step), abs=1e-3)
     # Nothing readable: no figure at all, not a zero.
-    assert summarise_posture(t, present, np.full_like(behaviour, np.nan), 0.2)["hand_to_face"]["value"] is None
-    assert summarise(t, present, np.zeros((40, 3)), behaviour, 0.2, 5.0)["posture"] == out
+    assert summarise_posture(t, present, np.full_like(behaviour, np.nan), step)["hand_to_face"]["value"] is None
+    assert summarise(t, present, np.zeros((f, 3)), behaviour, step, 5.0)["posture"] == out
 
 
 def test_the_analysis_reads_posture_that_follows_the_samples_zoom(tmp_path, model_files, practice):
-    seconds = 8.0
+    seconds = 10.0
     video = make_sample_video(tmp_path / "sample.mp4", seconds=seconds, fps=25, size=(960, 540))
     result = Analyzer(signals=("behaviour",)).analyze(video, **practice)
     assert result.models["body"]["name"] == BodyPose.name
@@ -172,8 +180,8 @@ def test_the_analysis_reads_posture_that_follows_the_samples_zoom(tmp_path, mode
     posture = result.faces.behaviour[mine][:, POSTURE_SLICE]
     times = result.times[result.faces.frame_pos[mine]]
     read = ~np.isnan(posture[:, TILT])
-    # The body is read on every other analysed frame (5 frames/s), while she is in view.
-    assert 0.3 < read.mean() <= 0.55
+    # The body is read on every pose_stride()-th analysed frame, while she is in view.
+    assert 0.6 / pose_stride(0.2) < read.mean() <= 1.5 / pose_stride(0.2)
     scale = np.log([_main_pose(t, seconds, 960, 540)[0] for t in times[read]])
     assert np.corrcoef(scale, posture[read, LEAN])[0, 1] > 0.9  # the sample zooms in and out: lean follows
     assert np.abs(posture[read, TILT]).max() < 8  # she sits upright

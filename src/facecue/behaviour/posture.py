@@ -15,10 +15,12 @@ import numpy as np
 from facecue.behaviour.columns import BEHAVIOUR_COLUMNS, POSTURE_COLUMNS
 from facecue.vision.pose import HAND_POINTS, LEFT_SHOULDER, RIGHT_SHOULDER, UPPER_BODY, BodyLandmarks
 
-# The body model costs about twice the face mesh per frame, so it reads one analysed frame in every
-# pose_stride(): about every POSE_EVERY_S seconds (2.5 readings a second at the default 5 analysed frames/s).
-# Posture changes slowly; a hand held to the face for a second is still seen two or three times.
-POSE_EVERY_S = 0.4
+# The body model is the costliest one we run (10-17 ms a crop on one core here, more than the face detector
+# and mesh together), so it reads one analysed frame in every pose_stride(): about once every POSE_EVERY_S.
+# On the 60 s 720p benchmark, reading it 2.5 times a second took the default analysis from 2.8 s to 4.8 s
+# (21x to 12x real time); once a second costs about 0.8 s. Posture changes slowly; hand-to-face episodes
+# shorter than MIN_HAND_S are not counted anyway.
+POSE_EVERY_S = 1.0
 MIN_BODY_SCORE = 0.5  # the model's own confidence that its crop holds a body
 SEEN_AT = 0.5  # a point counts as seen when both its visibility and its in-image presence reach this
 HAND_REACH = 0.5  # hand_near_face falls from 1 (a hand point on the face box) to 0 at this many box widths away
@@ -128,7 +130,7 @@ def join_reasons(first: tuple[str, ...], second: tuple[str, ...]) -> tuple[str, 
 LEAN_AT = 0.1  # leaning in (out) from 10 % nearer (farther) than the person's median
 MOVING_AT = 0.15  # body_motion from which a reading counts as moving (still: about 0.02-0.05 of landmark jitter)
 HAND_AT = 0.5  # hand_near_face from which a hand counts as at the face
-MIN_HAND_S = 1.0  # a hand-to-face episode lasts at least this long (a brief scratch is not counted)
+MIN_HAND_S = 2.0  # a hand-to-face episode lasts at least this long: two readings in a row (a scratch is not one)
 
 
 def _column(behaviour: np.ndarray, name: str) -> np.ndarray:
