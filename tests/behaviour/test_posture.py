@@ -156,7 +156,7 @@ def test_hand_to_face_episodes_need_a_minimum_duration():
     for k in np.concatenate(readings):
         near[k] = 0.9
     near[on[13:16]] = np.nan  # ... with the body lost in between for longer than the gap: two short touches
-    assert MIN_HAND_S <= 3 * every and MIN_HAND_S > every  # the test's premise
+    assert every < MIN_HAND_S <= 3 * every  # the test's premise
     gap = max(1.0, 2.5 * every)
     assert hand_episodes(t, near, every, gap) == [(pytest.approx(t[on[2]]), pytest.approx(3 * every))]
     behaviour = np.full((f, len(BEHAVIOUR_COLUMNS)), np.nan, np.float32)
