@@ -19,6 +19,7 @@ from tqdm import tqdm
 
 from facecue.behaviour.columns import BEHAVIOUR_COLUMNS
 from facecue.behaviour.measures import measure_behaviour
+from facecue.behaviour.posture import POSTURE_SLICE, join_reasons, pose_stride, posture_columns, upper_body
 from facecue.behaviour.summary import summarise, summarise_parts
 from facecue.emotion.model import EmotionModel
 from facecue.io.prefetch import prefetch
@@ -33,6 +34,7 @@ from facecue.vision.align import align_faces
 from facecue.vision.detect import create_detector
 from facecue.vision.finder import FaceFinder
 from facecue.vision.landmarks import FaceMesh
+from facecue.vision.pose import BodyPose
 from facecue.vision.quality import assess_quality
 from facecue.vision.track import FaceTracker, appearance, time_ranges
 
@@ -52,6 +54,8 @@ class FrameFaces:
     abstain: tuple[str, ...]
     behaviour: np.ndarray | None = None  # (N, len(BEHAVIOUR_COLUMNS)) NaN where not read; None: not analysed
     behaviour_reason: tuple[str, ...] = ()  # (N,) why a face's facial actions were not read, "" when they were
+    body: np.ndarray | None = None  # (N, len(UPPER_BODY), 2) body points (behaviour/posture.py), NaN where not seen
+    body_reason: tuple[str, ...] = ()  # (N,) why a face's body was not read: "", a reason, or NOT_SAMPLED
 
 
 class Analyzer:
@@ -66,6 +70,7 @@ class Analyzer:
         )
         self.mesh = FaceMesh(threads=o.threads)  # works from any detector's boxes
         self.finder = FaceFinder(self.detector, self.mesh)
+        self.body = BodyPose(threads=o.threads) if o.behaviour else None
         # Behaviour-only analyses never load the emotion model: that mode infers no emotion at all.
         self.model = EmotionModel.load(o.model, threads=o.threads) if o.emotions else None
         # Without the model the aligned crop still feeds the quality score and the tracker's appearance cue.
@@ -86,13 +91,17 @@ class Analyzer:
             }
         if self.options.behaviour:
             out["behaviour"] = {"name": "facecue-mesh-geometry", "version": "1"}
+        if self.body is not None:
+            out["body"] = {"name": self.body.name, "version": self.body.version}
         return out
 
-    def find_faces(self, image: np.ndarray, t: float | None = None) -> FrameFaces:
+    def find_faces(self, image: np.ndarray, t: float | None = None, read_body: bool = False) -> FrameFaces:
         """Detect, map landmarks, align and score the quality of every face in one BGR frame.
 
         With the frame's time t, faces are followed from frame to frame (the detector runs about
         once a second, see FaceFinder); without it, every call is an independent still image.
+        read_body: also read each confirmed face's body points (behaviour analyses; the costliest model, so
+        analyze() asks for it on every pose_stride()-th frame only, and live views do not).
         """
         if t is None:
             faces = self.detector.detect(image)
@@ -119,7 +128,14 @@ class Analyzer:
             # Only an unconfirmed face is unreadable as a whole: blur or dim light that stop the emotion
             # model still leave the head pose and the mesh's geometry readable.
             behaviour, why = measure_behaviour(landmarks, [r if r.startswith(UNCONFIRMED) else "" for r in abstain])
-        return FrameFaces(faces.boxes, faces.scores, landmarks.pose, aligned, quality.score, abstain, behaviour, why)
+        body: np.ndarray | None = None
+        body_why: tuple[str, ...] = ()
+        if self.body is not None:
+            confirmed = np.array([read_body and not r.startswith(UNCONFIRMED) for r in abstain], bool)
+            body, body_why = upper_body(self.body(image, _subset(faces, confirmed)), confirmed)
+        return FrameFaces(
+            faces.boxes, faces.scores, landmarks.pose, aligned, quality.score, abstain, behaviour, why, body, body_why
+        )
 
     def frames(self, path: str | Path):
         o = self.options
@@ -155,8 +171,9 @@ class Analyzer:
             total=expected, unit="frame", desc="analysing", disable=not self.options.progress, dynamic_ncols=True
         )
         self.finder.reset()
+        stride = _pose_stride(frames.info, self.options)
         for done, frame in enumerate(prefetch(frames), 1):
-            collector.add(frame, self.find_faces(frame.image, frame.time_s))
+            collector.add(frame, self.find_faces(frame.image, frame.time_s, read_body=(done - 1) % stride == 0))
             bar.update(1)
             if on_progress is not None:
                 on_progress(done, expected)
@@ -201,6 +218,17 @@ def _looks(image: np.ndarray, faces: FrameFaces) -> np.ndarray:
     return np.stack([appearance(image, b, a) for b, a in zip(faces.boxes, faces.aligned, strict=False)])
 
 
+def _subset(faces, keep: np.ndarray):
+    """The faces with keep True, in order (a FaceBoxes of those rows)."""
+    return type(faces)(faces.boxes[keep], faces.scores[keep], faces.keypoints[keep])
+
+
+def _pose_stride(info, options: AnalyzeOptions) -> int:
+    """Read the body on every n-th analysed frame of a video (every image of a folder): see POSE_EVERY_S."""
+    rate = min(options.fps, info.fps) if options.fps and info.fps else (options.fps or info.fps)
+    return pose_stride(1.0 / rate) if info.kind == "video" and rate else 1
+
+
 def _expected_frames(info, options: AnalyzeOptions) -> int | None:
     if info.kind != "video" or not info.duration_s:
         return info.frame_count or None
@@ -230,6 +258,8 @@ class _Collector:
                 "pose",
                 "behaviour",
                 "behaviour_reason",
+                "body",
+                "body_reason",
             )
         }
         self.probs: list[np.ndarray] = []
@@ -253,6 +283,9 @@ class _Collector:
         if faces.behaviour is not None:
             self.rows["behaviour"].append(faces.behaviour)
             self.rows["behaviour_reason"].extend(faces.behaviour_reason)
+        if faces.body is not None:
+            self.rows["body"].append(faces.body)
+            self.rows["body_reason"].extend(faces.body_reason)
         frame_probs = np.full((n, NUM_EMOTIONS), np.nan, np.float32)
         self.probs.append(frame_probs)
         if self.analyzer.model is None:  # behaviour only: nothing is classified
@@ -276,8 +309,26 @@ class _Collector:
         o = self.analyzer.options
         times = np.array(self.times, np.float64)
         if self.probs:
-            cat = {k: np.concatenate(v) for k, v in self.rows.items() if k not in ("abstain", "behaviour_reason") and v}
+            cat = {
+                k: np.concatenate(v)
+                for k, v in self.rows.items()
+                if k not in ("abstain", "behaviour_reason", "body_reason") and v
+            }
             behaviour = cat["behaviour"].astype(np.float32) if o.behaviour else None
+            behaviour_reason = tuple(self.rows["behaviour_reason"])
+            if behaviour is not None and "body" in cat:
+                step = frame_step(times, o.fps)
+                posture, why = posture_columns(
+                    times,
+                    cat["frame_pos"],
+                    cat["face_id"],
+                    cat["boxes"],
+                    cat["body"],
+                    tuple(self.rows["body_reason"]),
+                    max(1.0, 2.5 * pose_stride(step) * step),
+                )
+                behaviour[:, POSTURE_SLICE] = posture
+                behaviour_reason = join_reasons(behaviour_reason, why)
             faces = FaceRows(
                 cat["frame_pos"],
                 cat["face_id"],
@@ -288,7 +339,7 @@ class _Collector:
                 cat["pose"].astype(np.float32),
                 np.concatenate(self.probs),
                 behaviour,
-                tuple(self.rows["behaviour_reason"]) if o.behaviour else (),
+                behaviour_reason if o.behaviour else (),
             )
         else:
             faces = FaceRows.empty()

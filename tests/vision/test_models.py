@@ -71,4 +71,4 @@ def test_models_dir_follows_facecue_home(tmp_path, monkeypatch):
 def test_setup_reports_each_model_and_its_license(model_files):
     lines = []
     models.setup_models(next(iter(model_files.values())).parent, echo=lines.append)
-    assert len(lines) == 2 and all("(Apache-2.0)" in line for line in lines)
+    assert len(lines) == len(models.load_manifest()["models"]) and all("(Apache-2.0)" in line for line in lines)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from facecue.behaviour.columns import ACTION_COLUMNS, BEHAVIOUR_COLUMNS, NOT_MEASURED
+from facecue.behaviour.posture import summarise_posture
 
 SMILE_AT = 0.5  # a frame counts as smiling from this smile score on
 CLOSED_AT = 0.5  # and as eyes closed from this eyes_closed score on
@@ -127,7 +128,7 @@ def summarise(
     out["nods"] = _figure(count_oscillations(times, pitch, yaw, gap) if pose_s else None, pose_s)
     out["head_shakes"] = _figure(count_oscillations(times, yaw, pitch, gap) if pose_s else None, pose_s)
     out["eye_contact_share"] = _figure(None, 0.0, reason=NOT_MEASURED["eye_contact"])
-    out["posture"] = _figure(None, 0.0, reason=NOT_MEASURED["lean"])
+    out["posture"] = summarise_posture(times, present, behaviour, step)
     return out
 
 
