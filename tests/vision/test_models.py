@@ -13,8 +13,9 @@ def fake_wheel(path, contents):
     return path
 
 
-def test_manifest_pins_the_two_mediapipe_models():
+def test_manifest_pins_the_mediapipe_models():
     manifest = models.load_manifest()
+    assert {"face_detection_full_range", "face_landmark", "iris_landmark"} <= manifest["models"].keys()
     assert (manifest["source"]["package"], manifest["source"]["version"]) == ("mediapipe", "0.10.14")
     for entry in manifest["models"].values():
         assert entry["path_in_wheel"].startswith("mediapipe/modules/") and len(entry["sha256"]) == 64
@@ -71,4 +72,4 @@ def test_models_dir_follows_facecue_home(tmp_path, monkeypatch):
 def test_setup_reports_each_model_and_its_license(model_files):
     lines = []
     models.setup_models(next(iter(model_files.values())).parent, echo=lines.append)
-    assert len(lines) == 2 and all("(Apache-2.0)" in line for line in lines)
+    assert len(lines) == len(model_files) and all("(Apache-2.0)" in line for line in lines)

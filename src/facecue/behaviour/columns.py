@@ -8,6 +8,5 @@ BEHAVIOUR_COLUMNS = GAZE_COLUMNS + ACTION_COLUMNS + POSTURE_COLUMNS
 
 # Measures this version never reads, and why: their cells stay empty (docs/SIGNALS.md, "Behaviour").
 NOT_MEASURED = {
-    **{c: "gaze needs the iris model, which this version does not run yet" for c in GAZE_COLUMNS},
     **{c: "posture needs the body-pose model, which this version does not run yet" for c in POSTURE_COLUMNS},
 }
