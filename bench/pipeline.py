@@ -4,9 +4,10 @@
   2. `facecue analyze` at default settings (5 fps, BlazeFace + mesh + int8 CNN, one thread per model);
   3. the `fer` package's own video analysis on the same clip, in its own venv, when
      bench/fer_baseline/.venv exists (bash bench/fer_baseline/setup.sh);
-  4. peak memory of the pipeline on the clip and on a 10x longer copy (stream-copied, no re-encode).
+  4. peak memory of the pipeline on the clip and on a 10x longer copy (stream-copied, no re-encode);
+  5. with --signals behaviour (or any list), the same analysis reading only those signals.
 
-Usage: python bench/pipeline.py [--seconds 60] [--size 1280x720] [--long-factor 10] [--no-fer]
+Usage: python bench/pipeline.py [--seconds 60] [--size 1280x720] [--long-factor 10] [--no-fer] [--signals behaviour]
 Each measurement runs in a fresh subprocess so its peak RSS is its own.
 """
 
@@ -38,7 +39,7 @@ print(json.dumps({"seconds": time.perf_counter() - t, "frames": n,
 ANALYZE = """
 import json, resource, sys, time
 from facecue.pipeline import Analyzer
-analyzer = Analyzer()                       # model loading is not part of the per-video time
+analyzer = Analyzer(signals=sys.argv[3])    # model loading is not part of the per-video time
 t = time.perf_counter()
 result = analyzer.analyze(sys.argv[1], purpose="practice", jurisdiction="OTHER", consent=sys.argv[2])
 print(json.dumps({"seconds": time.perf_counter() - t, "frames": len(result.times),
@@ -92,6 +93,7 @@ def main() -> None:
     parser.add_argument("--size", default="1280x720")
     parser.add_argument("--long-factor", type=int, default=10)
     parser.add_argument("--no-fer", action="store_true")
+    parser.add_argument("--signals", action="append", default=[], help="also time an analysis of only these")
     args = parser.parse_args()
     w, h = (int(v) for v in args.size.split("x"))
     work = ROOT / "build" / "bench"
@@ -105,7 +107,7 @@ def main() -> None:
 
     decode = run_json([py, "-c", DECODE, str(clip)])
     consent = practice_args(work)[-1]  # every analysis of a person states why and where, benchmarks included
-    full = run_json([py, "-c", ANALYZE, str(clip), consent])
+    full = run_json([py, "-c", ANALYZE, str(clip), consent, "emotions,behaviour"])
     print(
         f"decode only (PyAV, all {decode['frames']} frames): {decode['seconds']:.2f} s "
         f"= {args.seconds / decode['seconds']:.1f}x real time"
@@ -119,6 +121,12 @@ def main() -> None:
         f"ratio pipeline / decode-only: {ratio:.2f} (target <= 1.5); real-time factor target >= 20: "
         f"{'met' if args.seconds / full['seconds'] >= 20 else 'NOT met'}"
     )
+    for signals in args.signals:
+        only = run_json([py, "-c", ANALYZE, str(clip), consent, signals])
+        print(
+            f"facecue analyze --signals {signals}: {only['seconds']:.2f} s = {args.seconds / only['seconds']:.1f}x "
+            f"real time ({only['seconds'] / full['seconds']:.2f} of the default's time)"
+        )
 
     if not args.no_fer and FER_PY.exists():
         fer = run_json(
@@ -146,7 +154,7 @@ def main() -> None:
             clip, work / f"clip_{w}x{h}_{int(args.seconds * args.long_factor)}s.mp4", args.long_factor
         )
         started = time.perf_counter()
-        long_run = run_json([py, "-c", ANALYZE, str(long_clip), consent])
+        long_run = run_json([py, "-c", ANALYZE, str(long_clip), consent, "emotions,behaviour"])
         print(
             f"peak memory: {full['peak_mb']:.0f} MB for {args.seconds:.0f} s, {long_run['peak_mb']:.0f} MB for "
             f"{args.seconds * args.long_factor:.0f} s ({time.perf_counter() - started:.0f} s wall): "

@@ -227,9 +227,13 @@ def test_default_analysis_adds_behaviour_columns_and_summary(analysed):
     assert set(behaviour) == set(BEHAVIOUR_COLUMNS) and all(len(v) == m for v in behaviour.values())
     smiles = [v for v in behaviour["smile"] if v is not None]
     assert smiles and min(smiles) >= 0 and max(smiles) <= 1
-    assert all(v is None for v in behaviour["eye_contact"])  # not measured in this version: empty, not a guess
+    contact = [v for v in behaviour["eye_contact"] if v is not None]
+    assert contact and min(contact) >= 0 and max(contact) <= 1
+    leans = [v for v in behaviour["lean"] if v is not None]  # the body is read about once a second
+    assert leans and len(leans) < m / 2
     summary = doc["summary"]["behaviour"]
     assert summary["smile_share"]["value"] > 0.5  # the astronaut smiles throughout
+    assert summary["eye_contact_share"]["value"] > 0.5 and summary["eye_contact_share"]["seconds"] > 2  # looks at us
     assert summary["readable_s"] > 0 and summary["out_of_frame"]["out_s"] >= 0.6  # she leaves for about a second
     assert summary["parts_by"] == "windows" and len(summary["parts"]) == 1
     assert 'id="behaviour"' in (out / "report.html").read_text()

@@ -18,6 +18,7 @@ import numpy as np
 from tqdm import tqdm
 
 from facecue.behaviour.columns import BEHAVIOUR_COLUMNS
+from facecue.behaviour.gaze_summary import gaze_figures, speaking_frames
 from facecue.behaviour.measures import measure_behaviour
 from facecue.behaviour.posture import POSTURE_SLICE, join_reasons, pose_stride, posture_columns, upper_body
 from facecue.behaviour.summary import summarise, summarise_parts
@@ -33,6 +34,7 @@ from facecue.timeline.smoothing import segment_labels, smooth_probs
 from facecue.vision.align import align_faces
 from facecue.vision.detect import create_detector
 from facecue.vision.finder import FaceFinder
+from facecue.vision.iris import IrisModel
 from facecue.vision.landmarks import FaceMesh
 from facecue.vision.pose import BodyPose
 from facecue.vision.quality import assess_quality
@@ -71,6 +73,7 @@ class Analyzer:
         self.mesh = FaceMesh(threads=o.threads)  # works from any detector's boxes
         self.finder = FaceFinder(self.detector, self.mesh)
         self.body = BodyPose(threads=o.threads) if o.behaviour else None
+        self.iris = IrisModel(threads=o.threads) if o.behaviour else None  # gaze; behaviour only
         # Behaviour-only analyses never load the emotion model: that mode infers no emotion at all.
         self.model = EmotionModel.load(o.model, threads=o.threads) if o.emotions else None
         # Without the model the aligned crop still feeds the quality score and the tracker's appearance cue.
@@ -81,6 +84,8 @@ class Analyzer:
             "detector": {"name": self.detector.name, "version": self.detector.version},
             "landmarks": {"name": self.mesh.name, "version": self.mesh.version},
         }
+        if self.iris is not None:
+            out["iris"] = {"name": self.iris.name, "version": self.iris.version}
         if self.model is not None:
             info = self.model.info
             out["emotion"] = {
@@ -127,7 +132,10 @@ class Analyzer:
         if self.options.behaviour:
             # Only an unconfirmed face is unreadable as a whole: blur or dim light that stop the emotion
             # model still leave the head pose and the mesh's geometry readable.
-            behaviour, why = measure_behaviour(landmarks, [r if r.startswith(UNCONFIRMED) else "" for r in abstain])
+            unreadable = [r if r.startswith(UNCONFIRMED) else "" for r in abstain]
+            iris = self.iris
+            irises_of = (lambda points: iris(image, points)) if iris is not None else None
+            behaviour, why = measure_behaviour(landmarks, unreadable, irises_of)
         body: np.ndarray | None = None
         body_why: tuple[str, ...] = ()
         if self.body is not None:
@@ -449,10 +457,11 @@ def behaviour_summary(
 
 
 def attach_behaviour_parts(
-    result: Result, spans: list[tuple[float, float, str]] | None, window_s: float = 30.0
+    result: Result, spans: list[tuple[float, float, str]] | None, window_s: float = 30.0, voice_track=None
 ) -> None:
     """summary.behaviour["parts"]: the behaviour figures per question ((start_s, end_s, text) spans), or per
-    window of window_s seconds when there are no questions; summary.behaviour["parts_by"] says which."""
+    window of window_s seconds when there are no questions; summary.behaviour["parts_by"] says which. With the
+    recording's interview.voice.VoiceTrack, eye contact is also split by voice activity, overall and per part."""
     fps = result.options.get("fps")
     times = result.times
     if spans is None:
@@ -464,9 +473,15 @@ def attach_behaviour_parts(
     else:
         kind = "questions"
     pose, behaviour = candidate_series(result.faces, times, result.candidate_id)
+    step = frame_step(times, fps)
+    speaking = speaking_frames(voice_track, times, step) if voice_track is not None else None
+    if speaking is not None:
+        present = result.timeline.present
+        contact = behaviour[:, BEHAVIOUR_COLUMNS.index("eye_contact")]
+        result.summary["behaviour"].update(gaze_figures(times, present, contact, step, speaking))
     result.summary["behaviour"]["parts_by"] = kind
     result.summary["behaviour"]["parts"] = summarise_parts(
-        times, result.timeline.present, pose, behaviour, frame_step(times, fps), fps, spans
+        times, result.timeline.present, pose, behaviour, step, fps, spans, speaking
     )
 
 

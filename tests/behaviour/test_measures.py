@@ -32,7 +32,7 @@ def test_the_smiling_astronaut_reads_as_a_smile_with_eyes_open(detector, mesh, f
     assert row["smile"] > 0.6  # the photo shows a broad, open-lipped smile
     assert row["eyes_closed"] < 0.2 and row["lip_press"] < 0.2
     assert all(0 <= row[c] <= 1 for c in ACTION_COLUMNS)
-    # Not read in this version: empty, never a stand-in number.
+    # Not read here (no iris model passed in; no posture model in this version): empty, never a stand-in number.
     assert all(np.isnan(row[c]) for c in GAZE_COLUMNS + POSTURE_COLUMNS)
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from facecue.behaviour.columns import BEHAVIOUR_COLUMNS
+from facecue.behaviour.gaze_summary import speaking_frames
 from facecue.behaviour.summary import count_oscillations, summarise, summarise_parts, turning_points
 
 SMILE, CLOSED = BEHAVIOUR_COLUMNS.index("smile"), BEHAVIOUR_COLUMNS.index("eyes_closed")
@@ -52,7 +53,9 @@ def test_shares_come_with_their_readable_seconds():
     assert out["nods"]["value"] == 0 and out["nods"]["seconds"] == 8.0
     # At 5 frames/s blinks are missed, so no rate is given: a reason instead of a guess.
     assert out["blinks_per_minute"]["value"] is None and "--fps 10" in out["blinks_per_minute"]["reason"]
-    assert out["eye_contact_share"]["value"] is None and "iris" in out["eye_contact_share"]["reason"]
+    # No eye_contact readings in this series: a reason, never 0.
+    assert out["eye_contact_share"]["value"] is None and "irises" in out["eye_contact_share"]["reason"]
+    assert out["gaze_aversions"]["value"] is None
 
 
 def test_blinks_are_counted_when_sampling_is_dense_enough():
@@ -77,3 +80,51 @@ def test_nothing_readable_gives_none_not_zero():
         times, np.zeros(f, bool), np.full((f, 3), np.nan), behaviour, 0.2, 5.0, [(0.0, 1.0, "q1"), (1.0, 2.0, "q2")]
     )
     assert [p["label"] for p in parts] == ["q1", "q2"] and parts[0]["analysed_s"] == 1.0
+
+
+CONTACT = BEHAVIOUR_COLUMNS.index("eye_contact")
+
+
+def test_gaze_aversions_need_a_second_and_survive_a_blink():
+    f = 100
+    times = np.arange(f) * 0.2  # 20 s at 5 frames/s
+    pose, behaviour = _series(f)
+    behaviour[:, CONTACT] = 0.9
+    behaviour[10:13, CONTACT] = 0.1  # 0.6 s: a glance, not an episode
+    behaviour[30:40, CONTACT] = 0.05  # 2 s away...
+    behaviour[34, CONTACT] = np.nan  # ...with a blink inside (unread), which does not split it
+    behaviour[60:70, CONTACT] = 0.2  # 2 s away, then out of view for 2 s: the episode ends where reading stops
+    present = np.ones(f, bool)
+    present[70:80] = False
+    out = summarise(times, present, pose, behaviour, 0.2, 5.0)
+    aversions = out["gaze_aversions"]
+    assert aversions["value"] == 2 and aversions["total_s"] == pytest.approx(4.0)
+    assert aversions["seconds"] == pytest.approx(17.8)  # 100 frames less 10 out of view, less the blink
+    share = out["eye_contact_share"]
+    assert share["value"] == pytest.approx((89 - 3 - 9 - 10) / 89, abs=1e-4) and share["seconds"] == 17.8
+    assert share["while_speaking"]["value"] is None and "voice" in share["while_speaking"]["reason"]
+
+
+def test_eye_contact_is_split_by_voice_activity():
+    f = 50
+    times = np.arange(f) * 0.2
+    pose, behaviour = _series(f)
+    behaviour[:, CONTACT] = np.where(np.arange(f) < 25, 0.9, 0.1)  # looks at the camera while speaking only
+    speaking = np.arange(f) < 20
+    share = summarise(times, np.ones(f, bool), pose, behaviour, 0.2, 5.0, speaking)["eye_contact_share"]
+    assert share["while_speaking"] == {"value": 1.0, "seconds": 4.0}
+    assert share["while_listening"] == {"value": pytest.approx(5 / 30, abs=1e-4), "seconds": 6.0}
+
+
+def test_speaking_frames_come_from_the_voice_track():
+    from facecue.interview.voice import measure_samples
+
+    rate = 16000
+    t = np.arange(4 * rate) / rate
+    voice = 0.3 * np.sin(2 * np.pi * 180 * t) * (t >= 2)  # silence, then 2 s of a steady voiced tone
+    voice += np.random.default_rng(0).normal(0, 1e-4, len(t))  # a faint noise floor, as in any recording
+    track = measure_samples(voice, rate)
+    times = np.arange(20) * 0.2
+    speaking = speaking_frames(track, times, 0.2)
+    assert speaking is not None and not speaking[:9].any() and speaking[11:].all()
+    assert speaking_frames(type("NoAudio", (), {"frames": None})(), times, 0.2) is None

@@ -13,8 +13,9 @@ def fake_wheel(path, contents):
     return path
 
 
-def test_manifest_pins_the_two_mediapipe_models():
+def test_manifest_pins_the_mediapipe_models():
     manifest = models.load_manifest()
+    assert {"face_detection_full_range", "face_landmark", "iris_landmark"} <= manifest["models"].keys()
     assert (manifest["source"]["package"], manifest["source"]["version"]) == ("mediapipe", "0.10.14")
     for entry in manifest["models"].values():
         assert entry["path_in_wheel"].startswith("mediapipe/modules/") and len(entry["sha256"]) == 64

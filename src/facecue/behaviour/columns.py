@@ -5,8 +5,3 @@ GAZE_COLUMNS = ("gaze_yaw", "gaze_pitch", "eye_contact")
 ACTION_COLUMNS = ("eyes_closed", "smile", "brow_raise", "brow_lower", "mouth_open", "lip_press", "eye_widen")
 POSTURE_COLUMNS = ("lean", "shoulder_tilt", "body_motion", "hand_near_face")
 BEHAVIOUR_COLUMNS = GAZE_COLUMNS + ACTION_COLUMNS + POSTURE_COLUMNS
-
-# Measures this version never reads, and why: their cells stay empty (docs/SIGNALS.md, "Behaviour").
-NOT_MEASURED = {
-    **{c: "gaze needs the iris model, which this version does not run yet" for c in GAZE_COLUMNS},
-}

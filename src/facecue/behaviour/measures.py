@@ -9,10 +9,14 @@ validation in docs/SIGNALS.md uses the PublicTest split only.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from facecue.behaviour.columns import ACTION_COLUMNS, BEHAVIOUR_COLUMNS, GAZE_COLUMNS
+from facecue.behaviour.gaze import measure_gaze
 from facecue.behaviour.geometry import raw_features
+from facecue.vision.iris import Irises
 from facecue.vision.landmarks import LEFT_EYE_OUTER, RIGHT_EYE_OUTER, FaceLandmarks
 
 # Beyond these head angles the far half of the face is foreshortened or hidden and the mesh guesses it.
@@ -41,11 +45,15 @@ def facial_actions(points: np.ndarray) -> np.ndarray:
     return np.stack([actions[c] for c in ACTION_COLUMNS], axis=1).astype(np.float32)
 
 
-def measure_behaviour(landmarks: FaceLandmarks, unreadable: list[str]) -> tuple[np.ndarray, tuple[str, ...]]:
+def measure_behaviour(
+    landmarks: FaceLandmarks, unreadable: list[str], irises_of: Callable[[np.ndarray], Irises] | None = None
+) -> tuple[np.ndarray, tuple[str, ...]]:
     """Behaviour of N faces: ((N, len(BEHAVIOUR_COLUMNS)) float32, NaN where not read; per face the reason
-    its facial actions could not be read, "" when they were).
+    its facial actions (then nothing is read) or else its gaze could not be read, "" when everything was).
 
     unreadable: per face, a reason the whole face cannot be read (e.g. the mesh did not confirm a face), or "".
+    irises_of: the iris model on the given (K, 468, 3) meshes; called only for faces whose mesh is readable,
+    since the iris model is the costly part. Without it the gaze columns stay empty.
     """
     n = len(landmarks)
     values = np.full((n, len(BEHAVIOUR_COLUMNS)), np.nan, np.float32)
@@ -64,5 +72,12 @@ def measure_behaviour(landmarks: FaceLandmarks, unreadable: list[str]) -> tuple[
     readable = np.array([not r for r in reasons], bool)
     if readable.any():
         first = len(GAZE_COLUMNS)
-        values[readable, first : first + len(ACTION_COLUMNS)] = facial_actions(landmarks.points[readable])
+        actions = facial_actions(landmarks.points[readable])
+        values[readable, first : first + len(ACTION_COLUMNS)] = actions
+        if irises_of is not None:
+            points = landmarks.points[readable]
+            gaze, why = measure_gaze(points, irises_of(points), actions[:, ACTION_COLUMNS.index("eyes_closed")])
+            values[readable, :first] = gaze
+            for i, r in zip(np.flatnonzero(readable), why, strict=True):
+                reasons[i] = r
     return values, tuple(reasons)

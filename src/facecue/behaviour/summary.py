@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from facecue.behaviour.columns import ACTION_COLUMNS, BEHAVIOUR_COLUMNS, NOT_MEASURED
+from facecue.behaviour.columns import ACTION_COLUMNS, BEHAVIOUR_COLUMNS
+from facecue.behaviour.gaze_summary import gaze_figures
 from facecue.behaviour.posture import summarise_posture
 
 SMILE_AT = 0.5  # a frame counts as smiling from this smile score on
@@ -83,11 +84,18 @@ def _figure(value, seconds: float, **extra) -> dict:
 
 
 def summarise(
-    times: np.ndarray, present: np.ndarray, pose: np.ndarray, behaviour: np.ndarray, step: float, fps: float | None
+    times: np.ndarray,
+    present: np.ndarray,
+    pose: np.ndarray,
+    behaviour: np.ndarray,
+    step: float,
+    fps: float | None,
+    speaking: np.ndarray | None = None,
 ) -> dict:
     """summary.behaviour for the frames given (F of them): present (F,) the candidate in view; pose (F, 3) and
     behaviour (F, len(BEHAVIOUR_COLUMNS)) the candidate's readings, NaN where absent or unreadable; step the
-    seconds one analysed frame stands for; fps the sampling rate of the analysis (None: every frame)."""
+    seconds one analysed frame stands for; fps the sampling rate of the analysis (None: every frame);
+    speaking (F,) voice activity per frame, or None."""
     f = len(times)
     gap = max(1.0, 2.5 * step)
     posed = present & ~np.isnan(pose).any(axis=1)
@@ -127,7 +135,7 @@ def summarise(
     yaw = np.where(posed, pose[:, 0], np.nan)
     out["nods"] = _figure(count_oscillations(times, pitch, yaw, gap) if pose_s else None, pose_s)
     out["head_shakes"] = _figure(count_oscillations(times, yaw, pitch, gap) if pose_s else None, pose_s)
-    out["eye_contact_share"] = _figure(None, 0.0, reason=NOT_MEASURED["eye_contact"])
+    out.update(gaze_figures(times, present, behaviour[:, _col("eye_contact")], step, speaking))
     out["posture"] = summarise_posture(times, present, behaviour, step)
     return out
 
@@ -140,11 +148,13 @@ def summarise_parts(
     step: float,
     fps: float | None,
     spans: list[tuple[float, float, str]],
+    speaking: np.ndarray | None = None,
 ) -> list[dict]:
     """summarise() for each (start_s, end_s, label) span: questions, or fixed windows."""
     parts = []
     for start, end, label in spans:
         inside = (times >= start) & (times < end)
-        figures = summarise(times[inside], present[inside], pose[inside], behaviour[inside], step, fps)
+        talk = speaking[inside] if speaking is not None else None
+        figures = summarise(times[inside], present[inside], pose[inside], behaviour[inside], step, fps, talk)
         parts.append({"label": label, "start_s": round(float(start), 3), "end_s": round(float(end), 3), **figures})
     return parts
