@@ -56,12 +56,12 @@ class InterviewRequest:
         return cls(video, inputs, options, **fields)
 
     def attach(self, result: Result, emotions: bool, behaviour: bool, validation: dict | None) -> Result:
-        """The Result with its interview section (emotion analyses of videos: stills have no timeline to speak of)
-        and, with behaviour_parts, the behaviour figures per question or window."""
+        """The Result with its interview section (videos only: stills have no timeline to speak of) and, with
+        behaviour_parts, the behaviour figures per question or window in summary.behaviour."""
         video = result.source.get("kind") == "video"
         if not video and self.files_given:
             raise FacecueError(NEEDS_VIDEO)
-        if video and emotions:  # the interview section reads emotions; behaviour-only gets its parts below instead
+        if video and (emotions or behaviour):  # behaviour only: a section that names no emotion (analysis.py)
             section = analyze_interview(
                 result,
                 self.video,

@@ -8,7 +8,8 @@ from __future__ import annotations
 from html import escape
 
 from facecue import __version__
-from facecue.report.charts import fmt_time, number, pct
+from facecue.interview.behaviour import PANELS
+from facecue.report.charts import fmt_range, fmt_time, number, pct
 
 BEHAVIOUR_ONLY = (
     "Behaviour only: this analysis measured what is visible (head movement, blinks, smiles, brow and "
@@ -17,9 +18,57 @@ BEHAVIOUR_ONLY = (
 _LIMITS = (
     "Each measure is geometry of a face mesh fitted to the video: a smile score is how far the mouth widens "
     "and its corners rise, not how the person feels. Head turns beyond 35°, small faces and frames without "
-    "a confirmed face are left unread, and every figure says how many seconds it rests on. Eye contact and "
-    "posture are not measured in this version. Describe what was seen, never a trait."
+    "a confirmed face are left unread, and every figure says how many seconds it rests on; a measure this "
+    "version does not take is shown as not measured. Describe what was seen, never a trait."
 )
+
+
+MODES = {
+    ("emotions", "behaviour"): "emotions and behaviour (--signals emotions,behaviour)",
+    ("behaviour",): "behaviour only (--signals behaviour): no emotion was inferred",
+    ("emotions",): "emotions only (--signals emotions)",
+}
+
+
+def mode_text(signals) -> str:
+    """Which signals the analysis read, in words; results from before the option read emotions only."""
+    names = tuple(n for n in ("emotions", "behaviour") if n in (signals or ("emotions",)))
+    return MODES.get(names, ", ".join(names))
+
+
+def mode_line(signals) -> str:
+    return f'<p class="mode" id="mode-line"><strong>Mode:</strong> {escape(mode_text(signals))}.</p>'
+
+
+def _not_measured(b: dict, cues: tuple[str, ...]) -> str:
+    """Why a panel has nothing to show: the reason a figure carries, or that the part had nothing readable."""
+    from facecue.interview.behaviour import FIGURES
+
+    for cue in cues:
+        for name in FIGURES[cue]:
+            entry = b.get(name)
+            if isinstance(entry, dict) and entry.get("reason"):
+                return f"not measured: {entry['reason']}"
+    return "nothing measured in this part"
+
+
+def behaviour_panels(span: dict) -> str:
+    """Eye contact, head movement, smiles and posture of one question or window, from its behaviour cues."""
+    b = span.get("behaviour") if isinstance(span.get("behaviour"), dict) else None
+    cues = span.get("behaviour_cues") if isinstance(span.get("behaviour_cues"), dict) else {}
+    if b is None and not cues:
+        return ""
+    boxes = []
+    for title, names in PANELS.items():
+        lines = [f"<li>{escape(str(c.get('text') or ''))}</li>" for n in names if isinstance(c := cues.get(n), dict)]
+        body = (
+            f"<ul>{''.join(lines)}</ul>"
+            if lines
+            else f'<p class="muted small">{escape(_not_measured(b or {}, names))}</p>'
+        )
+        key = title.lower().replace(" ", "-")
+        boxes.append(f'<div class="bpanel" data-panel="{key}"><h5>{title}</h5>{body}</div>')
+    return f'<div class="panel behaviour"><h4>Visible behaviour</h4>{"".join(boxes)}</div>'
 
 
 def _figure(entry, as_share: bool = True) -> str:
@@ -73,27 +122,90 @@ def behaviour_section(summary: dict) -> str:
     )
 
 
+def _cards(interview: dict) -> str:
+    """One card per question or window: the behaviour panels, the voice beside them and the feedback drafted for
+    the candidate."""
+    from facecue.report.interview import span_label, spans_of, voice_summary
+
+    cards = []
+    for n, span in enumerate(spans_of(interview)):
+        label = span_label(interview, n)
+        feedback = span.get("feedback")
+        fb = (
+            f'<blockquote class="feedback"><p class="fb-head">Feedback to the candidate</p><p>{escape(str(feedback))}'
+            "</p></blockquote>"
+            if feedback
+            else ""
+        )
+        cards.append(
+            f'<article class="qcard" id="q-{n + 1}"><header><span class="qnum">{label}</span>'
+            f'<h3>{escape(str(span.get("text") or label))}</h3><span class="qtime">'
+            f"{fmt_range(float(span['start_s']), float(span['end_s']))}</span></header>"
+            f'<div class="qgrid">{behaviour_panels(span)}<div class="panel voice"><h4>Voice</h4>'
+            f"{voice_summary(span.get('voice'), interview)}</div></div>"
+            f'<p class="muted small">Face in view {pct(span.get("presence"))} of this part</p>{fb}</article>'
+        )
+    if not cards:
+        return ""
+    title = "Question by question" if interview.get("span_kind") == "questions" else "Part by part"
+    return (
+        f'<section id="questions"><h2>{title}</h2><p class="caption">For each part: eye contact, head movement, '
+        f"smiles and posture as measured, with the readable seconds behind each figure, the voice beside them, "
+        f'and the feedback drafted for the candidate.</p><div class="cards">{"".join(cards)}</div></section>'
+    )
+
+
+def _highlights(interview: dict) -> str:
+    from facecue.report.interview import highlights_of, span_label
+
+    items = []
+    for n, h in enumerate(highlights_of(interview)):
+        where = number(h.get("span_index"))
+        part = f" · {span_label(interview, int(where))}" if where is not None else ""
+        items.append(
+            f'<li id="highlight-{n + 1}"><b>{fmt_time(float(h["time_s"]), tenths=True)}</b>{part} · '
+            f"{escape(str(h.get('label') or h.get('kind') or ''))}: {escape(str(h.get('reason') or ''))}</li>"
+        )
+    body = f"<ul>{''.join(items)}</ul>" if items else "<p>No moment stood out clearly enough to flag.</p>"
+    return (
+        f'<section id="highlights"><h2>Highlights</h2><p class="caption">Stretches worth a second look: long '
+        f"smiles, time out of frame and, where measured, looking away or a hand near the face.</p>{body}</section>"
+    )
+
+
 def render_behaviour_report(data: dict, name: str, css: str) -> str:
     """The report of a behaviour-only analysis (no script, no emotion timeline), as a complete HTML page."""
     summary = data.get("summary") if isinstance(data.get("summary"), dict) else {}
+    interview = data.get("interview") if isinstance(data.get("interview"), dict) else None
     duration = number((data.get("source") or {}).get("duration_s"))
     presence = number(summary.get("face_presence"))
-    notes = "".join(f"<li>{escape(str(n))}</li>" for n in data.get("notes") or [])
+    notes = [*(data.get("notes") or []), *((interview or {}).get("notes") or [])]
+    note_items = "".join(f"<li>{escape(str(n))}</li>" for n in notes)
     facts = [
         ("Duration", fmt_time(duration) if duration is not None else "not recorded"),
         ("Frames analysed", escape(str(summary.get("frames_analysed", "—")))),
         ("Candidate's face present", f'<span id="face-presence">{pct(presence)}</span> of frames'),
-        ("Mode", "behaviour only (--signals behaviour)"),
+        ("Mode", escape(mode_text((data.get("options") or {}).get("signals")))),
     ]
     rows = "".join(f'<tr><th scope="row">{k}</th><td>{v}</td></tr>' for k, v in facts)
     sha = escape(str((data.get("source") or {}).get("sha256", "")))
+    overall = (interview or {}).get("overall") if isinstance((interview or {}).get("overall"), dict) else {}
+    feedback = (overall or {}).get("feedback")
+    fb = (
+        f'<blockquote class="feedback" id="overall-feedback"><p class="fb-head">Feedback to the candidate, whole '
+        f"interview</p><p>{escape(str(feedback))}</p></blockquote>"
+        if feedback
+        else ""
+    )
+    parts = (_cards(interview) + _highlights(interview)) if interview else ""
     body = (
         f'<header><p class="eyebrow">facecue · behaviour report</p><h1>{escape(name)}</h1>'
         f'<p class="callout" id="mode"><strong>{BEHAVIOUR_ONLY}</strong> Observations of visible behaviour, not '
-        f"judgements of the person; a human decides.</p></header>"
-        f'<section id="summary"><h2>Summary</h2><table><tbody>{rows}</tbody></table></section>'
-        f"{behaviour_section(summary)}"
-        f'<section id="quality"><h2>Data quality</h2><ul class="notes">{notes}</ul></section>'
+        f"judgements of the person; a human decides.</p>{mode_line((data.get('options') or {}).get('signals'))}"
+        f"</header>"
+        f'<section id="summary"><h2>Summary</h2><table><tbody>{rows}</tbody></table>{fb}</section>'
+        f"{parts}{behaviour_section(summary)}"
+        f'<section id="quality"><h2>Data quality</h2><ul class="notes">{note_items}</ul></section>'
         f'<footer>Generated by facecue {__version__}. Video sha256 <span class="mono">{sha}</span>.</footer>'
     )
     return (

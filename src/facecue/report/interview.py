@@ -299,9 +299,11 @@ def _card(interview: dict, n: int, s: dict) -> str:
         if feedback
         else ""
     )
+    from facecue.report.behaviour import behaviour_panels
+
     return (
         f'<article class="qcard" id="q-{n + 1}" data-start="{float(s["start_s"]):.2f}">{head}'
-        f'<div class="qgrid">{face}{cues}{voice}</div>{words}{fb}</article>'
+        f'<div class="qgrid">{face}{cues}{voice}</div>{behaviour_panels(s)}{words}{fb}</article>'
     )
 
 

@@ -1,0 +1,293 @@
+"""Behaviour in the interview section: per-part figures, cues, highlights and feedback sentences.
+
+Built from the behaviour figures of summary.behaviour (facecue/behaviour/summary.py) for each question or
+window. Every figure the summary holds is used and every one it lacks (or holds as null) is left out, so new
+measures (eye contact, gaze aversions, posture) show up here as soon as the summary carries them. The sentences
+describe what was visible ("looked at the camera 38% of the time while answering"), never a feeling or a trait.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from facecue.behaviour.columns import BEHAVIOUR_COLUMNS
+from facecue.behaviour.summary import SMILE_AT, summarise
+from facecue.result import Result
+from facecue.timeline.smoothing import contiguous_runs
+
+TENTATIVE_S = 10.0  # a figure resting on fewer readable seconds than this is marked tentative
+LOOK_AT = 0.5  # eye_contact at or above this counts as looking at the camera
+HAND_AT = 0.5  # hand_near_face at or above this counts as a hand near the face
+LOW_EYE_CONTACT = 0.3  # below this share the feedback offers a tip about the lens
+OUT_OF_FRAME_NOTE = 0.1  # out of frame for at least this share of a part is worth a sentence
+# Highlights: the shortest stretch of each kind worth a second look, and its weight against other highlights.
+HIGHLIGHT_MIN_S = {"smile": 2.0, "out_of_frame": 2.0, "looking_away": 3.0, "hand_near_face": 1.0}
+HIGHLIGHT_WEIGHT = 0.6  # behaviour moments rank below clear expression changes of the same length
+
+# Where each figure lives in summary.behaviour: the first name present wins; posture figures may sit at the top
+# level or inside a "posture" object.
+FIGURES = {
+    "eye_contact": ("eye_contact_share",),
+    "gaze_aversions": ("gaze_aversions", "gaze_aversion_episodes", "gaze_aversion"),
+    "smiles": ("smile_share",),
+    "nods": ("nods",),
+    "head_shakes": ("head_shakes",),
+    "blinks": ("blinks_per_minute",),
+    "lean": ("mean_lean", "lean"),
+    "fidgeting": ("fidgeting",),
+    "hand_to_face": ("hand_to_face", "hand_to_face_episodes", "hand_near_face"),
+    "out_of_frame": ("out_of_frame",),
+}
+# The report's and the review page's panels: which cues each one shows.
+PANELS = {
+    "Eye contact": ("eye_contact", "gaze_aversions"),
+    "Head movement": ("nods", "head_shakes"),
+    "Smiles": ("smiles",),
+    "Posture": ("lean", "fidgeting", "hand_to_face", "out_of_frame"),
+}
+
+
+def _value(entry: object) -> float | None:
+    value = entry.get("value") if isinstance(entry, dict) else None
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def figure(b: dict, cue: str) -> dict | None:
+    """The figure behind one cue, when the summary holds it with a value; None otherwise."""
+    posture = b.get("posture")
+    holders = (b, posture) if isinstance(posture, dict) else (b,)
+    for name in FIGURES[cue]:
+        for holder in holders:
+            entry = holder.get(name)
+            if _value(entry) is not None:
+                return entry if isinstance(entry, dict) else None
+    return None
+
+
+def _times(n: float, one: str, many: str) -> str:
+    return f"{n:.0f} {one if round(n) == 1 else many}"
+
+
+def _split(entry: dict) -> str:
+    """A " (x% while speaking, y% while listening)" when the figure has those parts."""
+    parts = [
+        f"{_value(entry.get(k)):.0%} while {k}" for k in ("speaking", "listening") if _value(entry.get(k)) is not None
+    ]
+    return f" ({', '.join(parts)})" if parts else ""
+
+
+def _phrase(cue: str, entry: dict, where: str, of: str) -> str:
+    """One cue as a descriptive phrase without a subject ("looked at the camera 38% of the time while answering")."""
+    v = _value(entry) or 0.0
+    if cue == "eye_contact":
+        return f"looked at the camera {v:.0%} of the time {where}{_split(entry)}"
+    if cue == "gaze_aversions":
+        return f"looked away from the camera {_times(v, 'time', 'times')} {where}"
+    if cue == "smiles":
+        return f"smiled in {v:.0%} of {of}"
+    if cue == "nods":
+        return f"nodded {_times(v, 'time', 'times')}"
+    if cue == "head_shakes":
+        return f"shook the head {_times(v, 'time', 'times')}"
+    if cue == "blinks":
+        return f"blinked about {v:.0f} times a minute"
+    if cue == "lean":
+        side = "towards" if v > 0 else "away from" if v < 0 else "neither towards nor away from"
+        return f"leaned {side} the camera on average (mean lean {v:+.2f})"
+    if cue == "fidgeting":
+        level = entry.get("level")
+        return f"moved the body {level} ({v:.2f} on a 0-1 scale)" if level else f"body movement {v:.2f} (0-1 scale)"
+    if cue == "hand_to_face":
+        return f"raised a hand near the face {_times(v, 'time', 'times')}"
+    return f"the face was out of the frame {v:.0%} of the time {where}"  # out_of_frame
+
+
+def behaviour_cues(b: dict | None, kind: str) -> dict:
+    """The cues of one part (kind "questions", "windows" or "overall"): {cue: {value, seconds, tentative, text}}
+    for every figure the summary holds with a value, in FIGURES order."""
+    if not isinstance(b, dict):
+        return {}
+    where, of = {
+        "questions": ("while answering", "the answer"),
+        "windows": ("in this part", "this part"),
+    }.get(kind, ("over the interview", "the interview"))
+    out = {}
+    for cue in FIGURES:
+        entry = figure(b, cue)
+        if entry is None or (cue == "out_of_frame" and not _value(entry)):
+            continue
+        seconds = float(entry.get("seconds") or 0.0)
+        tentative = seconds < TENTATIVE_S
+        phrase = _phrase(cue, entry, where, of)
+        basis = "analysed" if cue == "out_of_frame" else "readable"
+        out[cue] = {
+            "value": _value(entry),
+            "seconds": round(seconds, 2),
+            "tentative": tentative,
+            "text": f"{phrase[0].upper()}{phrase[1:]} ({seconds:.0f} s {basis}"
+            + ("; few seconds, tentative)." if tentative else ")."),
+        }
+    return out
+
+
+def series(result: Result) -> tuple[np.ndarray, np.ndarray] | None:
+    """The candidate's head pose (F, 3) and behaviour (F, columns) per analysed frame; None without behaviour."""
+    if result.faces.behaviour is None or "behaviour" not in result.signals:
+        return None
+    from facecue.pipeline import candidate_series
+
+    return candidate_series(result.faces, result.times, result.candidate_id)
+
+
+def span_figures(result: Result, step: float, pose: np.ndarray, behaviour: np.ndarray, m: np.ndarray) -> dict:
+    """summary.behaviour's figures for the frames in mask m."""
+    fps = result.options.get("fps")
+    return summarise(result.times[m], result.timeline.present[m], pose[m], behaviour[m], step, fps)
+
+
+def _runs(times: np.ndarray, flags: np.ndarray, max_gap_s: float) -> list[tuple[float, float]]:
+    """(first, last frame time) of stretches where flags hold, broken where frames are more than max_gap_s apart."""
+    return [(float(times[r[0]]), float(times[r[-1]])) for r in contiguous_runs(times, flags, max_gap_s)]
+
+
+def behaviour_highlights(result: Result, behaviour: np.ndarray, step: float) -> list[dict]:
+    """Stretches worth a second look: the longest smiles, time out of frame, and (when measured) looking away
+    from the camera and a hand near the face. Each reason says what was seen and for how long."""
+    times, present = result.times, result.timeline.present
+    col = BEHAVIOUR_COLUMNS.index
+
+    def at_least(name: str, threshold: float) -> np.ndarray:
+        return present & (np.nan_to_num(behaviour[:, col(name)], nan=-1.0) >= threshold)
+
+    looked = behaviour[:, col("eye_contact")]
+    conditions = {
+        "smile": (at_least("smile", SMILE_AT), "smile", "Smiled for {s:.0f} s."),
+        "out_of_frame": (~present, "out of frame", "The face was out of the frame for {s:.0f} s."),
+        "looking_away": (
+            present & ~np.isnan(looked) & (np.nan_to_num(looked) < LOOK_AT),
+            "looking away",
+            "Looked away from the camera for {s:.0f} s.",
+        ),
+        "hand_near_face": (
+            at_least("hand_near_face", HAND_AT),
+            "hand near face",
+            "A hand was near the face for {s:.0f} s.",
+        ),
+    }
+    out = []
+    for kind, (flags, label, reason) in conditions.items():
+        for a, b in _runs(times, flags, max(1.0, 2.5 * step)):
+            length = b - a + step
+            if length >= HIGHLIGHT_MIN_S[kind]:
+                out.append(
+                    {
+                        "time_s": round(float(a), 2),
+                        "kind": kind,
+                        "label": label,
+                        "score": round(HIGHLIGHT_WEIGHT * min(1.0, length / 15.0), 3),
+                        "reason": reason.format(s=length),
+                    }
+                )
+    return out
+
+
+# ---- feedback to the candidate ----------------------------------------------------------------------------------
+
+CLOSING = (
+    "These are measurements of visible movements taken from the video; they say nothing about how you felt or how "
+    "well you answered."
+)
+
+
+def _second_person(cue: str, c: dict, where: str, of: str) -> str | None:
+    v = c["value"]
+    if cue == "eye_contact":
+        text = f"You looked at the camera about {v:.0%} of the time {where}."
+        if v < LOW_EYE_CONTACT and not c["tentative"]:
+            text += " If you want the other person to feel addressed, glancing at the lens as you start and finish "
+            text += "a point can help."
+        return text
+    if cue == "gaze_aversions" and v:
+        return f"You looked away from the camera {_times(v, 'time', 'times')} {where}."
+    if cue == "smiles":
+        return f"You smiled in about {v:.0%} of {of}."
+    if cue == "nods" and v:
+        return f"You nodded {_times(v, 'time', 'times')}."
+    if cue == "head_shakes" and v:
+        return f"You shook your head {_times(v, 'time', 'times')}."
+    if cue == "hand_to_face" and v:
+        return f"Your hand came up near your face {_times(v, 'time', 'times')}."
+    if cue == "out_of_frame" and v >= OUT_OF_FRAME_NOTE:
+        return (
+            f"Your face was out of the frame for about {v:.0%} of {of}; sitting centred in the camera's view lets "
+            "the viewer see you throughout."
+        )
+    return None
+
+
+def feedback_sentences(cues: dict, kind: str, with_smiles: bool = True) -> list[str]:
+    """Second-person sentences about what was seen, from behaviour_cues(); with_smiles=False leaves smiles to the
+    expression feedback of an emotions analysis."""
+    where, of = {
+        "questions": ("while answering", "this answer"),
+        "windows": ("in this part", "this part"),
+    }.get(kind, ("across the interview", "the interview"))
+    out = []
+    for cue, c in cues.items():
+        if cue == "smiles" and not with_smiles:
+            continue
+        sentence = _second_person(cue, c, where, of)
+        if sentence:
+            out.append(sentence)
+    return out
+
+
+def span_feedback(span: dict, kind: str, min_readable_s: float) -> str:
+    """Feedback for one part of a behaviour-only analysis: what was seen, then a reminder of what it is."""
+    b = span.get("behaviour") or {}
+    readable = float(b.get("readable_s") or 0.0)
+    if readable < min_readable_s:
+        seen = 1 - (_value(b.get("out_of_frame")) or 0.0) if b.get("analysed_s") else None
+        seen_text = f" (your face was in view in {seen:.0%} of it)" if seen is not None else ""
+        return (
+            f"Your face was hard for the software to read here{seen_text}, so there is little to say. Facing the "
+            "camera in even light usually helps."
+        )
+    return " ".join([*feedback_sentences(span.get("behaviour_cues") or {}, kind), CLOSING])
+
+
+def overall_feedback(overall: dict, spans: list[dict], kind: str, min_readable_s: float) -> str:
+    b = overall.get("behaviour") or {}
+    if float(b.get("readable_s") or 0.0) < min_readable_s:
+        return (
+            "Your face was hard for the software to read in this recording, so there is little to say. Facing the "
+            "camera in even light usually helps."
+        )
+    parts = feedback_sentences(overall.get("behaviour_cues") or {}, "overall")
+    looked = [(s, s["behaviour_cues"]["eye_contact"]["value"]) for s in spans if "eye_contact" in s["behaviour_cues"]]
+    if len(looked) > 1:
+        most = max(looked, key=lambda x: x[1])[0]
+        name = f"question {most['index'] + 1}" if kind == "questions" else f"part {most['index'] + 1}"
+        parts.append(f"You looked at the camera most in {name}.")
+    parts.append(
+        "Treat this as a mirror, not a judgement: the software measures visible movements imperfectly and knows "
+        "nothing about what you meant."
+    )
+    return " ".join(parts)
+
+
+def settings() -> dict:
+    """The thresholds behind the behaviour cues and highlights, recorded beside them."""
+    from facecue.behaviour import summary as s
+
+    return {
+        "smile_at": s.SMILE_AT,
+        "eyes_closed_at": s.CLOSED_AT,
+        "blink_min_fps": s.BLINK_MIN_FPS,
+        "nod_turn_deg": s.TURN_DEG,
+        "nod_swing_max_s": s.SWING_MAX_S,
+        "look_at": LOOK_AT,
+        "hand_at": HAND_AT,
+        "tentative_s": TENTATIVE_S,
+        "highlight_min_s": dict(HIGHLIGHT_MIN_S),
+    }
