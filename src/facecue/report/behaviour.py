@@ -23,6 +23,29 @@ _LIMITS = (
 )
 
 
+BEHAVIOUR_LIMITS = (
+    (
+        "Measurements, not feelings.",
+        "Every figure is geometry of a face mesh (and, where measured, of the eyes and body) fitted to the video: "
+        "a smile score is how far the mouth widens and its corners rise, a nod is a quick up-and-down swing of the "
+        "head. None of it says what the person felt, meant or how well they would do a job.",
+    ),
+    (
+        "Recording conditions.",
+        "Head turns beyond 35°, small faces, poor light and anything in front of the face leave frames unread; each "
+        "figure says how many readable seconds it rests on, and short ones are marked tentative.",
+    ),
+    (
+        "Differences between people.",
+        "How much people look at a camera, nod or smile differs with culture, habit, disability and the setting. "
+        "Compare a person with themselves, never with a norm.",
+    ),
+    (
+        "Never a hire/no-hire signal.",
+        "Do not use these figures as a score or to decide whether to hire someone; describe what was seen, never a "
+        "trait.",
+    ),
+)
 MODES = {
     ("emotions", "behaviour"): "emotions and behaviour (--signals emotions,behaviour)",
     ("behaviour",): "behaviour only (--signals behaviour): no emotion was inferred",
@@ -40,7 +63,7 @@ def mode_line(signals) -> str:
     return f'<p class="mode" id="mode-line"><strong>Mode:</strong> {escape(mode_text(signals))}.</p>'
 
 
-def _not_measured(b: dict, cues: tuple[str, ...]) -> str:
+def not_measured(b: dict, cues: tuple[str, ...]) -> str:
     """Why a panel has nothing to show: the reason a figure carries, or that the part had nothing readable."""
     from facecue.interview.behaviour import FIGURES
 
@@ -64,7 +87,7 @@ def behaviour_panels(span: dict) -> str:
         body = (
             f"<ul>{''.join(lines)}</ul>"
             if lines
-            else f'<p class="muted small">{escape(_not_measured(b or {}, names))}</p>'
+            else f'<p class="muted small">{escape(not_measured(b or {}, names))}</p>'
         )
         key = title.lower().replace(" ", "-")
         boxes.append(f'<div class="bpanel" data-panel="{key}"><h5>{title}</h5>{body}</div>')
