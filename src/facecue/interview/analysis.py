@@ -253,8 +253,8 @@ def analyze_interview(
     }
     if behaviour is not None:
         section["settings"]["behaviour"] = bh.settings()
-    if not emotions:  # behaviour only: no emotion reading exists, so no baseline of one either
-        del section["baseline"]
+    if not emotions:  # behaviour only: no emotion reading exists, so no baseline or words-against-face either
+        del section["baseline"], section["mismatch"]
     return section
 
 
