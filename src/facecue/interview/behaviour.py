@@ -33,7 +33,7 @@ FIGURES = {
     "nods": ("nods",),
     "head_shakes": ("head_shakes",),
     "blinks": ("blinks_per_minute",),
-    "lean": ("mean_lean", "lean"),
+    "lean": ("mean_lean", "lean", "posture"),  # today's "posture" figure stands for the mean lean
     "fidgeting": ("fidgeting",),
     "hand_to_face": ("hand_to_face", "hand_to_face_episodes", "hand_near_face"),
     "out_of_frame": ("out_of_frame",),
@@ -64,8 +64,9 @@ def figure(b: dict, cue: str) -> dict | None:
     return None
 
 
-def _times(n: float, one: str, many: str) -> str:
-    return f"{n:.0f} {one if round(n) == 1 else many}"
+def _times(n: float) -> str:
+    """ "once", "twice", "3 times"."""
+    return {1: "once", 2: "twice"}.get(round(n), f"{n:.0f} times")
 
 
 def _split(entry: dict) -> str:
@@ -82,13 +83,13 @@ def _phrase(cue: str, entry: dict, where: str, of: str) -> str:
     if cue == "eye_contact":
         return f"looked at the camera {v:.0%} of the time {where}{_split(entry)}"
     if cue == "gaze_aversions":
-        return f"looked away from the camera {_times(v, 'time', 'times')} {where}"
+        return f"looked away from the camera {_times(v)} {where}"
     if cue == "smiles":
         return f"smiled in {v:.0%} of {of}"
     if cue == "nods":
-        return f"nodded {_times(v, 'time', 'times')}"
+        return f"nodded {_times(v)}"
     if cue == "head_shakes":
-        return f"shook the head {_times(v, 'time', 'times')}"
+        return f"shook the head {_times(v)}"
     if cue == "blinks":
         return f"blinked about {v:.0f} times a minute"
     if cue == "lean":
@@ -98,7 +99,7 @@ def _phrase(cue: str, entry: dict, where: str, of: str) -> str:
         level = entry.get("level")
         return f"moved the body {level} ({v:.2f} on a 0-1 scale)" if level else f"body movement {v:.2f} (0-1 scale)"
     if cue == "hand_to_face":
-        return f"raised a hand near the face {_times(v, 'time', 'times')}"
+        return f"raised a hand near the face {_times(v)}"
     return f"the face was out of the frame {v:.0%} of the time {where}"  # out_of_frame
 
 
@@ -208,15 +209,15 @@ def _second_person(cue: str, c: dict, where: str, of: str) -> str | None:
             text += "a point can help."
         return text
     if cue == "gaze_aversions" and v:
-        return f"You looked away from the camera {_times(v, 'time', 'times')} {where}."
+        return f"You looked away from the camera {_times(v)} {where}."
     if cue == "smiles":
         return f"You smiled in about {v:.0%} of {of}."
     if cue == "nods" and v:
-        return f"You nodded {_times(v, 'time', 'times')}."
+        return f"You nodded {_times(v)}."
     if cue == "head_shakes" and v:
-        return f"You shook your head {_times(v, 'time', 'times')}."
+        return f"You shook your head {_times(v)}."
     if cue == "hand_to_face" and v:
-        return f"Your hand came up near your face {_times(v, 'time', 'times')}."
+        return f"Your hand came up near your face {_times(v)}."
     if cue == "out_of_frame" and v >= OUT_OF_FRAME_NOTE:
         return (
             f"Your face was out of the frame for about {v:.0%} of {of}; sitting centred in the camera's view lets "
