@@ -142,7 +142,6 @@ def build_review(document: dict) -> ReviewView:
         p = number(means_src.get(label))
         means.append((label, EMOTION_COLOURS[label], pct(p), 0.0 if p is None else min(max(p, 0.0), 1.0) * 100))
     facts = [
-        ("Mode", mode_text(res.signals)),
         ("Duration", fmt_time(duration)),
         ("Frames analysed", str(summary.get("frames_analysed", len(res.times)))),
         ("Candidate's face present", pct(summary.get("face_presence"))),
