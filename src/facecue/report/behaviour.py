@@ -164,7 +164,7 @@ def _cards(interview: dict) -> str:
             f'<article class="qcard" id="q-{n + 1}"><header><span class="qnum">{label}</span>'
             f'<h3>{escape(str(span.get("text") or label))}</h3><span class="qtime">'
             f"{fmt_range(float(span['start_s']), float(span['end_s']))}</span></header>"
-            f'<div class="qgrid">{behaviour_panels(span)}<div class="panel voice"><h4>Voice</h4>'
+            f'{behaviour_panels(span)}<div class="qgrid"><div class="panel voice"><h4>Voice</h4>'
             f"{voice_summary(span.get('voice'), interview)}</div></div>"
             f'<p class="muted small">Face in view {pct(span.get("presence"))} of this part</p>{fb}</article>'
         )
