@@ -146,49 +146,47 @@ def span_figures(result: Result, step: float, pose: np.ndarray, behaviour: np.nd
     return summarise(result.times[m], result.timeline.present[m], pose[m], behaviour[m], step, fps)
 
 
-def _runs(times: np.ndarray, flags: np.ndarray, max_gap_s: float) -> list[tuple[float, float]]:
-    """(first, last frame time) of stretches where flags hold, broken where frames are more than max_gap_s apart."""
-    return [(float(times[r[0]]), float(times[r[-1]])) for r in contiguous_runs(times, flags, max_gap_s)]
-
-
 def behaviour_highlights(result: Result, behaviour: np.ndarray, step: float) -> list[dict]:
     """Stretches worth a second look: the longest smiles, time out of frame, and (when measured) looking away
-    from the camera and a hand near the face. Each reason says what was seen and for how long."""
+    from the camera and a hand near the face. Each reason says what was seen and for how long; a smile or a hand
+    is pinned to its strongest frame, a stretch away from the camera or out of frame to where it starts."""
     times, present = result.times, result.timeline.present
     col = BEHAVIOUR_COLUMNS.index
-
-    def at_least(name: str, threshold: float) -> np.ndarray:
-        return present & (np.nan_to_num(behaviour[:, col(name)], nan=-1.0) >= threshold)
-
-    looked = behaviour[:, col("eye_contact")]
-    conditions = {
-        "smile": (at_least("smile", SMILE_AT), "smile", "Smiled for {s:.0f} s."),
-        "out_of_frame": (~present, "out of frame", "The face was out of the frame for {s:.0f} s."),
+    smile, hand, looked = (behaviour[:, col(c)] for c in ("smile", "hand_near_face", "eye_contact"))
+    conditions = {  # kind: (frames that hold, the score to pin the moment at or None, label, reason)
+        "smile": (present & (np.nan_to_num(smile) >= SMILE_AT), smile, "smile", "Smiled for {s:.0f} s"),
+        "out_of_frame": (~present, None, "out of frame", "The face was out of the frame for {s:.0f} s"),
         "looking_away": (
-            present & ~np.isnan(looked) & (np.nan_to_num(looked) < LOOK_AT),
+            present & ~np.isnan(looked) & (np.nan_to_num(looked, nan=1.0) < LOOK_AT),
+            None,
             "looking away",
-            "Looked away from the camera for {s:.0f} s.",
+            "Looked away from the camera for {s:.0f} s",
         ),
         "hand_near_face": (
-            at_least("hand_near_face", HAND_AT),
+            present & (np.nan_to_num(hand) >= HAND_AT),
+            hand,
             "hand near face",
-            "A hand was near the face for {s:.0f} s.",
+            "A hand was near the face for {s:.0f} s",
         ),
     }
     out = []
-    for kind, (flags, label, reason) in conditions.items():
-        for a, b in _runs(times, flags, max(1.0, 2.5 * step)):
-            length = b - a + step
-            if length >= HIGHLIGHT_MIN_S[kind]:
-                out.append(
-                    {
-                        "time_s": round(float(a), 2),
-                        "kind": kind,
-                        "label": label,
-                        "score": round(HIGHLIGHT_WEIGHT * min(1.0, length / 15.0), 3),
-                        "reason": reason.format(s=length),
-                    }
-                )
+    for kind, (flags, strength, label, reason) in conditions.items():
+        for run in contiguous_runs(times, flags, max(1.0, 2.5 * step)):
+            length = float(times[run[-1]] - times[run[0]]) + step
+            if length < HIGHLIGHT_MIN_S[kind]:
+                continue
+            at = run[0] if strength is None else run[int(np.argmax(strength[run]))]
+            start = f"{int(times[run[0]] // 60)}:{times[run[0]] % 60:04.1f}"
+            where = "" if at == run[0] else f" (from {start}); this is its strongest moment"
+            out.append(
+                {
+                    "time_s": round(float(times[at]), 2),
+                    "kind": kind,
+                    "label": label,
+                    "score": round(HIGHLIGHT_WEIGHT * min(1.0, length / 15.0), 3),
+                    "reason": reason.format(s=length) + where + ".",
+                }
+            )
     return out
 
 
