@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from facecue.interview.behaviour import behaviour_cues, feedback_sentences, overall_feedback, span_feedback
-from facecue.report.behaviour import behaviour_panels, mode_text
+from facecue.report.interview import behaviour_panels, mode_text
 from facecue.service.review_view import behaviour_panels as review_panels
 
 TRAITS = re.compile(r"\b(confiden\w*|nervous|anxious|shy|calm|tense|engaged|lacked|warm|honest\w*)\b", re.I)

@@ -8,8 +8,16 @@ from __future__ import annotations
 from html import escape
 
 from facecue import __version__
-from facecue.interview.behaviour import PANELS
 from facecue.report.charts import fmt_range, fmt_time, number, pct
+from facecue.report.interview import (
+    behaviour_panels,
+    highlights_of,
+    mode_line,
+    mode_text,
+    span_label,
+    spans_of,
+    voice_summary,
+)
 
 BEHAVIOUR_ONLY = (
     "Behaviour only: this analysis measured what is visible (head movement, blinks, smiles, brow and "
@@ -46,52 +54,6 @@ BEHAVIOUR_LIMITS = (
         "trait.",
     ),
 )
-MODES = {
-    ("emotions", "behaviour"): "emotions and behaviour (--signals emotions,behaviour)",
-    ("behaviour",): "behaviour only (--signals behaviour): no emotion was inferred",
-    ("emotions",): "emotions only (--signals emotions)",
-}
-
-
-def mode_text(signals) -> str:
-    """Which signals the analysis read, in words; results from before the option read emotions only."""
-    names = tuple(n for n in ("emotions", "behaviour") if n in (signals or ("emotions",)))
-    return MODES.get(names, ", ".join(names))
-
-
-def mode_line(signals) -> str:
-    return f'<p class="mode" id="mode-line"><strong>Mode:</strong> {escape(mode_text(signals))}.</p>'
-
-
-def not_measured(b: dict, cues: tuple[str, ...]) -> str:
-    """Why a panel has nothing to show: the reason a figure carries, or that the part had nothing readable."""
-    from facecue.interview.behaviour import FIGURES
-
-    for cue in cues:
-        for name in FIGURES[cue]:
-            entry = b.get(name)
-            if isinstance(entry, dict) and entry.get("reason"):
-                return f"not measured: {entry['reason']}"
-    return "nothing measured in this part"
-
-
-def behaviour_panels(span: dict) -> str:
-    """Eye contact, head movement, smiles and posture of one question or window, from its behaviour cues."""
-    b = span.get("behaviour") if isinstance(span.get("behaviour"), dict) else None
-    cues = span.get("behaviour_cues") if isinstance(span.get("behaviour_cues"), dict) else {}
-    if b is None and not cues:
-        return ""
-    boxes = []
-    for title, names in PANELS.items():
-        lines = [f"<li>{escape(str(c.get('text') or ''))}</li>" for n in names if isinstance(c := cues.get(n), dict)]
-        body = (
-            f"<ul>{''.join(lines)}</ul>"
-            if lines
-            else f'<p class="muted small">{escape(not_measured(b or {}, names))}</p>'
-        )
-        key = title.lower().replace(" ", "-")
-        boxes.append(f'<div class="bpanel" data-panel="{key}"><h5>{title}</h5>{body}</div>')
-    return f'<div class="panel behaviour"><h4>Visible behaviour</h4>{"".join(boxes)}</div>'
 
 
 def _figure(entry, as_share: bool = True) -> str:
@@ -148,8 +110,6 @@ def behaviour_section(summary: dict) -> str:
 def _cards(interview: dict) -> str:
     """One card per question or window: the behaviour panels, the voice beside them and the feedback drafted for
     the candidate."""
-    from facecue.report.interview import span_label, spans_of, voice_summary
-
     cards = []
     for n, span in enumerate(spans_of(interview)):
         label = span_label(interview, n)
@@ -179,8 +139,6 @@ def _cards(interview: dict) -> str:
 
 
 def _highlights(interview: dict) -> str:
-    from facecue.report.interview import highlights_of, span_label
-
     items = []
     for n, h in enumerate(highlights_of(interview)):
         where = number(h.get("span_index"))

@@ -246,11 +246,9 @@ def _header(res: Result, summary: dict, name: str, duration: float | None) -> st
     if fps:
         meta.append(("Sampled at", f"{fps} frames/s"))
     items = "".join(f"<li>{label} <b>{escape(str(value))}</b></li>" for label, value in meta)
-    from facecue.report.behaviour import mode_line
-
     return (
         f'<header><p class="eyebrow">facecue · facial-expression report</p><h1>{escape(name)}</h1>'
-        f'<ul class="meta">{items}</ul>{mode_line(res.signals)}'
+        f'<ul class="meta">{items}</ul>{iv.mode_line(res.signals)}'
         f'<p class="callout" id="disclaimer"><strong>{DISCLAIMER}</strong> '
         f"Everything below describes what a model read from the face in each sampled frame, with its "
         f"uncertainty. See “How to read this” at the end before drawing any conclusion.</p></header>"

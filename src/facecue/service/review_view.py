@@ -32,9 +32,9 @@ try:  # question bands and highlight pins on the chart, where the report's chart
 except ImportError:  # pragma: no cover - an older report module: the chart goes without them
     Band = Marker = None
 from facecue.interview.behaviour import PANELS
-from facecue.report.behaviour import BEHAVIOUR_LIMITS, mode_text, not_measured
+from facecue.report.behaviour import BEHAVIOUR_LIMITS
 from facecue.report.html import LIMITS
-from facecue.report.interview import baseline_top, moved_from_baseline
+from facecue.report.interview import baseline_top, mode_text, moved_from_baseline, not_measured
 from facecue.report.series import downsample, frame_spans, frame_status
 from facecue.result import Result
 
