@@ -201,3 +201,34 @@ def test_a_row_with_a_questions_file_gets_the_interview_section(clips, tmp_path,
     assert json.loads((folder / "result.json").read_text())["interview"] == report
     plain = out / rows["interview1.mp4"]["output"].rsplit("/", 1)[-1]  # a row without questions: no section
     assert not (plain / "report.json").exists() and "interview" not in json.loads((plain / "result.json").read_text())
+
+
+def test_signals_per_row_and_for_the_batch(clips, tmp_path, capsys, practice_consent, practice_args):
+    root, _ = clips
+    first, second = root / "in" / "interview0.mp4", root / "in" / "interview1.mp4"
+    manifest = tmp_path / "manifest.csv"
+    manifest.write_text(
+        f"path,purpose,jurisdiction,consent,signals\n{first},practice,OTHER,{practice_consent},behaviour\n"
+        f"{second},practice,OTHER,{practice_consent},\n"
+    )
+    out = tmp_path / "out"
+    assert main(["batch", str(manifest), "-o", str(out), "--workers", "1"]) == 0
+    rows = read_summary(out)
+    read = {
+        name: json.loads((out / rows[name]["output"].rsplit("/", 1)[-1] / "result.json").read_text())
+        for name in ("interview0.mp4", "interview1.mp4")
+    }
+    assert read["interview0.mp4"]["options"]["signals"] == ["behaviour"]  # the row's own choice
+    assert read["interview1.mp4"]["options"]["signals"] == ["emotions", "behaviour"]  # the batch's default
+    assert rows["interview0.mp4"]["dominant"] == "" and rows["interview1.mp4"]["dominant"] != ""
+
+    folder_out = tmp_path / "folder"  # --signals for every file of a folder
+    assert main(["batch", str(root / "in"), "-o", str(folder_out), "--signals", "behaviour", *practice_args]) == 1
+    done = [r for r in read_summary(folder_out).values() if r["status"] == "done"]
+    assert len(done) == 2 and all(r["dominant"] == "" and r["abstained"] == "" for r in done)
+
+    manifest.write_text(f"path,purpose,jurisdiction,consent,signals\n{first},practice,OTHER,{practice_consent},moods\n")
+    capsys.readouterr()
+    assert main(["batch", str(manifest), "-o", str(tmp_path / "bad")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {manifest}, line 2: --signals must name") and err.count("\n") == 1

@@ -106,3 +106,22 @@ def test_live_without_purpose_or_consent_never_opens_the_stream(clip, tmp_path, 
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.startswith("error: analysis for research needs the subject's recorded consent")
     assert not out_csv.exists()
+
+
+def test_live_behaviour_only_names_no_emotion(clip, tmp_path, practice_args):
+    from facecue.labels import EMOTIONS
+
+    out_csv = tmp_path / "live.csv"
+    command = ["live", "--source", str(clip), "--fps", "5", "--csv", str(out_csv), "--signals", "behaviour"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "facecue.cli", *command, *practice_args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert any("face 0: yaw" in line and "smile" in line for line in proc.stdout.splitlines())
+    everything = (proc.stdout + out_csv.read_text()).lower()
+    assert not any(label in everything for label in EMOTIONS) and "%" not in proc.stdout
+    header = out_csv.read_text().splitlines()[0].split(",")
+    assert header[8:11] == ["yaw", "pitch", "roll"] and "smile" in header and "label" not in header

@@ -2,10 +2,12 @@
 
 import csv
 import json
+import re
 import subprocess
 import sys
 
 import av
+import cv2
 import numpy as np
 import pytest
 
@@ -13,7 +15,7 @@ from facecue.behaviour.columns import BEHAVIOUR_COLUMNS
 from facecue.cli import main
 from facecue.io.sample import make_sample_video, sample_face_boxes
 from facecue.labels import EMOTIONS
-from facecue.pipeline import Analyzer
+from facecue.pipeline import Analyzer, analyze
 from facecue.result import CSV_COLUMNS, SCHEMA, Result, csv_columns
 
 REQUIRED_KEYS = {
@@ -239,24 +241,114 @@ def test_default_analysis_adds_behaviour_columns_and_summary(analysed):
     assert 'id="behaviour"' in (out / "report.html").read_text()
 
 
-def test_behaviour_only_infers_no_emotion_anywhere(sample, tmp_path, practice_args):
+# Keys that only an emotion reading (or something derived from one) would produce.
+EMOTION_KEYS = {
+    "labels",
+    "probs",
+    "mean_probs",
+    "dominant",
+    "abstained",
+    "baseline",
+    "relative_to_baseline",
+    "segments",
+    "valence",
+    "arousal",
+    "expressivity",
+    "cues",
+    "stress",
+    "engagement",
+    "composure",
+    "sentiment",
+    "mismatch",
+    "mixed",
+    "arc",
+}
+EMOTION_WORDS = re.compile(r"\b(" + "|".join(EMOTIONS) + r"|valence|arousal)\b", re.IGNORECASE)
+TRAIT_WORDS = re.compile(r"\b(confiden\w*|nervous\w*|anxi\w*|calm\w*|tense|stress\w*|engaged|warm|lack\w*)\b", re.I)
+
+
+def all_keys(value) -> set[str]:
+    if isinstance(value, dict):
+        return set(value) | {k for v in value.values() for k in all_keys(v)}
+    if isinstance(value, list):
+        return {k for v in value for k in all_keys(v)}
+    return set()
+
+
+def test_behaviour_only_infers_no_emotion_anywhere(sample, tmp_path, practice_args, practice):
+    """Issue 15: a behaviour-only run of the packaged sample, with questions and a transcript, names no emotion,
+    probability, valence or emotion-derived cue in any output: result.json, report.json, frames.csv, the report,
+    the feedback, nor in the library's Result."""
+    questions = tmp_path / "q.json"
+    questions.write_text(
+        json.dumps(
+            [{"start": 0, "end": 5, "text": "Tell me about yourself"}, {"start": 5, "end": 10, "text": "Why us?"}]
+        )
+    )
+    transcript = tmp_path / "t.vtt"
+    transcript.write_text(
+        "WEBVTT\n\n00:00.500 --> 00:04.000\nI love this work and I am happy to be here.\n\n"
+        "00:05.500 --> 00:09.000\nI hated my last job, it was awful.\n"
+    )
     out = tmp_path / "behaviour"
-    assert main(["analyze", str(sample), "-o", str(out), "--quiet", "--signals", "behaviour", *practice_args]) == 0
+    args = ["--questions", str(questions), "--transcript", str(transcript)]
+    assert (
+        main(["analyze", str(sample), "-o", str(out), "--quiet", "--signals", "behaviour", *args, *practice_args]) == 0
+    )
     doc = json.loads((out / "result.json").read_text())
     assert doc["options"]["signals"] == ["behaviour"] and "emotion" not in doc["models"]
-    assert "labels" not in doc and "segments" not in doc and "probs" not in doc["faces"]
     assert set(doc["timeline"]) == {"present"}
-    assert not {"mean_probs", "dominant", "abstained", "baseline", "relative_to_baseline"} & doc["summary"].keys()
-    assert "interview" not in doc and not (out / "report.json").exists()
+    assert not EMOTION_KEYS & all_keys(doc), EMOTION_KEYS & all_keys(doc)
     assert doc["summary"]["behaviour"]["smile_share"]["value"] > 0.5
     with open(out / "frames.csv", newline="") as handle:
         header = next(csv.reader(handle))
     assert header == csv_columns(("behaviour",)) and not set(EMOTIONS) & set(header) and "label" not in header
-    everything = " ".join((out / name).read_text().lower() for name in ("result.json", "frames.csv", "report.html"))
-    assert not any(label in everything for label in EMOTIONS)  # no label, not even as a word
-    assert "valence" not in everything and "behaviour only" in (out / "report.html").read_text().lower()
-    result = Result.from_dict(doc)
+    outputs = {name: (out / name).read_text() for name in ("result.json", "report.json", "frames.csv", "report.html")}
+    for name, text in outputs.items():
+        assert not EMOTION_WORDS.search(text), (name, EMOTION_WORDS.search(text))
+    assert json.loads(outputs["report.json"]) == doc["interview"]
+
+    # The interview section: behaviour cues per question and overall, highlights, feedback that describes.
+    interview = doc["interview"]
+    assert interview["signals"] == ["behaviour"] and [s["text"] for s in interview["spans"]] == [
+        "Tell me about yourself",
+        "Why us?",
+    ]
+    for part in [*interview["spans"], interview["overall"]]:
+        assert part["behaviour"]["readable_s"] > 0 and part["behaviour_cues"]["smiles"]["value"] > 0.5
+        assert part["behaviour_cues"]["smiles"]["text"].startswith("Smiled in")
+        assert "eye_contact" not in part["behaviour_cues"]  # not measured in this version: left out, not guessed
+        assert "You smiled in about" in part["feedback"] and not TRAIT_WORDS.search(part["feedback"]), part["feedback"]
+    assert any(h["kind"] == "smile" and h["reason"].startswith("Smiled for") for h in interview["highlights"])
+
+    html = outputs["report.html"]
+    assert "behaviour only" in html.lower() and 'id="mode-line"' in html
+    for panel in ("eye-contact", "head-movement", "smiles", "posture"):
+        assert html.count(f'data-panel="{panel}"') == 2, panel  # one per question
+    assert "You smiled in about" in html
+
+    result = analyze(sample, signals=("behaviour",), **practice)  # the library, the same way
+    assert result.signals == ("behaviour",) and np.isnan(result.faces.probs).all()
+    assert not EMOTION_KEYS & all_keys(result.to_dict()) and not EMOTION_WORDS.search(result.to_json())
     assert Result.from_dict(json.loads(result.to_json())).to_dict() == result.to_dict()
+
+
+def test_image_folder_names_each_image_in_frames_csv(tmp_path, model_files, practice_args):
+    from facecue.io.sample import _astronaut
+
+    folder = tmp_path / "stills"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "b-face.png"), _astronaut())
+    cv2.imwrite(str(folder / "a-blank.jpg"), np.full((120, 160, 3), 200, np.uint8))
+    (folder / "c-broken.png").write_bytes(b"not an image")
+    out = tmp_path / "out"
+    assert main(["analyze", str(folder), "-o", str(out), "--quiet", *practice_args]) == 0
+    with open(out / "frames.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["source"] for r in rows] == ["a-blank.jpg", "b-face.png"]  # the broken file is skipped, not named
+    assert rows[0]["face_id"] == "" and rows[1]["face_id"] != "" and rows[1]["label"] != ""
+    header = (out / "frames.csv").read_text().splitlines()[0].split(",")
+    assert header[-1] == "source" and "source" not in csv_columns()  # videos have no source column
 
 
 def test_behaviour_only_never_loads_the_emotion_model(tmp_path, sample, practice):

@@ -45,6 +45,7 @@ from facecue.batch_worker import (  # the worker side, shared with facecue.batch
 from facecue.errors import FacecueError, InputError
 from facecue.governance import Decision, PolicyError, policy_for
 from facecue.io.images import is_image_path
+from facecue.options import SIGNALS, check_signals
 
 __all__ = [
     "DEFAULT_RETRIES",
@@ -83,8 +84,9 @@ DEFAULT_RETRIES = 2  # extra attempts for an interview whose worker process died
 
 
 def read_manifest(manifest: Path, purpose: str = "", jurisdiction: str = "", consent: str = "") -> list[Job]:
-    """A CSV with a `path` column (optional `candidate`, `purpose`, `jurisdiction`, `consent`, and `questions` and
-    `transcript` for the interview section; relative paths, the consent record's, questions' and transcript's
+    """A CSV with a `path` column (optional `candidate`, `purpose`, `jurisdiction`, `consent`, `signals` (what to
+    read for that row: "emotions,behaviour" or "behaviour"), and `questions` and `transcript` for the interview
+    section; relative paths, the consent record's, questions' and transcript's
     included, from the CSV's folder) or a folder, whose video files are taken recursively
     in sorted order. purpose, jurisdiction and consent (a path from the current folder) fill the rows that leave
     them empty, and every file of a folder."""
@@ -103,10 +105,15 @@ def read_manifest(manifest: Path, purpose: str = "", jurisdiction: str = "", con
             raise InputError(f"{manifest} must be a CSV with a 'path' column (or a folder of videos).")
         jobs = []
         for line, row in enumerate(reader, start=2):
-            columns = ("path", "candidate", "purpose", "jurisdiction", "consent", "questions", "transcript")
+            columns = ("path", "candidate", "purpose", "jurisdiction", "consent", "questions", "transcript", "signals")
             cell = {k: (row.get(k) or "").strip() for k in columns}
             if not cell["path"]:
                 raise InputError(f"{manifest}, line {line}: the path is empty.")
+            if cell["signals"]:
+                try:
+                    cell["signals"] = ",".join(check_signals(cell["signals"]))
+                except FacecueError as exc:
+                    raise InputError(f"{manifest}, line {line}: {exc}") from None
             jobs.append(
                 Job(
                     _beside(manifest, cell["path"]),
@@ -117,6 +124,7 @@ def read_manifest(manifest: Path, purpose: str = "", jurisdiction: str = "", con
                     row=f"manifest row {line - 1}",
                     questions=_beside(manifest, cell["questions"]) if cell["questions"] else "",
                     transcript=_beside(manifest, cell["transcript"]) if cell["transcript"] else "",
+                    signals=cell["signals"],
                 )
             )
     return jobs
@@ -128,8 +136,9 @@ def _beside(manifest: Path, value: str) -> str:
     return str(path if path.is_absolute() else manifest.parent.absolute() / path)
 
 
-def decide_jobs(jobs: list[Job]) -> list[Decision]:
-    """The policy's decision for every job, or PolicyError naming the first row it refuses (and why)."""
+def decide_jobs(jobs: list[Job], signals=SIGNALS) -> list[Decision]:
+    """The policy's decision for every job (reading its own signals, else `signals`), or PolicyError naming the
+    first row it refuses (and why)."""
     decisions = []
     for n, job in enumerate(jobs, start=1):
         where = job.row or f"manifest row {n}"
@@ -141,7 +150,8 @@ def decide_jobs(jobs: list[Job]) -> list[Decision]:
                 "US-IL, OTHER) or --purpose/--jurisdiction for every row; see docs/RESPONSIBLE_USE.md."
             )
         try:
-            decisions.append(policy_for(job.purpose, job.jurisdiction, job.consent or None))
+            asked = job.signals.split(",") if job.signals else signals
+            decisions.append(policy_for(job.purpose, job.jurisdiction, job.consent or None, signals=asked))
         except PolicyError as exc:
             raise PolicyError(f"{where}: {exc}") from None
     return decisions
@@ -179,7 +189,7 @@ def run_batch(
     The policy decides every job first: PolicyError for the first refused one, before anything is analysed."""
     if workers is not None and workers < 1:
         raise FacecueError("--workers must be at least 1.")
-    decide_jobs(jobs)
+    decide_jobs(jobs, (options or {}).get("signals") or SIGNALS)
     out_root.mkdir(parents=True, exist_ok=True)
     _clear_partials(out_root)
     options = options or {}

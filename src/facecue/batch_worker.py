@@ -31,6 +31,7 @@ class Job:
     row: str = ""  # where the job came from, for messages ("manifest row 3"); "" -> its place in the list
     questions: str = ""  # the question timeline's path ("" for none): with it or a transcript, the interview section
     transcript: str = ""  # the transcript's path ("" for none)
+    signals: str = ""  # what to read for this row, e.g. "behaviour" ("" for the batch's --signals)
 
 
 @dataclass
@@ -142,8 +143,11 @@ def analyse_one(job: Job, out_root: str, options: dict | None = None) -> Outcome
             return Outcome(job.path, "skipped", str(folder), digest)
         cpu = time.process_time()  # one interview at a time per worker process, so this is its own
         interview = _interview(job)  # parses the questions and transcript first: mistakes show before decoding
+        options = dict(options or {})
+        if job.signals:  # the row's own choice (read_manifest checked it)
+            options["signals"] = job.signals.split(",")
         # The driver decided every row already; this checks again right before decoding (consent withdrawn since).
-        result = _analyzer(options or {}).analyze(
+        result = _analyzer(options).analyze(
             path,
             purpose=job.purpose or None,
             jurisdiction=job.jurisdiction or None,
@@ -160,8 +164,8 @@ def analyse_one(job: Job, out_root: str, options: dict | None = None) -> Outcome
             s["processing_s"],
             s["frames_analysed"],
             s["face_presence"],
-            s["abstained"],
-            s["dominant"],
+            s.get("abstained"),  # absent from a behaviour-only analysis: it read no emotion
+            s.get("dominant"),
             len(s["other_people"]),
             cpu_s=round(time.process_time() - cpu, 3),
         )

@@ -67,6 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     b.add_argument("--jurisdiction", help="for rows with no jurisdiction, e.g. DE, US-IL, OTHER; every row needs one")
     b.add_argument("--consent", help="consent record JSON for rows with no consent column value")
+    b.add_argument(
+        "--signals",
+        default="emotions,behaviour",
+        help="what to read: 'emotions,behaviour' (default) or 'behaviour' (no emotion model at all); a "
+        "'signals' manifest column overrides it per row",
+    )
 
     lv = sub.add_parser("live", help="analyse a webcam or network stream in real time")
     lv.add_argument("--source", default="0", help="webcam index (0) or stream URL / file")
@@ -76,6 +82,12 @@ def build_parser() -> argparse.ArgumentParser:
     lv.add_argument("--purpose", choices=PURPOSES, help="required: why this runs")
     lv.add_argument("--jurisdiction", help="required: where the person is, e.g. DE, US-IL, UK, OTHER")
     lv.add_argument("--consent", help="consent record JSON (facecue consent record) when the policy requires one")
+    lv.add_argument(
+        "--signals",
+        default="emotions,behaviour",
+        help="what to read: 'emotions,behaviour' (default) or 'behaviour' (head pose and facial actions, no "
+        "emotion model at all)",
+    )
 
     c = sub.add_parser("classify", help="classify face crops (FER2013-layout CSV or image folder) without detection")
     c.add_argument("input")
@@ -272,9 +284,9 @@ def run_analyze(args) -> int:
 def run_batch(args) -> int:
     from facecue.batch import read_manifest
     from facecue.batch import run_batch as run_jobs
-    from facecue.options import AnalyzeOptions, parse_fps
+    from facecue.options import AnalyzeOptions, check_signals, parse_fps
 
-    options = AnalyzeOptions(fps=parse_fps(args.fps)).to_dict()  # validated here, rebuilt in each worker
+    options = AnalyzeOptions(fps=parse_fps(args.fps), signals=check_signals(args.signals)).to_dict()  # rebuilt
     jobs = read_manifest(Path(args.manifest), args.purpose or "", args.jurisdiction or "", args.consent or "")
     if not jobs:
         raise FacecueError(f"{args.manifest} lists no videos.")

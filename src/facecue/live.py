@@ -12,9 +12,11 @@ from pathlib import Path
 import av
 import numpy as np
 
+from facecue.behaviour.columns import BEHAVIOUR_COLUMNS
 from facecue.errors import InputError
 from facecue.io.video import Frame
 from facecue.labels import EMOTIONS
+from facecue.result import POSE_COLUMNS
 
 
 def open_stream(source: str):
@@ -92,14 +94,31 @@ class LatestFrameReader:
         self.container.close()
 
 
+def _cell(value: float) -> str:
+    return "" if np.isnan(value) else f"{value:.4f}"
+
+
+def _behaviour_text(pose: np.ndarray, behaviour: np.ndarray) -> str:
+    """Head pose and the smile and eyes-closed scores of one face, as a short line (nothing about emotions)."""
+    yaw, pitch, _ = pose
+    text = f"yaw {yaw:+.0f}°, pitch {pitch:+.0f}°"
+    smile, closed = behaviour[BEHAVIOUR_COLUMNS.index("smile")], behaviour[BEHAVIOUR_COLUMNS.index("eyes_closed")]
+    if not np.isnan(smile):
+        text += f", smile {smile:.2f}" + (", eyes closed" if closed >= 0.5 else "")
+    return text
+
+
 def run_live_cli(args) -> int:
     from facecue.governance.check import check_policy
+    from facecue.options import AnalyzeOptions, check_signals
     from facecue.pipeline import UNCONFIRMED, Analyzer
     from facecue.timeline.smoothing import ExponentialSmoother
 
+    options = AnalyzeOptions(fps=args.fps, signals=check_signals(args.signals))
     # A live analysis of a person is decided like any other, before the camera or stream is opened.
     _, consent = check_policy(args)
-    analyzer = Analyzer(fps=args.fps)
+    analyzer = Analyzer(options)
+    emotions, behaviour = options.emotions, options.behaviour
     container = open_stream(args.source)
     is_file = Path(args.source).is_file()
     reader = LatestFrameReader(container, pace=is_file)
@@ -108,7 +127,11 @@ def run_live_cli(args) -> int:
     if args.csv:
         handle = open(args.csv, "w", newline="")  # noqa: SIM115 - closed in the finally below, with the reader
         writer = csv.writer(handle)
-        writer.writerow(["time_s", "frame", "face_id", "x", "y", "w", "h", "quality", *EMOTIONS, "label"])
+        writer.writerow(
+            ["time_s", "frame", "face_id", "x", "y", "w", "h", "quality"]
+            + ([*EMOTIONS, "label"] if emotions else [])
+            + ([*POSE_COLUMNS, *BEHAVIOUR_COLUMNS] if behaviour else [])
+        )
     started = time.monotonic()
     analysed = 0
     try:
@@ -121,26 +144,29 @@ def run_live_cli(args) -> int:
             for i, face_id in enumerate(ids.tolist()):
                 if faces.abstain[i].startswith(UNCONFIRMED):
                     continue  # the mesh says this detection is not a face
-                smooth = smoothers.setdefault(face_id, ExponentialSmoother()).update(
-                    frame.time_s, None if np.isnan(probs[i]).any() else probs[i]
-                )
-                label = EMOTIONS[int(np.argmax(smooth))] if smooth is not None else ""
-                parts.append(
-                    f"face {face_id}: "
-                    + (f"{label} {smooth.max():.0%}" if smooth is not None else f"abstained ({faces.abstain[i]})")
-                )
-                if writer:
-                    writer.writerow(
-                        [
-                            f"{frame.time_s:.3f}",
-                            frame.index,
-                            face_id,
-                            *(f"{v:.1f}" for v in faces.boxes[i]),
-                            f"{faces.quality[i]:.3f}",
-                            *([f"{v:.4f}" for v in smooth] if smooth is not None else [""] * 7),
-                            label,
-                        ]
+                row = [
+                    f"{frame.time_s:.3f}",
+                    frame.index,
+                    face_id,
+                    *(f"{v:.1f}" for v in faces.boxes[i]),
+                    f"{faces.quality[i]:.3f}",
+                ]
+                said = []
+                if emotions:
+                    smooth = smoothers.setdefault(face_id, ExponentialSmoother()).update(
+                        frame.time_s, None if np.isnan(probs[i]).any() else probs[i]
                     )
+                    label = EMOTIONS[int(np.argmax(smooth))] if smooth is not None else ""
+                    said.append(
+                        f"{label} {smooth.max():.0%}" if smooth is not None else f"abstained ({faces.abstain[i]})"
+                    )
+                    row += [*([f"{v:.4f}" for v in smooth] if smooth is not None else [""] * 7), label]
+                if behaviour and faces.behaviour is not None:
+                    said.append(_behaviour_text(faces.pose[i], faces.behaviour[i]))
+                    row += [_cell(v) for v in (*faces.pose[i], *faces.behaviour[i])]
+                parts.append(f"face {face_id}: " + ", ".join(said))
+                if writer:
+                    writer.writerow(row)
             print(f"{frame.time_s:8.2f}s  " + ("; ".join(parts) or "no face"), flush=True)
             if args.seconds and time.monotonic() - started >= args.seconds:
                 break

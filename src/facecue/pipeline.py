@@ -374,8 +374,11 @@ class _Collector:
         summary, notes = _summary(faces, times, tracks, timeline, source, elapsed, o.emotions)
         if o.behaviour:
             summary["behaviour"] = behaviour_summary(faces, times, candidate, timeline.present, o.fps)
+        info = source.info.to_dict()
+        if getattr(source, "files", None):  # stills: each image's file name, for frames.csv's source column
+            info["files"] = list(source.files)
         return Result(
-            source=source.info.to_dict(),
+            source=info,
             models=models,
             options=o.to_dict(),
             times=times,

@@ -314,20 +314,22 @@ class Result:
 
     def csv_columns(self) -> list[str]:
         """frames.csv's columns for this result's signals (docs/RESULT_SCHEMA.md)."""
-        return csv_columns(self.signals, self.faces.behaviour is not None)
+        return csv_columns(self.signals, self.faces.behaviour is not None) + (
+            ["source"] if self.source.get("files") else []
+        )
 
     def frame_rows(self) -> list[dict]:
         """frames.csv rows: one per analysed frame per face; a frame without faces gives one empty row."""
         columns = self.csv_columns()
-        emotions, behaviour = self.emotions, self.faces.behaviour
+        emotions, behaviour, files = self.emotions, self.faces.behaviour, self.source.get("files")
         rows: list[dict] = []
         by_frame: dict[int, list[int]] = {}
         for i, pos in enumerate(self.faces.frame_pos.tolist()):
             by_frame.setdefault(pos, []).append(i)
         for pos, (t, idx) in enumerate(zip(self.times.tolist(), self.frame_index.tolist(), strict=False)):
-            base = {"time_s": round(t, 4), "frame": idx}
+            base = {"time_s": round(t, 4), "frame": idx, **({"source": files[idx]} if files else {})}
             if pos not in by_frame:
-                rows.append({**base, **{k: "" for k in columns[2:]}})
+                rows.append({**{k: "" for k in columns[2:]}, **base})
                 continue
             for i in by_frame[pos]:
                 x, y, w, h = (round(float(v), 1) for v in self.faces.boxes[i])

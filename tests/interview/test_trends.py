@@ -63,3 +63,13 @@ def test_trends_command_writes_json_and_reports_bad_input_in_one_line(tmp_path, 
     assert main(["trends", str(a), str(tmp_path / "plain.json")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "no interview analysis" in err and "Traceback" not in err
+
+
+def test_a_behaviour_only_result_is_refused_in_one_sentence(tmp_path):
+    doc = {"schema": "facecue.interview/1", "signals": ["behaviour"], "overall": {}, "spans": []}
+    paths = []
+    for n in range(2):
+        paths.append(tmp_path / f"r{n}.json")
+        paths[-1].write_text(json.dumps(doc))
+    with pytest.raises(InputError, match="behaviour-only analysis: trends compare expression cues"):
+        compare_interviews(paths)

@@ -8,12 +8,13 @@ from pathlib import Path
 import numpy as np
 
 from facecue.errors import FacecueError
+from facecue.interview import behaviour as bh
 from facecue.interview import cues as cue_defs
 from facecue.interview import highlights as hl
 from facecue.interview import mismatch as mm
 from facecue.interview import spans as sp
 from facecue.interview.cues import derive_cues
-from facecue.interview.feedback import overall_feedback, span_feedback, typical_rate
+from facecue.interview.feedback import MIN_READABLE_S, overall_feedback, span_feedback, typical_rate
 from facecue.interview.frames import InterviewFrames
 from facecue.interview.inputs import Question, load_questions
 from facecue.interview.transcript import Utterance, parse_transcript, pick_candidate
@@ -110,17 +111,32 @@ def _voice(video: str | Path | None, result: Result, spans: list[tuple[float, fl
 
 
 def _notes(
-    result: Result, fr: InterviewFrames, kind: str, spans, inputs: InterviewInputs, voice_available: bool
+    result: Result,
+    fr: InterviewFrames,
+    kind: str,
+    spans,
+    inputs: InterviewInputs,
+    voice_available: bool,
+    readable_s: float = 0.0,
 ) -> list[str]:
+    emotions = result.emotions
     notes = [
         (
             "Every signal describes what the face showed as read by an imperfect model; it says nothing certain "
             "about what the person felt or how well they would do a job. A person decides."
         )
+        if emotions
+        else (
+            "Behaviour only: every figure describes visible movement (gaze, head, face, body) as measured by an "
+            "imperfect model; nothing here says what the person felt or how well they would do a job. A person "
+            "decides."
+        )
     ]
     if kind == "windows":
         notes.append("No question timeline was given: the interview is cut into fixed windows.")
-    if inputs.utterances is None:
+    if not emotions:
+        pass  # words are compared with expressions only when expressions are read
+    elif inputs.utterances is None:
         notes.append("No transcript was given: no verbal/non-verbal comparison was made.")
     elif inputs.candidate_speaker is None:
         notes.append("The transcript has no speaker labels: all speech was treated as the candidate's.")
@@ -131,7 +147,7 @@ def _notes(
             notes.append(f"{len(outside)} question(s) lie outside the analysed part of the video.")
     if voice_available and len(inputs.speakers) > 1:
         notes.append("Voice cues cover all sound in each span, the interviewer's voice included.")
-    usable_s = fr.usable.sum() * fr.step_s
+    usable_s = fr.usable.sum() * fr.step_s if emotions else readable_s
     if usable_s < cue_defs.FULL_DATA_S:
         notes.append(f"Only {usable_s:.0f} s of the face could be read: treat every cue as tentative.")
     return notes
@@ -152,32 +168,59 @@ def analyze_interview(
     a Future of one, measured while the video was analysed)."""
     options = options or InterviewOptions()
     inputs = inputs or InterviewInputs()
+    emotions = result.emotions
     fr = InterviewFrames.from_result(result)
     kind, spans = _spans(result, fr, inputs, options.window_s)
     bounds = [(a, b) for a, b, _ in spans]
     voice, voice_note = (
         _voice(video, result, bounds, voice_track) if options.voice else (None, "voice cues were not requested.")
     )
+    behaviour = bh.series(result)  # (pose, behaviour) per frame, or None when behaviour was not analysed
 
     span_rows = []
     for n, (a, b, text) in enumerate(spans):
         m = fr.mask(a, b)
-        row = {"index": n, "start_s": round(a, 3), "end_s": round(b, 3), "text": text, **sp.span_stats(fr, m)}
-        row["cues"] = derive_cues(fr, m, validation)
-        row["sentiment"] = _sentiment(inputs.utterances, a, b)
+        row = {"index": n, "start_s": round(a, 3), "end_s": round(b, 3), "text": text}
+        if emotions:
+            row.update(sp.span_stats(fr, m))
+            row["cues"] = derive_cues(fr, m, validation)
+            row["sentiment"] = _sentiment(inputs.utterances, a, b)
+        else:
+            row.update(_presence(fr, m))
+        if behaviour is not None:
+            row["behaviour"] = bh.span_figures(result, fr.step_s, *behaviour, m)
+            row["behaviour_cues"] = bh.behaviour_cues(row["behaviour"], kind)
         row["voice"] = voice[n] if voice else None
         span_rows.append(row)
     typical = typical_rate(span_rows)
     for row in span_rows:
-        row["feedback"] = span_feedback(row, typical)
+        if emotions:
+            seen = bh.feedback_sentences(row.get("behaviour_cues") or {}, kind, with_smiles=False)
+            row["feedback"] = span_feedback(row, typical, seen)
+        else:
+            row["feedback"] = bh.span_feedback(row, kind, MIN_READABLE_S)
 
     everything = np.ones(len(fr.times), bool)
-    overall = sp.span_stats(fr, everything, with_arc=False)
-    overall["cues"] = derive_cues(fr, everything, validation)
-    overall["feedback"] = overall_feedback(span_rows, overall, kind)
+    if emotions:
+        overall = sp.span_stats(fr, everything, with_arc=False)
+        overall["cues"] = derive_cues(fr, everything, validation)
+    else:
+        overall = _presence(fr, everything)
+    if behaviour is not None:
+        overall["behaviour"] = bh.span_figures(result, fr.step_s, *behaviour, everything)
+        overall["behaviour_cues"] = bh.behaviour_cues(overall["behaviour"], "overall")
+    if emotions:
+        seen = bh.feedback_sentences(overall.get("behaviour_cues") or {}, "overall", with_smiles=False)
+        overall["feedback"] = overall_feedback(span_rows, overall, kind, seen)
+    else:
+        overall["feedback"] = bh.overall_feedback(overall, span_rows, kind, MIN_READABLE_S)
 
-    dominant = overall["dominant"][0]["label"] if overall["dominant"] else None
-    candidates = hl.change_points(fr) + hl.peaks(fr, bounds) + hl.shifts(result.segments, dominant)
+    candidates = []
+    if emotions:
+        dominant = overall["dominant"][0]["label"] if overall["dominant"] else None
+        candidates = hl.change_points(fr) + hl.peaks(fr, bounds) + hl.shifts(result.segments, dominant)
+    if behaviour is not None:
+        candidates += bh.behaviour_highlights(result, behaviour[1], fr.step_s)
     highlights = hl.select_highlights(candidates, bounds, options.max_highlights)
     if options.thumbnails and video is not None and highlights and result.source.get("kind") == "video":
         from facecue.interview.thumbnails import thumbnails
@@ -186,16 +229,18 @@ def analyze_interview(
         for h in highlights:
             h["thumbnail"] = thumbs.get(h["time_s"])
 
-    mismatch = mm.check_mismatch(fr, inputs.utterances) if inputs.utterances is not None else None
-    return {
+    mismatch = mm.check_mismatch(fr, inputs.utterances) if emotions and inputs.utterances is not None else None
+    readable_s = float((overall.get("behaviour") or {}).get("readable_s") or 0.0)
+    section = {
         "schema": SCHEMA,
+        "signals": list(result.signals),
         "span_kind": kind,
         "window_s": options.window_s if kind == "windows" else None,
         "candidate_speaker": inputs.candidate_speaker,
         "speakers": inputs.speakers,
         "subject_id": subject_id,
         "purpose": purpose,
-        "settings": settings(),
+        "settings": settings() if emotions else {},
         "baseline": describe_baseline(fr.baseline, fr.usable.sum() * fr.step_s),
         "spans": span_rows,
         "overall": overall,
@@ -204,8 +249,19 @@ def analyze_interview(
         "voice_available": voice is not None,
         "voice_note": voice_note,
         "thumbnails_blurred": options.blur_thumbnails,
-        "notes": _notes(result, fr, kind, spans, inputs, voice is not None),
+        "notes": _notes(result, fr, kind, spans, inputs, voice is not None, readable_s),
     }
+    if behaviour is not None:
+        section["settings"]["behaviour"] = bh.settings()
+    if not emotions:  # behaviour only: no emotion reading exists, so no baseline or words-against-face either
+        del section["baseline"], section["mismatch"]
+    return section
+
+
+def _presence(fr: InterviewFrames, m: np.ndarray) -> dict:
+    """How much of a part had the candidate in view (behaviour only: nothing about expressions)."""
+    n = int(m.sum())
+    return {"frames": n, "presence": round(float(fr.present[m].mean()), 3) if n else None}
 
 
 def settings() -> dict:

@@ -89,7 +89,8 @@ def _expression(span: dict, stress_marked: bool) -> str | None:
     return None
 
 
-def span_feedback(span: dict, typical_speaking_rate: float | None = None) -> str:
+def span_feedback(span: dict, typical_speaking_rate: float | None = None, seen: list[str] | None = None) -> str:
+    """seen: sentences about visible behaviour (interview/behaviour.py), placed before the closing reminder."""
     hard = _readability(span)
     if hard:
         return hard
@@ -131,11 +132,12 @@ def span_feedback(span: dict, typical_speaking_rate: float | None = None) -> str
     hint = _voice_hint(span, typical_speaking_rate)
     if hint:
         parts.append(hint)
+    parts += seen or []
     parts.append("These readings are approximate and may miss how you actually felt.")
     return " ".join(parts)
 
 
-def overall_feedback(spans: list[dict], overall: dict, span_kind: str) -> str:
+def overall_feedback(spans: list[dict], overall: dict, span_kind: str, seen: list[str] | None = None) -> str:
     hard = _readability(overall, "in this recording")
     if hard:
         return hard
@@ -164,6 +166,7 @@ def overall_feedback(spans: list[dict], overall: dict, span_kind: str) -> str:
                 f"{name[0].upper() + name[1:]} may have felt harder; practising answers to similar questions "
                 "could help."
             )
+    parts += seen or []
     parts.append(
         "Treat this as a mirror, not a judgement: the software reads facial expressions imperfectly and "
         "knows nothing about what you meant."

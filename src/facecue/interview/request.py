@@ -56,12 +56,12 @@ class InterviewRequest:
         return cls(video, inputs, options, **fields)
 
     def attach(self, result: Result, emotions: bool, behaviour: bool, validation: dict | None) -> Result:
-        """The Result with its interview section (emotion analyses of videos: stills have no timeline to speak of)
-        and, with behaviour_parts, the behaviour figures per question or window."""
+        """The Result with its interview section (videos only: stills have no timeline to speak of) and, with
+        behaviour_parts, the behaviour figures per question or window in summary.behaviour."""
         video = result.source.get("kind") == "video"
         if not video and self.files_given:
             raise FacecueError(NEEDS_VIDEO)
-        if video and emotions:  # the interview section reads emotions; behaviour-only gets its parts below instead
+        if video and (emotions or behaviour):  # behaviour only: a section that names no emotion (analysis.py)
             section = analyze_interview(
                 result,
                 self.video,
@@ -78,8 +78,17 @@ class InterviewRequest:
 
             questions = self.inputs.questions
             spans = [(q.start_s, q.end_s, q.text) for q in questions] if questions else None
-            attach_behaviour_parts(result, spans, self.options.window_s)
+            attach_behaviour_parts(result, spans, self.options.window_s, voice_track=self._measured_voice())
         return result
+
+    def _measured_voice(self):
+        """The VoiceTrack measured beside the faces, for eye contact while speaking / listening; None when there
+        is none (no audio, voice off, or it failed: the voice cues say why, and the split stays empty)."""
+        track = self.voice_track
+        try:
+            return track.result() if hasattr(track, "result") else track
+        except (FacecueError, ImportError):  # the same failure is reported once, by the voice cues
+            return None
 
 
 def voice_future(video: str | Path) -> Future:

@@ -26,6 +26,8 @@ def _load(path: Path) -> dict:
     interview = data.get("interview") if data.get("schema", "").startswith("facecue.result/") else data
     if not isinstance(interview, dict) or not str(interview.get("schema", "")).startswith("facecue.interview/"):
         raise InputError(f"{path} has no interview analysis (run facecue analyze on the video again).")
+    if "emotions" not in interview.get("signals", ["emotions"]):
+        raise InputError(f"{path} is a behaviour-only analysis: trends compare expression cues, which it did not read.")
     return {"data": data, "interview": interview}
 
 

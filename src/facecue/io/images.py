@@ -48,6 +48,7 @@ class ImageSource(FrameSource):
     def __init__(self, paths: list[Path], info: SourceInfo, start: float | None, end: float | None) -> None:
         super().__init__(info)
         self._paths = paths
+        self.files = [p.name for p in paths]  # each image's file name, by frame index (frames.csv's `source`)
         self._start = start
         self._end = end
 

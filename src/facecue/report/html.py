@@ -248,7 +248,8 @@ def _header(res: Result, summary: dict, name: str, duration: float | None) -> st
     items = "".join(f"<li>{label} <b>{escape(str(value))}</b></li>" for label, value in meta)
     return (
         f'<header><p class="eyebrow">facecue · facial-expression report</p><h1>{escape(name)}</h1>'
-        f'<ul class="meta">{items}</ul><p class="callout" id="disclaimer"><strong>{DISCLAIMER}</strong> '
+        f'<ul class="meta">{items}</ul>{iv.mode_line(res.signals)}'
+        f'<p class="callout" id="disclaimer"><strong>{DISCLAIMER}</strong> '
         f"Everything below describes what a model read from the face in each sampled frame, with its "
         f"uncertainty. See “How to read this” at the end before drawing any conclusion.</p></header>"
     )

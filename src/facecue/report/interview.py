@@ -14,6 +14,7 @@ from html import escape
 import cv2
 import numpy as np
 
+from facecue.interview.behaviour import FIGURES, PANELS
 from facecue.labels import EMOTIONS
 from facecue.report.charts import (
     EMOTION_COLOURS,
@@ -126,6 +127,58 @@ def blur_data_uri(uri: str) -> str:
     image = cv2.GaussianBlur(cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR), (0, 0), 3)
     ok, jpeg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 80])
     return "data:image/jpeg;base64," + base64.b64encode(jpeg.tobytes()).decode("ascii") if ok else ""
+
+
+# ---- behaviour: the mode and the panels of one part ------------------------------------------------------------
+
+
+MODES = {
+    ("emotions", "behaviour"): "emotions and behaviour (--signals emotions,behaviour)",
+    ("behaviour",): "behaviour only (--signals behaviour): no emotion was inferred",
+    ("emotions",): "emotions only (--signals emotions)",
+}
+
+
+def mode_text(signals) -> str:
+    """Which signals the analysis read, in words; results from before the option read emotions only."""
+    names = tuple(n for n in ("emotions", "behaviour") if n in (signals or ("emotions",)))
+    return MODES.get(names, ", ".join(names))
+
+
+def mode_line(signals) -> str:
+    return f'<p class="mode" id="mode-line"><strong>Mode:</strong> {escape(mode_text(signals))}.</p>'
+
+
+def not_measured(b: dict, cues: tuple[str, ...]) -> str:
+    """Why a panel has nothing to show: the reason a figure carries, or that the part had nothing readable."""
+    posture = b.get("posture") if isinstance(b.get("posture"), dict) else {}
+    for cue in cues:
+        for name in FIGURES[cue]:
+            entry = b.get(name) or posture.get(name)
+            if isinstance(entry, dict) and entry.get("reason"):
+                return f"not measured: {entry['reason']}"
+    if "lean" in cues and posture and not posture.get("readable_s"):
+        return "not measured: the shoulders were not in view"
+    return "nothing measured in this part"
+
+
+def behaviour_panels(span: dict) -> str:
+    """Eye contact, head movement, smiles and posture of one question or window, from its behaviour cues."""
+    b = span.get("behaviour") if isinstance(span.get("behaviour"), dict) else None
+    cues = span.get("behaviour_cues") if isinstance(span.get("behaviour_cues"), dict) else {}
+    if b is None and not cues:
+        return ""
+    boxes = []
+    for title, names in PANELS.items():
+        lines = [f"<li>{escape(str(c.get('text') or ''))}</li>" for n in names if isinstance(c := cues.get(n), dict)]
+        body = (
+            f"<ul>{''.join(lines)}</ul>"
+            if lines
+            else f'<p class="muted small">{escape(not_measured(b or {}, names))}</p>'
+        )
+        key = title.lower().replace(" ", "-")
+        boxes.append(f'<div class="bpanel" data-panel="{key}"><h5>{title}</h5>{body}</div>')
+    return f'<div class="panel behaviour"><h4>Visible behaviour</h4>{"".join(boxes)}</div>'
 
 
 # ---- overview ---------------------------------------------------------------------------------------------------
@@ -301,7 +354,7 @@ def _card(interview: dict, n: int, s: dict) -> str:
     )
     return (
         f'<article class="qcard" id="q-{n + 1}" data-start="{float(s["start_s"]):.2f}">{head}'
-        f'<div class="qgrid">{face}{cues}{voice}</div>{words}{fb}</article>'
+        f'<div class="qgrid">{face}{cues}{voice}</div>{behaviour_panels(s)}{words}{fb}</article>'
     )
 
 

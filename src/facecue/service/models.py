@@ -135,6 +135,8 @@ class Interview(Base):
     video_bytes: Mapped[int] = mapped_column(Integer)
     questions_path: Mapped[str | None] = mapped_column(String(200), nullable=True)
     transcript_path: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # What the analysis reads (comma-separated facecue.options.SIGNALS); "behaviour" infers no emotion at all.
+    signals: Mapped[str] = mapped_column(String(32), default="emotions,behaviour", server_default="emotions,behaviour")
     status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from facecue.errors import FacecueError, InputError
 from facecue.governance import (
     NOTICE_VERSION,
+    PURPOSES,
     ConsentRecord,
     Notice,
     PolicyError,
@@ -353,6 +354,17 @@ def _consent_for(session: Session, c: Candidate, purpose: str, jurisdiction: str
     return mine[0] if mine else None
 
 
+UPLOAD_SIGNALS = ("emotions,behaviour", "behaviour")
+
+
+def upload_signals(signals: str | None) -> tuple[str, ...]:
+    """The signals an upload asks for: "emotions,behaviour" (default, also when empty) or "behaviour"."""
+    text = (signals or "").replace(" ", "") or UPLOAD_SIGNALS[0]
+    if text not in UPLOAD_SIGNALS:
+        raise Invalid(f"signals must be {' or '.join(repr(s) for s in UPLOAD_SIGNALS)}, not {signals!r}.")
+    return tuple(text.split(","))
+
+
 @dataclass(frozen=True)
 class TextUpload:
     """A text file that came with an upload (questions, transcript): its stream and the name the client gave."""
@@ -372,11 +384,15 @@ def create_interview(
     jurisdiction: str | None = None,
     questions: TextUpload | None = None,
     transcript: TextUpload | None = None,
+    signals: str | None = None,
 ) -> Interview:
-    """Check the policy, store the video (and questions, transcript) and queue its analysis."""
+    """Check the policy, store the video (and questions, transcript) and queue its analysis. signals: what the
+    analysis reads, "emotions,behaviour" (the default) or "behaviour" (no emotion inferred); the policy decides on
+    that choice, and it is stored with the interview for the worker."""
     c = owned(session, Candidate, candidate_id, user)
-    if purpose not in ("practice", "research", "assessment"):
-        raise Invalid("unknown purpose; choose practice, research or assessment.")
+    if purpose not in PURPOSES:
+        raise Invalid(f"unknown purpose; choose one of {', '.join(PURPOSES)}.")
+    chosen = upload_signals(signals)
     where = same_jurisdiction(c, jurisdiction)
     consent = _consent_for(session, c, purpose, where)
     try:
@@ -386,9 +402,11 @@ def create_interview(
             consent.to_record() if consent else None,
             controller=user.org.name,
             subject_id=c.external_ref,
+            signals=chosen,
         )
     except PolicyError as exc:
-        refuse(session, user, str(exc), {"purpose": purpose, "jurisdiction": where, "what": "analysis"})
+        what = {"purpose": purpose, "jurisdiction": where, "what": "analysis", "signals": ",".join(chosen)}
+        refuse(session, user, str(exc), what)
     session.commit()  # no database lock is held while the upload is checked and stored
     interview = Interview(
         org_id=user.org_id,
@@ -396,6 +414,7 @@ def create_interview(
         consent_id=consent.id if consent else None,
         purpose=purpose,
         jurisdiction=where,
+        signals=",".join(chosen),
         created_by=user.id,
         status="queued",
         progress=0.0,
@@ -687,7 +706,7 @@ def latest_audit_entries(session: Session, user: User, limit: int = 300) -> list
 def request_erasure(session: Session, settings: Settings, user: User, candidate_id: str) -> ErasureRequest:
     """Record a deletion request; its deadline is the policy's erasure deadline (at most 30 days)."""
     c = owned(session, Candidate, candidate_id, user)
-    days = min([decide(p, c.jurisdiction).erasure_deadline_days for p in ("practice", "research", "assessment")])
+    days = min([decide(p, c.jurisdiction).erasure_deadline_days for p in PURPOSES])
     t = datetime.now(UTC)
     r = ErasureRequest(
         org_id=user.org_id,

@@ -466,6 +466,7 @@ def upload_without_script(
     jurisdiction: Annotated[str, Form()] = "",
     questions: Annotated[UploadFile | None, File()] = None,
     transcript: Annotated[UploadFile | None, File()] = None,
+    signals: Annotated[str, Form()] = "",
 ) -> Response:
     """The same upload as a plain form post, for browsers without JavaScript (no progress bar)."""
     check_csrf(request, csrf_token)
@@ -479,6 +480,7 @@ def upload_without_script(
         jurisdiction=jurisdiction or None,
         questions=None if questions is None else TextUpload(questions.file, questions.filename),
         transcript=None if transcript is None else TextUpload(transcript.file, transcript.filename),
+        signals=signals or None,
     )
     return RedirectResponse(f"/jobs#job-{made.id}", status_code=303)
 
@@ -536,7 +538,7 @@ def interview(interview_id: str, request: Request, user: Me, session: Db, settin
         acknowledged_by=authors.get(i.acknowledged_by),
         labels=EMOTIONS,
         video_url=video_url,
-        limits=LIMITS,
+        limits=view.limits if view is not None else LIMITS,
     )
 
 

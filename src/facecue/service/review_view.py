@@ -31,8 +31,10 @@ try:  # question bands and highlight pins on the chart, where the report's chart
     from facecue.report.charts import Band, Marker
 except ImportError:  # pragma: no cover - an older report module: the chart goes without them
     Band = Marker = None
+from facecue.interview.behaviour import PANELS
+from facecue.report.behaviour import BEHAVIOUR_LIMITS
 from facecue.report.html import LIMITS
-from facecue.report.interview import baseline_top, moved_from_baseline
+from facecue.report.interview import baseline_top, mode_text, moved_from_baseline, not_measured
 from facecue.report.series import downsample, frame_spans, frame_status
 from facecue.result import Result
 
@@ -72,6 +74,8 @@ class QuestionCard:
     cues: list[tuple[str, str, str]]  # (cue name, level with its confidence, plain text)
     arc: str
     against_baseline: str = ""  # the labels that moved most from the person's own baseline, "" without one
+    # Eye contact, head movement, smiles and posture: (panel title, the cue sentences or why there are none).
+    behaviour: list[tuple[str, list[str]]] = field(default_factory=list)
 
 
 @dataclass
@@ -91,6 +95,9 @@ class ReviewView:
     span_kind: str | None = None
     interview_notes: list[str] = field(default_factory=list)
     limits: tuple[tuple[str, str], ...] = LIMITS
+    emotions: bool = True  # False: a behaviour-only analysis; the page then names no emotion anywhere
+    mode: str = ""  # which signals the analysis read, in words
+    behaviour: list[tuple[str, list[str]]] = field(default_factory=list)  # the whole interview's panels
 
 
 def build_review(document: dict) -> ReviewView:
@@ -144,6 +151,9 @@ def build_review(document: dict) -> ReviewView:
         ("Other people in view", str(len(others)) if others else "none"),
     ]
     legend = [(e, EMOTION_COLOURS[e]) for e in EMOTIONS]
+    if not res.emotions:  # behaviour only: no expression chart, means, segments or emotion facts at all
+        facts = [f for f in facts if f[0] not in ("Model abstained", "Dominant expression", "This person's baseline")]
+        segments, means, legend, payload = [], [], [], "null"
     view = ReviewView(
         has_face=has_face,
         duration_s=scale.t_end,
@@ -155,9 +165,13 @@ def build_review(document: dict) -> ReviewView:
         means=means,
         facts=facts,
         notes=[str(n) for n in res.notes],
+        emotions=res.emotions,
+        mode=mode_text(res.signals),
     )
+    if not res.emotions:
+        view.limits = BEHAVIOUR_LIMITS
     _add_interview(view, document.get("interview"))
-    if has_face:
+    if has_face and res.emotions:
         extra = {}
         if Band is not None and Marker is not None:
             extra = {
@@ -175,6 +189,9 @@ def _add_interview(view: ReviewView, section: object) -> None:
     if not isinstance(section, dict):
         return
     view.span_kind = section.get("span_kind") if isinstance(section.get("span_kind"), str) else None
+    overall = section.get("overall")
+    if isinstance(overall, dict):
+        view.behaviour = behaviour_panels(overall)
     for item in section.get("highlights") or []:
         if not isinstance(item, dict) or number(item.get("time_s")) is None:
             continue
@@ -227,7 +244,22 @@ def _question_card(span: object) -> QuestionCard | None:
         cues=cues,
         arc=str(arc.get("shape") or ""),
         against_baseline=_relative_text(span.get("relative_to_baseline")),
+        behaviour=behaviour_panels(span),
     )
+
+
+def behaviour_panels(part: dict) -> list[tuple[str, list[str]]]:
+    """Eye contact, head movement, smiles and posture of one part (or the whole interview): the sentences of the
+    behaviour cues it holds, or why a panel has none; [] when the analysis measured no behaviour."""
+    figures = part.get("behaviour") if isinstance(part.get("behaviour"), dict) else None
+    cues = part.get("behaviour_cues") if isinstance(part.get("behaviour_cues"), dict) else {}
+    if figures is None and not cues:
+        return []
+    out = []
+    for title, names in PANELS.items():
+        lines = [str(c.get("text") or "") for n in names if isinstance(c := cues.get(n), dict)]
+        out.append((title, lines or [not_measured(figures or {}, names)]))
+    return out
 
 
 def _baseline_text(baseline: object) -> str:

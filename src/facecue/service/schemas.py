@@ -53,7 +53,7 @@ class CandidateChange(BaseModel):
 
 
 class NewConsent(BaseModel):
-    purpose: Literal["practice", "research", "assessment"]
+    purpose: Literal["practice", "research", "assessment", "staff_practice", "student_practice"]
     jurisdiction: str | None = Field(default=None, max_length=16, description="must be the candidate's")
     scope: list[Literal["analysis", "share_with_reviewers"]] = ["analysis"]
     given_at: datetime | None = None
@@ -175,6 +175,7 @@ class InterviewOut(BaseModel):
     video_available: bool
     has_questions: bool
     has_transcript: bool
+    signals: str = Field(description="what the analysis reads: 'emotions,behaviour' or 'behaviour' (no emotion)")
 
     @classmethod
     def of(cls, i: Interview) -> InterviewOut:
@@ -197,6 +198,7 @@ def _interview_fields(i: Interview) -> dict[str, Any]:
         "video_available": i.video_path is not None,
         "has_questions": i.questions_path is not None,
         "has_transcript": i.transcript_path is not None,
+        "signals": i.signals,
     }
 
 

@@ -84,8 +84,9 @@ def analyse_child(
 ) -> None:
     """Child process body: analyse `video` into `out_dir`; a FacecueError's message goes to out_dir/error.txt.
 
-    interview: {"questions", "transcript", "purpose"} for the interview section (per-question signals,
-    highlights, mismatch), added when facecue.interview is installed.
+    interview: {"questions", "transcript", "purpose", "signals"} for the interview section (per-question signals,
+    highlights, mismatch), added when facecue.interview is installed; "signals" ("emotions,behaviour" or
+    "behaviour") is what the analysis reads, as stored with the interview.
     policy: {"purpose", "jurisdiction", "consent" (a ConsentRecord from the database, or None)}: the library's
     gate decides again right before decoding, so a consent withdrawn since the upload is refused here too.
     """
@@ -105,7 +106,8 @@ def analyse_child(
             progress.value = min(0.99, done / max(expected or 1, 1))
 
         request = _interview_request(video, interview or {})  # parses questions/transcript first: mistakes show
-        analyzer = Analyzer(AnalyzeOptions(fps=fps))
+        signals = tuple(str((interview or {}).get("signals") or "emotions,behaviour").split(","))
+        analyzer = Analyzer(AnalyzeOptions(fps=fps, signals=signals))
         result = analyzer.analyze(video, **(policy or {}), interview=request, on_progress=report)
         if extra:
             result.summary["service"] = extra
@@ -231,6 +233,7 @@ class Worker:
                 if interview is None
                 else {
                     "purpose": interview.purpose,
+                    "signals": interview.signals,
                     "questions": str(media / interview.questions_path) if interview.questions_path else None,
                     "transcript": str(media / interview.transcript_path) if interview.transcript_path else None,
                 }

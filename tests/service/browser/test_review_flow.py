@@ -254,3 +254,39 @@ def test_question_cards_and_highlights_seek(page, admin_api, service, sample_cli
     page.evaluate("window.scrollTo(0, 0)")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(page, "interview-phone", full_page=False)
+
+
+def test_behaviour_only_review_shows_the_panels_and_no_emotion(page, admin_api, service, sample_clip, tmp_path):
+    """Issue 15: an upload with "behaviour only" chosen on the page; its review page shows eye contact, head
+    movement, smiles and posture for the interview and per question, and names no emotion anywhere."""
+    questions = tmp_path / "questions.json"
+    questions.write_text(json.dumps([{"start": 0, "end": 2, "text": "Hello."}, {"start": 2, "end": 4, "text": "Why?"}]))
+    admin_api.candidate("bo-cand-0001")
+    sign_in(page, ADMIN_A)
+    page.goto("/upload")
+    page.select_option(
+        "#candidate_id", page.locator("#candidate_id option", has_text="bo-cand-0001").get_attribute("value")
+    )
+    page.select_option("#signals", "behaviour")
+    page.set_input_files("#video", str(sample_clip))
+    page.set_input_files("#questions", str(questions))
+    page.click("#upload-form button[type=submit]")
+    link = page.locator("#upload-message a")
+    link.wait_for()
+    interview_id = link.get_attribute("href").rsplit("job-", 1)[1]
+    assert admin_api.wait_done(interview_id)["signals"] == "behaviour"
+
+    page.goto(f"/interviews/{interview_id}")
+    assert "behaviour only" in page.inner_text("#mode-line")
+    panels = page.locator("#behaviour .bpanel h4")
+    assert panels.all_inner_texts() == ["Eye contact", "Head movement", "Smiles", "Posture"]
+    assert page.locator("#q-1 .bpanel").count() == 4 and page.locator("#q-2 .bpanel").count() == 4
+    assert "Smiled in" in page.inner_text("#q-1") and "not measured" in page.inner_text("#behaviour")
+    assert page.locator("#timeline-section").count() == 0 and page.locator("#segments").count() == 0
+    text = page.inner_text("body").lower()
+    found = [w for w in ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral", "valence") if w in text]
+    assert not found, found
+    page.locator("#q-2 button.seek").click()  # the question's time still plays the video from its start
+    assert _wait_seeked(page, 2.0) == pytest.approx(2.0)
+    check_accessible(page)
+    screenshot(page, "review-behaviour-only")

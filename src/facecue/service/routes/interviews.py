@@ -84,6 +84,13 @@ def create_interview(
     jurisdiction: Annotated[str | None, Form()] = None,
     questions: Annotated[UploadFile | None, File()] = None,
     transcript: Annotated[UploadFile | None, File()] = None,
+    signals: Annotated[
+        str | None,
+        Form(
+            description="'emotions,behaviour' (default) or 'behaviour': head, gaze, face and body movement only, "
+            "no emotion inferred (the only mode some policy rows allow)"
+        ),
+    ] = None,
 ) -> schemas.InterviewQueued:
     """Upload an interview video (multipart) and queue its analysis -> {"id", "status"}."""
     i = operations.create_interview(
@@ -96,6 +103,7 @@ def create_interview(
         jurisdiction=jurisdiction,
         questions=None if questions is None else operations.TextUpload(questions.file, questions.filename),
         transcript=None if transcript is None else operations.TextUpload(transcript.file, transcript.filename),
+        signals=signals,
     )
     return schemas.InterviewQueued(id=i.id, status=i.status)
 
