@@ -167,7 +167,7 @@ def test_no_face_video_gives_a_valid_result(tmp_path, model_files, practice):
             out.mux(stream.encode(frame))
         out.mux(stream.encode())
     result = Analyzer().analyze(path, **practice)
-    assert result.summary["no_face"] is True and result.candidate_id is None
+    assert result.summary.no_face is True and result.candidate_id is None
     assert len(result.times) == 10 and "No face was found" in result.notes[0]
     Result.from_dict(json.loads(result.to_json()))
 
@@ -215,8 +215,8 @@ def test_failed_analysis_keeps_earlier_results(tmp_path, model_files, practice_a
 def test_dlib_fallback_detector_runs_the_same_pipeline(sample, practice):
     pytest.importorskip("dlib")
     result = Analyzer(detector="dlib", fps=2.0).analyze(sample, **practice)
-    assert result.models["detector"]["name"].startswith("dlib")
-    assert result.summary["face_presence"] >= 0.7 and result.summary["dominant"] is not None
+    assert result.models.detector is not None and result.models.detector.name.startswith("dlib")
+    assert result.summary.face_presence >= 0.7 and result.summary.dominant is not None
 
 
 def test_default_analysis_adds_behaviour_columns_and_summary(analysed):

@@ -93,8 +93,9 @@ class LatestFrameReader:
 
 
 def run_live_cli(args) -> int:
+    from facecue.abstain import Abstain, abstain_code
     from facecue.governance.check import check_policy
-    from facecue.pipeline import UNCONFIRMED, Analyzer
+    from facecue.pipeline import Analyzer
     from facecue.timeline.smoothing import ExponentialSmoother
 
     # A live analysis of a person is decided like any other, before the camera or stream is opened.
@@ -119,7 +120,7 @@ def run_live_cli(args) -> int:
             analysed += 1
             parts = []
             for i, face_id in enumerate(ids.tolist()):
-                if faces.abstain[i].startswith(UNCONFIRMED):
+                if abstain_code(faces.abstain[i]) is Abstain.NOT_VISIBLE:
                     continue  # the mesh says this detection is not a face
                 smooth = smoothers.setdefault(face_id, ExponentialSmoother()).update(
                     frame.time_s, None if np.isnan(probs[i]).any() else probs[i]

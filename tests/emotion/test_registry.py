@@ -12,9 +12,12 @@ def test_default_is_v1_and_v2_is_loadable_by_name():
     default, v1, v2 = EmotionModel.load(), EmotionModel.load("v1"), EmotionModel.load("v2")
     assert default.info.sha256 == v1.info.sha256  # v2 failed the fairness gate: the default stays v1
     assert v2.info.version == "2.0.0" and v2.info.sha256 != v1.info.sha256
-    arch = v2.info.sidecar["architecture"]
+    arch = v2.info.sidecar.architecture
     assert arch["arch"] == "v2" and arch["vote_share"] == 0.5 and len(arch["vote_share_grid"]) == 11
-    assert "ferplus_votes" in v2.info.sidecar["training"]["data"]
+    assert "ferplus_votes" in v2.info.sidecar.training["data"]
+    validation = v1.info.sidecar.validation  # typed from the sidecar's `validation` record
+    assert validation is not None and set(validation.per_class_recall) == set(EMOTIONS)
+    assert validation.ece == v1.info.sidecar.raw["validation"]["ece_after_calibration"]
     faces, _ = pattern_faces(2, seed=4)
     for model in (v1, v2):
         probs = model.predict(faces)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -33,6 +33,25 @@ class SourceInfo:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> SourceInfo:
+        """As result.json records it. A hand-made or partial record reads as unknown where it is silent:
+        empty text, zero sizes and rates, no audio, no rotation; keys this version does not know are ignored."""
+        defaults: dict[str, Any] = {
+            "path": "",
+            "kind": "video",
+            "duration_s": 0.0,
+            "fps": 0.0,
+            "width": 0,
+            "height": 0,
+            "rotation": 0,
+            "frame_count": 0,
+            "codec": "",
+            "has_audio": False,
+            "sha256": "",
+        }
+        return cls(**{name: d.get(name, default) for name, default in defaults.items()})
 
 
 @dataclass(frozen=True)
