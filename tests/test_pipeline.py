@@ -89,6 +89,7 @@ def test_result_json_follows_the_documented_schema(analysed):
     assert {"emotion", "detector", "landmarks"} <= doc["models"].keys()
     result = Result.from_dict(doc)  # validates shapes on the way back in
     assert Result.from_dict(json.loads(result.to_json())).to_dict() == result.to_dict()
+    assert result.to_json() == json.dumps(doc, allow_nan=False)  # the document itself back, key order included
 
 
 def test_sampling_timestamps_and_source(analysed):
@@ -253,6 +254,7 @@ def test_behaviour_only_infers_no_emotion_anywhere(sample, tmp_path, practice_ar
     assert "valence" not in everything and "behaviour only" in (out / "report.html").read_text().lower()
     result = Result.from_dict(doc)
     assert Result.from_dict(json.loads(result.to_json())).to_dict() == result.to_dict()
+    assert result.to_json() == json.dumps(doc, allow_nan=False)  # the document itself back, key order included
 
 
 def test_behaviour_only_never_loads_the_emotion_model(tmp_path, sample, practice):

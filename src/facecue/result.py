@@ -380,7 +380,8 @@ class Summary:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Summary:
-        """A missing figure takes its default (results written by hand or before the figure existed)."""
+        """A missing figure takes its default (results written by hand or before the figure existed); a reader
+        that must tell a missing figure from a zero (the HTML report) reads the document's summary instead."""
         known = {f.name for f in fields(cls)} - {"extra"}
         return cls(**{k: v for k, v in d.items() if k in known}, extra={k: v for k, v in d.items() if k not in known})
 

@@ -214,7 +214,7 @@ def run_audit(
         "schema": SCHEMA,
         "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "facecue_version": __version__,
-        "models": analyzer.models_info(),
+        "models": analyzer.models_info().to_dict(),
         "data": {
             "images": str(images),
             "labels": str(labels),

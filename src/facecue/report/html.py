@@ -110,7 +110,8 @@ def render_report(result: dict, blur_thumbnails: bool = False) -> str:
     except (KeyError, TypeError, ValueError) as exc:
         detail = f"missing key {exc}" if isinstance(exc, KeyError) else str(exc)
         raise InputError(f"cannot build a report from this result: {detail}.") from None
-    summary = res.summary.to_dict(res.emotions)  # the helpers below read result.json's summary
+    # The document's own summary, not res.summary: a figure it lacks shows as "—", where the typed one reads 0.
+    summary = result["summary"] if isinstance(result.get("summary"), dict) else {}
     no_face = bool(summary.get("no_face")) or res.candidate_id is None or not res.timeline.present.any()
     status = frame_status(res.timeline.present, res.timeline.usable, res.timeline.smoothed)
     points = downsample(res.times, res.timeline.smoothed.astype(np.float64), status)

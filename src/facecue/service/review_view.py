@@ -96,7 +96,8 @@ class ReviewView:
 def build_review(document: dict) -> ReviewView:
     """The page's view of one result document; raises ValueError/KeyError/TypeError if it is not one."""
     res = Result.from_dict(document)
-    summary = res.summary.to_dict(res.emotions)  # read as result.json's summary
+    # The document's own summary, not res.summary: a figure it lacks shows as missing, where the typed one reads 0.
+    summary = document["summary"] if isinstance(document.get("summary"), dict) else {}
     status = frame_status(res.timeline.present, res.timeline.usable, res.timeline.smoothed)
     points = downsample(res.times, res.timeline.smoothed.astype(np.float64), status)
     _, ends = frame_spans(res.times)
