@@ -37,7 +37,7 @@ def test_sidecar_is_read_into_typed_fields_and_keeps_the_document(tmp_path):
     assert (sidecar.name, sidecar.version, sidecar.labels) == (raw["name"], raw["version"], EMOTIONS)
     assert sidecar.input_size == (48, 48) and sidecar.equalize is raw["input"]["equalize"]
     assert sidecar.temperature == raw["temperature"] and sidecar.raw is raw
-    assert sidecar.architecture["class"] == "EmotionNet" and sidecar.training_parity is None
+    assert sidecar.architecture["class"] == "EmotionNet" and sidecar.training["best_epoch"] > 0
     assert sidecar.validation is not None and sidecar.validation.n == raw["validation"]["n"]
     # A sidecar written before calibration (train/export.py writes one first) has no validation record.
     bare = {k: v for k, v in raw.items() if k not in ("validation", "temperature")}

@@ -138,12 +138,6 @@ class ModelSidecar:
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelError(f"the sidecar of {model_path} lacks a field or has a malformed one ({exc!r}).") from None
 
-    @property
-    def training_parity(self) -> dict[str, Any] | None:
-        """The fairness audit's record of the labelled faces this model was trained on, if any."""
-        data = self.training.get("data")
-        return data.get("parity") if isinstance(data, dict) else None
-
 
 @dataclass(frozen=True)
 class ModelInfo:
