@@ -124,7 +124,7 @@ def main() -> None:
 
     sentiment("warm up")
     t_imports = time.perf_counter() - started
-    validation = analyzer.model.info.sidecar.get("validation")
+    validation = analyzer.model.info.sidecar.validation
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         q, t = write_inputs(tmp, args.minutes * 60)

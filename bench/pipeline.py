@@ -43,7 +43,7 @@ analyzer = Analyzer(signals=sys.argv[3])    # model loading is not part of the p
 t = time.perf_counter()
 result = analyzer.analyze(sys.argv[1], purpose="practice", jurisdiction="OTHER", consent=sys.argv[2])
 print(json.dumps({"seconds": time.perf_counter() - t, "frames": len(result.times),
-                  "faces": len(result.faces), "presence": result.summary["face_presence"],
+                  "faces": len(result.faces), "presence": result.summary.face_presence,
                   "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 

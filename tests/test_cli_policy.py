@@ -217,8 +217,9 @@ def test_the_library_applies_the_same_policy_before_decoding(tmp_path, model_fil
         == 0
     )
     result = facecue.analyze(clip, purpose="practice", jurisdiction="FR", consent=str(consent))
-    assert result.summary["policy"]["allowed"] is True and result.summary["policy"]["purpose"] == "practice"
-    assert result.summary["policy"]["region"] == "EU/EEA" and result.summary["policy"]["jurisdiction"] == "FR"
+    policy = result.summary.policy
+    assert policy is not None and policy["allowed"] is True and policy["purpose"] == "practice"
+    assert policy["region"] == "EU/EEA" and policy["jurisdiction"] == "FR"
 
 
 def test_employer_practice_in_the_eu_runs_behaviour_only(tmp_path, model_files, capsys):

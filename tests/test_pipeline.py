@@ -91,6 +91,7 @@ def test_result_json_follows_the_documented_schema(analysed):
     assert {"emotion", "detector", "landmarks"} <= doc["models"].keys()
     result = Result.from_dict(doc)  # validates shapes on the way back in
     assert Result.from_dict(json.loads(result.to_json())).to_dict() == result.to_dict()
+    assert result.to_json() == json.dumps(doc, allow_nan=False)  # the document itself back, key order included
 
 
 def test_sampling_timestamps_and_source(analysed):
@@ -169,7 +170,7 @@ def test_no_face_video_gives_a_valid_result(tmp_path, model_files, practice):
             out.mux(stream.encode(frame))
         out.mux(stream.encode())
     result = Analyzer().analyze(path, **practice)
-    assert result.summary["no_face"] is True and result.candidate_id is None
+    assert result.summary.no_face is True and result.candidate_id is None
     assert len(result.times) == 10 and "No face was found" in result.notes[0]
     Result.from_dict(json.loads(result.to_json()))
 
@@ -217,8 +218,8 @@ def test_failed_analysis_keeps_earlier_results(tmp_path, model_files, practice_a
 def test_dlib_fallback_detector_runs_the_same_pipeline(sample, practice):
     pytest.importorskip("dlib")
     result = Analyzer(detector="dlib", fps=2.0).analyze(sample, **practice)
-    assert result.models["detector"]["name"].startswith("dlib")
-    assert result.summary["face_presence"] >= 0.7 and result.summary["dominant"] is not None
+    assert result.models.detector is not None and result.models.detector.name.startswith("dlib")
+    assert result.summary.face_presence >= 0.7 and result.summary.dominant is not None
 
 
 def test_default_analysis_adds_behaviour_columns_and_summary(analysed):
@@ -331,6 +332,7 @@ def test_behaviour_only_infers_no_emotion_anywhere(sample, tmp_path, practice_ar
     assert result.signals == ("behaviour",) and np.isnan(result.faces.probs).all()
     assert not EMOTION_KEYS & all_keys(result.to_dict()) and not EMOTION_WORDS.search(result.to_json())
     assert Result.from_dict(json.loads(result.to_json())).to_dict() == result.to_dict()
+    assert result.to_json() == json.dumps(doc, allow_nan=False)  # the document itself back, key order included
 
 
 def test_image_folder_names_each_image_in_frames_csv(tmp_path, model_files, practice_args):

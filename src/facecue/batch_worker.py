@@ -109,7 +109,7 @@ def _publish(result, folder: Path) -> None:
     partial = folder.with_name(f"{PARTIAL_PREFIX}{folder.name}-{os.getpid()}")
     shutil.rmtree(partial, ignore_errors=True)
     write_outputs(result, partial)
-    if _already_done(folder, result.source["sha256"]):  # the same content listed twice: keep the first
+    if _already_done(folder, result.source.sha256):  # the same content listed twice: keep the first
         shutil.rmtree(partial, ignore_errors=True)
         return
     if folder.exists():  # left by an attempt that did not finish (no valid result.json)
@@ -161,12 +161,12 @@ def analyse_one(job: Job, out_root: str, options: dict | None = None) -> Outcome
             "done",
             str(folder),
             digest,
-            s["processing_s"],
-            s["frames_analysed"],
-            s["face_presence"],
-            s.get("abstained"),  # absent from a behaviour-only analysis: it read no emotion
-            s.get("dominant"),
-            len(s["other_people"]),
+            s.processing_s,
+            s.frames_analysed,
+            s.face_presence,
+            s.abstained if result.emotions else None,  # behaviour only: no emotion figure at all
+            s.dominant,
+            len(s.other_people),
             cpu_s=round(time.process_time() - cpu, 3),
         )
     except FacecueError as exc:

@@ -251,26 +251,26 @@ def run_analyze(args) -> int:
             "facecue-cli",
             "analysed",
             subject=subject,
-            details={"sha256": result.source["sha256"], "purpose": args.purpose},
+            details={"sha256": result.source.sha256, "purpose": args.purpose},
         )
     paths = write_outputs(result, out)
     if not args.quiet:
         s = result.summary
         print(
-            f"analysed {s['frames_analysed']} frames in {s['processing_s']:.1f}s"
-            + (f" ({s['realtime_factor']}x real time)" if s.get("realtime_factor") else "")
+            f"analysed {s.frames_analysed} frames in {s.processing_s:.1f}s"
+            + (f" ({s.realtime_factor}x real time)" if s.realtime_factor else "")
         )
-        if s["no_face"]:
+        if s.no_face:
             print("no face found in any analysed frame")
         elif options.emotions:
             print(
-                f"candidate's face visible in {s['face_presence']:.0%} of frames, {s['abstained']:.0%} abstained; "
-                f"most shown expression: {s['dominant'] or 'n/a'}"
+                f"candidate's face visible in {s.face_presence:.0%} of frames, {s.abstained:.0%} abstained; "
+                f"most shown expression: {s.dominant or 'n/a'}"
             )
-        else:
-            b = s["behaviour"]
+        elif s.behaviour is not None:
+            b = s.behaviour
             print(
-                f"behaviour only (no emotion inferred): candidate's face visible in {s['face_presence']:.0%} of "
+                f"behaviour only (no emotion inferred): candidate's face visible in {s.face_presence:.0%} of "
                 f"frames; nods {b['nods']['value']}, head shakes {b['head_shakes']['value']}, smiling "
                 + (f"{b['smile_share']['value']:.0%}" if b["smile_share"]["value"] is not None else "n/a")
                 + f" of {b['readable_s']:.0f} readable s"

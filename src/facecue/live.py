@@ -109,9 +109,10 @@ def _behaviour_text(pose: np.ndarray, behaviour: np.ndarray) -> str:
 
 
 def run_live_cli(args) -> int:
+    from facecue.abstain import Abstain, abstain_code
     from facecue.governance.check import check_policy
     from facecue.options import AnalyzeOptions, check_signals
-    from facecue.pipeline import UNCONFIRMED, Analyzer
+    from facecue.pipeline import Analyzer
     from facecue.timeline.smoothing import ExponentialSmoother
 
     options = AnalyzeOptions(fps=args.fps, signals=check_signals(args.signals))
@@ -142,7 +143,7 @@ def run_live_cli(args) -> int:
             analysed += 1
             parts = []
             for i, face_id in enumerate(ids.tolist()):
-                if faces.abstain[i].startswith(UNCONFIRMED):
+                if abstain_code(faces.abstain[i]) is Abstain.NOT_VISIBLE:
                     continue  # the mesh says this detection is not a face
                 row = [
                     f"{frame.time_s:.3f}",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
+from typing import Any
 
 from facecue.errors import FacecueError
 
@@ -53,6 +55,18 @@ class AnalyzeOptions:
         d.pop("progress")
         d["signals"] = list(self.signals)
         return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> AnalyzeOptions:
+        """The options as result.json records them (a missing field takes its default, unknown keys are ignored);
+        a result written before `signals` existed read emotions only. ValueError when a value is out of range."""
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in d.items() if k in known}
+        values.setdefault("signals", ("emotions",))
+        try:
+            return cls(**values)
+        except FacecueError as exc:
+            raise ValueError(f"options: {exc}") from None
 
     @property
     def emotions(self) -> bool:

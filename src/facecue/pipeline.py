@@ -6,6 +6,7 @@ emotion reading exists anywhere in the result.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 import time
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from tqdm import tqdm
 
+from facecue.abstain import Abstain, abstain_message
 from facecue.behaviour.columns import BEHAVIOUR_COLUMNS
 from facecue.behaviour.gaze_summary import gaze_figures, speaking_frames
 from facecue.behaviour.measures import measure_behaviour
@@ -27,7 +29,7 @@ from facecue.io.prefetch import prefetch
 from facecue.io.video import Frame, open_source
 from facecue.labels import EMOTIONS, NUM_EMOTIONS
 from facecue.options import AnalyzeOptions
-from facecue.result import FaceRows, Result, Segment, Timeline, Track
+from facecue.result import FaceRows, ModelRef, ModelsInfo, Result, Segment, Summary, Timeline, Track
 from facecue.timeline.baseline import baseline_probs, relative
 from facecue.timeline.baseline import describe as describe_baseline
 from facecue.timeline.smoothing import segment_labels, smooth_probs
@@ -79,26 +81,16 @@ class Analyzer:
         # Without the model the aligned crop still feeds the quality score and the tracker's appearance cue.
         self.input_side = self.model.info.input_size[0] if self.model else 48
 
-    def models_info(self) -> dict:
-        out: dict[str, dict[str, Any]] = {
-            "detector": {"name": self.detector.name, "version": self.detector.version},
-            "landmarks": {"name": self.mesh.name, "version": self.mesh.version},
-        }
-        if self.iris is not None:
-            out["iris"] = {"name": self.iris.name, "version": self.iris.version}
-        if self.model is not None:
-            info = self.model.info
-            out["emotion"] = {
-                "name": info.name,
-                "version": info.version,
-                "sha256": info.sha256,
-                "temperature": info.temperature,
-            }
-        if self.options.behaviour:
-            out["behaviour"] = {"name": "facecue-mesh-geometry", "version": "1"}
-        if self.body is not None:
-            out["body"] = {"name": self.body.name, "version": self.body.version}
-        return out
+    def models_info(self) -> ModelsInfo:
+        info = self.model.info if self.model is not None else None
+        return ModelsInfo(
+            detector=ModelRef(self.detector.name, self.detector.version),
+            landmarks=ModelRef(self.mesh.name, self.mesh.version),
+            iris=ModelRef(self.iris.name, self.iris.version) if self.iris is not None else None,
+            emotion=ModelRef(info.name, info.version, info.sha256, info.temperature) if info is not None else None,
+            behaviour=ModelRef("facecue-mesh-geometry", "1") if self.options.behaviour else None,
+            body=ModelRef(self.body.name, self.body.version) if self.body is not None else None,
+        )
 
     def find_faces(self, image: np.ndarray, t: float | None = None, read_body: bool = False) -> FrameFaces:
         """Detect, map landmarks, align and score the quality of every face in one BGR frame.
@@ -132,14 +124,15 @@ class Analyzer:
         if self.options.behaviour:
             # Only an unconfirmed face is unreadable as a whole: blur or dim light that stop the emotion
             # model still leave the head pose and the mesh's geometry readable.
-            unreadable = [r if r.startswith(UNCONFIRMED) else "" for r in abstain]
+            codes = quality.codes
+            unconfirmed = [r if c is Abstain.NOT_VISIBLE else "" for r, c in zip(abstain, codes, strict=True)]
             iris = self.iris
             irises_of = (lambda points: iris(image, points)) if iris is not None else None
-            behaviour, why = measure_behaviour(landmarks, unreadable, irises_of)
+            behaviour, why = measure_behaviour(landmarks, unconfirmed, irises_of)
         body: np.ndarray | None = None
         body_why: tuple[str, ...] = ()
         if self.body is not None:
-            confirmed = np.array([read_body and not r.startswith(UNCONFIRMED) for r in abstain], bool)
+            confirmed = np.array([read_body and c is not Abstain.NOT_VISIBLE for c in quality.codes], bool)
             body, body_why = upper_body(self.body(image, _subset(faces, confirmed)), confirmed)
         return FrameFaces(
             faces.boxes, faces.scores, landmarks.pose, aligned, quality.score, abstain, behaviour, why, body, body_why
@@ -163,7 +156,7 @@ class Analyzer:
         "assessment") in a jurisdiction (e.g. "DE", "US-IL", "OTHER"), with the subject's consent record (or its
         JSON path) where the policy table requires one, which is every row today. The table decides first, before
         anything is decoded: a missing purpose or jurisdiction, a refused analysis or missing/invalid consent
-        raises PolicyError with the reason; an allowed one is recorded in result.summary["policy"].
+        raises PolicyError with the reason; an allowed one is recorded in result.summary.policy.
         (None defaults so that leaving one out gets that PolicyError, not a TypeError.)
 
         interview: the interview inputs (facecue.interview.InterviewRequest); with them the result gets its
@@ -187,10 +180,9 @@ class Analyzer:
                 on_progress(done, expected)
         bar.close()
         elapsed = time.perf_counter() - started
-        result = collector.finish(frames, self.models_info(), elapsed)
-        result.summary["policy"] = decision.to_dict()
+        result = collector.finish(frames, self.models_info(), elapsed, decision.to_dict())
         if interview is not None:
-            validation = self.model.info.sidecar.get("validation") if self.model is not None else None
+            validation = self.model.info.sidecar.validation if self.model is not None else None
             result = interview.attach(result, self.options.emotions, self.options.behaviour, validation)
         return result
 
@@ -312,7 +304,7 @@ class _Collector:
             frame_probs[i] = p
         self.pending = []
 
-    def finish(self, source, models: dict, elapsed: float) -> Result:
+    def finish(self, source, models: ModelsInfo, elapsed: float, policy: dict[str, Any] | None = None) -> Result:
         self._flush()
         o = self.analyzer.options
         times = np.array(self.times, np.float64)
@@ -350,20 +342,7 @@ class _Collector:
                 behaviour_reason if o.behaviour else (),
             )
         else:
-            faces = FaceRows.empty()
-            if o.behaviour:
-                faces = FaceRows(
-                    faces.frame_pos,
-                    faces.face_id,
-                    faces.boxes,
-                    faces.det_score,
-                    faces.quality,
-                    (),
-                    faces.pose,
-                    faces.probs,
-                    np.zeros((0, len(BEHAVIOUR_COLUMNS)), np.float32),
-                    (),
-                )
+            faces = FaceRows.empty(behaviour=o.behaviour)
         step = 1.0 / o.fps if o.fps else 1.0 / (source.info.fps or 1.0)
         gap = max(1.0, 2.5 * step)
         tracks, candidate = _tracks(faces, times, gap)
@@ -372,15 +351,14 @@ class _Collector:
             Segment(*s) for s in segment_labels(times, timeline.smoothed, timeline.usable, o.min_segment_s, gap)
         )
         summary, notes = _summary(faces, times, tracks, timeline, source, elapsed, o.emotions)
-        if o.behaviour:
-            summary["behaviour"] = behaviour_summary(faces, times, candidate, timeline.present, o.fps)
-        info = source.info.to_dict()
+        figures = behaviour_summary(faces, times, candidate, timeline.present, o.fps) if o.behaviour else None
+        info = source.info
         if getattr(source, "files", None):  # stills: each image's file name, for frames.csv's source column
-            info["files"] = list(source.files)
+            info = dataclasses.replace(info, files=tuple(source.files))
         return Result(
             source=info,
             models=models,
-            options=o.to_dict(),
+            options=o,
             times=times,
             frame_index=np.array(self.frame_index, np.int64),
             faces=faces,
@@ -388,13 +366,10 @@ class _Collector:
             candidate_id=candidate,
             timeline=timeline,
             segments=segments,
-            summary=summary,
+            summary=dataclasses.replace(summary, behaviour=figures, policy=policy),
             gaps=tuple(tuple(g) for g in source.gaps),
             notes=tuple(notes),
         )
-
-
-UNCONFIRMED = "face not visible"  # the mesh's presence score rejected the detection
 
 
 def _tracks(faces: FaceRows, times: np.ndarray, gap: float) -> tuple[tuple[Track, ...], int | None]:
@@ -402,7 +377,7 @@ def _tracks(faces: FaceRows, times: np.ndarray, gap: float) -> tuple[tuple[Track
     mesh never confirmed (a detector false positive, most likely) is 'unconfirmed', not a person."""
     if len(faces) == 0:
         return (), None
-    confirmed = np.array([not r.startswith(UNCONFIRMED) for r in faces.abstain], bool)
+    confirmed = faces.confirmed
     ids = np.unique(faces.face_id)
     counts = {i: int(((faces.face_id == i) & confirmed).sum()) for i in ids.tolist()}
     best = max(counts, key=counts.__getitem__)
@@ -437,9 +412,7 @@ def candidate_series(faces: FaceRows, times: np.ndarray, candidate: int | None) 
     pose = np.full((f, 3), np.nan, np.float32)
     behaviour = np.full((f, len(BEHAVIOUR_COLUMNS)), np.nan, np.float32)
     if candidate is not None and faces.behaviour is not None:
-        mine = np.flatnonzero(
-            (faces.face_id == candidate) & np.array([not r.startswith(UNCONFIRMED) for r in faces.abstain], bool)
-        )
+        mine = np.flatnonzero((faces.face_id == candidate) & faces.confirmed)
         pose[faces.frame_pos[mine]] = faces.pose[mine]
         behaviour[faces.frame_pos[mine]] = faces.behaviour[mine]
     return pose, behaviour
@@ -465,10 +438,10 @@ def attach_behaviour_parts(
     """summary.behaviour["parts"]: the behaviour figures per question ((start_s, end_s, text) spans), or per
     window of window_s seconds when there are no questions; summary.behaviour["parts_by"] says which. With the
     recording's interview.voice.VoiceTrack, eye contact is also split by voice activity, overall and per part."""
-    fps = result.options.get("fps")
+    fps = result.options.fps
     times = result.times
     if spans is None:
-        start = float(result.options.get("start") or 0.0)
+        start = float(result.options.start or 0.0)
         end = float(times[-1]) + frame_step(times, fps) if len(times) else start
         edges = [*np.arange(start, end, window_s).tolist(), end]
         spans = [(a, b, f"window {n + 1} ({a:.0f}-{b:.0f} s)") for n, (a, b) in enumerate(itertools.pairwise(edges))]
@@ -476,21 +449,25 @@ def attach_behaviour_parts(
     else:
         kind = "questions"
     pose, behaviour = candidate_series(result.faces, times, result.candidate_id)
+    if result.summary.behaviour is None:
+        raise ValueError("attach_behaviour_parts needs a result whose behaviour was analysed")
     step = frame_step(times, fps)
     speaking = speaking_frames(voice_track, times, step) if voice_track is not None else None
     if speaking is not None:
         present = result.timeline.present
         contact = behaviour[:, BEHAVIOUR_COLUMNS.index("eye_contact")]
-        result.summary["behaviour"].update(gaze_figures(times, present, contact, step, speaking))
-    result.summary["behaviour"]["parts_by"] = kind
-    result.summary["behaviour"]["parts"] = summarise_parts(
+        result.summary.behaviour.update(gaze_figures(times, present, contact, step, speaking))
+    result.summary.behaviour["parts_by"] = kind
+    result.summary.behaviour["parts"] = summarise_parts(
         times, result.timeline.present, pose, behaviour, step, fps, spans, speaking
     )
 
 
 def _summary(
     faces: FaceRows, times: np.ndarray, tracks, timeline: Timeline, source, elapsed: float, emotions: bool = True
-):
+) -> tuple[Summary, list[str]]:
+    """The summary's figures and the data-quality notes; a behaviour-only analysis (emotions=False) computes
+    no emotion figure (its result writes none of them)."""
     f = len(times)
     candidate_missing = not any(t.role == "candidate" for t in tracks)
     notes: list[str] = []
@@ -499,53 +476,52 @@ def _summary(
     reasons: dict[str, int] = {}
     for reason in faces.abstain:
         if reason:
-            key = reason.split(" (")[0]
+            key = abstain_message(reason)
             reasons[key] = reasons.get(key, 0) + 1
-    mean = np.nanmean(timeline.smoothed[timeline.usable], axis=0) if usable else None
+    mean = np.nanmean(timeline.smoothed[timeline.usable], axis=0) if usable and emotions else None
     duration = float(source.info.duration_s or 0.0)
     span = (times[-1] - times[0]) if f > 1 else duration
-    summary: dict[str, Any] = {
-        "analysed_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "frames_analysed": f,
-        "faces_found": len(faces),
-        "face_presence": round(present / f, 4) if f else 0.0,
-        "abstained": round(1 - usable / present, 4) if present else 0.0,
-        "abstain_reasons": reasons,
-        "mean_probs": {e: round(float(v), 4) for e, v in zip(EMOTIONS, mean, strict=False)} if mean is not None else {},
-        "dominant": EMOTIONS[int(np.argmax(mean))] if mean is not None else None,
-        "other_people": [
-            {"face_id": t.face_id, "ranges": [list(r) for r in t.ranges]} for t in tracks if t.role == "other"
-        ],
-        "no_face": candidate_missing,
-        "processing_s": round(elapsed, 3),
-        "realtime_factor": round(span / elapsed, 2) if elapsed > 0 and span > 0 else None,
-        "decode_errors": int(getattr(source, "decode_errors", 0)),
-    }
+    baseline, relative_to_baseline = None, {}
     if emotions:
         # The person's own baseline (timeline/baseline.py): readings relative to it sit beside the absolute ones.
         step = float(np.median(np.diff(times))) if f > 1 else 0.0
         base = baseline_probs(timeline.smoothed, timeline.usable, step)
-        summary["baseline"] = describe_baseline(base, usable * step)
-        summary["relative_to_baseline"] = relative(mean, base) if base is not None and mean is not None else {}
-    else:
-        # Behaviour only: no emotion reading, so none of the emotion figures exists (not even as empty values).
-        for key in ("abstained", "mean_probs", "dominant"):
-            del summary[key]
+        baseline = describe_baseline(base, usable * step)
+        relative_to_baseline = relative(mean, base) if base is not None and mean is not None else {}
+    summary = Summary(
+        analysed_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        frames_analysed=f,
+        faces_found=len(faces),
+        face_presence=round(present / f, 4) if f else 0.0,
+        abstained=round(1 - usable / present, 4) if present and emotions else 0.0,
+        abstain_reasons=reasons,
+        mean_probs={e: round(float(v), 4) for e, v in zip(EMOTIONS, mean, strict=False)} if mean is not None else {},
+        dominant=EMOTIONS[int(np.argmax(mean))] if mean is not None else None,
+        other_people=[
+            {"face_id": t.face_id, "ranges": [list(r) for r in t.ranges]} for t in tracks if t.role == "other"
+        ],
+        no_face=candidate_missing,
+        processing_s=round(elapsed, 3),
+        realtime_factor=round(span / elapsed, 2) if elapsed > 0 and span > 0 else None,
+        decode_errors=int(getattr(source, "decode_errors", 0)),
+        baseline=baseline,
+        relative_to_baseline=relative_to_baseline,
+    )
     if f == 0:
         notes.append("No frame could be analysed in the requested time range.")
     elif candidate_missing:
         notes.append("No face was found in any analysed frame.")
     else:
-        if summary["face_presence"] < 0.8:
-            notes.append(f"The candidate's face was visible in only {summary['face_presence']:.0%} of analysed frames.")
-        if present and summary.get("abstained", 0) > 0.2:
+        if summary.face_presence < 0.8:
+            notes.append(f"The candidate's face was visible in only {summary.face_presence:.0%} of analysed frames.")
+        if present and summary.abstained > 0.2:
             notes.append(
-                f"{summary['abstained']:.0%} of the candidate's frames were not reliable enough to read "
+                f"{summary.abstained:.0%} of the candidate's frames were not reliable enough to read "
                 "(see abstain reasons)."
             )
-        if summary["other_people"]:
+        if summary.other_people:
             notes.append(
-                f"{len(summary['other_people'])} other face(s) appeared in view; they are reported "
+                f"{len(summary.other_people)} other face(s) appeared in view; they are reported "
                 "separately and not mixed into the candidate's timeline."
             )
     if source.gaps:

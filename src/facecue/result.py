@@ -6,15 +6,22 @@ Schema `facecue.result/1` is documented in docs/RESULT_SCHEMA.md and checked by 
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import math
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from facecue.abstain import Abstain, abstain_code
 from facecue.behaviour.columns import BEHAVIOUR_COLUMNS
+from facecue.io.source import SourceInfo
 from facecue.labels import EMOTIONS, NUM_EMOTIONS
+from facecue.options import AnalyzeOptions
 
 SCHEMA = "facecue.result/1"
 SIGNALS = ("emotions", "behaviour")  # what an analysis may read: see AnalyzeOptions.signals
@@ -85,8 +92,47 @@ class FaceRows:
     def __len__(self) -> int:
         return len(self.frame_pos)
 
+    def __getitem__(self, index: int | slice | Sequence[int] | np.ndarray) -> FaceRows:
+        """The rows at an int, a slice, integer positions or a (M,) bool mask, as FaceRows (one row for an int)."""
+        positions = np.atleast_1d(np.arange(len(self))[list(index) if isinstance(index, tuple) else index])
+        return FaceRows(
+            self.frame_pos[positions],
+            self.face_id[positions],
+            self.boxes[positions],
+            self.det_score[positions],
+            self.quality[positions],
+            tuple(self.abstain[i] for i in positions),
+            self.pose[positions],
+            self.probs[positions],
+            None if self.behaviour is None else self.behaviour[positions],
+            tuple(self.behaviour_reason[i] for i in positions) if self.behaviour is not None else (),
+        )
+
     @classmethod
-    def empty(cls) -> FaceRows:
+    def concat(cls, parts: Sequence[FaceRows]) -> FaceRows:
+        """The rows of several FaceRows one after another; all with behaviour or all without."""
+        if not parts:
+            return cls.empty()
+        with_behaviour = {p.behaviour is not None for p in parts}
+        if len(with_behaviour) > 1:
+            raise ValueError("FaceRows.concat: some parts have behaviour columns and some do not")
+        behaviour = [p.behaviour for p in parts if p.behaviour is not None]
+        return cls(
+            np.concatenate([p.frame_pos for p in parts]),
+            np.concatenate([p.face_id for p in parts]),
+            np.concatenate([p.boxes for p in parts]),
+            np.concatenate([p.det_score for p in parts]),
+            np.concatenate([p.quality for p in parts]),
+            tuple(itertools.chain.from_iterable(p.abstain for p in parts)),
+            np.concatenate([p.pose for p in parts]),
+            np.concatenate([p.probs for p in parts]),
+            np.concatenate(behaviour) if behaviour else None,
+            tuple(itertools.chain.from_iterable(p.behaviour_reason for p in parts)),
+        )
+
+    @classmethod
+    def empty(cls, behaviour: bool = False) -> FaceRows:
+        """No rows; with `behaviour`, the (empty) behaviour columns of a behaviour analysis."""
         z = np.zeros(0, np.float32)
         return cls(
             np.zeros(0, np.int64),
@@ -97,7 +143,18 @@ class FaceRows:
             (),
             np.zeros((0, 3), np.float32),
             np.zeros((0, NUM_EMOTIONS), np.float32),
+            np.zeros((0, NUM_BEHAVIOUR), np.float32) if behaviour else None,
         )
+
+    @cached_property
+    def abstain_codes(self) -> tuple[Abstain | None, ...]:
+        """Per row the code of `abstain` (facecue.abstain): None where the face was read."""
+        return tuple(abstain_code(r) for r in self.abstain)
+
+    @property
+    def confirmed(self) -> np.ndarray:
+        """(M,) bool: rows the face mesh confirmed as a face (every reason but NOT_VISIBLE leaves a face)."""
+        return np.array([c is not Abstain.NOT_VISIBLE for c in self.abstain_codes], bool)
 
     def to_dict(self, emotions: bool = True) -> dict:
         """emotions=False (behaviour-only analyses) leaves the probabilities out: that mode infers none."""
@@ -225,10 +282,117 @@ class Timeline:
 
 
 @dataclass(frozen=True)
+class ModelRef:
+    """One model an analysis used; the emotion model also records its file's sha256 and calibration temperature."""
+
+    name: str
+    version: str
+    sha256: str | None = None
+    temperature: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"name": self.name, "version": self.version}
+        if self.sha256 is not None:
+            d["sha256"] = self.sha256
+        if self.temperature is not None:
+            d["temperature"] = self.temperature
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> ModelRef:
+        return cls(d.get("name", ""), d.get("version", ""), d.get("sha256"), d.get("temperature"))
+
+
+@dataclass(frozen=True)
+class ModelsInfo:
+    """result.json's `models`: each is None when the analysis did not use it (no emotion model when only
+    behaviour is read; a hand-made result may record none)."""
+
+    detector: ModelRef | None = None
+    landmarks: ModelRef | None = None
+    iris: ModelRef | None = None  # gaze (behaviour)
+    emotion: ModelRef | None = None
+    behaviour: ModelRef | None = None
+    body: ModelRef | None = None  # posture (behaviour)
+
+    ROLES = ("detector", "landmarks", "iris", "emotion", "behaviour", "body")  # result.json's key order
+
+    def to_dict(self) -> dict[str, Any]:
+        return {role: ref.to_dict() for role in self.ROLES if (ref := getattr(self, role)) is not None}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> ModelsInfo:
+        return cls(**{role: ModelRef.from_dict(_section(d, role)) for role in cls.ROLES if role in d})
+
+
+# What a behaviour-only analysis leaves out of the summary: it reads no emotion, not even as empty values.
+_EMOTION_SUMMARY = ("abstained", "mean_probs", "dominant", "baseline", "relative_to_baseline")
+
+
+@dataclass(frozen=True)
+class Summary:
+    """result.json's `summary` (docs/RESULT_SCHEMA.md). The figures are typed; the sections other modules write
+    (the baseline, behaviour and policy records) keep their JSON shape."""
+
+    analysed_at: str | None = None  # ISO 8601, UTC
+    frames_analysed: int = 0
+    faces_found: int = 0
+    face_presence: float = 0.0  # share of analysed frames with the candidate's face
+    abstained: float = 0.0  # share of the candidate's frames the model did not read (emotion analyses)
+    abstain_reasons: dict[str, int] = field(default_factory=dict)  # by message (facecue.abstain)
+    mean_probs: dict[str, float] = field(default_factory=dict)  # {} without a readable frame
+    dominant: str | None = None
+    other_people: list[dict[str, Any]] = field(default_factory=list)  # [{face_id, ranges}]
+    no_face: bool = False
+    processing_s: float = 0.0
+    realtime_factor: float | None = None
+    decode_errors: int = 0
+    baseline: dict[str, Any] | None = None  # timeline/baseline.py's describe(); None under 10 s of readable face
+    relative_to_baseline: dict[str, float] = field(default_factory=dict)
+    behaviour: dict[str, Any] | None = None  # behaviour/summary.py's figures, when behaviour was read
+    policy: dict[str, Any] | None = None  # the policy table's decision for this analysis
+    extra: dict[str, Any] = field(default_factory=dict)  # keys other layers add (the service's `service`)
+
+    def to_dict(self, emotions: bool = True) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "analysed_at": self.analysed_at,
+            "frames_analysed": self.frames_analysed,
+            "faces_found": self.faces_found,
+            "face_presence": self.face_presence,
+            "abstained": self.abstained,
+            "abstain_reasons": self.abstain_reasons,
+            "mean_probs": self.mean_probs,
+            "dominant": self.dominant,
+            "other_people": self.other_people,
+            "no_face": self.no_face,
+            "processing_s": self.processing_s,
+            "realtime_factor": self.realtime_factor,
+            "decode_errors": self.decode_errors,
+            "baseline": self.baseline,
+            "relative_to_baseline": self.relative_to_baseline,
+        }
+        if not emotions:
+            for key in _EMOTION_SUMMARY:
+                del d[key]
+        if self.behaviour is not None:
+            d["behaviour"] = self.behaviour
+        if self.policy is not None:
+            d["policy"] = self.policy
+        return {**d, **self.extra}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Summary:
+        """A missing figure takes its default (results written by hand or before the figure existed); a reader
+        that must tell a missing figure from a zero (the HTML report) reads the document's summary instead."""
+        known = {f.name for f in fields(cls)} - {"extra"}
+        return cls(**{k: v for k, v in d.items() if k in known}, extra={k: v for k, v in d.items() if k not in known})
+
+
+@dataclass(frozen=True)
 class Result:
-    source: dict
-    models: dict
-    options: dict
+    source: SourceInfo
+    models: ModelsInfo
+    options: AnalyzeOptions
     times: np.ndarray  # (F,) float64 seconds of each analysed frame
     frame_index: np.ndarray  # (F,) int64 frame number in the source
     faces: FaceRows
@@ -236,7 +400,7 @@ class Result:
     candidate_id: int | None
     timeline: Timeline
     segments: tuple[Segment, ...]
-    summary: dict
+    summary: Summary
     gaps: tuple[tuple[float, float], ...] = ()
     notes: tuple[str, ...] = field(default=())
     interview: dict | None = None  # the interview section (docs/SIGNALS.md); optional, additive to the schema
@@ -259,8 +423,8 @@ class Result:
 
     @property
     def signals(self) -> tuple[str, ...]:
-        """What this analysis read; results written before the option existed read emotions only."""
-        return tuple(self.options.get("signals", ("emotions",)))
+        """What this analysis read (results written before the option existed read emotions only)."""
+        return self.options.signals
 
     @property
     def emotions(self) -> bool:
@@ -271,16 +435,16 @@ class Result:
         d = {
             "schema": SCHEMA,
             "labels": list(EMOTIONS),
-            "source": self.source,
-            "models": self.models,
-            "options": self.options,
+            "source": self.source.to_dict(),
+            "models": self.models.to_dict(),
+            "options": self.options.to_dict(),
             "frames": {"time_s": np.round(self.times, 4).tolist(), "frame": self.frame_index.tolist()},
             "faces": self.faces.to_dict(emotions),
             "tracks": [t.to_dict() for t in self.tracks],
             "candidate_id": self.candidate_id,
             "timeline": self.timeline.to_dict(emotions),
             "segments": [s.to_dict() for s in self.segments],
-            "summary": self.summary,
+            "summary": self.summary.to_dict(emotions),
             "gaps": [list(g) for g in self.gaps],
             "notes": list(self.notes),
         }
@@ -293,9 +457,9 @@ class Result:
         if d.get("schema") != SCHEMA:
             raise ValueError(f"not a {SCHEMA} document (schema={d.get('schema')!r})")
         return cls(
-            d["source"],
-            d["models"],
-            d["options"],
+            SourceInfo.from_dict(_section(d, "source")),
+            ModelsInfo.from_dict(_section(d, "models")),
+            AnalyzeOptions.from_dict(_section(d, "options")),
             np.array(d["frames"]["time_s"], np.float64),
             np.array(d["frames"]["frame"], np.int64),
             FaceRows.from_dict(d["faces"]),
@@ -303,7 +467,7 @@ class Result:
             d["candidate_id"],
             Timeline.from_dict(d["timeline"]),
             tuple(Segment.from_dict(s) for s in d.get("segments", ())),
-            d["summary"],
+            Summary.from_dict(_section(d, "summary")),
             tuple(tuple(g) for g in d["gaps"]),
             tuple(d["notes"]),
             d.get("interview"),
@@ -315,13 +479,13 @@ class Result:
     def csv_columns(self) -> list[str]:
         """frames.csv's columns for this result's signals (docs/RESULT_SCHEMA.md)."""
         return csv_columns(self.signals, self.faces.behaviour is not None) + (
-            ["source"] if self.source.get("files") else []
+            ["source"] if self.source.files else []
         )
 
     def frame_rows(self) -> list[dict]:
         """frames.csv rows: one per analysed frame per face; a frame without faces gives one empty row."""
         columns = self.csv_columns()
-        emotions, behaviour, files = self.emotions, self.faces.behaviour, self.source.get("files")
+        emotions, behaviour, files = self.emotions, self.faces.behaviour, self.source.files
         rows: list[dict] = []
         by_frame: dict[int, list[int]] = {}
         for i, pos in enumerate(self.faces.frame_pos.tolist()):
@@ -368,6 +532,14 @@ class Result:
         import pandas as pd
 
         return pd.DataFrame(self.frame_rows(), columns=self.csv_columns())
+
+
+def _section(d: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    """A JSON object inside a result document; KeyError when it is missing, TypeError when it is not an object."""
+    value = d[key]
+    if not isinstance(value, Mapping):
+        raise TypeError(f"'{key}' must be a JSON object, not {type(value).__name__}")
+    return value
 
 
 def _cell(value: float) -> float | str:

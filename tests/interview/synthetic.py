@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from facecue.io.source import SourceInfo
 from facecue.labels import EMOTIONS
-from facecue.result import FaceRows, Result, Segment, Timeline
+from facecue.options import AnalyzeOptions
+from facecue.result import FaceRows, ModelsInfo, Result, Segment, Summary, Timeline
 from facecue.timeline.smoothing import segment_labels
 
 FPS = 5.0
@@ -29,18 +31,11 @@ def synthetic_result(probs: np.ndarray, usable: np.ndarray | None = None, fps: f
     usable = np.ones(f, bool) if usable is None else np.asarray(usable, bool)
     smoothed = np.where(usable[:, None], probs, np.nan).astype(np.float32)
     segments = tuple(Segment(*s) for s in segment_labels(times, smoothed, usable, 0.5, 1.0))
-    source = {
-        "path": "synthetic",
-        "kind": "video",
-        "duration_s": f / fps,
-        "fps": fps,
-        "has_audio": False,
-        "rotation": 0,
-    }
+    source = SourceInfo.from_dict({"path": "synthetic", "kind": "video", "duration_s": f / fps, "fps": fps})
     return Result(
         source=source,
-        models={},
-        options={"start": None, "end": None},
+        models=ModelsInfo(),
+        options=AnalyzeOptions(fps=fps),
         times=times,
         frame_index=np.arange(f),
         faces=FaceRows.empty(),
@@ -48,5 +43,5 @@ def synthetic_result(probs: np.ndarray, usable: np.ndarray | None = None, fps: f
         candidate_id=None,
         timeline=Timeline(smoothed.copy(), smoothed, np.ones(f, bool), usable),
         segments=segments,
-        summary={},
+        summary=Summary(),
     )

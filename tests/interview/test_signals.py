@@ -3,6 +3,7 @@ import itertools
 import numpy as np
 import pytest
 
+from facecue.emotion.model import ModelValidation
 from facecue.interview import InterviewInputs, InterviewOptions, analyze_interview
 from facecue.interview.affect import CIRCUMPLEX, valence_arousal
 from facecue.interview.cues import derive_cues
@@ -13,7 +14,7 @@ from facecue.interview.spans import span_windows
 from facecue.labels import EMOTIONS
 from tests.interview.synthetic import probs_for, synthetic_result, timeline
 
-VALIDATION = {"ece_after_calibration": 0.04, "per_class_recall": {e: 0.8 for e in EMOTIONS}}
+VALIDATION = ModelValidation.from_dict({"ece_after_calibration": 0.04, "per_class_recall": {e: 0.8 for e in EMOTIONS}})
 
 
 def test_valence_arousal_is_the_expected_circumplex_position():

@@ -11,10 +11,12 @@ import numpy as np
 import pytest
 
 from facecue.errors import InputError, OutputError
+from facecue.io.source import SourceInfo
 from facecue.labels import EMOTIONS
+from facecue.options import AnalyzeOptions
 from facecue.report import render_report, write_report
 from facecue.report.series import ABSENT, ABSTAINED, USABLE, downsample, frame_status
-from facecue.result import FaceRows, Result, Segment, Timeline, Track
+from facecue.result import FaceRows, ModelRef, ModelsInfo, Result, Segment, Summary, Timeline, Track
 
 HAPPY = np.array([0.02, 0.02, 0.02, 0.6, 0.02, 0.02, 0.3])  # sums to 1; happy dominates
 NOTE = "<script>alert('x')</script> decoder warning"
@@ -56,9 +58,11 @@ def make_result(n: int = 40, absent=range(10, 16), abstained=range(20, 25), with
     }
     tracks = (Track(1, "candidate", m, ((0.0, 2.0), (3.2, n / 5.0))), Track(2, "other", 10, ((3.0, 5.0),)))
     result = Result(
-        source={"path": "/videos/<img src=x onerror=alert(1)>.mp4", "duration_s": n / 5.0 + 1, "sha256": "ab" * 32},
-        models={"emotion": {"name": "facecue-emotion", "version": "0.1.0"}},
-        options={"fps": 5},
+        source=SourceInfo.from_dict(
+            {"path": "/videos/<img src=x onerror=alert(1)>.mp4", "duration_s": n / 5.0 + 1, "sha256": "ab" * 32}
+        ),
+        models=ModelsInfo(emotion=ModelRef("facecue-emotion", "0.1.0")),
+        options=AnalyzeOptions.from_dict({"fps": 5}),
         times=times,
         frame_index=np.arange(n) * 6,
         faces=faces,
@@ -66,7 +70,7 @@ def make_result(n: int = 40, absent=range(10, 16), abstained=range(20, 25), with
         candidate_id=1 if with_face else None,
         timeline=Timeline(probs, probs, present, usable),
         segments=(Segment(0.0, 2.0, "happy", 0.6), Segment(3.2, 4.0, "happy", 0.6)) if with_face else (),
-        summary=summary,
+        summary=Summary.from_dict(summary),
         gaps=((6.0, 7.0),),
         notes=(NOTE,),
     )

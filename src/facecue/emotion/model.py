@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -65,16 +67,89 @@ def to_model_input(images: Sequence[np.ndarray] | np.ndarray, side: int = 48, eq
 
 
 @dataclass(frozen=True)
+class ModelValidation:
+    """The sidecar's `validation`: how the calibrated model did on held-out faces."""
+
+    split: str | None
+    n: int
+    accuracy: float
+    macro_f1: float
+    ece: float | None  # expected calibration error after calibration (older sidecars: the one `ece` they have)
+    per_class_recall: dict[str, float]
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ModelValidation:
+        ece = d.get("ece_after_calibration", d.get("ece"))
+        return cls(
+            split=d.get("split"),
+            n=int(d.get("n", 0)),
+            accuracy=float(d.get("accuracy", math.nan)),
+            macro_f1=float(d.get("macro_f1", math.nan)),
+            ece=None if ece is None else float(ece),
+            per_class_recall={str(k): float(v) for k, v in (d.get("per_class_recall") or {}).items()},
+        )
+
+
+@dataclass(frozen=True)
+class ModelSidecar:
+    """A model's JSON sidecar (written by `facecue train`, see train/export.py): the fields the runtime reads,
+    typed, and the whole document in `raw` for records that quote it."""
+
+    name: str
+    version: str
+    labels: tuple[str, ...]
+    input_size: tuple[int, int]  # (height, width) of the grey face crop
+    equalize: bool  # histogram-equalise each crop first (most FER2013 faces were stored that way)
+    temperature: float  # the calibration's softmax temperature
+    sha256: str | None  # of the .onnx file, when recorded
+    validation: ModelValidation | None  # None before calibration (or for hand-made models)
+    architecture: dict[str, Any]  # the network's class and sizes, as training recorded them
+    training: dict[str, Any]  # the data (with hashes) and options it was trained with
+    license: str | None
+    raw: dict[str, Any]
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], default_name: str = "") -> ModelSidecar:
+        """KeyError, TypeError or ValueError when a field the runtime needs is missing or malformed."""
+        height, width = (int(v) for v in d["input"]["size"])
+        return cls(
+            name=str(d.get("name", default_name)),
+            version=str(d.get("version", "")),
+            labels=tuple(d.get("labels", ())),
+            input_size=(height, width),
+            equalize=bool(d["input"].get("equalize", False)),
+            temperature=float(d.get("temperature", 1.0)),
+            sha256=d.get("sha256"),
+            validation=ModelValidation.from_dict(d["validation"]) if d.get("validation") else None,
+            architecture=dict(d.get("architecture") or {}),
+            training=dict(d.get("training") or {}),
+            license=d.get("license"),
+            raw=d,
+        )
+
+    @classmethod
+    def read(cls, model_path: Path) -> ModelSidecar:
+        """The sidecar beside an .onnx model; ModelError when it cannot be read or lacks what the runtime needs."""
+        path = model_path.with_suffix(".json")
+        try:
+            return cls.from_dict(json.loads(path.read_text()), default_name=model_path.stem)
+        except json.JSONDecodeError as exc:
+            raise ModelError(f"the sidecar of {model_path} is not valid JSON: {exc}") from None
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelError(f"the sidecar of {model_path} lacks a field or has a malformed one ({exc!r}).") from None
+
+
+@dataclass(frozen=True)
 class ModelInfo:
     name: str
     version: str
     path: Path
-    sha256: str
+    sha256: str  # of the loaded file, checked against the sidecar's
     labels: tuple[str, ...]
     input_size: tuple[int, int]
     temperature: float
     equalize: bool
-    sidecar: dict
+    sidecar: ModelSidecar
 
 
 class EmotionModel:
@@ -90,15 +165,12 @@ class EmotionModel:
         import onnxruntime as ort
 
         path = resolve_model_path(name_or_path)
-        try:
-            sidecar = json.loads(path.with_suffix(".json").read_text())
-        except ValueError as exc:
-            raise ModelError(f"the sidecar of {path} is not valid JSON: {exc}") from None
-        if tuple(sidecar.get("labels", ())) != EMOTIONS:
-            raise ModelError(f"model {path} has labels {sidecar.get('labels')}, expected {list(EMOTIONS)}.")
+        sidecar = ModelSidecar.read(path)
+        if sidecar.labels != EMOTIONS:
+            raise ModelError(f"model {path} has labels {list(sidecar.labels)}, expected {list(EMOTIONS)}.")
         data = path.read_bytes()
         digest = hashlib.sha256(data).hexdigest()
-        if sidecar.get("sha256") not in (None, digest):
+        if sidecar.sha256 not in (None, digest):
             raise ModelError(f"model {path} does not match the sha256 in its sidecar; the file is corrupt or replaced.")
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads
@@ -108,14 +180,14 @@ class EmotionModel:
         except Exception as exc:  # onnxruntime raises its own untyped errors for bad files
             raise ModelError(f"onnxruntime cannot load {path}: {exc}") from None
         info = ModelInfo(
-            name=sidecar.get("name", path.stem),
-            version=str(sidecar.get("version", "")),
+            name=sidecar.name,
+            version=sidecar.version,
             path=path,
             sha256=digest,
             labels=EMOTIONS,
-            input_size=tuple(sidecar["input"]["size"]),
-            temperature=float(sidecar.get("temperature", 1.0)),
-            equalize=bool(sidecar["input"].get("equalize", False)),
+            input_size=sidecar.input_size,
+            temperature=sidecar.temperature,
+            equalize=sidecar.equalize,
             sidecar=sidecar,
         )
         return cls(session, info)

@@ -221,7 +221,7 @@ def run_audit(
     if pad < 0:
         raise InputError(f"--pad must be zero or more, not {pad}.")
     analyzer = Analyzer(fps=None, model=model)
-    check_not_trained_on(analyzer.model.info.sidecar, table, split)
+    check_not_trained_on(analyzer.model.info.sidecar.raw, table, split)
     table = select_split(table, split)
     records, unreadable = detect_faces(analyzer, table, Path(images), pad, progress)
     if attribution is None and set(FAIRFACE_COLUMNS) <= set(table.columns):
@@ -230,7 +230,7 @@ def run_audit(
         "schema": SCHEMA,
         "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "facecue_version": __version__,
-        "models": analyzer.models_info(),
+        "models": analyzer.models_info().to_dict(),
         "data": {
             "images": str(images),
             "labels": str(labels),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -22,6 +23,9 @@ from facecue.result import Result
 from facecue.timeline.baseline import BASELINE_MIN_S
 from facecue.timeline.baseline import METHOD as BASELINE_METHOD
 from facecue.timeline.baseline import describe as describe_baseline
+
+if TYPE_CHECKING:
+    from facecue.emotion.model import ModelValidation
 
 SCHEMA = "facecue.interview/1"
 
@@ -67,10 +71,10 @@ def load_inputs(
 def _spans(result: Result, fr: InterviewFrames, inputs: InterviewInputs, window_s: float):
     if inputs.questions:
         return "questions", [(q.start_s, q.end_s, q.text) for q in inputs.questions]
-    start = float(result.options.get("start") or 0.0)
+    start = float(result.options.start or 0.0)
     end = float(fr.times[-1] + fr.step_s) if len(fr.times) else start
-    if result.source.get("duration_s") and not result.options.get("end"):
-        end = max(end, float(result.source["duration_s"]))
+    if result.source.duration_s and not result.options.end:
+        end = max(end, float(result.source.duration_s))
     return "windows", [
         (a, b, f"window {n + 1} ({a:.0f}-{b:.0f} s)") for n, (a, b) in enumerate(sp.span_windows(end, window_s, start))
     ]
@@ -91,7 +95,7 @@ def _voice(video: str | Path | None, result: Result, spans: list[tuple[float, fl
     Future of one) or measured now."""
     if video is None:
         return None, "voice cues need the video file."
-    if not result.source.get("has_audio"):
+    if not result.source.has_audio:
         return None, "the video has no audio track, so there are no voice cues."
     try:
         from facecue.interview.voice import measure_voice
@@ -158,7 +162,7 @@ def analyze_interview(
     video: str | Path | None = None,
     inputs: InterviewInputs | None = None,
     options: InterviewOptions | None = None,
-    validation: dict | None = None,
+    validation: ModelValidation | None = None,
     subject_id: str | None = None,
     purpose: str | None = None,
     voice_track=None,
@@ -222,7 +226,7 @@ def analyze_interview(
     if behaviour is not None:
         candidates += bh.behaviour_highlights(result, behaviour[1], fr.step_s)
     highlights = hl.select_highlights(candidates, bounds, options.max_highlights)
-    if options.thumbnails and video is not None and highlights and result.source.get("kind") == "video":
+    if options.thumbnails and video is not None and highlights and result.source.kind == "video":
         from facecue.interview.thumbnails import thumbnails
 
         thumbs = thumbnails(result, video, [h["time_s"] for h in highlights], options.blur_thumbnails)

@@ -146,7 +146,7 @@ def series(result: Result) -> tuple[np.ndarray, np.ndarray] | None:
 
 def span_figures(result: Result, step: float, pose: np.ndarray, behaviour: np.ndarray, m: np.ndarray) -> dict:
     """summary.behaviour's figures for the frames in mask m."""
-    fps = result.options.get("fps")
+    fps = result.options.fps
     return summarise(result.times[m], result.timeline.present[m], pose[m], behaviour[m], step, fps)
 
 

@@ -10,9 +10,14 @@ confidence = quantity x reliability x agreement. See docs/SIGNALS.md.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from facecue.interview.frames import InterviewFrames
+
+if TYPE_CHECKING:
+    from facecue.emotion.model import ModelValidation
 
 FULL_DATA_S = 20.0  # readable seconds at which data quantity stops limiting confidence
 DISCOMFORT_P = 0.5  # a frame shows discomfort when angry+disgust+fear+sad >= this...
@@ -36,12 +41,12 @@ def level(value: float, table: tuple[tuple[float, str], ...]) -> str:
     return next(name for bound, name in table if value < bound)
 
 
-def reliability(validation: dict | None, cue: str) -> float:
+def reliability(validation: ModelValidation | None, cue: str) -> float:
     """How far the model can be trusted on the labels a cue uses, from its validation record."""
-    if not validation or "per_class_recall" not in validation:
+    if validation is None or not validation.per_class_recall:
         return NO_VALIDATION_RELIABILITY
-    recall = np.mean([validation["per_class_recall"].get(e, 0.0) for e in CUE_LABELS[cue]])
-    ece = validation.get("ece_after_calibration", validation.get("ece", 0.1))
+    recall = np.mean([validation.per_class_recall.get(e, 0.0) for e in CUE_LABELS[cue]])
+    ece = validation.ece if validation.ece is not None else 0.1
     return float(np.clip((1 - ece) * recall, 0, 1))
 
 
@@ -80,7 +85,7 @@ def _confidence(fr: InterviewFrames, n: int, halves: tuple[float, float], cue: s
     }
 
 
-def derive_cues(fr: InterviewFrames, m: np.ndarray, validation: dict | None = None) -> dict:
+def derive_cues(fr: InterviewFrames, m: np.ndarray, validation: ModelValidation | None = None) -> dict:
     """stress, engagement and composure for the frames in mask m (None for each when nothing is readable)."""
     idx = np.flatnonzero(m & fr.usable)
     if len(idx) < 2:

@@ -16,6 +16,7 @@ from facecue.errors import FacecueError
 from facecue.interview.analysis import InterviewInputs, InterviewOptions, analyze_interview, load_inputs
 
 if TYPE_CHECKING:
+    from facecue.emotion.model import ModelValidation
     from facecue.result import Result
 
 NEEDS_VIDEO = "--questions and --transcript need a video input."
@@ -55,10 +56,10 @@ class InterviewRequest:
         fields.setdefault("files_given", bool(questions or transcript))
         return cls(video, inputs, options, **fields)
 
-    def attach(self, result: Result, emotions: bool, behaviour: bool, validation: dict | None) -> Result:
+    def attach(self, result: Result, emotions: bool, behaviour: bool, validation: ModelValidation | None) -> Result:
         """The Result with its interview section (videos only: stills have no timeline to speak of) and, with
         behaviour_parts, the behaviour figures per question or window in summary.behaviour."""
-        video = result.source.get("kind") == "video"
+        video = result.source.kind == "video"
         if not video and self.files_given:
             raise FacecueError(NEEDS_VIDEO)
         if video and (emotions or behaviour):  # behaviour only: a section that names no emotion (analysis.py)

@@ -79,7 +79,7 @@ def frames_at(path: str | Path, times: list[float], rotation: int = 0) -> dict[f
 
 def thumbnails(result: Result, path: str | Path, times: list[float], blur: bool = False) -> dict[float, str]:
     """time -> "data:image/jpeg;base64,..." of the candidate's face (or the whole frame when no face is known)."""
-    images = frames_at(path, times, int(result.source.get("rotation") or 0))
+    images = frames_at(path, times, result.source.rotation)
     out = {}
     for t, image in images.items():
         ok, jpeg = cv2.imencode(

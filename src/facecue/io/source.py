@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -30,9 +30,35 @@ class SourceInfo:
     codec: str
     has_audio: bool
     sha256: str
+    files: tuple[str, ...] = ()  # stills: each image's file name in analysis order (frames.csv's source column)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        out = asdict(self)
+        out["files"] = list(self.files)
+        if not self.files:  # videos and older results have no such key
+            del out["files"]
+        return out
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> SourceInfo:
+        """As result.json records it. A hand-made or partial record reads as unknown where it is silent:
+        empty text, zero sizes and rates, no audio, no rotation; keys this version does not know are ignored."""
+        defaults: dict[str, Any] = {
+            "path": "",
+            "kind": "video",
+            "duration_s": 0.0,
+            "fps": 0.0,
+            "width": 0,
+            "height": 0,
+            "rotation": 0,
+            "frame_count": 0,
+            "codec": "",
+            "has_audio": False,
+            "sha256": "",
+        }
+        return cls(
+            **{name: d.get(name, default) for name, default in defaults.items()}, files=tuple(d.get("files") or ())
+        )
 
 
 @dataclass(frozen=True)

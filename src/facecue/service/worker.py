@@ -110,7 +110,7 @@ def analyse_child(
         analyzer = Analyzer(AnalyzeOptions(fps=fps, signals=signals))
         result = analyzer.analyze(video, **(policy or {}), interview=request, on_progress=report)
         if extra:
-            result.summary["service"] = extra
+            result.summary.extra["service"] = extra
         write_outputs(result, out)
     except FacecueError as exc:
         out.mkdir(parents=True, exist_ok=True)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from facecue.abstain import Abstain, abstain_code, abstain_text
 from facecue.errors import FacecueError
 from facecue.vision.detect import FaceBoxes, check_image
 from facecue.vision.landmarks import FaceLandmarks
@@ -82,6 +83,11 @@ class FaceQuality:
         return len(self.score)
 
     @property
+    def codes(self) -> tuple[Abstain | None, ...]:
+        """Per face the reason's code (facecue.abstain), None when the face is usable."""
+        return tuple(abstain_code(r) for r in self.reasons)
+
+    @property
     def usable(self) -> np.ndarray:
         """(N,) bool: faces that passed every hard threshold."""
         return np.array([r is None for r in self.reasons], dtype=bool)
@@ -136,28 +142,32 @@ def assess_quality(
             (
                 _ramp(presence, t.min_presence, t.good_presence),
                 presence < t.min_presence,
-                lambda i: f"face not visible (mesh presence {presence[i]:.1f})",
+                lambda i: abstain_text(Abstain.NOT_VISIBLE, f"mesh presence {presence[i]:.1f}"),
             )
         )
     checks += [
         (
             1.0 - _ramp(outside, 0.0, t.max_outside),
             outside > t.max_outside,
-            lambda i: f"face cut off by the frame edge ({outside[i]:.0%} outside)",
+            lambda i: abstain_text(Abstain.CUT_OFF, f"{outside[i]:.0%} outside"),
         ),
-        (_ramp(w, t.min_face_px, t.good_face_px), w < t.min_face_px, lambda i: f"face too small ({w[i]:.0f} px)"),
+        (
+            _ramp(w, t.min_face_px, t.good_face_px),
+            w < t.min_face_px,
+            lambda i: abstain_text(Abstain.TOO_SMALL, f"{w[i]:.0f} px"),
+        ),
     ]
     if landmarks is not None:
         checks += [
             (
                 _ramp(np.abs(yaw), t.max_yaw, t.good_yaw),
                 np.abs(yaw) > t.max_yaw,
-                lambda i: f"head turned (yaw {yaw[i]:.0f}°)",
+                lambda i: abstain_text(Abstain.HEAD_TURNED, f"yaw {yaw[i]:.0f}°"),
             ),
             (
                 _ramp(np.abs(pitch), t.max_pitch, t.good_pitch),
                 np.abs(pitch) > t.max_pitch,
-                lambda i: f"head tilted (pitch {pitch[i]:.0f}°)",
+                lambda i: abstain_text(Abstain.HEAD_TILTED, f"pitch {pitch[i]:.0f}°"),
             ),
         ]
     checks += [
@@ -167,11 +177,19 @@ def assess_quality(
                 _ramp(brightness, t.max_brightness, t.good_brightness[1]),
             ),
             brightness < t.min_brightness,
-            lambda i: "too dark",
+            lambda i: abstain_text(Abstain.TOO_DARK),
         ),
-        (np.ones(n), brightness > t.max_brightness, lambda i: "too bright"),
-        (_ramp(contrast, t.min_contrast, t.good_contrast), contrast < t.min_contrast, lambda i: "low contrast"),
-        (_ramp(sharpness, t.min_sharpness, t.good_sharpness), sharpness < t.min_sharpness, lambda i: "too blurred"),
+        (np.ones(n), brightness > t.max_brightness, lambda i: abstain_text(Abstain.TOO_BRIGHT)),
+        (
+            _ramp(contrast, t.min_contrast, t.good_contrast),
+            contrast < t.min_contrast,
+            lambda i: abstain_text(Abstain.LOW_CONTRAST),
+        ),
+        (
+            _ramp(sharpness, t.min_sharpness, t.good_sharpness),
+            sharpness < t.min_sharpness,
+            lambda i: abstain_text(Abstain.BLURRED),
+        ),
     ]
 
     score = np.prod([factor for factor, _, _ in checks], axis=0)
