@@ -478,9 +478,7 @@ class Result:
 
     def csv_columns(self) -> list[str]:
         """frames.csv's columns for this result's signals (docs/RESULT_SCHEMA.md)."""
-        return csv_columns(self.signals, self.faces.behaviour is not None) + (
-            ["source"] if self.source.files else []
-        )
+        return csv_columns(self.signals, self.faces.behaviour is not None) + (["source"] if self.source.files else [])
 
     def frame_rows(self) -> list[dict]:
         """frames.csv rows: one per analysed frame per face; a frame without faces gives one empty row."""
