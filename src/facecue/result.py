@@ -310,9 +310,9 @@ class ModelsInfo:
 
     detector: ModelRef | None = None
     landmarks: ModelRef | None = None
-    iris: ModelRef | None = None  # gaze (behaviour)
     emotion: ModelRef | None = None
     behaviour: ModelRef | None = None
+    iris: ModelRef | None = None  # gaze (behaviour)
     body: ModelRef | None = None  # posture (behaviour)
 
     ROLES = ("detector", "landmarks", "iris", "emotion", "behaviour", "body")  # result.json's key order

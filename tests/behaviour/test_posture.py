@@ -175,7 +175,7 @@ def test_the_analysis_reads_posture_that_follows_the_samples_zoom(tmp_path, mode
     seconds = 10.0
     video = make_sample_video(tmp_path / "sample.mp4", seconds=seconds, fps=25, size=(960, 540))
     result = Analyzer(signals=("behaviour",)).analyze(video, **practice)
-    assert result.models["body"]["name"] == BodyPose.name
+    assert result.models.body is not None and result.models.body.name == BodyPose.name
     mine = result.faces.face_id == result.candidate_id
     posture = result.faces.behaviour[mine][:, POSTURE_SLICE]
     times = result.times[result.faces.frame_pos[mine]]
@@ -185,5 +185,5 @@ def test_the_analysis_reads_posture_that_follows_the_samples_zoom(tmp_path, mode
     scale = np.log([_main_pose(t, seconds, 960, 540)[0] for t in times[read]])
     assert np.corrcoef(scale, posture[read, LEAN])[0, 1] > 0.9  # the sample zooms in and out: lean follows
     assert np.abs(posture[read, TILT]).max() < 8  # she sits upright
-    posture_summary = result.summary["behaviour"]["posture"]
+    posture_summary = result.summary.behaviour["posture"]
     assert posture_summary["readable_s"] > 0.6 * seconds and posture_summary["hand_to_face"]["value"] == 0
