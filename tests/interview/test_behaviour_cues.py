@@ -64,7 +64,8 @@ def test_cues_use_what_is_there_and_leave_out_what_is_not():
         "Looked at the camera 38% of the time while answering (31% while speaking, 52% while listening) "
         "(24 s readable)."
     )
-    assert later["gaze_aversions"]["text"].startswith("Looked away from the camera 3 times while answering")
+    assert later["gaze_aversions"]["text"].startswith("Looked away from the camera for 1 s or more 3 times while")
+    assert "lean" not in behaviour_cues(LATER, "overall")  # relative to the person's own median: ~0 overall
     assert later["hand_to_face"]["text"].startswith("Raised a hand near the face once")
     assert later["lean"]["text"].startswith("Sat nearer to the camera than usual while answering (about 13%)")
     assert later["fidgeting"]["text"].startswith("Moved the upper body noticeably for 6 s while answering")

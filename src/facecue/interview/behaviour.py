@@ -84,8 +84,8 @@ def _phrase(cue: str, entry: dict, where: str, of: str) -> str:
     v = _value(entry) or 0.0
     if cue == "eye_contact":
         return f"looked at the camera {v:.0%} of the time {where}{_split(entry)}"
-    if cue == "gaze_aversions":
-        return f"looked away from the camera {_times(v)} {where}"
+    if cue == "gaze_aversions":  # episodes of at least min_s: shorter glances are not counted
+        return f"looked away from the camera for {float(entry.get('min_s') or 1.0):g} s or more {_times(v)} {where}"
     if cue == "smiles":
         return f"smiled in {v:.0%} of {of}"
     if cue == "nods":
@@ -120,6 +120,8 @@ def behaviour_cues(b: dict | None, kind: str) -> dict:
     for cue in FIGURES:
         entry = figure(b, cue)
         if entry is None or (cue == "out_of_frame" and not _value(entry)):
+            continue
+        if cue == "lean" and kind == "overall":  # lean is relative to the person's own median: ~0 over the whole
             continue
         seconds = float(entry.get("seconds") or 0.0)
         tentative = seconds < TENTATIVE_S
@@ -208,7 +210,7 @@ def _second_person(cue: str, c: dict, where: str, of: str) -> str | None:
             text += "a point can help."
         return text
     if cue == "gaze_aversions" and v:
-        return f"You looked away from the camera {_times(v)} {where}."
+        return f"You looked away from the camera for a second or more {_times(v)} {where}."
     if cue == "smiles":
         return f"You smiled in about {v:.0%} of {of}."
     if cue == "nods" and v:
