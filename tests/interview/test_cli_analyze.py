@@ -170,3 +170,40 @@ def test_without_questions_or_transcript_the_video_is_cut_into_windows(sample, t
     assert report["spans"][1]["end_s"] == pytest.approx(SECONDS, abs=0.1)  # the video's own duration
     assert report["mismatch"] is None and report["overall"]["dominant"]
     assert report["voice_available"] is False and report["spans"][0]["voice"] is None
+
+
+def with_voice(video, out_path, voiced_s: float, seconds: float):
+    """The video with an AAC track: a 180 Hz voice-like tone (a slow tremor keeps it from being perfectly flat) for
+    the first voiced_s seconds, then silence, so the speaking and listening stretches are known in advance."""
+    import av
+
+    rate = 16000
+    t = np.arange(int(seconds * rate)) / rate
+    audio = (0.4 * np.sin(2 * np.pi * (180 * t + 3 * np.sin(2 * np.pi * 4 * t)))).astype(np.float32)
+    audio[int(voiced_s * rate) :] = 0
+    with av.open(str(video)) as src, av.open(str(out_path), "w") as out:
+        video_in = src.streams.video[0]
+        video_out = out.add_stream_from_template(video_in)
+        sound = out.add_stream("aac", rate=rate, layout="mono")
+        for packet in src.demux(video_in):
+            if packet.dts is not None:
+                packet.stream = video_out
+                out.mux(packet)
+        for start in range(0, audio.size, 1024):
+            block = av.AudioFrame.from_ndarray(audio[None, start : start + 1024], format="fltp", layout="mono")
+            block.sample_rate, block.pts = rate, start
+            out.mux(sound.encode(block))
+        out.mux(sound.encode())
+    return out_path
+
+
+def test_eye_contact_is_split_by_the_recordings_voice(sample, tmp_path, practice_args):
+    voiced = with_voice(sample, tmp_path / "voiced.mp4", voiced_s=4.0, seconds=SECONDS)
+    out = tmp_path / "out"
+    assert main(["analyze", str(voiced), "-o", str(out), "--quiet", "--signals", "behaviour", *practice_args]) == 0
+    share = json.loads((out / "result.json").read_text())["summary"]["behaviour"]["eye_contact_share"]
+    speaking, listening = share["while_speaking"], share["while_listening"]
+    assert speaking["value"] is not None and listening["value"] is not None, share
+    # The voice covers the first half: each side holds about half of the readable gaze time.
+    assert speaking["seconds"] == pytest.approx(listening["seconds"], rel=0.5)
+    assert speaking["seconds"] + listening["seconds"] == pytest.approx(share["seconds"], abs=0.5)
