@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from facecue.behaviour.figures import figure
+
 CONTACT_AT = 0.5  # a frame counts as eye contact from this eye_contact probability on
 # Looking away for less than this is a glance, part of ordinary conversation; an episode is a look away of at
 # least this long (people look away for a few seconds while thinking, Glenberg et al. 1998).
@@ -16,12 +18,9 @@ BRIDGE_S = 0.5
 SPEAKING_AT = 0.5  # a frame's slot counts as speaking when voice is active in at least half of it
 
 
-def _share(mask: np.ndarray, of: np.ndarray, step: float) -> dict:
+def _share(mask: np.ndarray, of: np.ndarray, step: float, **extra: Any) -> dict:
     n = int(of.sum())
-    return {
-        "value": round(float((mask & of).sum() / n), 4) if n else None,
-        "seconds": round(n * step, 2),
-    }
+    return figure((mask & of).sum() / n if n else None, n * step, **extra)
 
 
 def aversion_episodes(times: np.ndarray, readable: np.ndarray, away: np.ndarray, step: float) -> list[float]:
@@ -52,27 +51,16 @@ def gaze_figures(
     looking = readable & (np.nan_to_num(contact) >= CONTACT_AT)
     if not readable.any():
         why = "no frame with readable irises (eyes closed, head turned away, too small or out of view)"
-        return {
-            "eye_contact_share": {"value": None, "seconds": 0.0, "reason": why},
-            "gaze_aversions": {"value": None, "seconds": 0.0, "reason": why},
-        }
-    share: dict[str, Any] = {**_share(looking, readable, step), "looking_s": round(float(looking.sum() * step), 2)}
+        return {"eye_contact_share": figure(None, 0.0, reason=why), "gaze_aversions": figure(None, 0.0, reason=why)}
+    share = _share(looking, readable, step, looking_s=float(looking.sum() * step))
     if speaking is None:
-        share["while_speaking"] = share["while_listening"] = {
-            "value": None,
-            "seconds": 0.0,
-            "reason": "no voice activity to split by (no audio, or not passed in)",
-        }
+        no_voice = "no voice activity to split by (no audio, or not passed in)"
+        share["while_speaking"] = share["while_listening"] = figure(None, 0.0, reason=no_voice)
     else:
         share["while_speaking"] = _share(looking, readable & speaking, step)
         share["while_listening"] = _share(looking, readable & ~speaking, step)
     episodes = aversion_episodes(times, readable, readable & ~looking, step)
-    aversions = {
-        "value": len(episodes),
-        "seconds": round(read_s, 2),
-        "total_s": round(sum(episodes), 2),
-        "min_s": MIN_AVERSION_S,
-    }
+    aversions = figure(len(episodes), read_s, total_s=sum(episodes), min_s=MIN_AVERSION_S)
     return {"eye_contact_share": share, "gaze_aversions": aversions}
 
 

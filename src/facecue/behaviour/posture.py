@@ -13,6 +13,7 @@ import itertools
 import numpy as np
 
 from facecue.behaviour.columns import BEHAVIOUR_COLUMNS, POSTURE_COLUMNS
+from facecue.behaviour.figures import figure
 from facecue.vision.pose import HAND_POINTS, LEFT_SHOULDER, RIGHT_SHOULDER, UPPER_BODY, BodyLandmarks
 
 # The body model is the costliest one we run (10-17 ms a crop on one core here, more than the face detector
@@ -137,12 +138,6 @@ def _column(behaviour: np.ndarray, name: str) -> np.ndarray:
     return behaviour[:, BEHAVIOUR_COLUMNS.index(name)]
 
 
-def _figure(value, seconds: float, **extra) -> dict:
-    if value is not None:
-        value = int(value) if isinstance(value, (int, np.integer)) else round(float(value), 4)
-    return {"value": value, "seconds": round(float(seconds), 2), **{k: round(v, 2) for k, v in extra.items()}}
-
-
 def hand_episodes(times: np.ndarray, near: np.ndarray, every: float, gap: float) -> list[tuple[float, float]]:
     """(start_s, seconds) of each run of readings with hand_near_face >= HAND_AT lasting at least MIN_HAND_S;
     each reading stands for `every` seconds, and a pause longer than `gap` between readings ends a run."""
@@ -178,21 +173,19 @@ def summarise_posture(times: np.ndarray, present: np.ndarray, behaviour: np.ndar
     lean_s = len(leaning) * every
     return {
         "readable_s": round(read_s, 2),
-        "lean": _figure(
+        "lean": figure(
             leaning.mean() if len(leaning) else None,
             lean_s,
             towards_s=float((leaning >= LEAN_AT).sum() * every),
             away_s=float((leaning <= -LEAN_AT).sum() * every),
         ),
-        "fidgeting": _figure(
+        "fidgeting": figure(
             moving.mean() if len(moving) else None,
             len(moving) * every,
             moving_s=float((moving >= MOVING_AT).sum() * every),
         ),
-        "hand_to_face": _figure(
-            len(episodes) if read_s else None, read_s, at_face_s=float(sum(s for _, s in episodes))
-        ),
-        "body_out_of_view": _figure(
+        "hand_to_face": figure(len(episodes) if read_s else None, read_s, at_face_s=float(sum(s for _, s in episodes))),
+        "body_out_of_view": figure(
             max(0.0, 1.0 - read_s / in_view_s) if in_view_s else None,
             in_view_s,
             out_s=max(0.0, in_view_s - read_s),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from facecue.behaviour.columns import ACTION_COLUMNS, BEHAVIOUR_COLUMNS
+from facecue.behaviour.figures import figure
 from facecue.behaviour.gaze_summary import gaze_figures
 from facecue.behaviour.posture import summarise_posture
 
@@ -77,12 +78,6 @@ def _mean(values: np.ndarray) -> float | None:
     return round(float(values.mean()), 4) if values.size else None
 
 
-def _figure(value, seconds: float, **extra) -> dict:
-    if value is not None:
-        value = int(value) if isinstance(value, (int, np.integer)) else round(float(value), 4)
-    return {"value": value, "seconds": round(float(seconds), 2), **extra}
-
-
 def summarise(
     times: np.ndarray,
     present: np.ndarray,
@@ -105,13 +100,13 @@ def summarise(
     out: dict = {
         "analysed_s": round(f * step, 2),
         "in_view_s": round(float(present.sum() * step), 2),
-        "out_of_frame": _figure(
+        "out_of_frame": figure(
             1 - present.mean() if f else None, f * step, out_s=round(float((~present).sum() * step), 2)
         ),
         "readable_s": round(read_s, 2),
     }
     smiling = readable & (np.nan_to_num(behaviour[:, _col("smile")]) >= SMILE_AT)
-    out["smile_share"] = _figure(
+    out["smile_share"] = figure(
         smiling.sum() / readable.sum() if readable.any() else None,
         read_s,
         smiling_s=round(float(smiling.sum() * step), 2),
@@ -121,7 +116,7 @@ def summarise(
     closed = np.nan_to_num(behaviour[:, _col("eyes_closed")]) >= CLOSED_AT
     onsets = int((readable[1:] & readable[:-1] & closed[1:] & ~closed[:-1]).sum()) if f > 1 else 0
     if rate < BLINK_MIN_FPS:
-        out["blinks_per_minute"] = _figure(
+        out["blinks_per_minute"] = figure(
             None,
             read_s,
             reason=(
@@ -130,11 +125,11 @@ def summarise(
             ),
         )
     else:
-        out["blinks_per_minute"] = _figure(onsets / (read_s / 60) if read_s > 0 else None, read_s, blinks=onsets)
+        out["blinks_per_minute"] = figure(onsets / (read_s / 60) if read_s > 0 else None, read_s, blinks=onsets)
     pitch = np.where(posed, pose[:, 1], np.nan)
     yaw = np.where(posed, pose[:, 0], np.nan)
-    out["nods"] = _figure(count_oscillations(times, pitch, yaw, gap) if pose_s else None, pose_s)
-    out["head_shakes"] = _figure(count_oscillations(times, yaw, pitch, gap) if pose_s else None, pose_s)
+    out["nods"] = figure(count_oscillations(times, pitch, yaw, gap) if pose_s else None, pose_s)
+    out["head_shakes"] = figure(count_oscillations(times, yaw, pitch, gap) if pose_s else None, pose_s)
     out.update(gaze_figures(times, present, behaviour[:, _col("eye_contact")], step, speaking))
     out["posture"] = summarise_posture(times, present, behaviour, step)
     return out
