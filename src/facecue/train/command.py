@@ -175,31 +175,20 @@ def run_train(args) -> int:
             else float(args.vote_share)
         )
         print(f"exporting with vote share {share}", flush=True)
-    onnx_path = export_onnx(
-        [out / "best.pt", *members],
-        val_set,
-        out / "model.onnx",
-        training_data,
-        name=args.name,
-        version=args.version,
-        vote_share=share,
-        vote_grid=grid,
-        mirror=args.mirror,
-    )
-    print(f"exported {onnx_path} and {onnx_path.with_suffix('.json')}", flush=True)
     rng = np.random.default_rng(options.seed)
     calibration = train_set.images[rng.choice(len(train_set), min(1024, len(train_set)), replace=False)]
-    int8_path = export_onnx(
-        [out / "best.pt", *members],
-        val_set,
-        out / "model-int8.onnx",
-        training_data,
-        name=args.name,
-        version=args.version,
-        quantize_with=calibration,
-        vote_share=share,
-        vote_grid=grid,
-        mirror=args.mirror,
-    )
-    print(f"exported {int8_path} (int8) and {int8_path.with_suffix('.json')}", flush=True)
+    for file, quantize_with, kind in (("model.onnx", None, ""), ("model-int8.onnx", calibration, " (int8)")):
+        path = export_onnx(
+            [out / "best.pt", *members],
+            val_set,
+            out / file,
+            training_data,
+            name=args.name,
+            version=args.version,
+            quantize_with=quantize_with,
+            vote_share=share,
+            vote_grid=grid,
+            mirror=args.mirror,
+        )
+        print(f"exported {path}{kind} and {path.with_suffix('.json')}", flush=True)
     return 0
