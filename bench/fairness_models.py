@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from facecue.emotion.model import EmotionModel
-from facecue.fairness.audit import classify_crops, find_faces, load_labels
+from facecue.fairness.audit import audit_faces, classify_crops, load_labels
 from facecue.fairness.metrics import AuditSettings, fairness_metrics
 from facecue.fairness.records import ImageRecords
 from facecue.pipeline import Analyzer
@@ -32,7 +32,7 @@ def cached_faces(images: Path, labels: Path, group_cols: list[str], cache: Path)
     if path.exists():
         saved = np.load(path, allow_pickle=True)
         return ImageRecords(**saved["records"].item()), saved["crops"], saved["rows"]
-    records, crops, rows, _ = find_faces(Analyzer(fps=None), table, images, progress=True)
+    records, crops, rows, _ = audit_faces(Analyzer(fps=None), table, images, progress=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez(path, records=np.array(records.__dict__, dtype=object), crops=crops, rows=rows)
     return records, crops, rows

@@ -145,7 +145,7 @@ def detect_faces(
 ) -> tuple[ImageRecords, list[str]]:
     """Per image: the most confident face (usable faces first), its quality and calibrated probabilities.
     Returns the records of the images that decoded and the list of files that did not."""
-    records, crops, crop_rows, unreadable = find_faces(analyzer, table, images, pad, progress)
+    records, crops, crop_rows, unreadable = audit_faces(analyzer, table, images, pad, progress)
     return classify_crops(records, crops, crop_rows, analyzer.model), unreadable
 
 
@@ -158,7 +158,7 @@ def classify_crops(records: ImageRecords, crops: np.ndarray, crop_rows: np.ndarr
     return replace(records, probs=probs)
 
 
-def find_faces(
+def audit_faces(
     analyzer: Analyzer, table: LabelTable, images: Path, pad: float = 0.5, progress: bool = False
 ) -> tuple[ImageRecords, np.ndarray, np.ndarray, list[str]]:
     """The face stages of the audit: records without probabilities, the usable aligned crops (M, 48, 48), the
