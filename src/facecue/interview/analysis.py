@@ -138,12 +138,11 @@ def _notes(
     ]
     if kind == "windows":
         notes.append("No question timeline was given: the interview is cut into fixed windows.")
-    if not emotions:
-        pass  # words are compared with expressions only when expressions are read
-    elif inputs.utterances is None:
-        notes.append("No transcript was given: no verbal/non-verbal comparison was made.")
-    elif inputs.candidate_speaker is None:
-        notes.append("The transcript has no speaker labels: all speech was treated as the candidate's.")
+    if emotions:  # words are compared with expressions only when expressions are read
+        if inputs.utterances is None:
+            notes.append("No transcript was given: no verbal/non-verbal comparison was made.")
+        elif inputs.candidate_speaker is None:
+            notes.append("The transcript has no speaker labels: all speech was treated as the candidate's.")
     if len(fr.times):
         last = fr.times[-1] + fr.step_s
         outside = [t for a, b, t in spans if a >= last or b <= fr.times[0]]
