@@ -80,10 +80,11 @@ def test_mismatch_uses_only_the_candidates_speech(analysed):
     items = report["mismatch"]["items"]
     assert [i["speaker"] for i in items] == ["Ada", "Ada"]
     assert items[1]["compound"] < -0.5
-    # The astronaut smiles throughout, so negative words over her face are a real disagreement.
-    assert report["spans"][1]["valence"] > 0.2
-    assert items[1]["status"] == "flagged" and items[1]["opposite_share"] >= 0.6
-    assert items[0]["status"] == "consistent"  # happy words over the same smile
+    # The sample has 8 s of face: too little for a baseline, so no utterance is compared with the face (a steady
+    # reading may be a resting face); tests/interview/test_mismatch.py flags a change against a baseline.
+    assert report["baseline"] is None and report["spans"][1]["valence"] > 0.2
+    assert [i["status"] for i in items] == ["skipped", "skipped"]
+    assert all("usual expression" in i["reason"] for i in items)
 
 
 def test_voice_cues_sit_beside_each_question_when_the_module_exists(analysed):

@@ -63,7 +63,11 @@ def test_a_rise_above_the_baseline_is_still_seen():
 
 def test_without_a_baseline_a_stern_reading_is_not_named():
     interview = analyze_interview(synthetic_result(timeline(("angry", 8))))
-    assert interview["baseline"] is None and interview["spans"][0]["cues"]["stress"]["level"] == "marked"
+    assert interview["baseline"] is None
+    # nothing tells a steady stern reading from a tense moment without a baseline: the cue is not measured
+    for stress in (interview["spans"][0]["cues"]["stress"], interview["overall"]["cues"]["stress"]):
+        assert stress["level"] == "not measured" and stress["value"] is None and stress["support_s"] == []
+        assert "usual expression" in stress["text"] and "anger" not in stress["text"]
     overall, span = interview["overall"]["feedback"], interview["spans"][0]["feedback"]
     assert "too little readable video of your face to learn your usual" in overall
     for text in (overall, span):  # a short clip of a stern resting face is not called tense or angry either

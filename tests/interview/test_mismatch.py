@@ -85,3 +85,21 @@ def test_without_transcript_there_is_no_mismatch_section():
 def test_positive_words_over_a_sad_face(face, words, expected):
     fr = InterviewFrames.from_result(synthetic_result(timeline(("neutral", 20), (face, 12))))
     assert check_utterance(fr, Utterance(22.0, 29.0, None, words))["status"] == expected
+
+
+def test_without_a_baseline_a_stern_face_is_not_compared_with_the_words():
+    """trump_clip1 of the talking clips: 8 s of a steady face that both models read as negative, under positive
+    words, was flagged. Under 10 s of readable face there is no baseline to tell a resting face from a reaction."""
+    probs = np.zeros((8 * 5, 7), np.float32)
+    probs[:, 0], probs[:, 4], probs[:, 6] = 0.45, 0.2, 0.35  # angry, sad, neutral
+    fr = InterviewFrames.from_result(synthetic_result(probs))
+    assert fr.baseline is None and fr.valence.mean() < -0.2
+    item = check_utterance(fr, Utterance(0.0, 7.8, None, "I am really excited and happy to be here."))
+    assert item["status"] == "skipped" and not item["relative_to_baseline"]
+    assert "usual expression" in item["reason"] and item["facial_valence"] is None
+    # the same face with a baseline to compare with is consistent, and a real change under it is still flagged
+    longer = InterviewFrames.from_result(synthetic_result(np.concatenate([probs] * 3)))
+    assert (
+        check_utterance(longer, Utterance(0.0, 7.8, None, "I am really excited and happy to be here."))["status"]
+        == "consistent"
+    )

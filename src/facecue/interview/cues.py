@@ -27,6 +27,10 @@ COMPOSURE_SPREAD = 0.4  # valence standard deviation at which composure reaches 
 SHARE_LEVELS = ((0.10, "little"), (0.30, "some"), (1.01, "marked"))
 COMPOSURE_LEVELS = ((0.4, "variable"), (0.7, "mostly steady"), (1.01, "steady"))
 CONFIDENCE_LEVELS = ((0.35, "low"), (0.6, "moderate"), (1.01, "high"))
+STRESS_NOT_MEASURED_TEXT = (
+    "Not measured: there was too little readable face to learn this person's usual expression, and without it "
+    "a steady reading may be nothing more than their resting face."
+)
 SUPPORT_N = 5  # supporting frame times per cue
 SUPPORT_SPACING_S = 1.0
 NO_VALIDATION_RELIABILITY = 0.5
@@ -91,24 +95,35 @@ def derive_cues(fr: InterviewFrames, m: np.ndarray, validation: ModelValidation 
     if len(idx) < 2:
         return {"stress": None, "engagement": None, "composure": None}
     first, second = np.array_split(np.arange(len(idx)), 2)
-    out = {}
+    out: dict[str, dict | None] = {}
 
-    dis = fr.discomfort[idx]
     # A resting face the model reads as stern is the person's baseline, not stress: only rises above it count.
-    relative = fr.baseline is not None
-    flags = (dis >= DISCOMFORT_P) & (dis - fr.baseline_discomfort >= DISCOMFORT_RISE if relative else True)
-    value = _share(flags)
-    lvl = level(value, SHARE_LEVELS)
-    against = "more than its own usual reading " if relative else ""
-    out["stress"] = {
-        "value": round(value, 3),
-        "level": lvl,
-        "relative_to_baseline": relative,
-        "text": f"The face showed expressions read as anger, disgust, fear or sadness {against}in {value:.0%} of "
-        f"readable moments ({lvl}).",
-        "support_s": support_times(fr, idx[flags], dis[flags]),
-        **_confidence(fr, len(idx), (_share(flags[first]), _share(flags[second])), "stress", validation),
-    }
+    # Without a baseline (too little readable face to learn it) a steady stern reading cannot be told from a
+    # tense moment, so the cue is not measured rather than read from absolute probabilities.
+    if fr.baseline is None:
+        out["stress"] = {
+            "value": None,
+            "level": "not measured",
+            "relative_to_baseline": False,
+            "text": STRESS_NOT_MEASURED_TEXT,
+            "support_s": [],
+            "confidence": None,
+            "confidence_level": None,
+        }
+    else:
+        dis = fr.discomfort[idx]
+        flags = (dis >= DISCOMFORT_P) & (dis - fr.baseline_discomfort >= DISCOMFORT_RISE)
+        value = _share(flags)
+        lvl = level(value, SHARE_LEVELS)
+        out["stress"] = {
+            "value": round(value, 3),
+            "level": lvl,
+            "relative_to_baseline": True,
+            "text": "The face showed expressions read as anger, disgust, fear or sadness more than its own usual "
+            f"reading in {value:.0%} of readable moments ({lvl}).",
+            "support_s": support_times(fr, idx[flags], dis[flags]),
+            **_confidence(fr, len(idx), (_share(flags[first]), _share(flags[second])), "stress", validation),
+        }
 
     happy = fr.happy[idx]
     flags = happy >= SMILE_P

@@ -157,10 +157,12 @@ def overall_feedback(spans: list[dict], overall: dict, span_kind: str, seen: lis
         ]
     if readable:
         warm = max(readable, key=lambda s: s["cues"]["engagement"]["value"])
-        tense = max(readable, key=lambda s: s["cues"]["stress"]["value"])
         if warm["cues"]["engagement"]["value"] >= 0.1:
             parts.append(f"You seemed most at ease in {_name(warm, span_kind)}.")
-        if tense["cues"]["stress"]["value"] >= 0.3 and tense["cues"]["stress"].get("relative_to_baseline"):
+        # The stress cue exists only against a baseline (interview/cues.py): no baseline, no "harder" sentence.
+        measured = [s for s in readable if s["cues"]["stress"]["value"] is not None]
+        tense = max(measured, key=lambda s: s["cues"]["stress"]["value"]) if measured else None
+        if tense and tense["cues"]["stress"]["value"] >= 0.3:
             name = _name(tense, span_kind)
             parts.append(
                 f"{name[0].upper() + name[1:]} may have felt harder; practising answers to similar questions "

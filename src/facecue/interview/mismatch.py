@@ -13,6 +13,7 @@ import numpy as np
 
 from facecue.interview.frames import InterviewFrames
 from facecue.interview.transcript import Utterance
+from facecue.timeline.baseline import BASELINE_MIN_S
 
 MIN_DURATION_S = 2.0  # shorter utterances are too brief to compare with a face
 MIN_COVERAGE = 0.6  # share of the utterance's frames where the face was readable
@@ -64,8 +65,15 @@ def check_utterance(fr: InterviewFrames, u: Utterance) -> dict:
             "status": "skipped",
             "reason": f"the face was readable in only {coverage:.0%} of this utterance (needs {MIN_COVERAGE:.0%}).",
         }
-    # Against the person's own baseline: a calm face that the model reads as slightly negative all the time is
-    # not "negative" while the words are positive (docs/SIGNALS.md, baseline).
+    if fr.baseline is None:
+        # A calm face that the model reads as slightly negative all the time is not "negative" while the words
+        # are positive; only a baseline tells the two apart (docs/SIGNALS.md, baseline).
+        return {
+            **item,
+            "status": "skipped",
+            "reason": f"not compared: the recording has under {BASELINE_MIN_S:g} s of readable face, too little to "
+            "learn this person's usual expression, and a steady reading may be their resting face.",
+        }
     v = fr.valence[usable] - fr.baseline_valence
     face = float(v.mean())
     opposite = float(np.mean(np.sign(v) == -np.sign(compound))) if compound else 0.0
@@ -74,13 +82,11 @@ def check_utterance(fr: InterviewFrames, u: Utterance) -> dict:
     if strong and np.sign(face) == -np.sign(compound) and opposite >= OPPOSITE_SHARE:
         words = "positive" if compound > 0 else "negative"
         face_words = "negative" if face < 0 else "positive"
-        against = " than its own baseline" if fr.baseline is not None else ""
-        face_words = ("more " + face_words) if against else face_words
         return {
             **item,
             "status": "flagged",
-            "reason": f"the words read as {words} (VADER {compound:+.2f}) while the face read as {face_words}"
-            f"{against} (mean valence {face:+.2f}, opposite in {opposite:.0%} of readable frames).",
+            "reason": f"the words read as {words} (VADER {compound:+.2f}) while the face read as more {face_words}"
+            f" than its own baseline (mean valence {face:+.2f}, opposite in {opposite:.0%} of readable frames).",
         }
     return {**item, "status": "consistent", "reason": "no strong, sustained disagreement."}
 

@@ -257,7 +257,10 @@ def _baseline_fact(baseline: dict) -> str:
     """The reading the parts are compared with, or why there is none."""
     top = baseline_top(baseline, 3)
     if not top:
-        return "too little readable face (under 10 s) to know it: cues use absolute readings"
+        return (
+            "too little readable face (under 10 s) to know it: the stress cue and the words-against-face check "
+            "are not measured"
+        )
     seconds = number(baseline.get("readable_s")) or 0.0
     return (
         ", ".join(f"{_e(label)} {p:.0%}" for label, p in top)

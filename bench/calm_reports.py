@@ -1,0 +1,95 @@
+"""What the product writes about calm speakers: issue #14's "done when" on the talking-face clips.
+
+Runs `facecue analyze` (the CLI a user runs, candidate-practice purpose) on every calm-speech clip of
+../shared/data/talking with a transcript of positive words ("I am really excited and happy to be here ...")
+over the whole clip, then reads what the outputs say:
+
+- feedback: any sentence of the candidate feedback (whole interview and each part) naming anger, fear,
+  surprise or tension;
+- stress cue: its level for the whole interview ("not measured" without a baseline);
+- mismatch: utterances flagged as words against face (a calm face under positive words must not be);
+- highlights: highlight reasons naming those expressions;
+- dominant: the summary's dominant reading, shown on the report's first screen.
+
+A clip fails on a feedback sentence, a stress cue of "some" or "marked", or a flagged mismatch. The dominant
+reading and highlights are listed beside them (they are model readings, not statements about the person).
+
+Usage: python bench/calm_reports.py --data ../shared/data [--model v2] [--out build/calm-reports]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+POSITIVE = "I am really excited and happy to be here, it is a wonderful day and I love this work."
+NAMED = re.compile(r"\b(ang(ry|er)|afraid|fear\w*|surprise\w*|scared|tense|tension|stress\w*)\b", re.IGNORECASE)
+
+
+def facecue(*args: str) -> None:
+    cli = Path(sys.executable).with_name("facecue")
+    subprocess.run([str(cli), *args], check=True, stdout=subprocess.DEVNULL)
+
+
+def calm_clips(data: Path) -> list[Path]:
+    with (data / "talking" / "labels.csv").open() as handle:
+        return [data / "talking" / row["file"] for row in csv.DictReader(handle) if row["group"] == "calm_speech"]
+
+
+def read_outputs(result: dict) -> dict:
+    interview = result["interview"]
+    feedback = [interview["overall"]["feedback"]] + [s["feedback"] for s in interview["spans"]]
+    sentences = [s for text in feedback for s in re.split(r"(?<=[.!?])\s+", text) if NAMED.search(s)]
+    stress = (interview["overall"].get("cues") or {}).get("stress") or {}
+    flagged = [i["reason"] for i in (interview.get("mismatch") or {}).get("items", []) if i["status"] == "flagged"]
+    highlights = [h["reason"] for h in interview.get("highlights", []) if NAMED.search(h["reason"])]
+    return {
+        "dominant": result["summary"]["dominant"],
+        "baseline": bool(interview.get("baseline")),
+        "feedback_naming": sentences,
+        "stress_level": stress.get("level"),
+        "mismatch_flagged": flagged,
+        "highlights_naming": highlights,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--model", default="default")
+    parser.add_argument("--out", type=Path, default=Path("build/calm-reports"))
+    args = parser.parse_args()
+    out = args.out / args.model.replace("/", "_")
+    out.mkdir(parents=True, exist_ok=True)
+    consent, transcript = out / "consent.json", out / "positive.vtt"
+    policy = ["--purpose", "practice", "--jurisdiction", "FR"]
+    facecue(
+        "consent", "record", *policy, "--controller", "facecue evaluation", "--subject", "clips", "-o", str(consent)
+    )
+    transcript.write_text(f"WEBVTT\n\n00:00:00.000 --> 01:00:00.000\n{POSITIVE}\n")
+    failures = 0
+    for clip in calm_clips(args.data):
+        folder = out / clip.stem
+        inputs = ["--consent", str(consent), "--transcript", str(transcript), "--quiet"]
+        facecue("analyze", str(clip), "-o", str(folder), "--model", args.model, *policy, *inputs)
+        seen = read_outputs(json.loads((folder / "result.json").read_text()))
+        failed = bool(seen["feedback_naming"] or seen["mismatch_flagged"] or seen["stress_level"] in ("some", "marked"))
+        failures += failed
+        print(
+            f"{clip.stem:22s} {'FAIL' if failed else 'ok  '} dominant {seen['dominant'] or '-':9s} "
+            f"baseline {'yes' if seen['baseline'] else 'no ':3s} stress cue {seen['stress_level']!s:13s} "
+            f"mismatch flagged {len(seen['mismatch_flagged'])}"
+        )
+        for kind in ("feedback_naming", "mismatch_flagged", "highlights_naming"):
+            for text in seen[kind]:
+                print(f"    {kind}: {text}")
+    print(f"{failures} calm clip(s) described as angry, afraid, surprised or tense, or flagged as a mismatch")
+
+
+if __name__ == "__main__":
+    main()
