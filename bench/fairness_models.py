@@ -7,6 +7,10 @@ ratio of the two headline rates (angry read, stress cue) and the overall rates.
 
 The numbers match `facecue fairness` (same functions, bootstrap included); this only saves the repeated
 face detection when choosing between candidate models.
+
+Then, for each later model, the paired difference of its worst-group impact ratio from the first model's: every
+bootstrap replicate resamples the same faces within each group for all models, so the interval is of the
+difference itself ("no worse than v1" is a claim about it), not two overlapping intervals.
 """
 
 from __future__ import annotations
@@ -22,7 +26,11 @@ from facecue.emotion.model import EmotionModel
 from facecue.fairness.audit import audit_faces, classify_crops, load_labels
 from facecue.fairness.metrics import AuditSettings, fairness_metrics
 from facecue.fairness.records import ImageRecords
+from facecue.fairness.stats import interval
+from facecue.labels import EMOTIONS
 from facecue.pipeline import Analyzer
+
+FLAGS = {"angry_rate": lambda r: r.pred == EMOTIONS.index("angry"), "cue_rate": lambda r: r.cue}
 
 
 def cached_faces(images: Path, labels: Path, group_cols: list[str], cache: Path):
@@ -50,9 +58,9 @@ def main() -> None:
     group_cols = args.group_cols.split(",")
     records, crops, rows = cached_faces(args.images, args.labels, group_cols, args.cache)
     print(f"{len(records)} images, {len(crops)} usable faces")
-    summaries = {}
+    summaries, scored_by_model = {}, {}
     for name in args.models:
-        scored = classify_crops(records, crops, rows, EmotionModel.load(name))
+        scored = scored_by_model[name] = classify_crops(records, crops, rows, EmotionModel.load(name))
         doc = fairness_metrics(scored, group_cols, AuditSettings())
         summary = {"overall": {}, "min_impact_ratio": {}}
         for grouping in group_cols:
@@ -66,8 +74,39 @@ def main() -> None:
         ratios = "  ".join(f"{k} {v:.2f}" for k, v in summary["min_impact_ratio"].items())
         rates = "  ".join(f"{k} {v:.3f}" for k, v in summary["overall"].items())
         print(f"{name:40s} {ratios}  |  {rates}")
+    first, *others = args.models
+    for grouping in group_cols:
+        for metric, flag in FLAGS.items():
+            gaps = paired_ratio_gaps(
+                {m: flag(scored_by_model[m]) for m in args.models}, scored_by_model[first], grouping
+            )
+            for name in others:
+                low, high = interval(gaps[name], 0.95)
+                worse = float(np.mean(gaps[name] < 0))
+                summaries[name].setdefault("paired_gap", {})[f"{grouping}.{metric}"] = [low, high, worse]
+                print(
+                    f"{grouping}.{metric}: worst impact ratio of {name} minus {first}: 95% interval "
+                    f"{low:+.2f} to {high:+.2f}; lower in {worse:.0%} of replicates"
+                )
     if args.json:
         args.json.write_text(json.dumps(summaries, indent=2))
+
+
+def paired_ratio_gaps(flags: dict[str, np.ndarray], records: ImageRecords, grouping: str, n_boot: int = 1000):
+    """Per model after the first: (n_boot,) replicates of its worst-group impact ratio (lowest rate / highest
+    rate, an adverse outcome) minus the first model's, with the same faces drawn for every model."""
+    rng = np.random.default_rng(0)
+    groups = np.array(records.groups[grouping])
+    members = [np.flatnonzero(records.usable & (groups == g)) for g in sorted(set(groups[records.usable]))]
+    draws = [rows[rng.integers(0, len(rows), size=(n_boot, len(rows)))] for rows in members]
+
+    def worst(flag: np.ndarray) -> np.ndarray:
+        rates = np.stack([flag[d].mean(axis=1) for d in draws])  # (groups, n_boot)
+        return np.divide(rates.min(0), rates.max(0), out=np.ones(n_boot), where=rates.max(0) > 0)
+
+    names = list(flags)
+    base = worst(flags[names[0]])
+    return {name: worst(flags[name]) - base for name in names[1:]}
 
 
 if __name__ == "__main__":
