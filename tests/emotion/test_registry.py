@@ -15,7 +15,7 @@ def test_default_is_v1_and_v2_is_loadable_by_name():
     assert {"default", "v1", "v2"} <= set(list_models())
     default, v1, v2 = EmotionModel.load(), EmotionModel.load("v1"), EmotionModel.load("v2")
     assert default.info.sha256 == v1.info.sha256  # v2 failed the fairness gate: the default stays v1
-    assert v2.info.version == "2.1.0" and v2.info.sha256 != v1.info.sha256
+    assert v2.info.version == "2.2.0" and v2.info.sha256 != v1.info.sha256
     arch = v2.info.sidecar.architecture
     assert arch["arch"] == "v2" and arch["vote_share"] == 0.5 and len(arch["vote_share_grid"]) == 11
     assert arch["averaged"]["mirror"] and len(arch["averaged"]["members"]) == 2  # two runs, each face mirrored too
