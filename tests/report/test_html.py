@@ -185,3 +185,15 @@ def test_rejects_a_document_that_is_not_a_result():
         render_report({"schema": "something/else"})
     with pytest.raises(InputError, match="missing key"):
         render_report({k: v for k, v in make_result().items() if k != "timeline"})
+
+
+def test_a_stern_dominant_reading_says_whether_it_is_the_persons_usual_face():
+    """A calm speaker whose resting face reads angry: the first screen says it is their usual reading (or that there
+    is no baseline to tell), so a reviewer does not take it for a state; calm and smiling readings get no note."""
+    doc = make_result()
+    doc["summary"].update(dominant="angry", baseline={"dominant": "angry", "probs": {"angry": 0.5, "neutral": 0.5}})
+    assert re.search(r"<strong>angry</strong> <span[^>]*>— also this person&#x27;s usual reading", render_report(doc))
+    doc["summary"]["baseline"] = None
+    assert "no baseline for this person (too little readable face)" in render_report(doc)
+    doc["summary"].update(dominant="happy")
+    assert re.search(r'id="dominant">.*?<strong>happy</strong></span>', render_report(doc))

@@ -264,6 +264,8 @@ def _summary(res: Result, summary: dict, others: list) -> str:
     if dominant:
         colour = EMOTION_COLOURS.get(str(dominant), UNKNOWN_COLOUR)
         dom_html = f"{swatch(colour)}<strong>{escape(str(dominant))}</strong>"
+        context = iv.dominant_context(dominant, summary.get("baseline"))
+        dom_html += f' <span class="reasons">— {escape(context)}</span>' if context else ""
     else:
         dom_html = "none" if "dominant" in summary else "—"
     reasons = _reasons_text(summary.get("abstain_reasons"))

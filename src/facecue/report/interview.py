@@ -245,6 +245,18 @@ def baseline_top(baseline: object, n: int) -> list[tuple[str, float]]:
     return [(k, p) for p, k in sorted(((number(p) or 0.0, str(k)) for k, p in probs.items()), reverse=True)[:n]]
 
 
+def dominant_context(dominant: object, baseline: object) -> str:
+    """Beside a dominant reading other than calm or smiling: that it is this person's usual reading, or that there is
+    no baseline to tell, so a reviewer does not take a steady stern face for a state (docs/SIGNALS.md, baseline)."""
+    if dominant in (None, "neutral", "happy"):
+        return ""
+    if not isinstance(baseline, dict):
+        return "no baseline for this person (too little readable face): this may be their resting face"
+    if baseline.get("dominant") == dominant:
+        return "also this person's usual reading (baseline): a steady reading of this face, not a moment"
+    return ""
+
+
 def moved_from_baseline(relative: object) -> list[tuple[str, float]]:
     """A part's mean reading minus the baseline: up to three labels that moved by MOVED_MIN or more, largest first."""
     if not isinstance(relative, dict):

@@ -34,7 +34,7 @@ except ImportError:  # pragma: no cover - an older report module: the chart goes
 from facecue.interview.behaviour import PANELS
 from facecue.report.behaviour import BEHAVIOUR_LIMITS
 from facecue.report.html import LIMITS
-from facecue.report.interview import baseline_top, mode_text, moved_from_baseline, not_measured
+from facecue.report.interview import baseline_top, dominant_context, mode_text, moved_from_baseline, not_measured
 from facecue.report.series import downsample, frame_spans, frame_status
 from facecue.result import Result
 
@@ -147,7 +147,7 @@ def build_review(document: dict) -> ReviewView:
         ("Frames analysed", str(summary.get("frames_analysed", len(res.times)))),
         ("Candidate's face present", pct(summary.get("face_presence"))),
         ("Model abstained", pct(summary.get("abstained"))),
-        ("Dominant expression", str(summary.get("dominant") or "none")),
+        ("Dominant expression", _dominant_text(summary.get("dominant"), summary.get("baseline"))),
         ("This person's baseline", _baseline_text(summary.get("baseline"))),
         ("Other people in view", str(len(others)) if others else "none"),
     ]
@@ -261,6 +261,11 @@ def behaviour_panels(part: dict) -> list[tuple[str, list[str]]]:
         lines = [str(c.get("text") or "") for n in names if isinstance(c := cues.get(n), dict)]
         out.append((title, lines or [not_measured(figures or {}, names)]))
     return out
+
+
+def _dominant_text(dominant: object, baseline: object) -> str:
+    context = dominant_context(dominant, baseline)
+    return str(dominant or "none") + (f" ({context})" if context else "")
 
 
 def _baseline_text(baseline: object) -> str:
