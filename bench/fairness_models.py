@@ -3,7 +3,10 @@ model classifies the crops and gets the audit's metrics. Prints, per model and g
 ratio of the two headline rates (angry read, stress cue) and the overall rates.
 
     python bench/fairness_models.py --images ../shared/data/fairface \
-        --labels ../shared/data/fairface/labels.csv --models v1 v2 runs/x/model-int8.onnx
+        --labels ../shared/data/fairface/labels.csv --models v1 v2 runs/x/model-int8.onnx [--split audit]
+
+`--split audit` keeps the rows no model may train on (fairness/split.py); a model fine-tuned on the fit rows
+(`facecue train --parity-labels`) is refused on any other split, as `facecue fairness` refuses it.
 
 The numbers match `facecue fairness` (same functions, bootstrap included); this only saves the repeated
 face detection when choosing between candidate models.
@@ -23,9 +26,11 @@ from pathlib import Path
 import numpy as np
 
 from facecue.emotion.model import EmotionModel
-from facecue.fairness.audit import audit_faces, classify_crops, load_labels
+from facecue.errors import InputError
+from facecue.fairness.audit import audit_faces, check_not_trained_on, classify_crops, load_labels
 from facecue.fairness.metrics import AuditSettings, fairness_metrics
 from facecue.fairness.records import ImageRecords
+from facecue.fairness.split import split_of
 from facecue.fairness.stats import interval
 from facecue.labels import EMOTIONS
 from facecue.pipeline import Analyzer
@@ -39,11 +44,25 @@ def cached_faces(images: Path, labels: Path, group_cols: list[str], cache: Path)
     path = cache / f"fairness-faces-{key}.npz"
     if path.exists():
         saved = np.load(path, allow_pickle=True)
-        return ImageRecords(**saved["records"].item()), saved["crops"], saved["rows"]
+        return table, ImageRecords(**saved["records"].item()), saved["crops"], saved["rows"]
     records, crops, rows, _ = audit_faces(Analyzer(fps=None), table, images, progress=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez(path, records=np.array(records.__dict__, dtype=object), crops=crops, rows=rows)
-    return records, crops, rows
+    return table, records, crops, rows
+
+
+def only_split(records: ImageRecords, split: str) -> ImageRecords:
+    """The records of one split's rows ('all': every row)."""
+    if split == "all":
+        return records
+    pick = [i for i, name in enumerate(records.files) if split_of(name) == split]
+    arrays = {k: getattr(records, k)[pick] for k in ("detected", "n_faces", "det_score", "quality", "probs", "truth")}
+    return ImageRecords(
+        files=tuple(records.files[i] for i in pick),
+        groups={k: tuple(v[i] for i in pick) for k, v in records.groups.items()},
+        abstain=tuple(records.abstain[i] for i in pick),
+        **arrays,
+    )
 
 
 def main() -> None:
@@ -53,14 +72,17 @@ def main() -> None:
     parser.add_argument("--group-cols", default="race,gender")
     parser.add_argument("--models", nargs="+", default=["v1", "v2"])
     parser.add_argument("--cache", type=Path, default=Path("build"))
+    parser.add_argument("--split", choices=("all", "fit", "audit"), default="all")
     parser.add_argument("--json", type=Path, help="also write the per-model summaries here")
     args = parser.parse_args()
     group_cols = args.group_cols.split(",")
-    records, crops, rows = cached_faces(args.images, args.labels, group_cols, args.cache)
-    print(f"{len(records)} images, {len(crops)} usable faces")
+    table, records, crops, rows = cached_faces(args.images, args.labels, group_cols, args.cache)
+    print(f"{len(records)} images, {len(crops)} usable faces; scoring the {args.split} rows")
     summaries, scored_by_model = {}, {}
     for name in args.models:
-        scored = scored_by_model[name] = classify_crops(records, crops, rows, EmotionModel.load(name))
+        model = EmotionModel.load(name)
+        check_not_trained_on(model.info.sidecar.raw, table, args.split)
+        scored = scored_by_model[name] = only_split(classify_crops(records, crops, rows, model), args.split)
         doc = fairness_metrics(scored, group_cols, AuditSettings())
         summary = {"overall": {}, "min_impact_ratio": {}}
         for grouping in group_cols:
@@ -110,4 +132,7 @@ def paired_ratio_gaps(flags: dict[str, np.ndarray], records: ImageRecords, group
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except InputError as error:
+        raise SystemExit(f"error: {error}") from None

@@ -141,6 +141,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--parity-weight", type=float, default=1.0, help="weight of the parity penalty (default 1)")
     t.add_argument("--parity-per-group", type=int, default=12, help="parity faces per group in each step")
     t.add_argument(
+        "--parity-targets",
+        default="angry,stress",
+        help="readings the parity penalty equalises across groups: angry, stress or both (default angry,stress)",
+    )
+    t.add_argument(
         "--as-used",
         action="store_true",
         help="fine-tune (--init) the network as it runs in use: "

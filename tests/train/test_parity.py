@@ -50,6 +50,27 @@ def test_penalty_is_zero_at_parity_on_the_anchor_and_its_gradient_closes_a_gap()
     assert abs(new.mean().log() - old.mean().log()) < 0.25  # the groups meet near the old average
 
 
+def test_the_penalty_equalises_only_the_targets_its_anchor_names():
+    """--parity-targets stress: the angry term drops out of the penalty; a gap in the stress cue still costs."""
+    from facecue.train.network import EmotionNet
+    from facecue.train.parity import ParitySet, anchor_rates, starting_logits
+
+    groups = torch.tensor([0, 0, 1, 1])
+    angry_gap = torch.zeros(4, 7)
+    angry_gap[:2, ANGRY] = 3.0
+    angry_gap[2:, EMOTIONS.index("happy")] = 3.0  # group 1: neither angry nor stressed
+    both = {"angry": 0.3, "stress": 0.3}
+    assert parity_penalty(angry_gap, groups, 2, {"stress": 0.3}) < parity_penalty(angry_gap, groups, 2, both)
+    sad_gap = torch.zeros(4, 7)
+    sad_gap[:2, EMOTIONS.index("sad")] = 3.0
+    assert parity_penalty(sad_gap, groups, 2, {"stress": 0.3}) > 0.1
+
+    faces = ParitySet(np.full((4, 48, 48), 128, np.uint8), np.array([0, 0, 1, 1]), ("a", "b"), "race", "x", 4, 0)
+    start = starting_logits(EmotionNet(width=8), faces)
+    assert set(anchor_rates(start, faces)) == {"angry", "stress"}
+    assert set(anchor_rates(start, faces, ("stress",))) == {"stress"}
+
+
 def test_reading_every_group_as_angry_is_not_parity_the_penalty_accepts():
     """The failure of a first run: all groups at 50% angry is parity, but far from the starting model's 5%."""
     groups = torch.tensor([0] * 50 + [1] * 50)
@@ -160,7 +181,9 @@ def test_train_with_parity_faces_then_audit_only_the_unseen_rows(tmp_path, patte
     assert main([*common, "--init", str(tmp_path / "nope.pt")]) == 2
     parity_flags = ["--parity-images", str(tmp_path / "faces"), "--parity-labels", str(labels)]
     assert main(common + parity_flags) == 2  # a fine-tune: needs --init
-    assert main(common + parity_flags + ["--init", str(tmp_path / "plain" / "best.pt"), "--parity-per-group", "4"]) == 0
+    init = ["--init", str(tmp_path / "plain" / "best.pt")]
+    assert main(common + parity_flags + init + ["--parity-targets", "happy"]) == 2  # not a reading parity equalises
+    assert main(common + parity_flags + init + ["--parity-per-group", "4"]) == 0
     sidecar = json.loads((out / "model.json").read_text())
     parity = sidecar["training"]["data"]["parity"]
     assert parity["labels"] == "labels.csv" and parity["rows"] == len(fit) and parity["split"] == "fit"

@@ -151,3 +151,44 @@ def test_ferplus_votes_are_matched_on_the_row_index(tmp_path):
     assert main(["train", "--data", str(data), "--out", str(tmp_path / "run")]) == 2  # v2 needs the votes
     v1_mirror = ["train", "--data", str(data), "--arch", "v1", "--mirror", "--out", str(tmp_path / "run")]
     assert main(v1_mirror) == 2  # only v2 networks are averaged
+
+
+def test_v2_parity_fine_tune_reads_the_groups_more_alike_through_the_mixture(tmp_path, pattern_data):
+    """The parity penalty (train/parity.py) on v2 scores the exported mixture of the two heads, and the votes head
+    keeps learning beside it. Two 'groups' of unlabelled faces: one with a faint angry bar, one with a faint
+    neutral bar."""
+    from facecue.train.network import predict_logits
+    from facecue.train.parity import ParitySet
+    from facecue.train.trainer import TrainOptions, train
+    from tests.conftest import pattern_faces
+
+    angry, neutral = EMOTIONS.index("angry"), EMOTIONS.index("neutral")
+    (xt, yt), (xv, yv) = pattern_data
+    ts, vs = FaceDataset(xt, yt, list(map(str, range(len(yt))))), FaceDataset(xv, yv, list(map(str, range(len(yv)))))
+    faces, labels = pattern_faces(20, seed=5)
+    parity = ParitySet(
+        images=np.concatenate([faces[labels == angry] // 2 + 45, faces[labels == neutral] // 2 + 45]),
+        groups=np.repeat([0, 1], 20),
+        group_names=("0", "1"),
+        column="group",
+        labels_sha256="x",
+        rows=40,
+        unusable=0,
+    )
+
+    def angry_by_group(weight: float, init: str = "") -> np.ndarray:
+        options = TrainOptions(epochs=4, batch_size=32, lr=0.02, width=8, warmup_epochs=1, seed=3, arch="v2",
+                               precision="fp32", parity_weight=weight, parity_per_group=8, init=init,
+                               as_used=bool(weight))  # fmt: skip
+        out = tmp_path / f"w{weight}"
+        train(ts, vs, out, options, log=lambda _: None, parity=parity if weight else None, votes=crowd_votes(yt, 1))
+        model = build_network({"arch": "v2", "width": 8, "dropout": 0.4})
+        model.load_state_dict(torch.load(out / "last.pt", weights_only=False)["model"])
+        p = torch.softmax(torch.from_numpy(predict_logits(model, parity.images, torch.device("cpu"))), 1)[:, angry]
+        return np.array([p[:20].mean().item(), p[20:].mean().item()])
+
+    plain = angry_by_group(0.0)
+    fair = angry_by_group(5.0, init=str(tmp_path / "w0.0" / "last.pt"))
+    assert plain[0] - plain[1] > 0.3  # the faint angry bar is read as angry far more often
+    assert abs(fair[0] - fair[1]) < 0.5 * (plain[0] - plain[1])
+    assert fair.max() < plain.max() and fair.mean() < 1.5 * plain.mean()  # not by reading every face as angry

@@ -22,6 +22,16 @@ def load_label_map(path: str | None) -> dict[str, str] | None:
     return {str(k): str(v) for k, v in mapping.items()}
 
 
+def parity_targets(text: str) -> tuple[str, ...]:
+    from facecue.train.parity import PARITY_TARGETS
+
+    targets = tuple(t.strip() for t in text.split(",") if t.strip())
+    unknown = [t for t in targets if t not in PARITY_TARGETS]
+    if unknown or not targets:
+        raise InputError(f"--parity-targets takes {' and/or '.join(PARITY_TARGETS)}, not {text!r}.")
+    return targets
+
+
 def load_parity(args):
     """The parity faces (fit rows only) when --parity-labels is given; checks the flags that go with it."""
     if not args.parity_labels:
@@ -114,6 +124,7 @@ def run_train(args) -> int:
         init=args.init or "",
         parity_weight=args.parity_weight if parity else 0.0,
         parity_per_group=args.parity_per_group,
+        parity_targets=parity_targets(args.parity_targets),
         as_used=args.as_used,
         teachers=tuple(str(t) for t in teachers),
         distill_weight=args.distill_weight if teachers else 0.0,

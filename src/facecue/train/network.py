@@ -63,6 +63,11 @@ class EmotionNet(nn.Module):
         return self.classifier(embedding), embedding
 
 
+def mixture(label_logits: torch.Tensor, vote_logits: torch.Tensor, share: torch.Tensor | float) -> torch.Tensor:
+    """v2's reading: log p = (1 - m) log p_label + m log p_votes, m the vote share (renormalised by a softmax)."""
+    return (1 - share) * F.log_softmax(label_logits, 1) + share * F.log_softmax(vote_logits, 1)
+
+
 class EmotionNetV2(nn.Module):
     """v2: full 48x48 resolution in the first block, and two heads on one trunk.
 
@@ -105,9 +110,7 @@ class EmotionNetV2(nn.Module):
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         label_logits, vote_logits, embedding = self.heads(x)
-        share = self.vote_share
-        mixed = (1 - share) * F.log_softmax(label_logits, 1) + share * F.log_softmax(vote_logits, 1)
-        return mixed, embedding
+        return mixture(label_logits, vote_logits, self.vote_share), embedding
 
 
 class AveragedNet(nn.Module):

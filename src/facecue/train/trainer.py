@@ -19,7 +19,7 @@ from facecue.emotion.metrics import classification_report, crowd_majority, softm
 from facecue.train.batches import EpochBatches, epoch_loader
 from facecue.train.data import FaceDataset
 from facecue.train.distill import distill_loss, teacher_targets
-from facecue.train.network import build_network, predict_heads, predict_logits
+from facecue.train.network import build_network, mixture, predict_heads, predict_logits
 from facecue.train.parity import (
     ParitySet,
     anchor_rates,
@@ -48,6 +48,7 @@ class TrainOptions:
     init: str = ""  # start from these weights (a checkpoint) instead of random ones
     parity_weight: float = 0.0  # weight of the group-parity penalty (train/parity.py); 0 = off
     parity_per_group: int = 12  # parity faces per group in each step
+    parity_targets: tuple[str, ...] = ("angry", "stress")  # the readings the penalty equalises (train/parity.py)
     as_used: bool = False  # fine-tune the network as it runs in use: batch norm on running statistics, no dropout
     teachers: tuple[str, ...] = ()  # checkpoints whose mirror-averaged readings are soft targets (train/distill.py)
     distill_weight: float = 0.0  # share of the loss given to the teachers' soft targets; the labels get the rest
@@ -136,8 +137,6 @@ def train(
         torch.set_num_threads(options.threads)
     device = pick_device(options.device)
     seed_everything(options.seed)
-    if options.arch == "v2" and options.parity_weight > 0:
-        raise ValueError("the parity penalty is implemented for the v1 network only")
     model = build_network(asdict(options)).to(device)
     if options.precision == "bf16":
         model = model.to(memory_format=torch.channels_last)
@@ -159,7 +158,7 @@ def train(
         start = build_network(asdict(options))
         start.load_state_dict(torch.load(options.init, map_location="cpu", weights_only=False)["model"])
         start_logits = starting_logits(start, parity)  # one pass over the parity faces serves both
-        anchor = anchor_rates(start_logits, parity)
+        anchor = anchor_rates(start_logits, parity, options.parity_targets)
         log(f"parity anchor (the starting model's mean smooth rates): {anchor}")
     if resume and last_path.exists():
         state = torch.load(last_path, map_location=device, weights_only=False)
@@ -217,8 +216,15 @@ def train(
             with autocast:
                 if options.parity_weight > 0:
                     px, pg, pidx, pflip = sample_parity_batch(parity, options.parity_per_group, generator)
-                    all_logits, _ = model(torch.cat([x, px.to(device)]))
-                    logits, parity_logits = all_logits[: len(y)], all_logits[len(y) :]
+                    both = torch.cat([x, px.to(device)])
+                    if vote_targets is not None:  # v2: the penalty reads the exported mixture of the two heads
+                        all_logits, all_votes, _ = model.heads(both)
+                        vote_loss = crowd_vote_loss(all_votes[: len(y)].float(), vote_targets[idx].to(device))
+                        parity_logits = mixture(all_logits[len(y) :], all_votes[len(y) :], model.vote_share)
+                    else:
+                        all_logits, _ = model(both)
+                        parity_logits = all_logits[len(y) :]
+                    logits = all_logits[: len(y)]
                     penalty = parity_penalty(
                         parity_logits.float(), pg.to(device), len(parity.group_names), anchor
                     ) + keep_close(parity_logits.float(), start_logits[pflip.long(), pidx].to(device))
