@@ -93,12 +93,14 @@ def test_rates_are_what_the_audit_counts():
     assert rates["angry"]["min_impact_ratio"] == pytest.approx(0.25)
 
 
-def _angry_readings(tmp_path, pattern_data, parity: ParitySet, init=None, weight: float = 0.0):
+def _angry_readings(tmp_path, pattern_data, parity: ParitySet, init=None, weight: float = 0.0, arch: str = "v1"):
     """Train a tiny model on pattern faces (from `init` with the parity penalty when given); return it and
-    each group's mean P(angry) on the parity faces."""
+    each group's mean P(angry) on the parity faces. v2 also learns crowd votes, and its penalty reads the mixture
+    of its two heads."""
     from facecue.train.data import FaceDataset
-    from facecue.train.network import EmotionNet
+    from facecue.train.network import build_network
     from facecue.train.trainer import TrainOptions, predict_logits, train
+    from tests.train.test_v2 import crowd_votes
 
     (xt, yt), (xv, yv) = pattern_data
     ts, vs = FaceDataset(xt, yt, list(map(str, yt))), FaceDataset(xv, yv, list(map(str, yv)))
@@ -114,16 +116,19 @@ def _angry_readings(tmp_path, pattern_data, parity: ParitySet, init=None, weight
         init=str(init or ""),
         as_used=bool(weight),
         precision="fp32",
+        arch=arch,
     )  # the tiny thresholds below were set in float32
-    out = tmp_path / f"w{weight}"
-    train(ts, vs, out, opts, log=lambda line: None, parity=parity if weight else None)
-    model = EmotionNet(width=8)
+    out = tmp_path / f"{arch}-w{weight}"
+    votes = crowd_votes(yt, 1) if arch == "v2" else None
+    train(ts, vs, out, opts, log=lambda line: None, parity=parity if weight else None, votes=votes)
+    model = build_network({"arch": arch, "width": 8, "dropout": 0.4})
     model.load_state_dict(torch.load(out / "last.pt", weights_only=False)["model"])
     p = torch.softmax(torch.from_numpy(predict_logits(model, parity.images, torch.device("cpu"))), 1)[:, ANGRY]
     return out / "last.pt", np.array([p[:20].mean().item(), p[20:].mean().item()])
 
 
-def test_parity_fine_tune_reads_the_groups_more_alike_without_reading_everyone_as_angry(tmp_path, pattern_data):
+@pytest.mark.parametrize("arch", ["v1", "v2"])
+def test_parity_fine_tune_reads_the_groups_more_alike_without_reading_everyone_as_angry(tmp_path, pattern_data, arch):
     """Two 'groups' of unlabelled faces: group 0 carries a faint angry bar, group 1 a faint neutral one."""
     from tests.conftest import pattern_faces
 
@@ -137,13 +142,13 @@ def test_parity_fine_tune_reads_the_groups_more_alike_without_reading_everyone_a
         rows=40,
         unusable=0,
     )
-    start, plain = _angry_readings(tmp_path, pattern_data, parity)
-    _, fair = _angry_readings(tmp_path, pattern_data, parity, init=start, weight=5.0)
+    start, plain = _angry_readings(tmp_path, pattern_data, parity, arch=arch)
+    _, fair = _angry_readings(tmp_path, pattern_data, parity, init=start, weight=5.0, arch=arch)
     assert plain[0] - plain[1] > 0.3  # the faint angry bar is read as angry far more often
     assert abs(fair[0] - fair[1]) < 0.5 * (plain[0] - plain[1])
     assert fair.max() < plain.max() and fair.mean() < 1.5 * plain.mean()  # not by reading every face as angry
     with pytest.raises(ValueError, match="init"):
-        _angry_readings(tmp_path / "no-init", pattern_data, parity, weight=1.0)
+        _angry_readings(tmp_path / "no-init", pattern_data, parity, weight=1.0, arch=arch)
 
 
 def test_train_with_parity_faces_then_audit_only_the_unseen_rows(tmp_path, pattern_data, model_files):
