@@ -83,6 +83,65 @@ def test_reading_every_group_as_angry_is_not_parity_the_penalty_accepts():
     assert parity_penalty(all_angry, groups, 2, anchor) > 2 * parity_penalty(near_anchor, groups, 2, anchor)
 
 
+def _one_angry_face_among_many():
+    """Two groups at parity on the whole set: group 0 has one clearly angry face among 24, group 1 is uniformly
+    a little angry-looking, at the same smooth rate (only "angry" is targeted)."""
+    from facecue.train.parity import soft_rates
+
+    logits = torch.zeros(48, 7)
+    logits[:24, NEUTRAL] = 3.0
+    logits[0, ANGRY] = 0.5  # read as angry (top label), not saturated: the faces a collapse takes first
+    logits[0, NEUTRAL] = 0.0
+    group0 = soft_rates(logits[:24])["angry"].mean()
+    margin = torch.logit(group0) / 4.0  # soft_rates' SHARPNESS: this margin gives group 1 the same rate
+    logits[24:, NEUTRAL] = 1.0
+    logits[24:, ANGRY] = 1.0 + margin
+    groups = torch.tensor([0] * 24 + [1] * 24)
+    anchor = {"angry": soft_rates(logits)["angry"].mean().item()}
+    return logits, groups, anchor
+
+
+def test_running_parity_follows_the_whole_set_not_the_batch():
+    """Differentiating the penalty of 4-face batches pushes the one angry face down, on average over batches,
+    even though the set is at parity (a batch with it is 'unequal', one without it too); the running-rate gradient
+    does not. That
+    batch variance is what collapsed "angry" in runs 7 and 9 (docs/FAIRNESS.md)."""
+    from facecue.train.parity import RunningParity
+
+    logits, groups, anchor = _one_angry_face_among_many()
+    assert parity_penalty(logits, groups, 2, anchor).item() == pytest.approx(0.0, abs=1e-6)
+    generator = torch.Generator().manual_seed(0)
+    running = RunningParity(logits, groups, 2, anchor)
+    per_batch, followed = [], []
+    for _ in range(400):
+        pick = torch.cat(
+            [torch.randperm(24, generator=generator)[:4], 24 + torch.randperm(24, generator=generator)[:4]]
+        )
+        for estimator, out in ((lambda z, g: parity_penalty(z, g, 2, anchor), per_batch), (running.step, followed)):
+            batch = logits[pick].clone().requires_grad_(True)
+            loss = estimator(batch, groups[pick])
+            (loss[0] if isinstance(loss, tuple) else loss).backward()
+            out.append(batch.grad[pick == 0, ANGRY].sum().item())  # 0 in batches without the face
+    assert np.mean(per_batch) > 0.05  # descending it lowers the angry face's angry logit
+    assert abs(np.mean(followed)) < 0.2 * np.mean(per_batch)
+
+
+def test_running_parity_with_the_whole_set_as_batch_is_the_penalty_gradient():
+    from facecue.train.parity import RunningParity
+
+    logits, groups, anchor = _one_angry_face_among_many()
+    logits[24:, ANGRY] += 0.5  # group 1 now reads angry more often: a gap to close
+    running = RunningParity(logits, groups, 2, anchor, momentum=1.0)
+    a = logits.clone().requires_grad_(True)
+    loss, value = running.step(a, groups)
+    loss.backward()
+    b = logits.clone().requires_grad_(True)
+    exact = parity_penalty(b, groups, 2, anchor)
+    exact.backward()
+    assert value == pytest.approx(exact.item(), rel=1e-5)
+    assert torch.allclose(a.grad, b.grad, atol=1e-6)
+
+
 def test_rates_are_what_the_audit_counts():
     probs = np.zeros((6, 7))
     probs[[0, 1], ANGRY] = 0.9  # group a: two angry faces

@@ -4,7 +4,8 @@ Faces with group labels but no expression labels (FairFace: race, gender) teach 
 groups alike: during training, a batch of them goes through the network beside the expression batch and
 a penalty pulls each group's (smoothed) rate of faces read as "angry", and of faces showing the stress cue,
 towards the mean over groups (squared log-ratios, the scale impact ratios are judged on), while that mean stays
-where the starting model had it: parity is a fine-tune of a trained model (--init).
+where the starting model had it: parity is a fine-tune of a trained model (--init). The penalty is of the
+whole fit set's rates, followed from batch to batch (RunningParity), not of each small batch's.
 
 Training and the fairness audit must never see the same faces, so the rows are split by a stable hash of
 the file name (fairness/split.py): training uses the `fit` part, `facecue fairness --split audit` the rest.
@@ -156,20 +157,65 @@ def soft_rates(logits: torch.Tensor) -> dict[str, torch.Tensor]:
     return out
 
 
+def rates_penalty(group_rates: torch.Tensor, anchor: float) -> torch.Tensor:
+    """One target's penalty from its (n_groups,) rates: the groups' spread, mean of (log group rate - log mean
+    rate)^2, plus the drift of the mean rate from `anchor` (the starting model's), (log mean rate - log anchor)^2."""
+    rates = group_rates.clamp_min(RATE_FLOOR)
+    mean = rates.mean()
+    return ((rates.log() - mean.log()) ** 2).mean() + (mean.log() - math.log(anchor)) ** 2
+
+
+def group_means(values: torch.Tensor, groups: torch.Tensor, n_groups: int) -> torch.Tensor:
+    return torch.stack([values[groups == g].mean() for g in range(n_groups)])
+
+
 def parity_penalty(logits: torch.Tensor, groups: torch.Tensor, n_groups: int, anchor: dict[str, float]) -> torch.Tensor:
-    """Mean over the targets `anchor` names of: the groups' spread, mean of (log group rate - log mean rate)^2, plus
-    the drift of the mean rate from `anchor` (the starting model's), (log mean rate - log anchor)^2.
+    """Mean over the targets `anchor` names of `rates_penalty` on these faces' smooth group rates.
 
     The anchor matters: without it, the cheapest parity was to read every group as angry (a first run went
     from 5% to 53% of FairFace faces read as angry, at parity). With it, groups meet near the old average."""
-    terms = []
     rates = soft_rates(logits)
-    for name in anchor:
-        q = rates[name]
-        means = torch.stack([q[groups == g].mean() for g in range(n_groups)]).clamp_min(RATE_FLOOR)
-        mean = means.mean()
-        terms.append(((means.log() - mean.log()) ** 2).mean() + (mean.log() - math.log(anchor[name])) ** 2)
-    return torch.stack(terms).mean()
+    return torch.stack(
+        [rates_penalty(group_means(rates[name], groups, n_groups), anchor[name]) for name in anchor]
+    ).mean()
+
+
+class RunningParity:
+    """The parity penalty of the whole parity set, followed through training from small batches.
+
+    Each group's smooth rates are running averages over recent batches (starting from the starting model's rates
+    on every parity face), and `step` returns a loss whose gradient is the penalty's slope at those rates times
+    this batch's group means: a stochastic gradient of the penalty of the population rates. Differentiating the
+    penalty of one batch's rates instead (12 faces a group) also penalised their batch-to-batch variance, which the
+    few clearly angry faces drive; the cheapest way to lower it was to read nobody as angry (FAIRNESS.md runs 7, 9).
+    """
+
+    def __init__(
+        self,
+        start_logits: torch.Tensor,
+        groups: torch.Tensor,
+        n_groups: int,
+        anchor: dict[str, float],
+        momentum: float = 0.02,
+    ) -> None:
+        rates = soft_rates(start_logits)
+        self.anchor, self.n_groups, self.momentum = anchor, n_groups, momentum
+        self.rates = {name: group_means(rates[name], groups, n_groups) for name in anchor}
+
+    def step(self, logits: torch.Tensor, groups: torch.Tensor) -> tuple[torch.Tensor, float]:
+        """(surrogate loss, the penalty's value at the running rates). The slope is taken at the rates before this
+        batch joins them: a slope that had seen the batch would lean against whatever the batch holds."""
+        rates = soft_rates(logits)
+        losses, values = [], []
+        for name in self.anchor:
+            batch = group_means(rates[name], groups, self.n_groups)
+            at = self.rates[name].clone().requires_grad_(True)
+            value = rates_penalty(at, self.anchor[name])
+            (slope,) = torch.autograd.grad(value, at)
+            losses.append((slope * batch).sum())
+            values.append(value.item())
+            self.rates[name] = (1 - self.momentum) * self.rates[name] + self.momentum * batch.detach()
+        return torch.stack(losses).mean(), float(np.mean(values))
 
 
 def anchor_rates(

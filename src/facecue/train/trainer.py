@@ -22,9 +22,9 @@ from facecue.train.distill import distill_loss, teacher_targets
 from facecue.train.network import build_network, mixture, predict_heads, predict_logits
 from facecue.train.parity import (
     ParitySet,
+    RunningParity,
     anchor_rates,
     keep_close,
-    parity_penalty,
     parity_rates,
     sample_parity_batch,
     starting_logits,
@@ -153,13 +153,17 @@ def train(
     if options.init and not (resume and last_path.exists()):
         model.load_state_dict(torch.load(options.init, map_location=device, weights_only=False)["model"])
         log(f"starting from the weights in {options.init}")
-    anchor = start_logits = None
+    anchor = start_logits = running_parity = None
     if options.parity_weight > 0:  # from the starting weights, so a resumed run keeps the same anchor
         start = build_network(asdict(options))
         start.load_state_dict(torch.load(options.init, map_location="cpu", weights_only=False)["model"])
         start_logits = starting_logits(start, parity)  # one pass over the parity faces serves both
         anchor = anchor_rates(start_logits, parity, options.parity_targets)
         log(f"parity anchor (the starting model's mean smooth rates): {anchor}")
+        # restarts from the starting model's rates on resume: the running rates are not checkpointed
+        running_parity = RunningParity(
+            start_logits[0], torch.from_numpy(parity.groups), len(parity.group_names), anchor
+        )
     if resume and last_path.exists():
         state = torch.load(last_path, map_location=device, weights_only=False)
         if state["options"] != asdict(options):
@@ -211,7 +215,7 @@ def train(
                 x = x.contiguous(memory_format=torch.channels_last)
             for group in optimizer.param_groups:
                 group["lr"] = lr_at(epoch * steps_per_epoch + step, total_steps, warmup_steps, options.lr)
-            penalty = torch.zeros((), device=device)
+            penalty, penalty_value = torch.zeros((), device=device), 0.0
             vote_loss = torch.zeros((), device=device)
             with autocast:
                 if options.parity_weight > 0:
@@ -225,9 +229,8 @@ def train(
                         all_logits, _ = model(both)
                         parity_logits = all_logits[len(y) :]
                     logits = all_logits[: len(y)]
-                    penalty = parity_penalty(
-                        parity_logits.float(), pg.to(device), len(parity.group_names), anchor
-                    ) + keep_close(parity_logits.float(), start_logits[pflip.long(), pidx].to(device))
+                    penalty, penalty_value = running_parity.step(parity_logits.float(), pg.to(device))
+                    penalty = penalty + keep_close(parity_logits.float(), start_logits[pflip.long(), pidx].to(device))
                 elif vote_targets is not None:
                     logits, vote_logits, _ = model.heads(x)
                     vote_loss = crowd_vote_loss(vote_logits.float(), vote_targets[idx].to(device))
@@ -247,7 +250,7 @@ def train(
             optimizer.step()
             seen += len(y)
             loss_sum += ce.item() * len(y)
-            penalty_sum += penalty.item() * len(y)
+            penalty_sum += penalty_value * len(y)  # the population penalty, at the running rates
             correct += int((logits.argmax(1) == y).sum())
             bar.set_postfix(loss=f"{loss_sum / seen:.3f}")
 
