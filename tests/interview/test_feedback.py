@@ -79,3 +79,22 @@ def test_a_short_clearly_seen_clip_is_called_short_not_hard_to_read():
     overall = interview["overall"]["feedback"]
     assert overall.startswith("There is too little video in this recording (2 s of your face)"), overall
     assert "hard for the software" not in overall
+
+
+def test_a_steady_face_is_called_calm_only_when_it_reads_calm():
+    """A speaker read as angry all along is steady, not calm (a furious talking clip was told it "can read as
+    calm"); a steady neutral face still is."""
+    angry = analyze_interview(synthetic_result(timeline(("angry", 30), p=0.7)), options=InterviewOptions(window_s=30))
+    neutral = analyze_interview(synthetic_result(timeline(("neutral", 30))), options=InterviewOptions(window_s=30))
+    assert angry["spans"][0]["cues"]["composure"]["level"] == "steady"
+    assert "stayed fairly steady." in angry["spans"][0]["feedback"]
+    assert "calm" not in angry["spans"][0]["feedback"]
+    assert "stayed fairly steady, which can read as calm." in neutral["spans"][0]["feedback"]
+
+
+def test_one_part_is_not_called_the_most_at_ease_or_the_hardest():
+    smiling = synthetic_result(timeline(("happy", 30)))
+    one = analyze_interview(smiling, options=InterviewOptions(window_s=30))
+    two = analyze_interview(smiling, options=InterviewOptions(window_s=15))
+    assert len(one["spans"]) == 1 and "most at ease" not in one["overall"]["feedback"]
+    assert len(two["spans"]) == 2 and "most at ease" in two["overall"]["feedback"]

@@ -119,7 +119,9 @@ def span_feedback(span: dict, typical_speaking_rate: float | None = None, seen: 
             "answering can help."
         )
     if composure and composure["level"] == "steady" and not tense:
-        parts.append("Your expression stayed fairly steady, which can read as calm.")
+        # Steady is not calm: a face read as angry throughout is steady too, and "calm" would be a guess about it.
+        calm = span["dominant"][0]["label"] in CALM_LABELS
+        parts.append("Your expression stayed fairly steady" + (", which can read as calm." if calm else "."))
     sentiment = span.get("sentiment")
     if (
         sentiment
@@ -155,7 +157,7 @@ def overall_feedback(spans: list[dict], overall: dict, span_kind: str, seen: lis
             "There was too little readable video of your face to learn your usual expression, so these notes "
             "do not describe it."
         ]
-    if readable:
+    if len(readable) >= 2:  # "most at ease" and "harder" compare parts: one part has nothing to compare with
         warm = max(readable, key=lambda s: s["cues"]["engagement"]["value"])
         if warm["cues"]["engagement"]["value"] >= 0.1:
             parts.append(f"You seemed most at ease in {_name(warm, span_kind)}.")
