@@ -25,6 +25,7 @@ from facecue.behaviour.measures import measure_behaviour
 from facecue.behaviour.posture import POSTURE_SLICE, join_reasons, pose_stride, posture_columns, upper_body
 from facecue.behaviour.summary import summarise, summarise_parts
 from facecue.emotion.model import EmotionModel
+from facecue.interview.affect import distressed
 from facecue.io.prefetch import prefetch
 from facecue.io.video import Frame, open_source
 from facecue.labels import EMOTIONS, NUM_EMOTIONS
@@ -351,7 +352,8 @@ class _Collector:
             Segment(*s) for s in segment_labels(times, timeline.smoothed, timeline.usable, o.min_segment_s, gap)
         )
         summary, notes = _summary(faces, times, tracks, timeline, source, elapsed, o.emotions)
-        figures = behaviour_summary(faces, times, candidate, timeline.present, o.fps) if o.behaviour else None
+        sad = distressed(timeline.smoothed) if o.emotions else None  # no smile is counted on these frames
+        figures = behaviour_summary(faces, times, candidate, timeline.present, o.fps, sad) if o.behaviour else None
         info = source.info
         if getattr(source, "files", None):  # stills: each image's file name, for frames.csv's source column
             info = dataclasses.replace(info, files=tuple(source.files))
@@ -426,10 +428,15 @@ def frame_step(times: np.ndarray, fps: float | None) -> float:
 
 
 def behaviour_summary(
-    faces: FaceRows, times: np.ndarray, candidate: int | None, present: np.ndarray, fps: float | None
+    faces: FaceRows,
+    times: np.ndarray,
+    candidate: int | None,
+    present: np.ndarray,
+    fps: float | None,
+    distressed: np.ndarray | None = None,
 ) -> dict:
     pose, behaviour = candidate_series(faces, times, candidate)
-    return summarise(times, present, pose, behaviour, frame_step(times, fps), fps)
+    return summarise(times, present, pose, behaviour, frame_step(times, fps), fps, distressed=distressed)
 
 
 def attach_behaviour_parts(
@@ -458,8 +465,9 @@ def attach_behaviour_parts(
         contact = behaviour[:, BEHAVIOUR_COLUMNS.index("eye_contact")]
         result.summary.behaviour.update(gaze_figures(times, present, contact, step, speaking))
     result.summary.behaviour["parts_by"] = kind
+    sad = distressed(result.timeline.smoothed) if result.emotions else None
     result.summary.behaviour["parts"] = summarise_parts(
-        times, result.timeline.present, pose, behaviour, step, fps, spans, speaking
+        times, result.timeline.present, pose, behaviour, step, fps, spans, speaking, sad
     )
 
 

@@ -128,3 +128,35 @@ def test_speaking_frames_come_from_the_voice_track():
     speaking = speaking_frames(track, times, 0.2)
     assert speaking is not None and not speaking[:9].any() and speaking[11:].all()
     assert speaking_frames(type("NoAudio", (), {"frames": None})(), times, 0.2) is None
+
+
+def test_a_wide_mouth_the_expression_model_reads_as_distress_is_not_counted_as_a_smile():
+    """A crying face stretches the lips wide: the geometry alone gave a crying clip "Smiled for 3 s"."""
+    f = 50
+    times = np.arange(f) * 0.2
+    pose, behaviour = _series(f, smile=0.9)
+    crying = np.zeros(f, bool)
+    crying[:30] = True
+    out = summarise(times, np.ones(f, bool), pose, behaviour, 0.2, 5.0, distressed=crying)
+    assert out["smile_share"] == {"value": 0.4, "seconds": 10.0, "smiling_s": 4.0}
+    assert out["mean_actions"]["smile"] == pytest.approx(0.9)  # the measure itself is left as read
+    parts = summarise_parts(
+        times, np.ones(f, bool), pose, behaviour, 0.2, 5.0, [(0, 6, "a"), (6, 10, "b")], None, crying
+    )
+    assert [p["smile_share"]["value"] for p in parts] == [0.0, 1.0]
+
+
+def test_smile_highlights_follow_the_expression_reading_when_there_is_one():
+    import dataclasses
+
+    from facecue.interview.behaviour import behaviour_highlights
+    from facecue.options import AnalyzeOptions
+    from tests.interview.synthetic import synthetic_result, timeline
+
+    _, behaviour = _series(50, smile=0.9)
+    smiles = lambda result: [h for h in behaviour_highlights(result, behaviour, 0.2) if h["kind"] == "smile"]  # noqa: E731
+    assert smiles(synthetic_result(timeline(("happy", 10))))[0]["reason"].startswith("Smiled for 10 s")
+    crying = synthetic_result(timeline(("sad", 10)))
+    assert smiles(crying) == []
+    geometry_only = dataclasses.replace(crying, options=AnalyzeOptions(fps=5.0, signals=("behaviour",)))
+    assert len(smiles(geometry_only)) == 1  # without expressions, the geometry is all there is

@@ -78,6 +78,13 @@ def _mean(values: np.ndarray) -> float | None:
     return round(float(values.mean()), 4) if values.size else None
 
 
+def smiling_frames(behaviour: np.ndarray, where: np.ndarray, distressed: np.ndarray | None = None) -> np.ndarray:
+    """Frames in `where` whose smile score reaches SMILE_AT, except those the expression model read as discomfort:
+    lips stretched wide in crying read as a smile to the geometry (a crying clip had "Smiled for 3 s")."""
+    smiling = where & (np.nan_to_num(behaviour[:, _col("smile")]) >= SMILE_AT)
+    return smiling & ~distressed if distressed is not None else smiling
+
+
 def summarise(
     times: np.ndarray,
     present: np.ndarray,
@@ -86,11 +93,13 @@ def summarise(
     step: float,
     fps: float | None,
     speaking: np.ndarray | None = None,
+    distressed: np.ndarray | None = None,
 ) -> dict:
     """summary.behaviour for the frames given (F of them): present (F,) the candidate in view; pose (F, 3) and
     behaviour (F, len(BEHAVIOUR_COLUMNS)) the candidate's readings, NaN where absent or unreadable; step the
     seconds one analysed frame stands for; fps the sampling rate of the analysis (None: every frame);
-    speaking (F,) voice activity per frame, or None."""
+    speaking (F,) voice activity per frame, or None; distressed (F,) frames the expression model read as
+    discomfort, where a wide mouth is not counted as a smile (None: expressions not read)."""
     f = len(times)
     gap = max(1.0, 2.5 * step)
     posed = present & ~np.isnan(pose).any(axis=1)
@@ -105,7 +114,7 @@ def summarise(
         ),
         "readable_s": round(read_s, 2),
     }
-    smiling = readable & (np.nan_to_num(behaviour[:, _col("smile")]) >= SMILE_AT)
+    smiling = smiling_frames(behaviour, readable, distressed)
     out["smile_share"] = figure(
         smiling.sum() / readable.sum() if readable.any() else None,
         read_s,
@@ -144,12 +153,14 @@ def summarise_parts(
     fps: float | None,
     spans: list[tuple[float, float, str]],
     speaking: np.ndarray | None = None,
+    distressed: np.ndarray | None = None,
 ) -> list[dict]:
     """summarise() for each (start_s, end_s, label) span: questions, or fixed windows."""
     parts = []
     for start, end, label in spans:
         inside = (times >= start) & (times < end)
         talk = speaking[inside] if speaking is not None else None
-        figures = summarise(times[inside], present[inside], pose[inside], behaviour[inside], step, fps, talk)
+        sad = distressed[inside] if distressed is not None else None
+        figures = summarise(times[inside], present[inside], pose[inside], behaviour[inside], step, fps, talk, sad)
         parts.append({"label": label, "start_s": round(float(start), 3), "end_s": round(float(end), 3), **figures})
     return parts

@@ -53,3 +53,9 @@ def expressivity(probs: np.ndarray) -> np.ndarray:
 def discomfort(probs: np.ndarray) -> np.ndarray:
     """p(angry) + p(disgust) + p(fear) + p(sad): mass on expressions read as discomfort."""
     return probs[:, DISCOMFORT].astype(np.float64).sum(axis=1)
+
+
+def distressed(probs: np.ndarray, at: float = 0.5) -> np.ndarray:
+    """(F, 7) -> (F,) bool: frames the expression model reads as discomfort (>= at); False where not read.
+    The behaviour summary does not count a geometric smile on these: a crying face's mouth widens too."""
+    return np.nan_to_num(discomfort(probs), nan=0.0) >= at

@@ -12,7 +12,8 @@ import numpy as np
 
 from facecue.behaviour.columns import BEHAVIOUR_COLUMNS
 from facecue.behaviour.posture import hand_episodes, pose_stride
-from facecue.behaviour.summary import SMILE_AT, summarise
+from facecue.behaviour.summary import smiling_frames, summarise
+from facecue.interview.affect import distressed
 from facecue.result import Result
 from facecue.timeline.smoothing import contiguous_runs
 
@@ -146,10 +147,17 @@ def series(result: Result) -> tuple[np.ndarray, np.ndarray] | None:
     return candidate_series(result.faces, result.times, result.candidate_id)
 
 
+def distressed_frames(result: Result) -> np.ndarray | None:
+    """Frames the expression model read as discomfort (no smile is counted there); None when emotions were not read."""
+    return distressed(result.timeline.smoothed) if result.emotions else None
+
+
 def span_figures(result: Result, step: float, pose: np.ndarray, behaviour: np.ndarray, m: np.ndarray) -> dict:
     """summary.behaviour's figures for the frames in mask m."""
     fps = result.options.fps
-    return summarise(result.times[m], result.timeline.present[m], pose[m], behaviour[m], step, fps)
+    sad = distressed_frames(result)
+    present, sad = result.timeline.present[m], None if sad is None else sad[m]
+    return summarise(result.times[m], present, pose[m], behaviour[m], step, fps, distressed=sad)
 
 
 def behaviour_highlights(result: Result, behaviour: np.ndarray, step: float) -> list[dict]:
@@ -159,8 +167,9 @@ def behaviour_highlights(result: Result, behaviour: np.ndarray, step: float) -> 
     times, present = result.times, result.timeline.present
     col = BEHAVIOUR_COLUMNS.index
     smile, hand, looked = (behaviour[:, col(c)] for c in ("smile", "hand_near_face", "eye_contact"))
+    smiling = smiling_frames(behaviour, present, distressed_frames(result))
     conditions = {  # kind: (frames that hold, the score to pin the moment at or None, label, reason)
-        "smile": (present & (np.nan_to_num(smile) >= SMILE_AT), smile, "smile", "Smiled for {s:.0f} s"),
+        "smile": (smiling, smile, "smile", "Smiled for {s:.0f} s"),
         "out_of_frame": (~present, None, "out of frame", "The face was out of the frame for {s:.0f} s"),
         "looking_away": (
             present & ~np.isnan(looked) & (np.nan_to_num(looked, nan=1.0) < LOOK_AT),
