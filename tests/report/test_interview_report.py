@@ -126,6 +126,17 @@ def test_overview_notes_calibration_and_limits():
     assert "calibrated on FER2013 validation images" in plain  # no temperature recorded: said generally
 
 
+def test_one_part_is_counted_in_the_singular():
+    from facecue.report.interview import overview_section
+
+    doc = interview_doc()
+    one = {**doc, "span_kind": "windows", "window_s": 30, "spans": doc["spans"][:1]}
+    assert "1 fixed window of 30 s (no question timeline was given)" in overview_section(one)
+    one_highlight = {**one, "highlights": doc["highlights"][:1]}
+    assert "1 moment worth a second look" in overview_section(one_highlight)
+    assert "1 question from the question timeline" in overview_section({**doc, "spans": doc["spans"][:1]})
+
+
 @pytest.mark.parametrize("damage", ["empty", "no_parts", "bad_entries", "windows"])
 def test_partial_or_malformed_interview_sections_still_render(damage):
     doc = make_result()

@@ -184,22 +184,26 @@ def behaviour_panels(span: dict) -> str:
 # ---- overview ---------------------------------------------------------------------------------------------------
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def overview_section(interview: dict) -> str:
     spans = spans_of(interview)
     overall = _dict(interview.get("overall"))
     kind = "questions" if interview.get("span_kind", "questions") == "questions" else "windows"
     window = number(interview.get("window_s"))
     what = (
-        f"{len(spans)} questions from the question timeline"
+        _count(len(spans), "question") + " from the question timeline"
         if kind == "questions"
-        else f"{len(spans)} fixed windows of {window:g} s (no question timeline was given)"
+        else _count(len(spans), "fixed window") + f" of {window:g} s (no question timeline was given)"
         if window
-        else f"{len(spans)} fixed windows (no question timeline was given)"
+        else _count(len(spans), "fixed window") + " (no question timeline was given)"
     )
     mismatch = _dict(interview.get("mismatch"))
     facts = [
         ("Parts analysed", what),
-        ("Highlights", f"{len(highlights_of(interview))} moments worth a second look"),
+        ("Highlights", _count(len(highlights_of(interview)), "moment") + " worth a second look"),
         (
             "Words against face",
             (
