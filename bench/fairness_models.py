@@ -85,17 +85,20 @@ def main() -> None:
         scored = scored_by_model[name] = only_split(classify_crops(records, crops, rows, model), args.split)
         doc = fairness_metrics(scored, group_cols, AuditSettings())
         summary = {"overall": {}, "min_impact_ratio": {}}
+        counts = []
         for grouping in group_cols:
             per_group = doc["groupings"][grouping]["groups"]
             for metric in ("angry_rate", "cue_rate"):
                 ratios = [g["metrics"][metric]["impact_ratio"] for g in per_group.values()]
                 summary["min_impact_ratio"][f"{grouping}.{metric}"] = min(r for r in ratios if r is not None)
+                counts.append(f"{grouping}.{metric}: " + extremes(scored_by_model[name], grouping, FLAGS[metric]))
         for metric in ("angry_rate", "cue_rate"):
             summary["overall"][metric] = float(doc["overall"]["metrics"][metric]["value"])
         summaries[name] = summary
         ratios = "  ".join(f"{k} {v:.2f}" for k, v in summary["min_impact_ratio"].items())
         rates = "  ".join(f"{k} {v:.3f}" for k, v in summary["overall"].items())
         print(f"{name:40s} {ratios}  |  {rates}")
+        print("    lowest and highest group, faces flagged of usable faces: " + "; ".join(counts))
     first, *others = args.models
     for grouping in group_cols:
         for metric, flag in FLAGS.items():
@@ -112,6 +115,17 @@ def main() -> None:
                 )
     if args.json:
         args.json.write_text(json.dumps(summaries, indent=2))
+
+
+def extremes(records: ImageRecords, grouping: str, flag) -> str:
+    """The lowest- and highest-rate groups with their counts: a ratio of rare events rests on a few faces."""
+    groups, flagged = np.array(records.groups[grouping]), flag(records)
+    rows = []
+    for g in sorted(set(groups[records.usable])):
+        members = records.usable & (groups == g)
+        rows.append((flagged[members].mean(), g, int(flagged[members].sum()), int(members.sum())))
+    (_, low, k_low, n_low), (_, high, k_high, n_high) = min(rows), max(rows)
+    return f"{low} {k_low}/{n_low}, {high} {k_high}/{n_high}"
 
 
 def paired_ratio_gaps(flags: dict[str, np.ndarray], records: ImageRecords, grouping: str, n_boot: int = 1000):
