@@ -22,6 +22,7 @@ def test_default_is_v1_and_v2_is_loadable_by_name():
     assert "ferplus_votes" in v2.info.sidecar.training["data"]
     # 2.3.0 was fine-tuned for group parity on FairFace's fit rows: the sidecar says so, so the audit keeps to the rest
     assert v2.info.sidecar.training["data"]["parity"]["split"] == "fit"
+    assert all(m["parity_weight"] > 0 and m["init"] for m in arch["averaged"]["members"])  # both members fine-tuned
     validation = v1.info.sidecar.validation  # typed from the sidecar's `validation` record
     assert validation is not None and set(validation.per_class_recall) == set(EMOTIONS)
     assert validation.ece == v1.info.sidecar.raw["validation"]["ece_after_calibration"]

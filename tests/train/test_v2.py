@@ -111,6 +111,7 @@ def test_averaged_export_reads_as_the_mean_of_its_members_and_their_mirror_image
     sidecar = json.loads(path.with_suffix(".json").read_text())
     averaged = sidecar["architecture"]["averaged"]
     assert averaged["mirror"] is True and [m["seed"] for m in averaged["members"]] == [3, 4]
+    assert all(m["init"] == "" and m["parity_weight"] == 0.0 for m in averaged["members"])  # trained from scratch
 
     x = torch.from_numpy(to_model_input(xv[:10], 48, equalize=True))
     label_lp, vote_lp = [], []

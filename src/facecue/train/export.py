@@ -212,7 +212,14 @@ def _averaged(checkpoints: Path | list[Path], states: list[dict], mirror: bool) 
     return {
         "mirror": mirror,
         "members": [
-            {"checkpoint": str(path), "seed": state["options"]["seed"], "best_epoch": state["epoch"] + 1}
+            {
+                "checkpoint": str(path),
+                "seed": state["options"]["seed"],
+                "best_epoch": state["epoch"] + 1,
+                # a fine-tuned member names what it started from and its parity weight (0: none)
+                "init": state["options"].get("init", ""),
+                "parity_weight": state["options"].get("parity_weight", 0.0),
+            }
             for path, state in zip(paths, states, strict=True)
         ],
     }
