@@ -433,10 +433,11 @@ def behaviour_summary(
     candidate: int | None,
     present: np.ndarray,
     fps: float | None,
-    distressed: np.ndarray | None = None,
+    distress: np.ndarray | None = None,
 ) -> dict:
+    """summary.behaviour; distress (F,): frames read as discomfort, where no smile is counted (None: not read)."""
     pose, behaviour = candidate_series(faces, times, candidate)
-    return summarise(times, present, pose, behaviour, frame_step(times, fps), fps, distressed=distressed)
+    return summarise(times, present, pose, behaviour, frame_step(times, fps), fps, distressed=distress)
 
 
 def attach_behaviour_parts(
