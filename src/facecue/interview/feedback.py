@@ -59,7 +59,7 @@ def _voice_hint(span: dict, typical: float | None) -> str | None:
 # A change from the person's own baseline, in words about the face (never about the person or a feeling).
 CHANGE_WORDS = {
     "happy": "You seemed to smile more here than in the rest of the recording.",
-    "neutral": "Your expression was calmer here than in the rest of the recording.",
+    "neutral": "Your face showed less expression here than in the rest of the recording.",
     "surprise": "Your face was more animated here than your usual expression in this recording.",
     **dict.fromkeys(
         ("angry", "disgust", "fear", "sad"),
@@ -119,9 +119,9 @@ def span_feedback(span: dict, typical_speaking_rate: float | None = None, seen: 
             "answering can help."
         )
     if composure and composure["level"] == "steady" and not tense:
-        # Steady is not calm: a face read as angry throughout is steady too, and "calm" would be a guess about it.
-        calm = span["dominant"][0]["label"] in CALM_LABELS
-        parts.append("Your expression stayed fairly steady" + (", which can read as calm." if calm else "."))
+        # Described, not interpreted: "which can read as calm" told a furious speaker and a crying one (both read
+        # steadily, the second as neutral by mistake) that they looked calm.
+        parts.append("Your expression stayed fairly steady.")
     sentiment = span.get("sentiment")
     if (
         sentiment

@@ -1,4 +1,5 @@
-"""What the product writes about calm speakers: issue #14's "done when" on the talking-face clips.
+"""What the product writes about the talking-face clips: issue #14's "done when", and the same reading for the
+expressive clips.
 
 Runs `facecue analyze` (the CLI a user runs, candidate-practice purpose) on every calm-speech clip of
 ../shared/data/talking with a transcript of positive words ("I am really excited and happy to be here ...")
@@ -11,10 +12,14 @@ over the whole clip, then reads what the outputs say:
 - highlights: highlight reasons naming those expressions;
 - dominant: the summary's dominant reading, shown on the report's first screen.
 
-A clip fails on a feedback sentence, a stress cue of "some" or "marked", or a flagged mismatch. The dominant
+A calm clip fails on a feedback sentence, a stress cue of "some" or "marked", or a flagged mismatch. The dominant
 reading and highlights are listed beside them (they are model readings, not statements about the person).
 
-Usage: python bench/calm_reports.py --data ../shared/data [--model v2] [--out build/calm-reports]
+Then the expressive clips labelled angry, disgust, fear or sad (no transcript): one fails when its feedback calls
+the face calm, or when a highlight says the person smiled (a crying face once got "Smiled for 3 s"). Its smile
+share is listed beside.
+
+Usage: python bench/talking_reports.py --data ../shared/data [--model v2] [--out build/talking-reports]
 """
 
 from __future__ import annotations
@@ -36,9 +41,23 @@ def facecue(*args: str) -> None:
     subprocess.run([str(cli), *args], check=True, stdout=subprocess.DEVNULL)
 
 
-def calm_clips(data: Path) -> list[Path]:
+NEGATIVE = {"angry", "disgust", "fear", "sad"}
+CALM = re.compile(r"\bcalm\b", re.IGNORECASE)
+
+
+def clips(data: Path, negative: bool = False) -> list[Path]:
+    """The calm-speech clips, or (negative) the expressive clips whose every expected label is a negative one."""
     with (data / "talking" / "labels.csv").open() as handle:
-        return [data / "talking" / row["file"] for row in csv.DictReader(handle) if row["group"] == "calm_speech"]
+        rows = list(csv.DictReader(handle))
+    if negative:
+        keep = [
+            r
+            for r in rows
+            if r["group"] == "expressive" and r["expected"] and set(r["expected"].split("|")) <= NEGATIVE
+        ]
+    else:
+        keep = [r for r in rows if r["group"] == "calm_speech"]
+    return [data / "talking" / r["file"] for r in keep]
 
 
 def read_outputs(result: dict) -> dict:
@@ -62,7 +81,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--model", default="default")
-    parser.add_argument("--out", type=Path, default=Path("build/calm-reports"))
+    parser.add_argument("--out", type=Path, default=Path("build/talking-reports"))
     args = parser.parse_args()
     out = args.out / args.model.replace("/", "_")
     out.mkdir(parents=True, exist_ok=True)
@@ -73,7 +92,7 @@ def main() -> None:
     )
     transcript.write_text(f"WEBVTT\n\n00:00:00.000 --> 01:00:00.000\n{POSITIVE}\n")
     failures = 0
-    for clip in calm_clips(args.data):
+    for clip in clips(args.data):
         folder = out / clip.stem
         inputs = ["--consent", str(consent), "--transcript", str(transcript), "--quiet"]
         facecue("analyze", str(clip), "-o", str(folder), "--model", args.model, *policy, *inputs)
@@ -89,6 +108,36 @@ def main() -> None:
             for text in seen[kind]:
                 print(f"    {kind}: {text}")
     print(f"{failures} calm clip(s) described as angry, afraid, surprised or tense, or flagged as a mismatch")
+    failures = 0
+    for clip in clips(args.data, negative=True):
+        folder = out / clip.stem
+        facecue(
+            "analyze",
+            str(clip),
+            "-o",
+            str(folder),
+            "--model",
+            args.model,
+            *policy,
+            "--consent",
+            str(consent),
+            "--quiet",
+        )
+        result = json.loads((folder / "result.json").read_text())
+        interview = result["interview"]
+        feedback = [interview["overall"]["feedback"]] + [s["feedback"] for s in interview["spans"]]
+        calm = [s for text in feedback for s in re.split(r"(?<=[.!?])\s+", text) if CALM.search(s)]
+        smiled = [h["reason"] for h in interview.get("highlights", []) if h["kind"] == "smile"]
+        share = ((result["summary"].get("behaviour") or {}).get("smile_share") or {}).get("value")
+        failed = bool(calm or smiled)
+        failures += failed
+        print(
+            f"{clip.stem:22s} {'FAIL' if failed else 'ok  '} dominant {result['summary']['dominant'] or '-':9s} "
+            f"smile share {'-' if share is None else f'{share:.0%}'}"
+        )
+        for text in calm + smiled:
+            print(f"    {text}")
+    print(f"{failures} angry, disgusted, afraid or sad clip(s) called calm or said to smile")
 
 
 if __name__ == "__main__":
