@@ -24,6 +24,7 @@ import numpy as np
 from facecue.behaviour.columns import ACTION_COLUMNS
 from facecue.behaviour.geometry import raw_features
 from facecue.behaviour.measures import facial_actions
+from facecue.behaviour.summary import SMILE_AT
 from facecue.labels import EMOTIONS
 from facecue.vision.detect import FaceBoxes
 from facecue.vision.landmarks import FaceMesh
@@ -95,6 +96,14 @@ def main() -> None:
             f"{action:10s} vs {emotion:8s} (n+ {positive.sum():4d}, n- {(~positive).sum():4d}): "
             f"ROC AUC {auc(actions[action], positive):.3f}"
         )
+    # A smile must not be a grimace: happy against the four negative expressions only, and how often each label's
+    # faces reach the summary's smiling threshold.
+    negative = np.isin(labels, [EMOTIONS.index(e) for e in ("angry", "disgust", "fear", "sad")])
+    happy = labels == EMOTIONS.index("happy")
+    both = happy | negative
+    print(f"smile      vs angry, disgust, fear, sad: ROC AUC {auc(actions['smile'][both], happy[both]):.3f}")
+    shares = {name: float(np.mean(actions["smile"][labels == k] >= SMILE_AT)) for k, name in enumerate(EMOTIONS)}
+    print(f"share with smile >= {SMILE_AT}: " + ", ".join(f"{k} {v:.1%}" for k, v in shares.items()))
 
 
 if __name__ == "__main__":

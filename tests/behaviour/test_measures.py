@@ -70,3 +70,13 @@ def test_unreadable_faces_give_empty_cells_and_a_reason(detector, mesh, frame):
     assert np.isnan(values).all() and "face too small" in reasons[0]
     values, reasons = measure_behaviour(lm, ["face not visible (mesh presence 0.10)"])
     assert np.isnan(values).all() and reasons[0].startswith("face not visible")
+
+
+def test_a_wide_mouth_is_a_smile_only_when_its_corners_rise():
+    from facecue.behaviour.measures import smile_score
+
+    wide, narrow = np.array([0.70]), np.array([0.54])
+    level, lifted = np.array([0.0]), np.array([0.05])
+    assert smile_score(wide, level)[0] < 0.5  # stretched lips (crying, fear): the averaged formula gave 0.56
+    assert smile_score(wide, lifted)[0] == 1.0
+    assert smile_score(narrow, lifted)[0] == 0.5  # a closed-lipped smile still reaches the threshold

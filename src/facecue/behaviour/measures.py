@@ -29,13 +29,19 @@ def _scale(value: np.ndarray, zero: float, one: float) -> np.ndarray:
     return np.clip((value - zero) / (one - zero), 0.0, 1.0)
 
 
+def smile_score(mouth_width: np.ndarray, corner_lift: np.ndarray) -> np.ndarray:
+    """0..1. The corners must rise (AU12): a mouth stretched wide with level corners (AU20, crying or fear) scored a
+    half smile when width and lift were averaged, so width now scales the lift instead of adding to it."""
+    return _scale(corner_lift, -0.01, 0.05) * (0.5 + 0.5 * _scale(mouth_width, 0.54, 0.70))
+
+
 def facial_actions(points: np.ndarray) -> np.ndarray:
     """(N, 468, 3) mesh points -> (N, len(ACTION_COLUMNS)) values in 0..1 (formulas in docs/SIGNALS.md)."""
     f = raw_features(points)
     closed_mouth = f["mouth_gap"] < 0.05
     actions = {
         "eyes_closed": _scale(f["ear"], 0.22, 0.10),
-        "smile": 0.5 * _scale(f["mouth_width"], 0.54, 0.70) + 0.5 * _scale(f["corner_lift"], -0.008, 0.06),
+        "smile": smile_score(f["mouth_width"], f["corner_lift"]),
         "brow_raise": _scale(f["brow_height"], 0.26, 0.34),
         "brow_lower": 0.5 * _scale(f["brow_height"], 0.26, 0.206) + 0.5 * _scale(f["inner_brow_gap"], 0.332, 0.303),
         "mouth_open": _scale(f["mouth_gap"], 0.03, 0.30),

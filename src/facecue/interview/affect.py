@@ -55,7 +55,9 @@ def discomfort(probs: np.ndarray) -> np.ndarray:
     return probs[:, DISCOMFORT].astype(np.float64).sum(axis=1)
 
 
-def distressed(probs: np.ndarray, at: float = 0.5) -> np.ndarray:
-    """(F, 7) -> (F,) bool: frames the expression model reads as discomfort (>= at); False where not read.
-    The behaviour summary does not count a geometric smile on these: a crying face's mouth widens too."""
+def distressed(probs: np.ndarray, at: float = 0.7) -> np.ndarray:
+    """(F, 7) -> (F,) bool: frames the expression model reads clearly as discomfort (>= at); False where not read.
+    The behaviour summary does not count a geometric smile on these: a crying face's mouth widens too. At 0.5 the
+    default model's misreadings of a smiling speaker (happyenglish_clip2) halved her smile share; at 0.7 a crying
+    clip still counts none, and the smile measure stays mostly the mesh's own."""
     return np.nan_to_num(discomfort(probs), nan=0.0) >= at

@@ -35,9 +35,9 @@ BEHAVIOUR_LIMITS = (
     (
         "Measurements, not feelings.",
         "Every figure is geometry of a face mesh (and, where measured, of the eyes and body) fitted to the video: "
-        "a smile score is how far the mouth widens and its corners rise (where expressions are read too, frames read "
-        "as discomfort are not counted as smiles: crying also widens the mouth), a nod is a quick up-and-down swing "
-        "of the head. None of it says what the person felt, meant or how well they would do a job.",
+        "a smile score is how far the mouth's corners rise, scaled by how wide it is (where expressions are read too, "
+        "frames read clearly as discomfort are not counted as smiles: crying also widens the mouth), a nod is a quick "
+        "up-and-down swing of the head. None of it says what the person felt, meant or how well they would do a job.",
     ),
     (
         "Recording conditions.",
