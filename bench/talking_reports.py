@@ -111,18 +111,8 @@ def main() -> None:
     failures = 0
     for clip in clips(args.data, negative=True):
         folder = out / clip.stem
-        facecue(
-            "analyze",
-            str(clip),
-            "-o",
-            str(folder),
-            "--model",
-            args.model,
-            *policy,
-            "--consent",
-            str(consent),
-            "--quiet",
-        )
+        inputs = ["--consent", str(consent), "--quiet"]  # no transcript: only what the face showed
+        facecue("analyze", str(clip), "-o", str(folder), "--model", args.model, *policy, *inputs)
         result = json.loads((folder / "result.json").read_text())
         interview = result["interview"]
         feedback = [interview["overall"]["feedback"]] + [s["feedback"] for s in interview["spans"]]
