@@ -26,6 +26,7 @@ from facecue.behaviour.posture import POSTURE_SLICE, join_reasons, pose_stride, 
 from facecue.behaviour.summary import summarise, summarise_parts
 from facecue.emotion.model import EmotionModel
 from facecue.interview.affect import distressed
+from facecue.interview.behaviour import distressed_frames
 from facecue.io.prefetch import prefetch
 from facecue.io.video import Frame, open_source
 from facecue.labels import EMOTIONS, NUM_EMOTIONS
@@ -466,9 +467,8 @@ def attach_behaviour_parts(
         contact = behaviour[:, BEHAVIOUR_COLUMNS.index("eye_contact")]
         result.summary.behaviour.update(gaze_figures(times, present, contact, step, speaking))
     result.summary.behaviour["parts_by"] = kind
-    sad = distressed(result.timeline.smoothed) if result.emotions else None
     result.summary.behaviour["parts"] = summarise_parts(
-        times, result.timeline.present, pose, behaviour, step, fps, spans, speaking, sad
+        times, result.timeline.present, pose, behaviour, step, fps, spans, speaking, distressed_frames(result)
     )
 
 
