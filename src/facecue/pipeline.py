@@ -25,8 +25,7 @@ from facecue.behaviour.measures import measure_behaviour
 from facecue.behaviour.posture import POSTURE_SLICE, join_reasons, pose_stride, posture_columns, upper_body
 from facecue.behaviour.summary import summarise, summarise_parts
 from facecue.emotion.model import EmotionModel
-from facecue.interview.affect import distressed
-from facecue.interview.behaviour import distressed_frames
+from facecue.interview.affect import distressed, distressed_frames
 from facecue.io.prefetch import prefetch
 from facecue.io.video import Frame, open_source
 from facecue.labels import EMOTIONS, NUM_EMOTIONS

@@ -9,9 +9,14 @@ arousal). They are a convention, not a measurement: see docs/SIGNALS.md.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from facecue.labels import EMOTIONS
+
+if TYPE_CHECKING:
+    from facecue.result import Result
 
 # (valence, arousal) per label, in EMOTIONS order.
 CIRCUMPLEX: dict[str, tuple[float, float]] = {
@@ -61,3 +66,9 @@ def distressed(probs: np.ndarray, at: float = 0.7) -> np.ndarray:
     default model's misreadings of a smiling speaker (happyenglish_clip2) halved her smile share; at 0.7 a crying
     clip still counts none, and the smile measure stays mostly the mesh's own."""
     return np.nan_to_num(discomfort(probs), nan=0.0) >= at
+
+
+def distressed_frames(result: Result) -> np.ndarray | None:
+    """The candidate's frames read clearly as discomfort (no smile is counted there); None when emotions were not
+    read."""
+    return distressed(result.timeline.smoothed) if result.emotions else None

@@ -13,7 +13,7 @@ import numpy as np
 from facecue.behaviour.columns import BEHAVIOUR_COLUMNS
 from facecue.behaviour.posture import hand_episodes, pose_stride
 from facecue.behaviour.summary import smiling_frames, summarise
-from facecue.interview.affect import distressed
+from facecue.interview.affect import distressed_frames
 from facecue.result import Result
 from facecue.timeline.smoothing import contiguous_runs
 
@@ -145,11 +145,6 @@ def series(result: Result) -> tuple[np.ndarray, np.ndarray] | None:
     from facecue.pipeline import candidate_series
 
     return candidate_series(result.faces, result.times, result.candidate_id)
-
-
-def distressed_frames(result: Result) -> np.ndarray | None:
-    """Frames the expression model read as discomfort (no smile is counted there); None when emotions were not read."""
-    return distressed(result.timeline.smoothed) if result.emotions else None
 
 
 def span_figures(result: Result, step: float, pose: np.ndarray, behaviour: np.ndarray, m: np.ndarray) -> dict:
