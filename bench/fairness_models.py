@@ -14,6 +14,12 @@ face detection when choosing between candidate models.
 Then, for each later model, the paired difference of its worst-group impact ratio from the first model's: every
 bootstrap replicate resamples the same faces within each group for all models, so the interval is of the
 difference itself ("no worse than v1" is a claim about it), not two overlapping intervals.
+
+Two checks say how much of a worst ratio is the counting rather than the model. Under each model, the worst ratio
+that exact parity gives on these group sizes at that model's own rate (a rare outcome gives a low ratio by chance
+alone), and the chi-square p-value of "every group has the same rate". After the comparisons, each later model at
+the first model's rate: its faces ranked by its own score (P(angry); the cue's summed probability) and the same
+share flagged, so a model that reads "angry" less often is compared on equally many faces.
 """
 
 from __future__ import annotations
@@ -31,11 +37,17 @@ from facecue.fairness.audit import audit_faces, check_not_trained_on, classify_c
 from facecue.fairness.metrics import AuditSettings, fairness_metrics
 from facecue.fairness.records import ImageRecords
 from facecue.fairness.split import split_of
-from facecue.fairness.stats import interval
+from facecue.fairness.stats import homogeneity_p, interval, parity_worst_ratios, top_share, worst_ratio
+from facecue.interview.affect import discomfort
 from facecue.labels import EMOTIONS
 from facecue.pipeline import Analyzer
 
 FLAGS = {"angry_rate": lambda r: r.pred == EMOTIONS.index("angry"), "cue_rate": lambda r: r.cue}
+# The score each flag thresholds: the top label's probability for "angry", the cue's summed probability.
+SCORES = {
+    "angry_rate": lambda r: np.nan_to_num(r.probs[:, EMOTIONS.index("angry")]),
+    "cue_rate": lambda r: np.nan_to_num(discomfort(r.probs.astype(np.float64))),
+}
 
 
 def cached_faces(images: Path, labels: Path, group_cols: list[str], cache: Path):
@@ -99,6 +111,8 @@ def main() -> None:
         rates = "  ".join(f"{k} {v:.3f}" for k, v in summary["overall"].items())
         print(f"{name:40s} {ratios}  |  {rates}")
         print("    lowest and highest group, faces flagged of usable faces: " + "; ".join(counts))
+        chance = chance_check(scored, group_cols)
+        print("    exact parity at this rate would show; chi-square p of equal rates: " + chance)
     first, *others = args.models
     for grouping in group_cols:
         for metric, flag in FLAGS.items():
@@ -113,8 +127,50 @@ def main() -> None:
                     f"{grouping}.{metric}: worst impact ratio of {name} minus {first}: 95% interval "
                     f"{low:+.2f} to {high:+.2f}; lower in {worse:.0%} of replicates"
                 )
+    for name in others:
+        print(
+            f"{name} at {first}'s rate, ranked by its own score (first model in brackets): "
+            + at_rate(scored_by_model[name], scored_by_model[first], group_cols)
+        )
     if args.json:
         args.json.write_text(json.dumps(summaries, indent=2))
+
+
+def chance_check(records: ImageRecords, group_cols: list[str]) -> str:
+    """Per grouping and flag: the median (90% range) worst ratio of equal rates on these group sizes at this
+    rate, and the p-value of the chi-square test of equal rates."""
+    usable = records.usable
+    parts = []
+    for grouping in group_cols:
+        groups = np.array(records.groups[grouping])[usable]
+        sizes = np.array([(groups == g).sum() for g in np.unique(groups)])
+        for metric, flag in FLAGS.items():
+            flags = flag(records)[usable]
+            null = parity_worst_ratios(sizes, float(flags.mean()))
+            low, mid, high = np.quantile(null, [0.05, 0.5, 0.95])
+            p = homogeneity_p(flags, groups)
+            parts.append(f"{grouping}.{metric} {mid:.2f} ({low:.2f}-{high:.2f}), p={p:.3f}")
+    return "; ".join(parts)
+
+
+def at_rate(records: ImageRecords, reference: ImageRecords, group_cols: list[str]) -> str:
+    """Worst ratios with as many faces flagged as `reference` flags, the highest-scoring ones, and the paired
+    95% interval of the difference (the flagged share is fixed on all faces, not redrawn per replicate)."""
+    usable = records.usable
+    parts = []
+    for grouping in group_cols:
+        groups = np.array(records.groups[grouping])[usable]
+        for metric, flag in FLAGS.items():
+            share = float(flag(reference)[usable].mean())
+            flags = {}
+            for key, scored in (("reference", reference), ("model", records)):
+                flags[key] = np.zeros(len(usable), bool)
+                flags[key][usable] = top_share(SCORES[metric](scored)[usable], share)
+            ours, theirs = (worst_ratio(flags[k][usable], groups) for k in ("model", "reference"))
+            low, high = interval(paired_ratio_gaps(flags, records, grouping)["model"], 0.95)
+            gap = f"difference {low:+.2f} to {high:+.2f}"
+            parts.append(f"{grouping}.{metric} at {share:.1%}: {ours:.2f} ({theirs:.2f}), {gap}")
+    return "; ".join(parts)
 
 
 def extremes(records: ImageRecords, grouping: str, flag) -> str:

@@ -6,11 +6,15 @@ import pytest
 from facecue.emotion.metrics import classification_report, expected_calibration_error
 from facecue.fairness.stats import (
     ece_replicates,
+    homogeneity_p,
     impact_ratio,
     interval,
     macro_f1_replicates,
+    parity_worst_ratios,
     ratio_replicates,
     resample_indices,
+    top_share,
+    worst_ratio,
 )
 
 
@@ -78,3 +82,30 @@ def test_impact_ratio_directions_and_edge_cases():
     assert impact_ratio(0.1, 0.0, adverse=True) == 0.0  # any case against a zero reference
     reps = impact_ratio(np.array([0.2, 0.0, np.nan]), np.array([0.1, 0.0, 0.1]), adverse=True)
     assert reps[:2].tolist() == [0.5, 1.0] and np.isnan(reps[2])
+
+
+def test_exact_parity_shows_a_low_worst_ratio_when_the_outcome_is_rare():
+    sizes = np.array([350] * 7)
+    rare, common = parity_worst_ratios(sizes, 0.03), parity_worst_ratios(sizes, 0.35)
+    # Seven groups at one true rate: the noisy lowest over the noisy highest is far below 1 for a 3% outcome
+    # (about 10 faces a group), and near the four-fifths line for a 35% one.
+    assert 0.3 < np.median(rare) < 0.6
+    assert 0.75 < np.median(common) < 0.9
+    assert np.all(parity_worst_ratios(sizes, 0.0) == 1.0)
+
+
+def test_worst_ratio_and_homogeneity_on_known_groups():
+    groups = np.repeat(np.array(["a", "b"]), 1000)
+    even = np.tile(np.arange(1000) < 100, 2)  # 10% in both groups
+    uneven = np.concatenate([np.arange(1000) < 50, np.arange(1000) < 150])  # 5% vs 15%
+    assert worst_ratio(even, groups) == pytest.approx(1.0)
+    assert worst_ratio(uneven, groups) == pytest.approx(1 / 3)
+    assert homogeneity_p(even, groups) > 0.9
+    assert homogeneity_p(uneven, groups) < 1e-6
+    assert homogeneity_p(np.zeros(2000, bool), groups) == 1.0
+
+
+def test_top_share_flags_the_highest_scores():
+    scores = np.array([0.1, 0.9, 0.3, 0.8, 0.2, 0.7, 0.4, 0.6])
+    assert np.flatnonzero(top_share(scores, 0.25)).tolist() == [1, 3]
+    assert top_share(scores, 0.0).sum() == 0

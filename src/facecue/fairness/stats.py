@@ -84,3 +84,41 @@ def impact_ratio(rate, reference, adverse: bool):
         ratio = np.where(bottom > 0, top / np.where(bottom > 0, bottom, 1), 1.0)
     ratio = np.where(np.isnan(rate) | np.isnan(reference), np.nan, ratio)
     return float(ratio) if ratio.ndim == 0 else ratio
+
+
+def worst_ratio(flags: np.ndarray, groups: np.ndarray) -> float:
+    """Lowest group rate / highest group rate of an adverse flag (1 when no group has it)."""
+    rates = np.array([flags[groups == g].mean() for g in np.unique(groups)])
+    return float(rates.min() / rates.max()) if rates.max() > 0 else 1.0
+
+
+def parity_worst_ratios(sizes: np.ndarray, rate: float, n_sim: int = 4000, seed: int = 0) -> np.ndarray:
+    """(n_sim,) worst-group ratios that groups of these sizes show when every face has the same chance `rate`.
+
+    What exact parity looks like on a finite sample: the lowest of several noisy rates over the highest is
+    well below 1 when the outcome is rare, so a model that reads fewer faces as angry gets a lower worst ratio
+    from the counting alone. Compare a measured ratio with this before reading it as a disparity."""
+    rng = np.random.default_rng(seed)
+    sizes = np.asarray(sizes)[:, None]
+    rates = rng.binomial(sizes, rate, size=(len(sizes), n_sim)) / sizes
+    high = rates.max(axis=0)
+    return np.divide(rates.min(axis=0), high, out=np.ones(n_sim), where=high > 0)
+
+
+def homogeneity_p(flags: np.ndarray, groups: np.ndarray) -> float:
+    """p-value of the chi-square test that every group has the same rate of `flags` (1.0: no flag at all)."""
+    from scipy.stats import chi2_contingency
+
+    table = np.array([[flags[groups == g].sum(), (~flags[groups == g]).sum()] for g in np.unique(groups)])
+    if table[:, 0].sum() == 0 or table[:, 1].sum() == 0:
+        return 1.0
+    return float(chi2_contingency(table)[1])
+
+
+def top_share(scores: np.ndarray, share: float) -> np.ndarray:
+    """Flags for the `share` of faces with the highest scores: two models compared at the same rate, so that a
+    model which reads the outcome less often is not judged on rarer, noisier counts (see parity_worst_ratios)."""
+    order = np.argsort(-scores, kind="stable")
+    flags = np.zeros(len(scores), bool)
+    flags[order[: round(share * len(scores))]] = True
+    return flags
