@@ -10,7 +10,10 @@ as the shipped v2 reads them (mirror, member average, vote share 0.5) on PublicT
 
     python bench/parity_heads.py --data ../shared/data/fer2013/fer2013_train_publictest.csv.gz \
         --images ../shared/data/fairface --labels ../shared/data/fairface/labels.csv \
-        --members runs/v2/best.pt runs/v2s3/best.pt --weights 0 1 3
+        --members runs/v2/best.pt runs/v2s3/best.pt --weights 0 1 3 [--vote-shares 0 0.5 1]
+
+`--weights 0` with several `--vote-shares` reads the members' heads as trained at other mixtures: the trade-off
+between FER2013 accuracy (the label head) and the race ratios, on the same faces.
 
 The face stages come from bench/fairness_models.py's cache; embeddings are cached in build/ per checkpoint.
 Float32 throughout (the shipped model is int8), so compare rows with each other, not with the audit's tables.
@@ -112,6 +115,9 @@ def main() -> None:
     parser.add_argument("--members", type=Path, nargs="+", required=True, help="v2 checkpoints, read as one")
     parser.add_argument("--weights", type=float, nargs="+", default=[0, 1, 3])
     parser.add_argument("--steps", type=int, default=600)
+    parser.add_argument(
+        "--vote-shares", type=float, nargs="+", default=[0.5], help="read the heads at these shares (0.5 shipped)"
+    )
     parser.add_argument("--cache", type=Path, default=Path("build"))
     args = parser.parse_args()
     torch.set_num_threads(2)
@@ -127,24 +133,30 @@ def main() -> None:
     audit_embedded = [embeddings(load_network(path)[0], faces[~fit_rows]) for path in args.members]
     for weight in args.weights:
         heads = [refit(h, e["train"], e["fit"], groups, len(names), weight, args.steps) for e, h in members]
-        accuracy = (mixed(heads, [e["val"] for e, _ in members]).argmax(1) == val.labels).mean()
-        probs = np.full(records.probs.shape, np.nan, np.float32)
-        probs[rows[~fit_rows]] = mixed(heads, audit_embedded)
-        audit = only_split(replace(records, probs=probs), "audit")
-        race = np.array(audit.groups["race"])[audit.usable]
-        ratios = "  ".join(
-            f"{metric} {flag(audit)[audit.usable].mean():.3f} worst {worst_ratio(flag(audit)[audit.usable], race):.2f}"
-            for metric, flag in FLAGS.items()
-        )
-        print(f"weight {weight:g}: PublicTest {accuracy:.3f} (float32)  |  audit rows, race: {ratios}")
+        for share in args.vote_shares:
+            accuracy = (mixed(heads, [e["val"] for e, _ in members], share).argmax(1) == val.labels).mean()
+            probs = np.full(records.probs.shape, np.nan, np.float32)
+            probs[rows[~fit_rows]] = mixed(heads, audit_embedded, share)
+            ratios = race_ratios(only_split(replace(records, probs=probs), "audit"))
+            print(
+                f"weight {weight:g}, vote share {share:g}: PublicTest {accuracy:.3f} (float32) | audit, race: {ratios}"
+            )
+
+
+def race_ratios(audit) -> str:
+    usable, race = audit.usable, np.array(audit.groups["race"])[audit.usable]
+    return "  ".join(
+        f"{metric} {flag(audit)[usable].mean():.3f} worst {worst_ratio(flag(audit)[usable], race):.2f}"
+        for metric, flag in FLAGS.items()
+    )
 
 
 @torch.no_grad()
-def mixed(heads: list, embedded_per_member: list[dict]) -> np.ndarray:
-    """Probabilities of the members read as one: views and members averaged per head, heads mixed at 0.5."""
+def mixed(heads: list, embedded_per_member: list[dict], share: float) -> np.ndarray:
+    """Probabilities of the members read as one: views and members averaged per head, heads mixed at `share`."""
     read = [head_log_probs(h, e) for h, e in zip(heads, embedded_per_member, strict=True)]
     label, votes = (torch.stack([r[i] for r in read]).mean(0) for i in (0, 1))
-    return F.softmax(0.5 * label + 0.5 * votes, 1).numpy()
+    return F.softmax((1 - share) * label + share * votes, 1).numpy()
 
 
 if __name__ == "__main__":
