@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import itertools
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from facecue.behaviour.posture import POSTURE_SLICE, join_reasons, pose_stride, 
 from facecue.behaviour.summary import summarise, summarise_parts
 from facecue.emotion.model import EmotionModel
 from facecue.interview.affect import distressed, distressed_frames
+from facecue.interview.spans import window_spans
 from facecue.io.prefetch import prefetch
 from facecue.io.video import Frame, open_source
 from facecue.labels import EMOTIONS, NUM_EMOTIONS
@@ -449,10 +449,7 @@ def attach_behaviour_parts(
     fps = result.options.fps
     times = result.times
     if spans is None:
-        start = float(result.options.start or 0.0)
-        end = float(times[-1]) + frame_step(times, fps) if len(times) else start
-        edges = [*np.arange(start, end, window_s).tolist(), end]
-        spans = [(a, b, f"window {n + 1} ({a:.0f}-{b:.0f} s)") for n, (a, b) in enumerate(itertools.pairwise(edges))]
+        spans = window_spans(result, frame_step(times, fps), window_s)  # the interview section's windows
         kind = "windows"
     else:
         kind = "questions"

@@ -173,6 +173,18 @@ def test_without_questions_or_transcript_the_video_is_cut_into_windows(sample, t
     assert report["voice_available"] is False and report["spans"][0]["voice"] is None
 
 
+def test_the_behaviour_table_uses_the_interview_windows(sample, tmp_path, practice_args):
+    # 8 s in windows of 3.5 s: the last second is too short to be a part of its own and joins the second window,
+    # in the interview section and in the behaviour table alike (they once disagreed: 2 parts above, 3 below).
+    args = ["analyze", str(sample), "-o", str(tmp_path), "--quiet", "--window", "3.5", "--no-voice", *practice_args]
+    assert main(args) == 0
+    result = json.loads((tmp_path / "result.json").read_text())
+    spans = [edge for s in result["interview"]["spans"] for edge in (s["start_s"], s["end_s"])]
+    parts = [edge for p in result["summary"]["behaviour"]["parts"] for edge in (p["start_s"], p["end_s"])]
+    assert len(spans) == 4 and parts == pytest.approx(spans)
+    assert result["summary"]["behaviour"]["parts"][1]["label"] == "window 2 (4-8 s)"
+
+
 def with_voice(video, out_path, voiced_s: float, seconds: float):
     """The video with an AAC track: a 180 Hz voice-like tone (a slow tremor keeps it from being perfectly flat) for
     the first voiced_s seconds, then silence, so the speaking and listening stretches are known in advance."""

@@ -71,13 +71,7 @@ def load_inputs(
 def _spans(result: Result, fr: InterviewFrames, inputs: InterviewInputs, window_s: float):
     if inputs.questions:
         return "questions", [(q.start_s, q.end_s, q.text) for q in inputs.questions]
-    start = float(result.options.start or 0.0)
-    end = float(fr.times[-1] + fr.step_s) if len(fr.times) else start
-    if result.source.duration_s and not result.options.end:
-        end = max(end, float(result.source.duration_s))
-    return "windows", [
-        (a, b, f"window {n + 1} ({a:.0f}-{b:.0f} s)") for n, (a, b) in enumerate(sp.span_windows(end, window_s, start))
-    ]
+    return "windows", sp.window_spans(result, fr.step_s, window_s)
 
 
 def _sentiment(utterances: list[Utterance] | None, start: float, end: float) -> dict | None:

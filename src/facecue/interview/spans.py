@@ -8,6 +8,7 @@ import numpy as np
 
 from facecue.interview.frames import InterviewFrames
 from facecue.labels import EMOTIONS, NUM_EMOTIONS
+from facecue.result import Result
 from facecue.timeline.smoothing import contiguous_runs
 
 MIN_SHARE = 0.05  # labels below this share of readable frames are not listed as dominant
@@ -29,6 +30,18 @@ def span_windows(duration_s: float, window_s: float, start_s: float = 0.0) -> li
     if len(edges) > 2 and edges[-1] - edges[-2] < window_s / 3:
         edges.pop(-2)
     return [(float(a), float(b)) for a, b in itertools.pairwise(edges) if b > a]
+
+
+def window_spans(result: Result, step_s: float, window_s: float) -> list[tuple[float, float, str]]:
+    """The labelled fixed windows of a recording without a question timeline: the interview's parts and the
+    behaviour table's parts (pipeline.attach_behaviour_parts), so that both sections of a report name the same
+    windows. They run from the analysed start to the end of the video (or of the analysed range)."""
+    start = float(result.options.start or 0.0)
+    end = float(result.times[-1] + step_s) if len(result.times) else start
+    if result.source.duration_s and not result.options.end:
+        end = max(end, float(result.source.duration_s))
+    windows = span_windows(end, window_s, start)
+    return [(a, b, f"window {n + 1} ({a:.0f}-{b:.0f} s)") for n, (a, b) in enumerate(windows)]
 
 
 def presence_stats(fr: InterviewFrames, m: np.ndarray) -> dict:

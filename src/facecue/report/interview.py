@@ -196,7 +196,8 @@ def overview_section(interview: dict) -> str:
     what = (
         _count(len(spans), "question") + " from the question timeline"
         if kind == "questions"
-        else _count(len(spans), "fixed window") + f" of {window:g} s (no question timeline was given)"
+        # "up to": the last window ends with the recording, and a short recording is one short window
+        else _count(len(spans), "fixed window") + f" of up to {window:g} s (no question timeline was given)"
         if window
         else _count(len(spans), "fixed window") + " (no question timeline was given)"
     )
