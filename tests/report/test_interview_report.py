@@ -131,7 +131,7 @@ def test_one_part_is_counted_in_the_singular():
 
     doc = interview_doc()
     one = {**doc, "span_kind": "windows", "window_s": 30, "spans": doc["spans"][:1]}
-    assert "1 fixed window of up to 30 s (no question timeline was given)" in overview_section(one)
+    assert "1 fixed window, the whole recording (no question timeline was given)" in overview_section(one)
     one_highlight = {**one, "highlights": doc["highlights"][:1]}
     assert "1 moment worth a second look" in overview_section(one_highlight)
     assert "1 question from the question timeline" in overview_section({**doc, "spans": doc["spans"][:1]})
@@ -162,7 +162,7 @@ def test_partial_or_malformed_interview_sections_still_render(damage):
     if damage == "bad_entries":
         assert html.count('class="qcard"') == 2 and html.count('<figure class="hl"') == 3
     if damage == "windows":
-        assert "Part by part" in html and ">W2<" in html and "3 fixed windows of up to 3 s" in html
+        assert "Part by part" in html and ">W2<" in html and "3 fixed windows of 3 s" in html
 
 
 def test_report_command_writes_html_and_explains_mistakes(tmp_path, capsys, monkeypatch):

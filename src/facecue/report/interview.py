@@ -196,8 +196,9 @@ def overview_section(interview: dict) -> str:
     what = (
         _count(len(spans), "question") + " from the question timeline"
         if kind == "questions"
-        # "up to": the last window ends with the recording, and a short recording is one short window
-        else _count(len(spans), "fixed window") + f" of up to {window:g} s (no question timeline was given)"
+        else "1 fixed window, the whole recording (no question timeline was given)"
+        if len(spans) == 1  # a short recording is one window of its own length, not of window_s
+        else _count(len(spans), "fixed window") + f" of {window:g} s (no question timeline was given)"
         if window
         else _count(len(spans), "fixed window") + " (no question timeline was given)"
     )
