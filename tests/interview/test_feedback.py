@@ -100,3 +100,16 @@ def test_one_part_is_not_called_the_most_at_ease_or_the_hardest():
     two = analyze_interview(smiling, options=InterviewOptions(window_s=15))
     assert len(one["spans"]) == 1 and "most at ease" not in one["overall"]["feedback"]
     assert len(two["spans"]) == 2 and "most at ease" in two["overall"]["feedback"]
+
+
+def test_the_only_part_is_not_compared_with_the_recording_it_makes_up():
+    # One part is the whole recording its baseline was learnt from: "stayed close to your usual expression" would
+    # be true by construction, and "each part" is one part.
+    steady = synthetic_result(timeline(("neutral", 30)))
+    one = analyze_interview(steady, options=InterviewOptions(window_s=30))
+    two = analyze_interview(steady, options=InterviewOptions(window_s=15))
+    assert len(one["spans"]) == 1 and one["baseline"]
+    assert "usual expression" not in one["spans"][0]["feedback"]
+    assert one["overall"]["feedback"].startswith("These notes compare moments of the interview with your own usual")
+    assert all("stayed close to your usual expression" in s["feedback"] for s in two["spans"])
+    assert two["overall"]["feedback"].startswith("These notes compare each part of the interview")

@@ -193,7 +193,7 @@ def analyze_interview(
     for row in span_rows:
         if emotions:
             seen = bh.feedback_sentences(row.get("behaviour_cues") or {}, kind, with_smiles=False)
-            row["feedback"] = span_feedback(row, typical, seen)
+            row["feedback"] = span_feedback(row, typical, seen, only_part=len(span_rows) == 1)
         else:
             row["feedback"] = bh.span_feedback(row, kind, MIN_READABLE_S)
 

@@ -69,14 +69,17 @@ CHANGE_WORDS = {
 CALM_LABELS = ("neutral", "happy")  # the only steady readings feedback names without a baseline
 
 
-def _expression(span: dict, stress_marked: bool) -> str | None:
+def _expression(span: dict, stress_marked: bool, only_part: bool = False) -> str | None:
     """The span's expression as a change from the person's baseline. Without a baseline (too little readable
     face to know it) only a calm or smiling reading is named: a steady stern reading is more often the model
     misreading a resting face than a moment worth telling someone about (docs/SIGNALS.md, baseline)."""
     if span.get("relative_to_baseline"):
         change = span.get("change")
         if change is None:
-            return "Your expression here stayed close to your usual expression in this recording."
+            # The only part is the recording its baseline was learnt from: "close to usual" would say nothing.
+            return (
+                None if only_part else "Your expression here stayed close to your usual expression in this recording."
+            )
         if stress_marked and change["label"] in ("angry", "disgust", "fear", "sad"):
             return None  # the stress sentence says it, with a moment to look at
         return CHANGE_WORDS[change["label"]]
@@ -89,8 +92,11 @@ def _expression(span: dict, stress_marked: bool) -> str | None:
     return None
 
 
-def span_feedback(span: dict, typical_speaking_rate: float | None = None, seen: list[str] | None = None) -> str:
-    """seen: sentences about visible behaviour (interview/behaviour.py), placed before the closing reminder."""
+def span_feedback(
+    span: dict, typical_speaking_rate: float | None = None, seen: list[str] | None = None, only_part: bool = False
+) -> str:
+    """seen: sentences about visible behaviour (interview/behaviour.py), placed before the closing reminder;
+    only_part: this span is the whole interview's only part."""
     hard = _readability(span)
     if hard:
         return hard
@@ -99,7 +105,7 @@ def span_feedback(span: dict, typical_speaking_rate: float | None = None, seen: 
     engagement, stress, composure = cues.get("engagement"), cues.get("stress"), cues.get("composure")
     # Without a baseline a steady stern reading cannot be told from a tense moment: no "tense" sentence then.
     tense = bool(stress and stress["level"] == "marked" and stress.get("relative_to_baseline"))
-    expression = _expression(span, tense)
+    expression = _expression(span, tense, only_part)
     if expression:
         parts.append(expression)
     smiled_more = bool(span.get("change")) and span["change"]["label"] == "happy"
@@ -146,8 +152,9 @@ def overall_feedback(spans: list[dict], overall: dict, span_kind: str, seen: lis
     readable = [s for s in spans if s.get("cues") and s["cues"].get("engagement") and not _readability(s)]
     top = overall["dominant"][0]["label"]
     if overall.get("relative_to_baseline"):
+        what = "each part of the interview" if len(spans) > 1 else "moments of the interview"
         parts = [
-            "These notes compare each part of the interview with your own usual expression in this recording, "
+            f"These notes compare {what} with your own usual expression in this recording, "
             "not with other people's faces."
         ]
     elif top in CALM_LABELS:
