@@ -90,7 +90,7 @@ def test_a_steady_face_is_described_never_called_calm():
         )
         span = interview["spans"][0]
         assert span["cues"]["composure"]["level"] == "steady"
-        assert "Your expression stayed fairly steady." in span["feedback"]
+        assert "The software's reading of your expression stayed fairly steady." in span["feedback"]
         assert "calm" not in span["feedback"] + interview["overall"]["feedback"]
 
 

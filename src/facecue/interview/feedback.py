@@ -126,8 +126,9 @@ def span_feedback(
         )
     if composure and composure["level"] == "steady" and not tense:
         # Described, not interpreted: "which can read as calm" told a furious speaker and a crying one (both read
-        # steadily, the second as neutral by mistake) that they looked calm.
-        parts.append("Your expression stayed fairly steady.")
+        # steadily, the second as neutral by mistake) that they looked calm. And it is the reading that was steady:
+        # a woman pulling a new grimace every second, read as surprised throughout, was told her expression was.
+        parts.append("The software's reading of your expression stayed fairly steady.")
     sentiment = span.get("sentiment")
     if (
         sentiment
