@@ -62,6 +62,8 @@ def head_log_probs(heads, embedded: dict[str, torch.Tensor]) -> tuple[torch.Tens
 
 
 def refit(heads, train: dict, fit: dict, groups: torch.Tensor, n_groups: int, weight: float, steps: int):
+    """Copies of (label head, votes head) refitted on frozen embeddings: KL to their own readings of the training
+    faces plus `weight` x the parity penalty of the fit faces' mixture at 0.5, anchored at its starting mean rates."""
     start = [[head(train[view]).detach() for view in VIEWS] for head in heads]
     label, votes = head_log_probs(heads, fit)
     rates = soft_rates(0.5 * label + 0.5 * votes)
