@@ -125,6 +125,7 @@ def test_report_is_offline_credits_fairface_and_defines_the_stress_cue(audited):
     assert doc["cue"]["name"] == "visible stress/discomfort"
     assert "P(angry) + P(disgust) + P(fear) + P(sad) &gt;= 0.5" in html
     assert doc["models"]["emotion"]["sha256"] and "small group" in html
+    assert "at exact parity; p of equal rates" in html  # each largest gap beside what chance alone gives
     assert "<svg" in html and 'http-equiv="Content-Security-Policy"' in html
     assert (
         "src=" not in html

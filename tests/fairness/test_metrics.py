@@ -106,6 +106,22 @@ def test_four_fifths_flags_and_largest_gaps(doc):
     assert flagged[("B", "angry_rate")]["conclusive"] and not flagged[("B", "angry_rate")]["small_group"]
 
 
+def test_each_largest_gap_comes_with_what_exact_parity_shows(doc):
+    gap = doc["groupings"]["race"]["largest_gaps"]["angry_rate"]  # 10% of A against 25% of B (C is too small)
+    low, high = gap["at_parity"]["range_90"]
+    assert low < gap["at_parity"]["median"] < high <= 1
+    assert gap["impact_ratio"] < low and gap["equal_rates_p"] < 1e-6
+    # Nearly equal rates (10% and 9.4%): the measured ratio is one that exact parity gives, and the test agrees.
+    even = {
+        "A": {"n": 400, "n_angry": 40, "n_sad": 0, "n_missed": 0, "n_abstained": 0, "n_wrong": 0},
+        "B": {"n": 360, "n_angry": 34, "n_sad": 0, "n_missed": 0, "n_abstained": 0, "n_wrong": 0},
+    }
+    gap = fairness_metrics(make_records(even), ["race"], AuditSettings(n_boot=200))["groupings"]["race"]
+    gap = gap["largest_gaps"]["angry_rate"]
+    low, high = gap["at_parity"]["range_90"]
+    assert low <= gap["impact_ratio"] <= high and gap["equal_rates_p"] > 0.5
+
+
 def test_intervals_contain_the_values_and_small_groups_are_warned(doc):
     for group in ("A", "B"):
         m = metric(doc, group, "angry_rate")

@@ -81,9 +81,15 @@ def _print_summary(doc: dict) -> None:
         for metric, gap in grouping["largest_gaps"].items():
             if gap:
                 flag = "  below four-fifths" if gap["four_fifths_flag"] else ""
+                chance = (
+                    f"; exact parity would show {gap['at_parity']['median']:.2f}, p of equal rates "
+                    f"{gap['equal_rates_p']:.3f}"
+                    if gap["at_parity"]["median"] is not None
+                    else ""
+                )
                 print(
                     f"{name}: lowest {metric} impact ratio {gap['impact_ratio']:.2f} ({gap['group']} vs "
-                    f"{gap['reference']}){flag}"
+                    f"{gap['reference']}){flag}{chance}"
                 )
     if doc["warnings"]:
         print(f"{len(doc['warnings'])} small-group or uncertainty warning(s): see the report")

@@ -154,12 +154,25 @@ def _gaps(doc: dict) -> str:
                     f"<tr><td>{escape(gname)}</td><td>{escape(TITLES[metric])}</td><td>{escape(gap['group'])}"
                     f" ({fmt(metric, gap['rate'])})</td><td>{escape(gap['reference'])} "
                     f"({fmt(metric, gap['reference_rate'])})</td><td class='num'>{gap['impact_ratio']:.2f} "
-                    f"{_ci('ratio', gap['impact_ratio_ci'])}</td><td>{flag}</td></tr>"
+                    f"{_ci('ratio', gap['impact_ratio_ci'])}</td><td>{flag}</td><td class='num'>{_parity(gap)}</td>"
+                    "</tr>"
                 )
     return (
         "<h2>Largest gaps</h2><table><tr><th>grouping</th><th>outcome</th><th>group read most often</th>"
-        "<th>reference (least often)</th><th>impact ratio</th><th>four-fifths</th></tr>" + "".join(rows) + "</table>"
+        "<th>reference (least often)</th><th>impact ratio</th><th>four-fifths</th>"
+        "<th>at exact parity; p of equal rates</th></tr>" + "".join(rows) + "</table>"
+        "<p class='muted'>At exact parity: the lowest impact ratio that groups of these sizes show by chance when "
+        "every group has the same true rate (median [90% of draws]). For a rare outcome it is well below 1, so "
+        "compare the measured ratio with it, and read the chi-square p-value of equal rates beside it.</p>"
     )
+
+
+def _parity(gap: dict) -> str:
+    parity = gap.get("at_parity")
+    if not parity or parity["median"] is None:
+        return "—"
+    low, high = parity["range_90"]
+    return f"{parity['median']:.2f} [{low:.2f}–{high:.2f}]; p = {gap['equal_rates_p']:.3f}"
 
 
 def _flags(doc: dict) -> str:

@@ -11,9 +11,11 @@ from facecue.fairness.records import ImageRecords
 from facecue.fairness.stats import (
     FOUR_FIFTHS,
     ece_replicates,
+    equal_rates_p,
     impact_ratio,
     interval,
     macro_f1_replicates,
+    parity_worst_ratios,
     ratio_replicates,
     resample_indices,
 )
@@ -260,6 +262,21 @@ def _largest_gap(groups: dict[str, dict], name: str, reference: str | None, min_
         "impact_ratio": entry["impact_ratio"],
         "impact_ratio_ci": entry["impact_ratio_ci"],
         "four_fifths_flag": entry["four_fifths_flag"],
+        **_chance(eligible),
+    }
+
+
+def _chance(rates: dict[str, dict]) -> dict:
+    """How much of a worst ratio the counting alone gives: the worst ratio that groups of these sizes show when
+    all share the pooled rate (median and 90% range), and the chi-square p-value of equal rates. A rare outcome
+    (5% of faces) on a few hundred faces a group gives a worst ratio near 0.5 at exact parity."""
+    totals = np.array([m["n"] for m in rates.values()])
+    flagged = np.round(np.array([m["value"] for m in rates.values()]) * totals)
+    null = parity_worst_ratios(totals, float(flagged.sum() / max(totals.sum(), 1)))
+    low, median, high = np.quantile(null, [0.05, 0.5, 0.95])
+    return {
+        "at_parity": {"median": _number(median), "range_90": [_number(low), _number(high)]},
+        "equal_rates_p": _number(equal_rates_p(flagged, totals)),
     }
 
 

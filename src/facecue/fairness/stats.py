@@ -107,12 +107,18 @@ def parity_worst_ratios(sizes: np.ndarray, rate: float, n_sim: int = 4000, seed:
 
 def homogeneity_p(flags: np.ndarray, groups: np.ndarray) -> float:
     """p-value of the chi-square test that every group has the same rate of `flags` (1.0: no flag at all)."""
+    members = [groups == g for g in np.unique(groups)]
+    return equal_rates_p(np.array([flags[m].sum() for m in members]), np.array([m.sum() for m in members]))
+
+
+def equal_rates_p(flagged: np.ndarray, totals: np.ndarray) -> float:
+    """The same test from each group's count of flagged cases out of its total."""
     from scipy.stats import chi2_contingency
 
-    table = np.array([[flags[groups == g].sum(), (~flags[groups == g]).sum()] for g in np.unique(groups)])
-    if table[:, 0].sum() == 0 or table[:, 1].sum() == 0:
+    flagged, totals = np.asarray(flagged), np.asarray(totals)
+    if flagged.sum() == 0 or flagged.sum() == totals.sum():
         return 1.0
-    return float(chi2_contingency(table)[1])
+    return float(chi2_contingency(np.stack([flagged, totals - flagged], axis=1))[1])
 
 
 def top_share(scores: np.ndarray, share: float) -> np.ndarray:
