@@ -122,6 +122,23 @@ def test_each_largest_gap_comes_with_what_exact_parity_shows(doc):
     assert low <= gap["impact_ratio"] <= high and gap["equal_rates_p"] > 0.5
 
 
+def test_a_rare_outcome_below_four_fifths_by_chance_is_not_conclusive():
+    # Ten groups of 400 with 2, 6 (x8) and 12 angry faces: no evidence that rates differ (chi-square p 0.49), yet
+    # the last group's ratio to the group with the fewest, 0.17, has its whole interval below 0.8. Exact parity on
+    # these sizes gives such ratios (median 0.27), so the flag stands but is not called conclusive.
+    counts = [2] + [6] * 8 + [12]
+    spec = {
+        f"G{i}": {"n": 400, "n_angry": c, "n_sad": 0, "n_missed": 0, "n_abstained": 0, "n_wrong": 0}
+        for i, c in enumerate(counts)
+    }
+    rare = fairness_metrics(make_records(spec), ["race"], AuditSettings(n_boot=500, seed=3))
+    flag = next(f for f in rare["four_fifths_flags"] if (f["group"], f["metric"]) == ("G9", "angry_rate"))
+    assert flag["impact_ratio"] == near(1 / 6) and flag["impact_ratio_ci"][1] < 0.8
+    assert flag["equal_rates_p"] > 0.3 and not flag["conclusive"]
+    gap = rare["groupings"]["race"]["largest_gaps"]["angry_rate"]
+    assert gap["at_parity"]["range_90"][0] <= gap["impact_ratio"] <= gap["at_parity"]["range_90"][1]
+
+
 def test_intervals_contain_the_values_and_small_groups_are_warned(doc):
     for group in ("A", "B"):
         m = metric(doc, group, "angry_rate")

@@ -188,7 +188,7 @@ def _flags(doc: dict) -> str:
     table = (
         (
             "<table><tr><th>grouping</th><th>group</th><th>outcome</th><th>impact ratio</th><th>reference</th>"
-            "<th>conclusive (interval below 0.8)</th></tr>" + rows + "</table>"
+            "<th>conclusive (interval below 0.8; rates differ, p &lt; 0.05)</th></tr>" + rows + "</table>"
         )
         if flags
         else "<p>No group with enough cases falls below an impact ratio of 0.8.</p>"

@@ -55,6 +55,9 @@ METRICS: dict[str, Metric] = {
     ),
 }
 GAP_METRICS = ("angry_rate", "cue_rate")  # the issue's headline: how much angrier one group is read than another
+# Metrics that count cases out of a denominator: for these a chi-square test of equal rates applies.
+COUNT_METRICS = ("detection_rate", "abstention_rate", "angry_rate", "cue_rate", "engagement_rate", "accuracy")
+SIGNIFICANCE = 0.05
 
 
 @dataclass(frozen=True)
@@ -214,6 +217,11 @@ def grouping_report(
         "columns": columns,
         "groups": groups,
         "reference": references,
+        "equal_rates_p": {
+            name: _number(equal_rates_p(*_counts(_eligible(groups, name, settings.min_n))))
+            for name in COUNT_METRICS
+            if name in references and _eligible(groups, name, settings.min_n)
+        },
         "notes": _zero_reference_notes(groups, references),
         "largest_gaps": {name: _largest_gap(groups, name, references[name], settings.min_n) for name in GAP_METRICS},
     }
@@ -248,8 +256,7 @@ def _zero_reference_notes(groups: dict[str, dict], references: dict[str, str | N
 
 def _largest_gap(groups: dict[str, dict], name: str, reference: str | None, min_n: int) -> dict | None:
     """The group with the lowest impact ratio for `name`, among groups large enough to set a reference."""
-    rated = {g: s["metrics"][name] for g, s in groups.items() if s["metrics"][name]["impact_ratio"] is not None}
-    eligible = {g: m for g, m in rated.items() if m["n"] >= min_n} or rated
+    eligible = _eligible(groups, name, min_n)
     if reference is None or not eligible:
         return None
     worst = min(eligible, key=lambda g: eligible[g]["impact_ratio"])
@@ -266,12 +273,23 @@ def _largest_gap(groups: dict[str, dict], name: str, reference: str | None, min_
     }
 
 
+def _eligible(groups: dict[str, dict], name: str, min_n: int) -> dict[str, dict]:
+    """The groups whose `name` has an impact ratio, only those large enough to set a reference when there are."""
+    rated = {g: s["metrics"][name] for g, s in groups.items() if s["metrics"][name]["impact_ratio"] is not None}
+    return {g: m for g, m in rated.items() if m["n"] >= min_n} or rated
+
+
+def _counts(rates: dict[str, dict]) -> tuple[np.ndarray, np.ndarray]:
+    """(cases, denominators) per group of a count metric."""
+    totals = np.array([m["n"] for m in rates.values()])
+    return np.round(np.array([m["value"] for m in rates.values()]) * totals), totals
+
+
 def _chance(rates: dict[str, dict]) -> dict:
     """How much of a worst ratio the counting alone gives: the worst ratio that groups of these sizes show when
     all share the pooled rate (median and 90% range), and the chi-square p-value of equal rates. A rare outcome
     (5% of faces) on a few hundred faces a group gives a worst ratio near 0.5 at exact parity."""
-    totals = np.array([m["n"] for m in rates.values()])
-    flagged = np.round(np.array([m["value"] for m in rates.values()]) * totals)
+    flagged, totals = _counts(rates)
     null = parity_worst_ratios(totals, float(flagged.sum() / max(totals.sum(), 1)))
     low, median, high = np.quantile(null, [0.05, 0.5, 0.95])
     return {
@@ -281,11 +299,15 @@ def _chance(rates: dict[str, dict]) -> dict:
 
 
 def _flag(gname: str, grouping: dict, group: str, name: str) -> dict:
-    """A four-fifths flag; conclusive when its whole interval lies below 0.8 against a non-zero reference."""
+    """A four-fifths flag; conclusive when its whole interval lies below 0.8 against a non-zero reference and, for a
+    count, the chi-square test rejects equal rates across the grouping. The second condition is needed because the
+    reference is the group with the fewest cases: for a rare outcome the interval of the ratio to that chosen group
+    can lie below 0.8 even when every group has the same true rate (see `_chance`)."""
     entry = grouping["groups"][group]["metrics"][name]
     ref = grouping["reference"][name]
     ci = entry["impact_ratio_ci"]
     zero_ref = METRICS[name].adverse and grouping["groups"][ref]["metrics"][name]["value"] == 0
+    p = grouping["equal_rates_p"].get(name)
     return {
         "grouping": gname,
         "group": group,
@@ -293,7 +315,8 @@ def _flag(gname: str, grouping: dict, group: str, name: str) -> dict:
         "impact_ratio": entry["impact_ratio"],
         "impact_ratio_ci": ci,
         "reference": ref,
-        "conclusive": ci is not None and ci[1] < FOUR_FIFTHS and not zero_ref,
+        "equal_rates_p": p,
+        "conclusive": ci is not None and ci[1] < FOUR_FIFTHS and not zero_ref and (p is None or p < SIGNIFICANCE),
         "small_group": any(w.startswith("small group") for w in grouping["groups"][group]["warnings"]),
     }
 
