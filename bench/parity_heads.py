@@ -37,7 +37,7 @@ from facecue.fairness.split import split_of
 from facecue.fairness.stats import worst_ratio
 from facecue.train.data import load_fer_csv
 from facecue.train.export import load_network
-from facecue.train.parity import group_means, rates_penalty, soft_rates
+from facecue.train.parity import group_means, parity_penalty, soft_rates
 
 VIEWS = ("faces", "mirrored")
 
@@ -86,10 +86,9 @@ def refit(heads, train: dict, fit: dict, groups: torch.Tensor, n_groups: int, we
             for v, view in enumerate(VIEWS)
         )
         label, votes = head_log_probs(heads, fit)
-        rates = soft_rates(0.5 * label + 0.5 * votes)
-        penalty = torch.stack([rates_penalty(group_means(rates[n], groups, n_groups), anchor[n]) for n in anchor])
+        penalty = parity_penalty(0.5 * label + 0.5 * votes, groups, n_groups, anchor)
         optimiser.zero_grad()
-        (keep / 4 + weight * penalty.mean()).backward()
+        (keep / 4 + weight * penalty).backward()
         optimiser.step()
     return heads
 

@@ -104,8 +104,7 @@ def _one_angry_face_among_many():
 def test_running_parity_follows_the_whole_set_not_the_batch():
     """Differentiating the penalty of 4-face batches pushes the one angry face down, on average over batches,
     even though the set is at parity (a batch with it is 'unequal', one without it too); the running-rate gradient
-    does not. That
-    batch variance is what collapsed "angry" in runs 7 and 9 (docs/FAIRNESS.md)."""
+    does not. That batch variance is what collapsed "angry" in runs 7 and 9 (docs/FAIRNESS.md)."""
     from facecue.train.parity import RunningParity
 
     logits, groups, anchor = _one_angry_face_among_many()

@@ -188,20 +188,21 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
+def _parts_analysed(kind: str, n: int, window: float | None) -> str:
+    if kind == "questions":
+        return _count(n, "question") + " from the question timeline"
+    if n == 1:  # a short recording is one window of its own length, not of window_s
+        return "1 fixed window, the whole recording (no question timeline was given)"
+    size = f" of {window:g} s" if window else ""
+    return _count(n, "fixed window") + size + " (no question timeline was given)"
+
+
 def overview_section(interview: dict) -> str:
     spans = spans_of(interview)
     overall = _dict(interview.get("overall"))
     kind = "questions" if interview.get("span_kind", "questions") == "questions" else "windows"
     window = number(interview.get("window_s"))
-    what = (
-        _count(len(spans), "question") + " from the question timeline"
-        if kind == "questions"
-        else "1 fixed window, the whole recording (no question timeline was given)"
-        if len(spans) == 1  # a short recording is one window of its own length, not of window_s
-        else _count(len(spans), "fixed window") + f" of {window:g} s (no question timeline was given)"
-        if window
-        else _count(len(spans), "fixed window") + " (no question timeline was given)"
-    )
+    what = _parts_analysed(kind, len(spans), window)
     mismatch = _dict(interview.get("mismatch"))
     facts = [
         ("Parts analysed", what),
