@@ -137,7 +137,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="their labels CSV (file column + --parity-col); only the 'fit' rows "
         "are used, the rest stay for `facecue fairness --split audit`",
     )
-    t.add_argument("--parity-col", default="race", help="group column for the parity penalty (default race)")
+    t.add_argument(
+        "--parity-col",
+        default="race",
+        help="group column(s) for the parity penalty, comma-separated (e.g. race,gender: batches balance the "
+        "first, the penalty holds each); default race",
+    )
     t.add_argument("--parity-weight", type=float, default=1.0, help="weight of the parity penalty (default 1)")
     t.add_argument("--parity-per-group", type=int, default=12, help="parity faces per group in each step")
     t.add_argument(

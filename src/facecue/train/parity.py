@@ -10,13 +10,17 @@ whole fit set's rates, followed from batch to batch (RunningParity), not of each
 Training and the fairness audit must never see the same faces, so the rows are split by a stable hash of
 the file name (fairness/split.py): training uses the `fit` part, `facecue fairness --split audit` the rest.
 
+Several group columns (race and gender) can be held at once: batches are balanced over the first column's
+groups, and the penalty is the mean of each column's, so parity on one column cannot be bought by a new gap
+in another (2.3.0's race-only fine-tune widened the gender gap on its own fit rows; docs/FAIRNESS.md run 15).
+
 Status: the `v2` candidate 2.3.0 was fine-tuned with it; docs/FAIRNESS.md records what each run did.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -41,7 +45,8 @@ PARITY_TARGETS: dict[str, tuple[int, ...]] = {
 
 @dataclass
 class ParitySet:
-    """Aligned faces of the fit rows, as the classifier sees them (48x48 grey, equalised), with their group."""
+    """Aligned faces of the fit rows, as the classifier sees them (48x48 grey, equalised), with their groups:
+    `column` is the one batches are balanced over, `other_columns` any further column the penalty also holds."""
 
     images: np.ndarray  # (N, 48, 48) uint8
     groups: np.ndarray  # (N,) int64 index into group_names
@@ -50,54 +55,73 @@ class ParitySet:
     labels_sha256: str
     rows: int  # fit rows listed
     unusable: int  # of those: unreadable, no face, or a face the pipeline abstains on
+    other_columns: dict[str, tuple[np.ndarray, tuple[str, ...]]] = field(default_factory=dict)
+
+    def groupings(self) -> list[tuple[str, np.ndarray, tuple[str, ...]]]:
+        """(column, group index per face, group names) for every column, the balanced one first."""
+        return [(self.column, self.groups, self.group_names)] + [
+            (column, groups, names) for column, (groups, names) in self.other_columns.items()
+        ]
 
     def describe(self) -> dict:
-        counts = np.bincount(self.groups, minlength=len(self.group_names))
+        per_group = {
+            column: dict(zip(names, np.bincount(groups, minlength=len(names)).tolist(), strict=True))
+            for column, groups, names in self.groupings()
+        }
         return {
-            "column": self.column,
+            "column": ",".join(per_group),
             "split": "fit",
             "fit_share": FIT_SHARE,
             "labels_sha256": self.labels_sha256,
             "rows": self.rows,
             "faces": len(self.images),
             "unusable": self.unusable,
-            "per_group": dict(zip(self.group_names, counts.tolist(), strict=False)),
+            # one column: its groups' counts, as 2.3.0's sidecar has them; several: the same per column
+            "per_group": per_group[self.column] if len(per_group) == 1 else per_group,
         }
 
 
 def load_parity_set(images: Path, labels: Path, column: str, pad: float = 0.5, progress: bool = False) -> ParitySet:
-    """Run the face pipeline (detector, mesh, alignment, quality gate) on the fit rows of a labels CSV."""
+    """Run the face pipeline (detector, mesh, alignment, quality gate) on the fit rows of a labels CSV.
+    `column` names one group column or several, comma-separated ("race,gender"); batches balance the first."""
     from facecue.fairness.audit import MISSING, chosen_face, load_labels, pad_image
     from facecue.io.images import read_image
     from facecue.pipeline import Analyzer
 
-    table = load_labels(Path(images), Path(labels), [column])
+    columns = list(dict.fromkeys(c.strip() for c in column.split(",") if c.strip()))
+    table = load_labels(Path(images), Path(labels), columns)
     rows = [i for i, name in enumerate(table.files) if split_of(name) == "fit"]
     analyzer = Analyzer(fps=None)
-    crops, group_values = [], []
+    crops, kept = [], []
     for i in tqdm(rows, unit="image", desc="parity faces", disable=not progress):
         image = read_image(Path(images) / table.files[i])
-        if image is None or table.groups[column][i] == MISSING:
+        if image is None or any(table.groups[c][i] == MISSING for c in columns):
             continue
         faces = analyzer.find_faces(pad_image(image, pad))
         best = chosen_face(faces)
         if best is None or faces.abstain[best]:
             continue
         crops.append(cv2.equalizeHist(faces.aligned[best]))  # the runtime model equalises every crop
-        group_values.append(table.groups[column][i])
-    names = tuple(sorted(set(group_values)))
-    if len(names) < 2:
-        raise InputError(
-            f"{labels}: the fit rows give usable faces in {len(names)} '{column}' group(s); parity needs at least two."
-        )
+        kept.append(i)
+    encoded = {}
+    for c in columns:
+        values = [table.groups[c][i] for i in kept]
+        names = tuple(sorted(set(values)))
+        if len(names) < 2:
+            raise InputError(
+                f"{labels}: the fit rows give usable faces in {len(names)} '{c}' group(s); parity needs at least two."
+            )
+        encoded[c] = (np.array([names.index(v) for v in values], np.int64), names)
+    first = encoded.pop(columns[0])
     return ParitySet(
         images=np.stack(crops),
-        groups=np.array([names.index(g) for g in group_values], np.int64),
-        group_names=names,
-        column=column,
+        groups=first[0],
+        group_names=first[1],
+        column=columns[0],
         labels_sha256=table.sha256,
         rows=len(rows),
         unusable=len(rows) - len(crops),
+        other_columns=encoded,
     )
 
 
@@ -206,29 +230,31 @@ class RunningParity:
         """(surrogate loss, the penalty's value at the running rates). The slope is taken at the rates before this
         batch joins them: a slope that had seen the batch would lean against whatever the batch holds."""
         rates = soft_rates(logits)
+        # a group with no face in this batch (possible for a column the batch is not balanced over) keeps its rate
+        present = torch.bincount(groups, minlength=self.n_groups) > 0
         losses, values = [], []
         for name in self.anchor:
-            batch = group_means(rates[name], groups, self.n_groups)
+            batch = torch.stack(
+                [rates[name][groups == g].mean() if present[g] else rates[name].sum() * 0 for g in range(self.n_groups)]
+            )
             at = self.rates[name].clone().requires_grad_(True)
             value = rates_penalty(at, self.anchor[name])
             (slope,) = torch.autograd.grad(value, at)
             losses.append((slope * batch).sum())
             values.append(value.item())
-            self.rates[name] = (1 - self.momentum) * self.rates[name] + self.momentum * batch.detach()
+            moved = (1 - self.momentum) * self.rates[name] + self.momentum * batch.detach()
+            self.rates[name] = torch.where(present, moved, self.rates[name])
         return torch.stack(losses).mean(), float(np.mean(values))
 
 
 def anchor_rates(
-    start_logits: torch.Tensor, parity: ParitySet, targets: tuple[str, ...] = tuple(PARITY_TARGETS)
+    start_logits: torch.Tensor, groups: np.ndarray, n_groups: int, targets: tuple[str, ...] = tuple(PARITY_TARGETS)
 ) -> dict[str, float]:
-    """The mean over groups of each target's smooth rate for the starting model (start_logits[0]: the faces as
-    they are). Its keys are the targets the penalty then equalises."""
-    groups = torch.from_numpy(parity.groups)
+    """The mean over one column's groups of each target's smooth rate for the starting model (start_logits[0]: the
+    faces as they are). Its keys are the targets the penalty then equalises."""
     rates = soft_rates(start_logits[0])
-    return {
-        name: float(torch.stack([rates[name][groups == g].mean() for g in range(len(parity.group_names))]).mean())
-        for name in targets
-    }
+    index = torch.from_numpy(groups)
+    return {name: float(group_means(rates[name], index, n_groups).mean()) for name in targets}
 
 
 def parity_rates(probs: np.ndarray, groups: np.ndarray, group_names: tuple[str, ...]) -> dict:

@@ -153,17 +153,20 @@ def train(
     if options.init and not (resume and last_path.exists()):
         model.load_state_dict(torch.load(options.init, map_location=device, weights_only=False)["model"])
         log(f"starting from the weights in {options.init}")
-    anchor = start_logits = running_parity = None
+    start_logits = running_parity = None
     if options.parity_weight > 0:  # from the starting weights, so a resumed run keeps the same anchor
         start = build_network(asdict(options))
         start.load_state_dict(torch.load(options.init, map_location="cpu", weights_only=False)["model"])
         start_logits = starting_logits(start, parity)  # one pass over the parity faces serves both
-        anchor = anchor_rates(start_logits, parity, options.parity_targets)
-        log(f"parity anchor (the starting model's mean smooth rates): {anchor}")
-        # restarts from the starting model's rates on resume: the running rates are not checkpointed
-        running_parity = RunningParity(
-            start_logits[0], torch.from_numpy(parity.groups), len(parity.group_names), anchor
-        )
+        # one running penalty per group column; each anchored at the starting model's mean over its own groups.
+        # They restart from the starting model's rates on resume: the running rates are not checkpointed.
+        running_parity = []
+        for column, groups, names in parity.groupings():
+            anchor = anchor_rates(start_logits, groups, len(names), options.parity_targets)
+            log(f"parity anchor for {column} (the starting model's mean smooth rates): {anchor}")
+            running_parity.append(
+                (torch.from_numpy(groups), RunningParity(start_logits[0], torch.from_numpy(groups), len(names), anchor))
+            )
     if resume and last_path.exists():
         state = torch.load(last_path, map_location=device, weights_only=False)
         if state["options"] != asdict(options):
@@ -219,7 +222,7 @@ def train(
             vote_loss = torch.zeros((), device=device)
             with autocast:
                 if options.parity_weight > 0:
-                    px, pg, pidx, pflip = sample_parity_batch(parity, options.parity_per_group, generator)
+                    px, _, pidx, pflip = sample_parity_batch(parity, options.parity_per_group, generator)
                     both = torch.cat([x, px.to(device)])
                     if vote_targets is not None:  # v2: the penalty reads the exported mixture of the two heads
                         all_logits, all_votes, _ = model.heads(both)
@@ -229,7 +232,12 @@ def train(
                         all_logits, _ = model(both)
                         parity_logits = all_logits[len(y) :]
                     logits = all_logits[: len(y)]
-                    penalty, penalty_value = running_parity.step(parity_logits.float(), pg.to(device))
+                    steps = [
+                        running.step(parity_logits.float(), column_groups[pidx].to(device))
+                        for column_groups, running in running_parity
+                    ]
+                    penalty = torch.stack([loss for loss, _ in steps]).mean()
+                    penalty_value = float(np.mean([value for _, value in steps]))
                     penalty = penalty + keep_close(parity_logits.float(), start_logits[pflip.long(), pidx].to(device))
                 elif vote_targets is not None:
                     logits, vote_logits, _ = model.heads(x)
@@ -283,9 +291,13 @@ def train(
         if parity is not None:  # logged, not used for selection: these faces are training data
             fit_probs = softmax(predict_logits(model, parity.images, device))
             record["parity_penalty"] = penalty_sum / seen
-            rates = parity_rates(fit_probs, parity.groups, parity.group_names)
-            record["fit_parity"] = {k: v["min_impact_ratio"] for k, v in rates.items()}
-            record["fit_rates"] = {k: v["overall"] for k, v in rates.items()}
+            several = len(parity.groupings()) > 1  # then each key names its column: "gender.angry"
+            record["fit_parity"], record["fit_rates"] = {}, {}
+            for column, groups, names in parity.groupings():
+                for k, v in parity_rates(fit_probs, groups, names).items():
+                    key = f"{column}.{k}" if several else k
+                    record["fit_parity"][key] = v["min_impact_ratio"]
+                    record["fit_rates"][key] = v["overall"]
         with (out_dir / "metrics.jsonl").open("a") as handle:
             handle.write(json.dumps(record) + "\n")
         log(
