@@ -5,9 +5,11 @@
   3. the `fer` package's own video analysis on the same clip, in its own venv, when
      bench/fer_baseline/.venv exists (bash bench/fer_baseline/setup.sh);
   4. peak memory of the pipeline on the clip and on a 10x longer copy (stream-copied, no re-encode);
-  5. with --signals behaviour (or any list), the same analysis reading only those signals.
+  5. with --signals behaviour (or any list), the same analysis reading only those signals;
+  6. with --model v2 (or any model name or .onnx path), the default analysis with that emotion model instead.
 
 Usage: python bench/pipeline.py [--seconds 60] [--size 1280x720] [--long-factor 10] [--no-fer] [--signals behaviour]
+       [--model v2]
 Each measurement runs in a fresh subprocess so its peak RSS is its own.
 """
 
@@ -39,7 +41,7 @@ print(json.dumps({"seconds": time.perf_counter() - t, "frames": n,
 ANALYZE = """
 import json, resource, sys, time
 from facecue.pipeline import Analyzer
-analyzer = Analyzer(signals=sys.argv[3])    # model loading is not part of the per-video time
+analyzer = Analyzer(signals=sys.argv[3], model=sys.argv[4])    # model loading is not part of the per-video time
 t = time.perf_counter()
 result = analyzer.analyze(sys.argv[1], purpose="practice", jurisdiction="OTHER", consent=sys.argv[2])
 print(json.dumps({"seconds": time.perf_counter() - t, "frames": len(result.times),
@@ -94,6 +96,7 @@ def main() -> None:
     parser.add_argument("--long-factor", type=int, default=10)
     parser.add_argument("--no-fer", action="store_true")
     parser.add_argument("--signals", action="append", default=[], help="also time an analysis of only these")
+    parser.add_argument("--model", action="append", default=[], help="also time the default analysis with this model")
     args = parser.parse_args()
     w, h = (int(v) for v in args.size.split("x"))
     work = ROOT / "build" / "bench"
@@ -107,7 +110,7 @@ def main() -> None:
 
     decode = run_json([py, "-c", DECODE, str(clip)])
     consent = practice_args(work)[-1]  # every analysis of a person states why and where, benchmarks included
-    full = run_json([py, "-c", ANALYZE, str(clip), consent, "emotions,behaviour"])
+    full = run_json([py, "-c", ANALYZE, str(clip), consent, "emotions,behaviour", "default"])
     print(
         f"decode only (PyAV, all {decode['frames']} frames): {decode['seconds']:.2f} s "
         f"= {args.seconds / decode['seconds']:.1f}x real time"
@@ -130,11 +133,20 @@ def main() -> None:
         ),
     }
     for signals in args.signals:
-        only = run_json([py, "-c", ANALYZE, str(clip), consent, signals])
+        only = run_json([py, "-c", ANALYZE, str(clip), consent, signals, "default"])
         target = targets[signals](only) if signals in targets else ""
         print(
             f"facecue analyze --signals {signals}: {only['seconds']:.2f} s = {args.seconds / only['seconds']:.1f}x "
             f"real time ({only['seconds'] / full['seconds']:.2f} of the default's time); {target}"
+        )
+
+    for model in args.model:  # the default's settings with another emotion model, against the same baselines
+        other = run_json([py, "-c", ANALYZE, str(clip), consent, "emotions,behaviour", model])
+        print(
+            f"facecue analyze --model {model}: {other['seconds']:.2f} s = {args.seconds / other['seconds']:.1f}x real "
+            f"time ({other['seconds'] / full['seconds']:.2f} of the default's time, ratio to decode-only "
+            f"{other['seconds'] / decode['seconds']:.2f}); target >= 15x real time: "
+            f"{met[args.seconds / other['seconds'] >= 15]}"
         )
 
     if not args.no_fer and FER_PY.exists():
@@ -163,7 +175,7 @@ def main() -> None:
             clip, work / f"clip_{w}x{h}_{int(args.seconds * args.long_factor)}s.mp4", args.long_factor
         )
         started = time.perf_counter()
-        long_run = run_json([py, "-c", ANALYZE, str(long_clip), consent, "emotions,behaviour"])
+        long_run = run_json([py, "-c", ANALYZE, str(long_clip), consent, "emotions,behaviour", "default"])
         print(
             f"peak memory: {full['peak_mb']:.0f} MB for {args.seconds:.0f} s, {long_run['peak_mb']:.0f} MB for "
             f"{args.seconds * args.long_factor:.0f} s ({time.perf_counter() - started:.0f} s wall): "

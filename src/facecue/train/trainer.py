@@ -291,13 +291,12 @@ def train(
         if parity is not None:  # logged, not used for selection: these faces are training data
             fit_probs = softmax(predict_logits(model, parity.images, device))
             record["parity_penalty"] = penalty_sum / seen
-            several = len(parity.groupings()) > 1  # then each key names its column: "gender.angry"
+            several = len(parity.groupings()) > 1  # then each ratio's key names its column: "gender.angry"
             record["fit_parity"], record["fit_rates"] = {}, {}
             for column, groups, names in parity.groupings():
                 for k, v in parity_rates(fit_probs, groups, names).items():
-                    key = f"{column}.{k}" if several else k
-                    record["fit_parity"][key] = v["min_impact_ratio"]
-                    record["fit_rates"][key] = v["overall"]
+                    record["fit_parity"][f"{column}.{k}" if several else k] = v["min_impact_ratio"]
+                    record["fit_rates"][k] = v["overall"]  # of all fit faces: the same for every column
         with (out_dir / "metrics.jsonl").open("a") as handle:
             handle.write(json.dumps(record) + "\n")
         log(
