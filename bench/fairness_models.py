@@ -21,6 +21,11 @@ alone), and the chi-square p-value of "every group has the same rate". After the
 the first model's rate: its faces ranked by its own score (P(angry); the cue's summed probability) and the same
 share flagged, so a model that reads "angry" less often is compared on equally many faces. With `--split audit`
 the same checks on the fit rows follow, for the gap between the faces a parity fine-tune fitted and unseen ones.
+
+And group by group against the first model: in how many groups each later model flags fewer faces, which groups
+it flags measurably more or less often, and the largest difference between two groups' rates (percentage points)
+with the paired interval of its change. The worst ratio is relative: a model that reads every group as angry less
+often can lower it while narrowing every absolute gap, so the two are printed together.
 """
 
 from __future__ import annotations
@@ -133,6 +138,14 @@ def main() -> None:
                     f"{low:+.2f} to {high:+.2f}; lower in {worse:.0%} of replicates"
                 )
     for name in others:
+        for grouping in group_cols:
+            for metric, flag in FLAGS.items():
+                pair = {first: flag(scored_by_model[first]), name: flag(scored_by_model[name])}
+                print(
+                    f"{grouping}.{metric}, {name} against {first}: "
+                    + group_by_group(pair, scored_by_model[first], grouping)
+                )
+    for name in others:
         print(
             f"{name} at {first}'s rate, ranked by its own score (first model in brackets): "
             + at_rate(scored_by_model[name], scored_by_model[first], group_cols)
@@ -190,21 +203,59 @@ def extremes(records: ImageRecords, grouping: str, flag) -> str:
     return f"{low} {k_low}/{n_low}, {high} {k_high}/{n_high}"
 
 
-def paired_ratio_gaps(flags: dict[str, np.ndarray], records: ImageRecords, grouping: str, n_boot: int = 1000):
-    """Per model after the first: (n_boot,) replicates of its worst-group impact ratio (lowest rate / highest
-    rate, an adverse outcome) minus the first model's, with the same faces drawn for every model."""
+def worst_ratio_of(rates: np.ndarray) -> np.ndarray:
+    """(groups, n_boot) rates -> the worst impact ratio of an adverse outcome, lowest rate / highest rate."""
+    return np.divide(rates.min(0), rates.max(0), out=np.ones(rates.shape[1]), where=rates.max(0) > 0)
+
+
+def spread_of(rates: np.ndarray) -> np.ndarray:
+    """(groups, n_boot) rates -> the largest absolute difference between two groups' rates."""
+    return rates.max(0) - rates.min(0)
+
+
+def paired_group_rates(flags: dict[str, np.ndarray], records: ImageRecords, grouping: str, n_boot: int = 1000):
+    """(group names, {model: (groups, n_boot) rates}) with the same faces drawn within each group for every model."""
     rng = np.random.default_rng(0)
     groups = np.array(records.groups[grouping])
-    members = [np.flatnonzero(records.usable & (groups == g)) for g in sorted(set(groups[records.usable]))]
+    names = sorted(set(groups[records.usable]))
+    members = [np.flatnonzero(records.usable & (groups == g)) for g in names]
     draws = [rows[rng.integers(0, len(rows), size=(n_boot, len(rows)))] for rows in members]
+    return names, {model: np.stack([flag[d].mean(axis=1) for d in draws]) for model, flag in flags.items()}
 
-    def worst(flag: np.ndarray) -> np.ndarray:
-        rates = np.stack([flag[d].mean(axis=1) for d in draws])  # (groups, n_boot)
-        return np.divide(rates.min(0), rates.max(0), out=np.ones(n_boot), where=rates.max(0) > 0)
 
-    names = list(flags)
-    base = worst(flags[names[0]])
-    return {name: worst(flags[name]) - base for name in names[1:]}
+def paired_ratio_gaps(
+    flags: dict[str, np.ndarray], records: ImageRecords, grouping: str, statistic=worst_ratio_of, n_boot: int = 1000
+):
+    """Per model after the first: (n_boot,) replicates of its `statistic` of the group rates (default the
+    worst-group impact ratio) minus the first model's, with the same faces drawn for every model."""
+    _, rates = paired_group_rates(flags, records, grouping, n_boot)
+    first, *others = rates
+    base = statistic(rates[first])
+    return {name: statistic(rates[name]) - base for name in others}
+
+
+def group_by_group(flags: dict[str, np.ndarray], records: ImageRecords, grouping: str) -> str:
+    """The second model against the first, group by group: how many groups it flags less often, which it flags
+    measurably more or less often (paired 95% interval of the difference clear of 0), and the largest difference
+    between two groups' rates under each, with the paired interval of its change. A lower worst ratio with every
+    group flagged less often and a narrower spread is not a group treated worse."""
+    names, rates = paired_group_rates(flags, records, grouping)
+    (first, base), (_, other) = rates.items()
+    point = {
+        k: np.array([flag[records.usable & (np.array(records.groups[grouping]) == g)].mean() for g in names])
+        for k, flag in flags.items()
+    }
+    ours, theirs = point[list(point)[1]], point[first]
+    change = [interval(other[i] - base[i], 0.95) for i in range(len(names))]
+    more = [g for g, (low, _) in zip(names, change, strict=True) if low > 0]
+    less = [g for g, (_, high) in zip(names, change, strict=True) if high < 0]
+    low, high = interval(spread_of(other) - spread_of(base), 0.95)
+    return (
+        f"lower in {int((ours < theirs).sum())} of {len(names)} groups (measurably: {', '.join(less) or 'none'}; "
+        f"measurably higher: {', '.join(more) or 'none'}); largest gap between groups "
+        f"{(ours.max() - ours.min()) * 100:.1f} points against {(theirs.max() - theirs.min()) * 100:.1f}, "
+        f"change {low * 100:+.1f} to {high * 100:+.1f}"
+    )
 
 
 if __name__ == "__main__":

@@ -126,6 +126,7 @@ def test_report_is_offline_credits_fairface_and_defines_the_stress_cue(audited):
     assert "P(angry) + P(disgust) + P(fear) + P(sad) &gt;= 0.5" in html
     assert doc["models"]["emotion"]["sha256"] and "small group" in html
     assert "at exact parity; p of equal rates" in html  # each largest gap beside what chance alone gives
+    assert "<th>difference</th>" in html  # and beside the two rates' absolute difference
     assert "<svg" in html and 'http-equiv="Content-Security-Policy"' in html
     assert (
         "src=" not in html

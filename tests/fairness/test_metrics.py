@@ -122,6 +122,27 @@ def test_each_largest_gap_comes_with_what_exact_parity_shows(doc):
     assert low <= gap["impact_ratio"] <= high and gap["equal_rates_p"] > 0.5
 
 
+def test_each_gap_has_its_absolute_difference_beside_the_ratio(doc):
+    b = metric(doc, "B", "angry_rate")  # 25% against the reference A's 10%
+    assert b["difference"] == near(0.15) and b["difference_ci"][0] < 0.15 < b["difference_ci"][1]
+    assert metric(doc, "A", "angry_rate")["difference"] == 0.0
+    assert metric(doc, "B", "engagement_rate")["difference"] == near(round(210 / 360 - 340 / 400, 6))  # favourable
+    gap = doc["groupings"]["race"]["largest_gaps"]["angry_rate"]
+    assert gap["difference"] == near(0.15) and gap["difference_ci"] == b["difference_ci"]
+    # A model that reads both groups as angry less often (10% -> 4%, 25% -> 12%) halves the difference while the
+    # ratio falls (0.40 -> 0.33): the ratio alone would call it worse for the groups it reads better.
+    fewer = {
+        "A": {"n": 400, "n_angry": 16, "n_sad": 0, "n_missed": 0, "n_abstained": 0, "n_wrong": 0},
+        "B": {"n": 400, "n_angry": 48, "n_sad": 0, "n_missed": 0, "n_abstained": 0, "n_wrong": 0},
+    }
+    after = fairness_metrics(make_records(fewer), ["race"], AuditSettings(n_boot=200))
+    after = after["groupings"]["race"]["largest_gaps"]["angry_rate"]
+    assert after["impact_ratio"] < gap["impact_ratio"] and after["difference"] == near(0.08)
+    from facecue.fairness.html import _gaps
+
+    assert "15.0 points" in _gaps(doc)  # the report's "Largest gaps" table shows it
+
+
 def test_a_rare_outcome_below_four_fifths_by_chance_is_not_conclusive():
     # Ten groups of 400 with 2, 6 (x8) and 12 angry faces: no evidence that rates differ (chi-square p 0.49), yet
     # the last group's ratio to the group with the fewest, 0.17, has its whole interval below 0.8. Exact parity on

@@ -87,9 +87,11 @@ def _print_summary(doc: dict) -> None:
                     if gap["at_parity"]["median"] is not None
                     else ""
                 )
+                difference = gap.get("difference")
+                apart = f", {abs(difference) * 100:.1f} points apart" if difference is not None else ""
                 print(
                     f"{name}: lowest {metric} impact ratio {gap['impact_ratio']:.2f} ({gap['group']} vs "
-                    f"{gap['reference']}){flag}{chance}"
+                    f"{gap['reference']}{apart}){flag}{chance}"
                 )
     if doc["warnings"]:
         print(f"{len(doc['warnings'])} small-group or uncertainty warning(s): see the report")

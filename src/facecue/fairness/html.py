@@ -154,17 +154,28 @@ def _gaps(doc: dict) -> str:
                     f"<tr><td>{escape(gname)}</td><td>{escape(TITLES[metric])}</td><td>{escape(gap['group'])}"
                     f" ({fmt(metric, gap['rate'])})</td><td>{escape(gap['reference'])} "
                     f"({fmt(metric, gap['reference_rate'])})</td><td class='num'>{gap['impact_ratio']:.2f} "
-                    f"{_ci('ratio', gap['impact_ratio_ci'])}</td><td>{flag}</td><td class='num'>{_parity(gap)}</td>"
-                    "</tr>"
+                    f"{_ci('ratio', gap['impact_ratio_ci'])}</td><td class='num'>{_points(gap)}</td><td>{flag}</td>"
+                    f"<td class='num'>{_parity(gap)}</td></tr>"
                 )
     return (
         "<h2>Largest gaps</h2><table><tr><th>grouping</th><th>outcome</th><th>group read most often</th>"
-        "<th>reference (least often)</th><th>impact ratio</th><th>four-fifths</th>"
+        "<th>reference (least often)</th><th>impact ratio</th><th>difference</th><th>four-fifths</th>"
         "<th>at exact parity; p of equal rates</th></tr>" + "".join(rows) + "</table>"
-        "<p class='muted'>At exact parity: the lowest impact ratio that groups of these sizes show by chance when "
-        "every group has the same true rate (median [90% of draws]). For a rare outcome it is well below 1, so "
-        "compare the measured ratio with it, and read the chi-square p-value of equal rates beside it.</p>"
+        "<p class='muted'>Difference: the two groups' rates apart, in percentage points [95% interval]. Read it "
+        "beside the ratio: a ratio of two rare rates is low even when the groups are a point apart, and a model "
+        "that reads every group less often can lower the ratio while narrowing the difference. At exact parity: "
+        "the lowest impact ratio that groups of these sizes show by chance when every group has the same true rate "
+        "(median [90% of draws]). For a rare outcome it is well below 1, so compare the measured ratio with it, and "
+        "read the chi-square p-value of equal rates beside it.</p>"
     )
+
+
+def _points(gap: dict) -> str:
+    if gap.get("difference") is None:
+        return "—"
+    ci = gap.get("difference_ci")
+    span = f" [{ci[0] * 100:+.1f} to {ci[1] * 100:+.1f}]" if ci else ""
+    return f"{abs(gap['difference']) * 100:.1f} points{span}"
 
 
 def _parity(gap: dict) -> str:

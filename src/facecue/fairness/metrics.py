@@ -202,14 +202,21 @@ def grouping_report(
         for g, stats in groups.items():
             entry = stats["metrics"][name]
             if ref is None or entry["value"] is None:
-                entry.update(impact_ratio=None, impact_ratio_ci=None, four_fifths_flag=False)
+                entry.update(
+                    impact_ratio=None, impact_ratio_ci=None, four_fifths_flag=False, difference=None, difference_ci=None
+                )
                 continue
-            ratio = impact_ratio(entry["value"], groups[ref]["metrics"][name]["value"], m.adverse)
+            ref_value = groups[ref]["metrics"][name]["value"]
+            ratio = impact_ratio(entry["value"], ref_value, m.adverse)
             ratio_reps = impact_ratio(reps[g][name], reps[ref][name], m.adverse)
             entry.update(
                 impact_ratio=_number(ratio),
                 impact_ratio_ci=_span(interval(ratio_reps, settings.level)),
                 four_fifths_flag=bool(ratio < FOUR_FIFTHS),
+                # the absolute gap beside the relative one: a ratio of two rare rates can be low while the
+                # groups are a point apart, and it rises when one group is read worse, so read both
+                difference=_number(entry["value"] - ref_value),
+                difference_ci=_span(interval(reps[g][name] - reps[ref][name], settings.level)),
             )
     for stats in groups.values():
         stats["warnings"] = _warnings(stats, settings)
@@ -269,6 +276,8 @@ def _largest_gap(groups: dict[str, dict], name: str, reference: str | None, min_
         "impact_ratio": entry["impact_ratio"],
         "impact_ratio_ci": entry["impact_ratio_ci"],
         "four_fifths_flag": entry["four_fifths_flag"],
+        "difference": entry["difference"],
+        "difference_ci": entry["difference_ci"],
         **_chance(eligible),
     }
 
