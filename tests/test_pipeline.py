@@ -364,3 +364,28 @@ def test_bad_signals_are_one_line_and_exit_2(tmp_path, sample, capsys, practice_
     assert main(["analyze", str(sample), "-o", str(tmp_path / "o"), "--signals", "moods", *practice_args]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: --signals must name") and err.count("\n") == 1
+
+
+def test_classifying_on_a_worker_thread_reads_every_face_as_the_model_does(sample, practice):
+    """Batches go to a worker thread while frames are read: each usable face still gets exactly the model's own
+    reading of its crop (the live path classifies frame by frame, on the calling thread), and an analysis that
+    stops half-way leaves no worker thread behind."""
+    import threading
+
+    analyzer = Analyzer(fps=2, end=4.0, batch_size=3)  # several batches in flight
+    result = analyzer.analyze(sample, **practice)
+    live = [
+        probs
+        for _, _, _, probs in analyzer.stream(analyzer.frames(sample), **practice)  # same frames, same crops
+    ]
+    live_probs = np.concatenate([p for p in live if len(p)])
+    assert len(live_probs) == len(result.faces.probs) and np.isfinite(result.faces.probs).any()
+    np.testing.assert_allclose(result.faces.probs, live_probs, atol=1e-6, equal_nan=True)
+
+    def stop(done, expected):
+        if done == 5:
+            raise RuntimeError("stopped by the caller")
+
+    with pytest.raises(RuntimeError, match="stopped"):
+        analyzer.analyze(sample, on_progress=stop, **practice)
+    assert not [t for t in threading.enumerate() if t.name.startswith("facecue-classify")]

@@ -10,6 +10,7 @@ import dataclasses
 import datetime as dt
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -174,14 +175,18 @@ class Analyzer:
         )
         self.finder.reset()
         stride = _pose_stride(frames.info, self.options)
-        for done, frame in enumerate(prefetch(frames), 1):
-            collector.add(frame, self.find_faces(frame.image, frame.time_s, read_body=(done - 1) % stride == 0))
-            bar.update(1)
-            if on_progress is not None:
-                on_progress(done, expected)
-        bar.close()
-        elapsed = time.perf_counter() - started
-        result = collector.finish(frames, self.models_info(), elapsed, decision.to_dict())
+        try:
+            for done, frame in enumerate(prefetch(frames), 1):
+                collector.add(frame, self.find_faces(frame.image, frame.time_s, read_body=(done - 1) % stride == 0))
+                bar.update(1)
+                if on_progress is not None:
+                    on_progress(done, expected)
+            bar.close()
+            collector.drain()  # the last batches are classified before the clock stops
+            elapsed = time.perf_counter() - started
+            result = collector.finish(frames, self.models_info(), elapsed, decision.to_dict())
+        finally:
+            collector.close()  # also when decoding or a callback fails: no worker thread is left behind
         if interview is not None:
             validation = self.model.info.sidecar.validation if self.model is not None else None
             result = interview.attach(result, self.options.emotions, self.options.behaviour, validation)
@@ -265,6 +270,11 @@ class _Collector:
         }
         self.probs: list[np.ndarray] = []
         self.pending: list[tuple[np.ndarray, int, np.ndarray]] = []  # (frame's probs, face, aligned crop)
+        # Batches are classified on a thread of their own while the next frames are read: onnxruntime releases the
+        # GIL, and the decoding core has time to spare, which absorbs most of v2's four passes a face
+        # (docs/PERFORMANCE.md). One worker keeps the calls in order; results do not depend on the timing.
+        self.classifier = ThreadPoolExecutor(1, thread_name_prefix="facecue-classify") if analyzer.model else None
+        self.in_flight: list[Future] = []
 
     def add(self, frame: Frame, faces: FrameFaces) -> None:
         pos = len(self.times)
@@ -298,15 +308,37 @@ class _Collector:
     def _flush(self) -> None:
         if not self.pending:
             return
-        model = self.analyzer.model
-        assert model is not None  # add() queues crops only when there is a model
-        probs = model.predict(np.stack([crop for _, _, crop in self.pending]))
-        for (frame_probs, i, _), p in zip(self.pending, probs, strict=False):
-            frame_probs[i] = p
+        assert self.classifier is not None  # add() queues crops only when there is a model
+        self.in_flight.append(self.classifier.submit(self._classify, self.pending))
         self.pending = []
+        while len(self.in_flight) > 2:  # bounded memory; an error in a batch surfaces here
+            self.in_flight.pop(0).result()
+
+    def _classify(self, batch: list[tuple[np.ndarray, int, np.ndarray]]) -> None:
+        model = self.analyzer.model
+        assert model is not None
+        probs = model.predict(np.stack([crop for _, _, crop in batch]))
+        for (frame_probs, i, _), p in zip(batch, probs, strict=False):
+            frame_probs[i] = p
+
+    def close(self) -> None:
+        """Wait for the batches being classified (raising their error, if any) and stop the worker thread."""
+        if self.classifier is None:
+            return
+        try:
+            while self.in_flight:
+                self.in_flight.pop(0).result()
+        finally:
+            self.classifier.shutdown(wait=True, cancel_futures=True)
+            self.classifier = None
+
+    def drain(self) -> None:
+        """Classify what is still queued and wait for every batch."""
+        self._flush()
+        self.close()
 
     def finish(self, source, models: ModelsInfo, elapsed: float, policy: dict[str, Any] | None = None) -> Result:
-        self._flush()
+        self.drain()
         o = self.analyzer.options
         times = np.array(self.times, np.float64)
         if self.probs:

@@ -19,11 +19,15 @@ from facecue.labels import EMOTIONS
 
 PACKAGED_MODELS = Path(__file__).parent / "models"
 DEFAULT_MODEL = "default"
+# Names that stand for a packaged file. `default` is v2 since 2026-12-05: it reads every group of FairFace's
+# audit faces as angry or stressed less often than v1, and calm speech better (docs/MODEL_CARD.md); v1 stays
+# loadable by name for comparison.
+ALIASES = {"default": "v2"}
 
 
 def list_models() -> list[str]:
-    """Names of the models shipped inside the package."""
-    return sorted(p.stem for p in PACKAGED_MODELS.glob("*.onnx"))
+    """Names of the models shipped inside the package, aliases included."""
+    return sorted({p.stem for p in PACKAGED_MODELS.glob("*.onnx")} | set(ALIASES))
 
 
 def resolve_model_path(name_or_path: str | Path | None) -> Path:
@@ -34,7 +38,7 @@ def resolve_model_path(name_or_path: str | Path | None) -> Path:
     if candidate.suffix == ".onnx" or candidate.exists():
         path = candidate
     else:
-        path = PACKAGED_MODELS / f"{name_or_path}.onnx"
+        path = PACKAGED_MODELS / f"{ALIASES.get(str(name_or_path), name_or_path)}.onnx"
         if not path.exists():
             raise ModelError(f"no model named '{name_or_path}'; packaged models: {', '.join(list_models()) or 'none'}.")
     if not path.is_file():

@@ -39,7 +39,7 @@ def quantize_int8(fp32_path: Path, out_path: Path, calibration_images: np.ndarra
     quant_pre_process(str(fp32_path), str(prepared))
     # The first convolution (one per member of an averaged network) reads the standardised image itself through
     # one input channel; in int8 it cost up to 0.7 points of PublicTest accuracy and 1.8 of macro-F1
-    # (docs/MODEL_CARD.md); in float it costs 0.5% of the multiply-adds.
+    # (docs/MODEL_CARD_V1.md); in float it costs 0.5% of the multiply-adds.
     graph = onnx.load(str(prepared)).graph
     one_channel = {i.name for i in graph.initializer if len(i.dims) == 4 and i.dims[1] == 1}
     image_convs = [node.name for node in graph.node if node.op_type == "Conv" and node.input[1] in one_channel]

@@ -120,7 +120,7 @@ class AveragedNet(nn.Module):
     mixture's softmax), so the exported graph keeps v2's interface: `heads` for the vote-share grid, `forward`
     mixing the heads at `vote_share`. The embedding is the members' embeddings of the unmirrored face, side by
     side. Independent seeds disagree on FER2013's ambiguous faces, and averaging them is the cheapest accuracy
-    there is at 0.3 ms a face (docs/MODEL_CARD_V2.md).
+    there is at 0.3 ms a face (docs/MODEL_CARD.md).
     """
 
     def __init__(self, members: list[EmotionNetV2], mirror: bool = False) -> None:

@@ -56,7 +56,7 @@ class TrainOptions:
     arch: str = "v1"  # train/network.py ARCHITECTURES
     votes: str = ""  # FER+ vote file (v2): the votes head learns the crowd's distribution
     vote_weight: float = 1.0  # weight of the votes head's loss beside the label head's
-    precision: str = "bf16"  # bf16 autocast + channels_last on CPU: 2x float32 on AVX-512 BF16 (MODEL_CARD_V2)
+    precision: str = "bf16"  # bf16 autocast + channels_last on CPU: 2x float32 on AVX-512 BF16 (docs/MODEL_CARD.md)
     loader_workers: int = 1  # augmentation runs in these processes, off the training thread
 
 
