@@ -350,7 +350,11 @@ def run_evaluate(args) -> int:
         from facecue.train.data import load_ferplus_votes
 
         votes = load_ferplus_votes(Path(args.ferplus_votes), data)
-    report = evaluate(EmotionModel.load(args.model), data.images, data.labels, tta=args.tta, crowd_votes=votes)
+    model = EmotionModel.load(args.model)
+    if args.tta and model.info.sidecar.architecture.get("averaged", {}).get("mirror"):
+        print("note: this model already reads every face and its mirror image; --tta would only double the cost")
+        args.tta = False
+    report = evaluate(model, data.images, data.labels, tta=args.tta, crowd_votes=votes)
     report["data"] = {
         "path": str(args.data),
         "split": args.split,

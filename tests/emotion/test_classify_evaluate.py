@@ -63,7 +63,7 @@ def test_classify_errors_are_one_line(tmp_path, tiny_model, capsys):
     assert "does not exist" in capsys.readouterr().err
 
 
-def test_evaluate_writes_metrics_and_plots(tmp_path, tiny_model):
+def test_evaluate_writes_metrics_and_plots(tmp_path, tiny_model, capsys):
     model, _ = tiny_model
     images, labels = pattern_faces(10, seed=7)
     src = write_fer_csv(tmp_path / "val.csv", images, labels, ["PublicTest"] * len(labels))
@@ -80,6 +80,12 @@ def test_evaluate_writes_metrics_and_plots(tmp_path, tiny_model):
         == 0
     )
     assert json.loads((out / "evaluation.json").read_text())["tta"] is True
+    capsys.readouterr()
+    # The default (v2) reads each face and its mirror inside its graph: --tta would pay twice for the same reading.
+    argv = ["evaluate", "--data", str(src), "--split", "PublicTest", "--model", "default", "-o", str(out), "--tta"]
+    assert main(argv) == 0
+    assert "already reads every face and its mirror image" in capsys.readouterr().out
+    assert json.loads((out / "evaluation.json").read_text())["tta"] is False
 
     votes = tmp_path / "votes.csv"  # the crowd agrees with every label but the first face's, which gets none
     votes.write_text(
