@@ -273,7 +273,9 @@ class _Collector:
         # Batches are classified on a thread of their own while the next frames are read: onnxruntime releases the
         # GIL, and the decoding core has time to spare, which absorbs most of v2's four passes a face
         # (docs/PERFORMANCE.md). One worker keeps the calls in order; results do not depend on the timing.
-        self.classifier = ThreadPoolExecutor(1, thread_name_prefix="facecue-classify") if analyzer.model else None
+        self.classifier: ThreadPoolExecutor | None = None
+        if analyzer.model is not None:
+            self.classifier = ThreadPoolExecutor(1, thread_name_prefix="facecue-classify")
         self.in_flight: list[Future] = []
 
     def add(self, frame: Frame, faces: FrameFaces) -> None:
