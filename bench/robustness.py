@@ -5,7 +5,7 @@ dataset might, in a 3-channel image: a loose photo (enlarged to 192 px and surro
 margin of replicated edges) and a tight one (enlarged to 96 px, framed as FER2013 frames it).
 Prints accuracy and macro-F1 for the original crops, and for each photo classified as it is
 (resized, classify --align never) and re-framed by face alignment (classify --align auto).
-Usage: python bench/robustness.py --data fer2013.csv.gz --split PublicTest [--limit 1000]
+Usage: python bench/robustness.py --data fer2013.csv.gz --split PublicTest [--limit 1000] [--models default v1]
 """
 
 from __future__ import annotations
@@ -36,16 +36,21 @@ def main() -> None:
     parser.add_argument("--data", required=True)
     parser.add_argument("--split", default="PublicTest")
     parser.add_argument("--limit", type=int, default=1000)
+    parser.add_argument("--models", nargs="+", default=["default"], help="each is scored on the same photos")
     args = parser.parse_args()
     data = load_dataset(args.data, args.split)
     pick = np.random.default_rng(0).permutation(len(data))[: args.limit]
     faces, truth = data.images[pick], data.labels[pick]
-    model = EmotionModel.load()
+    models = {name: EmotionModel.load(name) for name in args.models}
     aligner = PhotoAligner()
 
     def report(name: str, images) -> None:
-        r = classification_report(model.predict(images), truth)
-        print(f"{name:48s} accuracy {r['accuracy']:.4f}  macro-F1 {r['macro_f1']:.4f}  ECE {r['ece']:.4f}")
+        for model_name, model in models.items():
+            r = classification_report(model.predict(images), truth)
+            print(
+                f"{name:48s} {model_name:8s} accuracy {r['accuracy']:.4f}  macro-F1 {r['macro_f1']:.4f}  "
+                f"ECE {r['ece']:.4f}"
+            )
 
     report("original 48 px crops", faces)
     for kind, present in (("loose 307 px", loose_photo), ("tight 96 px", tight_photo)):
