@@ -7,12 +7,15 @@ from facecue.cli import main
 from facecue.errors import InputError
 from facecue.interview import analyze_interview
 from facecue.interview.trends import compare_interviews
+from facecue.result import ModelRef, ModelsInfo
 from tests.interview.synthetic import synthetic_result, timeline
 
 
-def write_result(path, parts, subject=None, purpose=None):
+def write_result(path, parts, subject=None, purpose=None, model=None):
     result = synthetic_result(timeline(*parts))
     result = dataclasses.replace(result, interview=analyze_interview(result, subject_id=subject, purpose=purpose))
+    if model is not None:  # the emotion model that read it, as a real analysis records it
+        result = dataclasses.replace(result, models=ModelsInfo(emotion=ModelRef("facecue-emotion", *model)))
     path.write_text(result.to_json())
     return path
 
@@ -41,6 +44,20 @@ def test_results_of_different_candidates_or_purposes_are_refused(tmp_path):
     d = write_result(tmp_path / "d.json", [("happy", 30)], "cand-1", "assessment")
     with pytest.raises(InputError, match="different purposes"):
         compare_interviews([c, d])
+
+
+def test_results_read_by_different_emotion_models_are_refused(tmp_path):
+    """The default model changed from v1 to v2 on 2026-12-05: a practice history analysed across the change would
+    show v2's lower stress readings as the candidate's progress."""
+    v1 = ("0.1.0", "e019d6f2e686")
+    v2 = ("2.3.0", "a989540daac4")
+    old = write_result(tmp_path / "old.json", [("sad", 30)], "cand-1", "practice", model=v1)
+    new = write_result(tmp_path / "new.json", [("neutral", 30)], "cand-1", "practice", model=v2)
+    with pytest.raises(InputError, match=r"different emotion models .*0\.1\.0 \(e019d6f2\).*2\.3\.0 \(a989540d\)"):
+        compare_interviews([old, new])
+    again = write_result(tmp_path / "again.json", [("neutral", 30)], "cand-1", "practice", model=v2)
+    report = compare_interviews([new, again])
+    assert report["emotion_model"] == "facecue-emotion 2.3.0 (a989540d)"
 
 
 def test_unrecorded_identity_is_allowed_with_a_caveat_and_short_interviews_are_not_compared(tmp_path):

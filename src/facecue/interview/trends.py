@@ -50,6 +50,28 @@ def _check_same(paths: list[Path], docs: list[dict], key: str, what: str) -> str
     return known.pop() if known else None
 
 
+def _emotion_model(doc: dict) -> str | None:
+    """The emotion model that read a result ('facecue-emotion 2.3.0 (a989540d)'), or None where none is recorded."""
+    model = (doc["data"].get("models") or {}).get("emotion") or {}
+    if not model.get("name"):
+        return None
+    return f"{model['name']} {model.get('version', '?')} ({str(model.get('sha256') or '?')[:8]})"
+
+
+def _check_same_model(paths: list[Path], docs: list[dict]) -> str | None:
+    """Results read by different emotion models are not comparable: a model change moves every cue (v2 reads the
+    stress cue on about half as many faces as v1), and a trend would show the model, not the candidate."""
+    values = {str(p): _emotion_model(d) for p, d in zip(paths, docs, strict=True)}
+    known = {v for v in values.values() if v is not None}
+    if len(known) > 1:
+        listing = ", ".join(f"{p}: {v}" for p, v in values.items() if v is not None)
+        raise InputError(
+            f"these results were read by different emotion models ({listing}); analyse the older recordings again "
+            "with the same --model before comparing them."
+        )
+    return known.pop() if known else None
+
+
 def _row(path: Path, doc: dict) -> dict:
     overall = doc["interview"]["overall"]
     cues = overall.get("cues") or {}
@@ -104,6 +126,7 @@ def compare_interviews(paths: list[str | Path]) -> dict:
     docs = [_load(p) for p in ps]
     subject = _check_same(ps, docs, "subject_id", "candidates")
     purpose = _check_same(ps, docs, "purpose", "purposes")
+    emotion_model = _check_same_model(ps, docs)
     rows = [_row(p, d) for p, d in zip(ps, docs, strict=False)]
     compared = [r for r in rows if r["compared"]]
     trends = {}
@@ -137,6 +160,7 @@ def compare_interviews(paths: list[str | Path]) -> dict:
         "schema": "facecue.trends/1",
         "subject_id": subject,
         "purpose": purpose,
+        "emotion_model": emotion_model,
         "interviews": rows,
         "trends": trends,
         "caveats": caveats,
