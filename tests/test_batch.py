@@ -43,6 +43,12 @@ def test_batch_runs_resumes_and_records_failures(clips, capsys, practice_args):
     assert again["interview0.mp4"]["status"] == "skipped" and again["interview1.mp4"]["status"] == "skipped"
     summary = json.loads((out / "summary.json").read_text())
     assert summary["counts"] == {"done": 0, "skipped": 2, "failed": 1}
+    # With another emotion model nothing done counts as done: a resumed batch is never a mix of two models.
+    assert main(["batch", str(folder), "-o", str(out), "--workers", "1", "--model", "v1", *practice_args]) == 1
+    redone = read_summary(out)
+    assert redone["interview0.mp4"]["status"] == "done" and redone["interview1.mp4"]["status"] == "done"
+    result = json.loads((out / redone["interview1.mp4"]["output"].rsplit("/", 1)[-1] / "result.json").read_text())
+    assert result["models"]["emotion"]["version"] == "0.1.0"  # v1 replaced the default's result
 
 
 def test_csv_manifest_and_bad_manifests(clips, tmp_path, capsys, practice_consent):
@@ -62,6 +68,9 @@ def test_csv_manifest_and_bad_manifests(clips, tmp_path, capsys, practice_consen
     bad.write_text("file\nx.mp4\n")
     assert main(["batch", str(bad), "-o", str(out)]) == 2
     assert "'path' column" in capsys.readouterr().err
+    assert main(["batch", str(manifest), "-o", str(out), "--model", "nosuch"]) == 2
+    err = capsys.readouterr().err
+    assert "no model named 'nosuch'" in err and err.count("\n") == 1
 
 
 def test_leftovers_of_a_killed_run_are_replaced_not_trusted(clips, tmp_path, practice_args):

@@ -55,10 +55,14 @@ def output_dir(out_root: Path, path: Path, sha256: str) -> Path:
     return out_root / f"{path.stem}-{sha256[:12]}"
 
 
-def _already_done(folder: Path, sha256: str) -> bool:
+def _already_done(folder: Path, sha256: str, emotion_sha256: str | None) -> bool:
+    """A result.json of this content read by this emotion model (None: none read). A result of another model is
+    redone, so a batch resumed after a model change (the default became v2 on 2026-12-05) is not a mix of two."""
     try:
-        return json.loads((folder / "result.json").read_text())["source"]["sha256"] == sha256
-    except (OSError, ValueError, KeyError, TypeError):
+        done = json.loads((folder / "result.json").read_text())
+        recorded = ((done.get("models") or {}).get("emotion") or {}).get("sha256")
+        return done["source"]["sha256"] == sha256 and recorded == emotion_sha256
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return False
 
 
@@ -109,10 +113,11 @@ def _publish(result, folder: Path) -> None:
     partial = folder.with_name(f"{PARTIAL_PREFIX}{folder.name}-{os.getpid()}")
     shutil.rmtree(partial, ignore_errors=True)
     write_outputs(result, partial)
-    if _already_done(folder, result.source.sha256):  # the same content listed twice: keep the first
+    emotion = result.models.emotion.sha256 if result.models.emotion is not None else None
+    if _already_done(folder, result.source.sha256, emotion):  # the same content listed twice: keep the first
         shutil.rmtree(partial, ignore_errors=True)
         return
-    if folder.exists():  # left by an attempt that did not finish (no valid result.json)
+    if folder.exists():  # left by an attempt that did not finish, or a result of another emotion model
         shutil.rmtree(folder)
     os.rename(partial, folder)
 
@@ -139,15 +144,16 @@ def analyse_one(job: Job, out_root: str, options: dict | None = None) -> Outcome
             raise InputError(f"{path} does not exist or is not a file.")
         digest = sha256_file(path)
         folder = output_dir(Path(out_root), path, digest)
-        if _already_done(folder, digest):
-            return Outcome(job.path, "skipped", str(folder), digest)
-        cpu = time.process_time()  # one interview at a time per worker process, so this is its own
-        interview = _interview(job)  # parses the questions and transcript first: mistakes show before decoding
         options = dict(options or {})
         if job.signals:  # the row's own choice (read_manifest checked it)
             options["signals"] = job.signals.split(",")
+        analyzer = _analyzer(options)  # loaded once per worker; its emotion model decides what counts as done
+        if _already_done(folder, digest, analyzer.model.info.sha256 if analyzer.model is not None else None):
+            return Outcome(job.path, "skipped", str(folder), digest)
+        cpu = time.process_time()  # one interview at a time per worker process, so this is its own
+        interview = _interview(job)  # parses the questions and transcript first: mistakes show before decoding
         # The driver decided every row already; this checks again right before decoding (consent withdrawn since).
-        result = _analyzer(options).analyze(
+        result = analyzer.analyze(
             path,
             purpose=job.purpose or None,
             jurisdiction=job.jurisdiction or None,

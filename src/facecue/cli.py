@@ -56,6 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--workers", type=int, help="processes (default: one per core)")
     b.add_argument("--fps", default="5", help="frames analysed per second, or 'all' (default 5)")
     b.add_argument(
+        "--model",
+        default="default",
+        help="emotion model for every interview: packaged name or .onnx path; results of another model are redone",
+    )
+    b.add_argument(
         "--ray",
         metavar="ADDRESS",
         help="run as Ray tasks: a cluster address, 'auto' (the running "
@@ -294,9 +299,11 @@ def run_analyze(args) -> int:
 def run_batch(args) -> int:
     from facecue.batch import read_manifest
     from facecue.batch import run_batch as run_jobs
+    from facecue.emotion.model import resolve_model_path
     from facecue.options import AnalyzeOptions, check_signals, parse_fps
 
-    options = AnalyzeOptions(fps=parse_fps(args.fps), signals=check_signals(args.signals)).to_dict()  # rebuilt
+    resolve_model_path(args.model)  # a wrong name is one clear error before any worker starts
+    options = AnalyzeOptions(fps=parse_fps(args.fps), signals=check_signals(args.signals), model=args.model).to_dict()
     jobs = read_manifest(Path(args.manifest), args.purpose or "", args.jurisdiction or "", args.consent or "")
     if not jobs:
         raise FacecueError(f"{args.manifest} lists no videos.")
