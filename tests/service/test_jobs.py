@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import threading
+from dataclasses import replace
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, update
 
+from facecue.errors import FacecueError
 from facecue.service import jobs
 from facecue.service.db import open_database
 from facecue.service.models import Candidate, Interview, Job, Organisation, User
+from facecue.service.settings import Settings
 from tests.service.conftest import consent, make_candidate, upload
 
 
@@ -177,3 +182,28 @@ def test_the_library_gate_in_the_worker_refuses_consent_withdrawn_after_queueing
         assert policy["share_with_reviewers"] is True
     assert not list((settings.media_dir / failed.folder).glob(".attempt-*"))
     assert not (settings.media_dir / failed.folder / "result").exists()
+
+
+def test_the_worker_analyses_with_the_configured_emotion_model(client, org_a, settings, sample_video, monkeypatch):
+    """FACECUE_EMOTION_MODEL=v1 keeps a deployment's new analyses comparable with those made before the default
+    changed to v2; a model that does not load stops the service at start-up with one sentence."""
+    from facecue.service.worker import Worker
+
+    h = org_a["admin"]
+    cand = make_candidate(client, h)
+    consent(client, h, cand["id"])
+    iid = upload(client, h, cand["id"], sample_video).json()["id"]
+    Worker(replace(settings, emotion_model="v1")).run(once=True)
+    db = open_database(settings.database_url)
+    with db.session() as s:
+        done = s.get(Interview, iid)
+        assert done.status == "done"
+        result = json.loads((settings.media_dir / done.result_dir / "result.json").read_text())
+    assert result["models"]["emotion"]["version"] == "0.1.0"  # v1, not the default's 2.3.0
+
+    monkeypatch.setenv("FACECUE_SECRET_KEY", "s" * 32)
+    monkeypatch.setenv("FACECUE_EMOTION_MODEL", "v1")
+    assert Settings.from_env().to_env()["FACECUE_EMOTION_MODEL"] == "v1"
+    monkeypatch.setenv("FACECUE_EMOTION_MODEL", "nosuch")
+    with pytest.raises(FacecueError, match="FACECUE_EMOTION_MODEL: no model named 'nosuch'"):
+        Settings.from_env()

@@ -8,6 +8,8 @@ FACECUE_MAX_UPLOAD_MB    largest accepted video (default 500)
 FACECUE_WORKER_CONCURRENCY  analyses one worker runs at once (default 1)
 FACECUE_RETENTION_DAYS   delete raw video this many days after analysis, when sooner than the policy (default: policy)
 FACECUE_ANALYSIS_FPS     frames analysed per second of video (default 5)
+FACECUE_EMOTION_MODEL    emotion model of every analysis: a packaged name or an .onnx path (default `default`, v2
+                         since 2026-12-05; `v1` keeps new analyses comparable with ones made before)
 FACECUE_JOB_MAX_ATTEMPTS tries per job before it fails (default 3)
 FACECUE_WORKER_STALE_S   a running job whose heartbeat is older than this is taken back (default 60)
 FACECUE_WORKER_HEARTBEAT_S  how often a worker reports progress and checks for cancellation (default 2)
@@ -62,6 +64,17 @@ def _int(name: str, default: int | None, minimum: int = 1) -> int | None:
     return value
 
 
+def _emotion_model(name: str) -> str:
+    """A model name or path that loads, checked when the service starts rather than at its first analysis."""
+    from facecue.emotion.model import resolve_model_path
+
+    try:
+        resolve_model_path(name)
+    except FacecueError as exc:
+        raise FacecueError(f"FACECUE_EMOTION_MODEL: {exc}") from None
+    return name
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -71,6 +84,7 @@ class Settings:
     worker_concurrency: int = 1
     retention_days: int | None = None  # None: the policy table's media_retention_days
     analysis_fps: float = 5.0
+    emotion_model: str = "default"  # FACECUE_EMOTION_MODEL
     job_max_attempts: int = 3
     worker_stale_s: float = 60.0
     heartbeat_s: float = 2.0
@@ -98,6 +112,7 @@ class Settings:
             worker_concurrency=_int("FACECUE_WORKER_CONCURRENCY", 1),
             retention_days=_int("FACECUE_RETENTION_DAYS", None, minimum=0),
             analysis_fps=float(os.environ.get("FACECUE_ANALYSIS_FPS") or 5.0),
+            emotion_model=_emotion_model(os.environ.get("FACECUE_EMOTION_MODEL") or "default"),
             job_max_attempts=_int("FACECUE_JOB_MAX_ATTEMPTS", 3),
             worker_stale_s=float(os.environ.get("FACECUE_WORKER_STALE_S") or 60.0),
             heartbeat_s=float(os.environ.get("FACECUE_WORKER_HEARTBEAT_S") or 2.0),
@@ -116,6 +131,7 @@ class Settings:
             "FACECUE_MAX_UPLOAD_MB": str(max(1, self.max_upload_bytes // (1024 * 1024))),
             "FACECUE_WORKER_CONCURRENCY": str(self.worker_concurrency),
             "FACECUE_ANALYSIS_FPS": str(self.analysis_fps),
+            "FACECUE_EMOTION_MODEL": self.emotion_model,
             "FACECUE_JOB_MAX_ATTEMPTS": str(self.job_max_attempts),
             "FACECUE_WORKER_STALE_S": str(self.worker_stale_s),
             "FACECUE_WORKER_HEARTBEAT_S": str(self.heartbeat_s),

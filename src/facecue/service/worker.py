@@ -81,6 +81,7 @@ def analyse_child(
     interview: dict | None = None,
     policy: dict | None = None,
     lifeline=None,
+    model: str = "default",
 ) -> None:
     """Child process body: analyse `video` into `out_dir`; a FacecueError's message goes to out_dir/error.txt.
 
@@ -107,7 +108,7 @@ def analyse_child(
 
         request = _interview_request(video, interview or {})  # parses questions/transcript first: mistakes show
         signals = tuple(str((interview or {}).get("signals") or "emotions,behaviour").split(","))
-        analyzer = Analyzer(AnalyzeOptions(fps=fps, signals=signals))
+        analyzer = Analyzer(AnalyzeOptions(fps=fps, signals=signals, model=model))
         result = analyzer.analyze(video, **(policy or {}), interview=request, on_progress=report)
         if extra:
             result.summary.extra["service"] = extra
@@ -267,6 +268,7 @@ class Worker:
                 files,
                 policy,
                 self.lifeline,
+                self.settings.emotion_model,
             ),
         )
         process.start()
