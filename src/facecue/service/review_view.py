@@ -36,7 +36,7 @@ from facecue.report.behaviour import BEHAVIOUR_LIMITS
 from facecue.report.html import LIMITS
 from facecue.report.interview import baseline_top, dominant_context, mode_text, moved_from_baseline, not_measured
 from facecue.report.series import downsample, frame_spans, frame_status
-from facecue.result import Result
+from facecue.result import ModelRef, Result
 
 CUE_NAMES = ("stress", "engagement", "composure")
 
@@ -150,10 +150,13 @@ def build_review(document: dict) -> ReviewView:
         ("Dominant expression", _dominant_text(summary.get("dominant"), summary.get("baseline"))),
         ("This person's baseline", _baseline_text(summary.get("baseline"))),
         ("Other people in view", str(len(others)) if others else "none"),
+        # which model read it: readings of different models (v1 until 2026-12-05, then v2) do not compare
+        ("Expression model", _model_text(res.models.emotion)),
     ]
     legend = [(e, EMOTION_COLOURS[e]) for e in EMOTIONS]
     if not res.emotions:  # behaviour only: no expression chart, means, segments or emotion facts at all
-        facts = [f for f in facts if f[0] not in ("Model abstained", "Dominant expression", "This person's baseline")]
+        emotion_facts = ("Model abstained", "Dominant expression", "This person's baseline", "Expression model")
+        facts = [f for f in facts if f[0] not in emotion_facts]
         segments, means, legend, payload = [], [], [], "null"
     view = ReviewView(
         has_face=has_face,
@@ -261,6 +264,10 @@ def behaviour_panels(part: dict) -> list[tuple[str, list[str]]]:
         lines = [str(c.get("text") or "") for n in names if isinstance(c := cues.get(n), dict)]
         out.append((title, lines or [not_measured(figures or {}, names)]))
     return out
+
+
+def _model_text(model: ModelRef | None) -> str:
+    return "not recorded" if model is None else f"{model.name} {model.version}"
 
 
 def _dominant_text(dominant: object, baseline: object) -> str:

@@ -57,6 +57,7 @@ def test_timeline_and_segments(analysed):
     assert len(data["t"]) == len(doc["frames"]["time_s"]) and data["labels"][3] == "happy"
     assert 'id="timeline"' in view.timeline_svg and "</script" not in str(view.data_json)
     assert dict(view.facts)["Dominant expression"].startswith(doc["summary"]["dominant"])
+    assert dict(view.facts)["Expression model"] == "facecue-emotion 2.3.0"  # the default since 2026-12-05
     # 4 s of video is too little to know the person's baseline; with one, the cards read against it.
     assert dict(view.facts)["This person's baseline"].startswith("none")
     based = json.loads(json.dumps(doc))
