@@ -141,7 +141,7 @@ def test_running_parity_with_the_whole_set_as_batch_is_the_penalty_gradient():
     assert torch.allclose(a.grad, b.grad, atol=1e-6)
 
 
-def test_a_group_missing_from_the_batch_keeps_its_running_rate_and_gets_no_gradient():
+def test_a_group_missing_from_the_batch_keeps_its_running_rate_and_the_step_stays_finite():
     """A column the batches are not balanced over (gender, when race is) may miss a group in a batch."""
     from facecue.train.parity import RunningParity
 
