@@ -40,6 +40,7 @@ import numpy as np
 from facecue.emotion.model import EmotionModel
 from facecue.errors import InputError
 from facecue.fairness.audit import audit_faces, check_not_trained_on, classify_crops, load_labels
+from facecue.fairness.compare import compare_models
 from facecue.fairness.metrics import AuditSettings, fairness_metrics
 from facecue.fairness.records import ImageRecords
 from facecue.fairness.split import split_of
@@ -139,12 +140,9 @@ def main() -> None:
                 )
     for name in others:
         for grouping in group_cols:
-            for metric, flag in FLAGS.items():
-                pair = {first: flag(scored_by_model[first]), name: flag(scored_by_model[name])}
-                print(
-                    f"{grouping}.{metric}, {name} against {first}: "
-                    + group_by_group(pair, scored_by_model[first], grouping)
-                )
+            for metric in FLAGS:
+                comparison = group_by_group(scored_by_model[name], scored_by_model[first], grouping, metric)
+                print(f"{grouping}.{metric}, {name} against {first}: {comparison}")
     for name in others:
         print(
             f"{name} at {first}'s rate, ranked by its own score (first model in brackets): "
@@ -208,53 +206,32 @@ def worst_ratio_of(rates: np.ndarray) -> np.ndarray:
     return np.divide(rates.min(0), rates.max(0), out=np.ones(rates.shape[1]), where=rates.max(0) > 0)
 
 
-def spread_of(rates: np.ndarray) -> np.ndarray:
-    """(groups, n_boot) rates -> the largest absolute difference between two groups' rates."""
-    return rates.max(0) - rates.min(0)
-
-
-def paired_group_rates(flags: dict[str, np.ndarray], records: ImageRecords, grouping: str, n_boot: int = 1000):
-    """(group names, {model: (groups, n_boot) rates}) with the same faces drawn within each group for every model."""
+def paired_ratio_gaps(flags: dict[str, np.ndarray], records: ImageRecords, grouping: str, n_boot: int = 1000):
+    """Per model after the first: (n_boot,) replicates of its worst-group impact ratio minus the first model's, with
+    the same faces drawn for every model."""
     rng = np.random.default_rng(0)
     groups = np.array(records.groups[grouping])
-    names = sorted(set(groups[records.usable]))
-    members = [np.flatnonzero(records.usable & (groups == g)) for g in names]
+    members = [np.flatnonzero(records.usable & (groups == g)) for g in sorted(set(groups[records.usable]))]
     draws = [rows[rng.integers(0, len(rows), size=(n_boot, len(rows)))] for rows in members]
-    return names, {model: np.stack([flag[d].mean(axis=1) for d in draws]) for model, flag in flags.items()}
+    worst = {name: worst_ratio_of(np.stack([flag[d].mean(axis=1) for d in draws])) for name, flag in flags.items()}
+    first, *others = worst
+    return {name: worst[name] - worst[first] for name in others}
 
 
-def paired_ratio_gaps(
-    flags: dict[str, np.ndarray], records: ImageRecords, grouping: str, statistic=worst_ratio_of, n_boot: int = 1000
-):
-    """Per model after the first: (n_boot,) replicates of its `statistic` of the group rates (default the
-    worst-group impact ratio) minus the first model's, with the same faces drawn for every model."""
-    _, rates = paired_group_rates(flags, records, grouping, n_boot)
-    first, *others = rates
-    base = statistic(rates[first])
-    return {name: statistic(rates[name]) - base for name in others}
-
-
-def group_by_group(flags: dict[str, np.ndarray], records: ImageRecords, grouping: str) -> str:
-    """The second model against the first, group by group: how many groups it flags less often, which it flags
-    measurably more or less often (paired 95% interval of the difference clear of 0), and the largest difference
-    between two groups' rates under each, with the paired interval of its change. A lower worst ratio with every
-    group flagged less often and a narrower spread is not a group treated worse."""
-    names, rates = paired_group_rates(flags, records, grouping)
-    (first, base), (_, other) = rates.items()
-    point = {
-        k: np.array([flag[records.usable & (np.array(records.groups[grouping]) == g)].mean() for g in names])
-        for k, flag in flags.items()
-    }
-    ours, theirs = point[list(point)[1]], point[first]
-    change = [interval(other[i] - base[i], 0.95) for i in range(len(names))]
-    more = [g for g, (low, _) in zip(names, change, strict=True) if low > 0]
-    less = [g for g, (_, high) in zip(names, change, strict=True) if high < 0]
-    low, high = interval(spread_of(other) - spread_of(base), 0.95)
+def group_by_group(records: ImageRecords, reference: ImageRecords, grouping: str, metric: str) -> str:
+    """A later model against the first, group by group (facecue.fairness.compare, what `facecue fairness --against`
+    reports): in how many groups it flags fewer faces, which measurably more or fewer, the largest gap between
+    groups with the paired interval of its change, and the rule's verdict."""
+    r = compare_models(records, reference, [grouping])["groupings"][grouping][metric]
+    rates = r["groups"].values()
+    fewer = sum(g["rate"] < g["reference_rate"] for g in rates)
+    low, high = r["largest_gap_change_ci"]
+    failed = [check for check, ok in r["checks"].items() if not ok]
     return (
-        f"lower in {int((ours < theirs).sum())} of {len(names)} groups (measurably: {', '.join(less) or 'none'}; "
-        f"measurably higher: {', '.join(more) or 'none'}); largest gap between groups "
-        f"{(ours.max() - ours.min()) * 100:.1f} points against {(theirs.max() - theirs.min()) * 100:.1f}, "
-        f"change {low * 100:+.1f} to {high * 100:+.1f}"
+        f"lower in {fewer} of {len(r['groups'])} groups (measurably: {', '.join(r['measurably_lower']) or 'none'}; "
+        f"measurably higher: {', '.join(r['measurably_higher']) or 'none'}); largest gap between groups "
+        f"{r['largest_gap'] * 100:.1f} points against {r['reference_largest_gap'] * 100:.1f}, change "
+        f"{low * 100:+.1f} to {high * 100:+.1f}; {'no worse' if not failed else 'fails ' + ', '.join(failed)}"
     )
 
 

@@ -25,6 +25,7 @@ from facecue.fairness.records import CUE_LABELS, CUE_NAME, CUE_THRESHOLD, ImageR
 from facecue.fairness.split import SPLITS, split_of
 from facecue.io.images import read_image
 from facecue.labels import EMOTIONS, NUM_EMOTIONS
+from facecue.result import ModelRef
 
 if TYPE_CHECKING:  # the pipeline loads onnxruntime and the face models; import it only to run
     from facecue.pipeline import Analyzer, FrameFaces
@@ -140,15 +141,6 @@ def chosen_face(faces: FrameFaces) -> int | None:
     return int(np.lexsort((faces.scores, usable))[-1])
 
 
-def detect_faces(
-    analyzer: Analyzer, table: LabelTable, images: Path, pad: float = 0.5, progress: bool = False
-) -> tuple[ImageRecords, list[str]]:
-    """Per image: the most confident face (usable faces first), its quality and calibrated probabilities.
-    Returns the records of the images that decoded and the list of files that did not."""
-    records, crops, crop_rows, unreadable = audit_faces(analyzer, table, images, pad, progress)
-    return classify_crops(records, crops, crop_rows, analyzer.model), unreadable
-
-
 def classify_crops(records: ImageRecords, crops: np.ndarray, crop_rows: np.ndarray, model) -> ImageRecords:
     """The records with `model`'s calibrated probabilities for the usable crops (rows `crop_rows`): one run of
     the face stages serves the audit of several models (bench/fairness_models.py)."""
@@ -212,8 +204,12 @@ def run_audit(
     attribution: str | None = None,
     progress: bool = False,
     split: str = "all",
+    against: str | None = None,
 ) -> tuple[ImageRecords, dict]:
-    """The whole audit: (per-image records, the report document written to fairness.json)."""
+    """The whole audit: (per-image records, the report document written to fairness.json). With `against` (a
+    model name or path), the same faces are also read by that reference model and compared group by group
+    (facecue.fairness.compare), in the document's `against`."""
+    from facecue.emotion.model import EmotionModel
     from facecue.pipeline import Analyzer
 
     settings = settings or AuditSettings()
@@ -221,9 +217,13 @@ def run_audit(
     if pad < 0:
         raise InputError(f"--pad must be zero or more, not {pad}.")
     analyzer = Analyzer(fps=None, model=model)
-    check_not_trained_on(analyzer.model.info.sidecar.raw, table, split)
+    reference = EmotionModel.load(against) if against else None
+    for checked in (analyzer.model, reference):  # neither model may be audited on faces it trained on
+        if checked is not None:
+            check_not_trained_on(checked.info.sidecar.raw, table, split)
     table = select_split(table, split)
-    records, unreadable = detect_faces(analyzer, table, Path(images), pad, progress)
+    bare, crops, crop_rows, unreadable = audit_faces(analyzer, table, Path(images), pad, progress)
+    records = classify_crops(bare, crops, crop_rows, analyzer.model)
     if attribution is None and set(FAIRFACE_COLUMNS) <= set(table.columns):
         attribution = FAIRFACE_CREDIT  # FairFace's licence asks every report that uses it to credit it
     doc = {
@@ -257,4 +257,18 @@ def run_audit(
         },
         **fairness_metrics(records, list(group_cols), settings),
     }
+    if reference is not None:
+        from facecue.fairness.compare import compare_models
+
+        compared = compare_models(
+            records,
+            classify_crops(bare, crops, crop_rows, reference),
+            list(group_cols),
+            n_boot=settings.n_boot,
+            seed=settings.seed,
+            level=settings.level,
+            min_n=settings.min_n,
+        )
+        info = reference.info
+        doc["against"] = {"model": ModelRef(info.name, info.version, info.sha256).to_dict(), **compared}
     return records, doc

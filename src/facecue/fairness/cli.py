@@ -22,6 +22,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("-o", "--out", required=True, help="output folder")
     p.add_argument("--model", default="default", help="packaged model name or path to an exported .onnx")
     p.add_argument(
+        "--against",
+        metavar="MODEL",
+        help="also read every face with this reference model (e.g. v1) and say, group by group, whether --model "
+        "leaves any group worse off",
+    )
+    p.add_argument(
         "--pad",
         type=float,
         default=0.5,
@@ -63,6 +69,7 @@ def run(args) -> int:
         attribution=args.attribution,
         progress=not args.quiet and sys.stderr.isatty(),
         split=args.split,
+        against=args.against,
     )
     paths = write_audit(records, doc, Path(args.out))
     if not args.quiet:
@@ -93,5 +100,12 @@ def _print_summary(doc: dict) -> None:
                     f"{name}: lowest {metric} impact ratio {gap['impact_ratio']:.2f} ({gap['group']} vs "
                     f"{gap['reference']}{apart}){flag}{chance}"
                 )
+    if "against" in doc:
+        against = doc["against"]
+        reference = f"{against['model']['name']} {against['model']['version']}"
+        if against["no_worse"]:
+            print(f"against {reference}: no group worse off (ratios, each group's rate and the largest gaps)")
+        else:
+            print(f"against {reference}: worse by " + "; ".join(against["failures"]))
     if doc["warnings"]:
         print(f"{len(doc['warnings'])} small-group or uncertainty warning(s): see the report")

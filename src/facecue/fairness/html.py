@@ -170,6 +170,49 @@ def _gaps(doc: dict) -> str:
     )
 
 
+def _against(doc: dict) -> str:
+    """The group-by-group comparison with a reference model, when the audit was run with --against."""
+    against = doc.get("against")
+    if not against:
+        return ""
+    reference = f"{against['model']['name']} {against['model']['version']}"
+    rows = []
+    for gname, readings in against["groupings"].items():
+        for metric, r in readings.items():
+            failed = [name.replace("_", " ") for name, ok in r["checks"].items() if not ok]
+            rows.append(
+                f"<tr><td>{escape(gname)}</td><td>{escape(TITLES[metric])}</td>"
+                f"<td class='num'>{r['reference_worst_ratio']:.2f} → {r['worst_ratio']:.2f} "
+                f"{_change(r['worst_ratio_change_ci'])}</td>"
+                f"<td class='num'>{r['reference_largest_gap'] * 100:.1f} → {r['largest_gap'] * 100:.1f} points "
+                f"{_change(r['largest_gap_change_ci'], 100)}</td>"
+                f"<td>{escape(', '.join(r['measurably_lower']) or 'none')}</td>"
+                f"<td>{escape(', '.join(r['measurably_higher']) or 'none')}</td>"
+                f"<td>{escape('; '.join(failed)) if failed else 'no worse'}</td></tr>"
+            )
+    verdict = (
+        "No group is worse off than under the reference."
+        if against["no_worse"]
+        else "Worse than the reference by: " + "; ".join(against["failures"]) + "."
+    )
+    return (
+        f"<h2>Against {escape(reference)}</h2><p><strong>{escape(verdict)}</strong></p><table><tr><th>grouping</th>"
+        "<th>outcome</th><th>worst impact ratio, reference → this model [interval of the change]</th>"
+        "<th>largest gap between groups [interval of the change]</th><th>groups read measurably less often</th>"
+        "<th>groups read measurably more often</th><th>checks</th></tr>" + "".join(rows) + "</table>"
+        "<p class='muted'>Both models read the same faces; each interval is of the change itself, from bootstrap "
+        "replicates that draw the same faces for both. No worse means: the worst ratio is not measurably lower, no "
+        "group is read measurably more often, and the largest gap between groups is no wider.</p>"
+    )
+
+
+def _change(ci: list[float] | None, scale: float = 1.0) -> str:
+    if not ci:
+        return ""
+    digits = 1 if scale != 1.0 else 2
+    return f'<span class="muted">[{ci[0] * scale:+.{digits}f} to {ci[1] * scale:+.{digits}f}]</span>'
+
+
 def _points(gap: dict) -> str:
     if gap.get("difference") is None:
         return "—"
@@ -244,6 +287,7 @@ def render_fairness_html(doc: dict) -> str:
             f"{escape(cue['definition'])}: {escape(cue['note'])}.</p>"
         ),
         _gaps(doc),
+        _against(doc),
         _flags(doc),
         f"<h2>Small-group and uncertainty warnings</h2><ul>{warnings}</ul>",
         *(_grouping_section(name, grouping) for name, grouping in doc["groupings"].items()),
