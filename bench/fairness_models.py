@@ -40,7 +40,7 @@ import numpy as np
 from facecue.emotion.model import EmotionModel
 from facecue.errors import InputError
 from facecue.fairness.audit import audit_faces, check_not_trained_on, classify_crops, load_labels
-from facecue.fairness.compare import compare_models
+from facecue.fairness.compare import compare_models, worst_ratio_of
 from facecue.fairness.metrics import AuditSettings, fairness_metrics
 from facecue.fairness.records import ImageRecords
 from facecue.fairness.split import split_of
@@ -199,11 +199,6 @@ def extremes(records: ImageRecords, grouping: str, flag) -> str:
         rows.append((flagged[members].mean(), g, int(flagged[members].sum()), int(members.sum())))
     (_, low, k_low, n_low), (_, high, k_high, n_high) = min(rows), max(rows)
     return f"{low} {k_low}/{n_low}, {high} {k_high}/{n_high}"
-
-
-def worst_ratio_of(rates: np.ndarray) -> np.ndarray:
-    """(groups, n_boot) rates -> the worst impact ratio of an adverse outcome, lowest rate / highest rate."""
-    return np.divide(rates.min(0), rates.max(0), out=np.ones(rates.shape[1]), where=rates.max(0) > 0)
 
 
 def paired_ratio_gaps(flags: dict[str, np.ndarray], records: ImageRecords, grouping: str, n_boot: int = 1000):

@@ -29,7 +29,7 @@ READINGS = {
 }
 
 
-def worst_ratio(rates: np.ndarray) -> np.ndarray:
+def worst_ratio_of(rates: np.ndarray) -> np.ndarray:
     """(groups, B) rates -> (B,) lowest rate / highest rate (1 where no group has any case)."""
     top = rates.max(axis=0)
     return np.divide(rates.min(axis=0), top, out=np.ones(rates.shape[1]), where=top > 0)
@@ -87,10 +87,11 @@ def compare_models(
             if len(names) < 2:
                 continue
             change = ours - theirs
-            ratio = worst_ratio(ours) - worst_ratio(theirs)
+            ratio = worst_ratio_of(ours) - worst_ratio_of(theirs)
             gap = largest_gap(ours) - largest_gap(theirs)
-            higher = [g for g, c in zip(names, change, strict=True) if (_span(c[1:], level) or [0, 0])[0] > 0]
-            lower = [g for g, c in zip(names, change, strict=True) if (_span(c[1:], level) or [0, 0])[1] < 0]
+            spans = [_span(c[1:], level) for c in change]
+            higher = [g for g, ci in zip(names, spans, strict=True) if ci is not None and ci[0] > 0]
+            lower = [g for g, ci in zip(names, spans, strict=True) if ci is not None and ci[1] < 0]
             ratio_span = _span(ratio[1:], level)
             checks = {
                 "ratio_not_measurably_lower": not (ratio_span is not None and ratio_span[1] < 0),
@@ -102,12 +103,12 @@ def compare_models(
                     g: {
                         "rate": round(float(ours[i, 0]), 6),
                         "reference_rate": round(float(theirs[i, 0]), 6),
-                        "change_ci": _span(change[i, 1:], level),
+                        "change_ci": spans[i],
                     }
                     for i, g in enumerate(names)
                 },
-                "worst_ratio": round(float(worst_ratio(ours[:, :1])[0]), 6),
-                "reference_worst_ratio": round(float(worst_ratio(theirs[:, :1])[0]), 6),
+                "worst_ratio": round(float(worst_ratio_of(ours[:, :1])[0]), 6),
+                "reference_worst_ratio": round(float(worst_ratio_of(theirs[:, :1])[0]), 6),
                 "worst_ratio_change_ci": ratio_span,
                 "largest_gap": round(float(largest_gap(ours[:, :1])[0]), 6),
                 "reference_largest_gap": round(float(largest_gap(theirs[:, :1])[0]), 6),

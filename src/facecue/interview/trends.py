@@ -38,15 +38,12 @@ def _recorded(doc: dict, key: str) -> str | None:
     return value or None
 
 
-def _check_same(paths: list[Path], docs: list[dict], key: str, what: str) -> str | None:
-    values = {str(p): _recorded(d, key) for p, d in zip(paths, docs, strict=False)}
-    known = {v for v in values.values() if v is not None}
+def _only_value(paths: list[Path], values: list[str | None], what: str, advice: str) -> str | None:
+    """The one value the results record (None when none does); different ones are refused, naming each."""
+    known = {v for v in values if v is not None}
     if len(known) > 1:
-        listing = ", ".join(f"{p}: {v}" for p, v in values.items() if v is not None)
-        raise InputError(
-            f"these results belong to different {what} ({listing}); trends compare one candidate's "
-            "interviews for one purpose."
-        )
+        listing = ", ".join(f"{p}: {v}" for p, v in zip(paths, values, strict=True) if v is not None)
+        raise InputError(f"these results {what} ({listing}); {advice}")
     return known.pop() if known else None
 
 
@@ -56,20 +53,6 @@ def _emotion_model(doc: dict) -> str | None:
     if not model.get("name"):
         return None
     return f"{model['name']} {model.get('version', '?')} ({str(model.get('sha256') or '?')[:8]})"
-
-
-def _check_same_model(paths: list[Path], docs: list[dict]) -> str | None:
-    """Results read by different emotion models are not comparable: a model change moves every cue (v2 reads the
-    stress cue on about half as many faces as v1), and a trend would show the model, not the candidate."""
-    values = {str(p): _emotion_model(d) for p, d in zip(paths, docs, strict=True)}
-    known = {v for v in values.values() if v is not None}
-    if len(known) > 1:
-        listing = ", ".join(f"{p}: {v}" for p, v in values.items() if v is not None)
-        raise InputError(
-            f"these results were read by different emotion models ({listing}); analyse the older recordings again "
-            "with the same --model before comparing them."
-        )
-    return known.pop() if known else None
 
 
 def _row(path: Path, doc: dict) -> dict:
@@ -119,14 +102,23 @@ def _describe(metric: str, values: list[float]) -> dict:
 
 
 def compare_interviews(paths: list[str | Path]) -> dict:
-    """Interviews in the order given (oldest first); refuses different recorded candidates or purposes."""
+    """Interviews in the order given (oldest first); refuses different recorded candidates, purposes or emotion
+    models."""
     if len(paths) < 2:
         raise InputError("trends need at least two result.json files of the same candidate.")
     ps = [Path(p) for p in paths]
     docs = [_load(p) for p in ps]
-    subject = _check_same(ps, docs, "subject_id", "candidates")
-    purpose = _check_same(ps, docs, "purpose", "purposes")
-    emotion_model = _check_same_model(ps, docs)
+    same = "trends compare one candidate's interviews for one purpose."
+    subject = _only_value(ps, [_recorded(d, "subject_id") for d in docs], "belong to different candidates", same)
+    purpose = _only_value(ps, [_recorded(d, "purpose") for d in docs], "belong to different purposes", same)
+    # Results read by different emotion models do not compare: a model change moves every cue (v2 reads the stress
+    # cue on about half as many faces as v1), so a trend would show the model, not the candidate.
+    emotion_model = _only_value(
+        ps,
+        [_emotion_model(d) for d in docs],
+        "were read by different emotion models",
+        "analyse the older recordings again with the same --model before comparing them.",
+    )
     rows = [_row(p, d) for p, d in zip(ps, docs, strict=False)]
     compared = [r for r in rows if r["compared"]]
     trends = {}
