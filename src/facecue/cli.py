@@ -386,6 +386,13 @@ def run_evaluate(args) -> int:
             f"FER+ crowd majority: agrees on {crowd['agreement']:.4f} of {crowd['n']} faces with votes "
             f"(macro-F1 {crowd['macro_f1']:.4f})"
         )
+        split = crowd["labels"]
+        if split["n_agreed"] and split["n_disputed"]:
+            print(
+                f"  the labels themselves agree with the crowd on {split['agree_with_crowd']:.4f}; accuracy on those "
+                f"{split['n_agreed']} faces {split['accuracy_where_agreed']:.4f}, on the other "
+                f"{split['n_disputed']} {split['accuracy_where_disputed']:.4f}"
+            )
     print("wrote " + ", ".join(str(p) for p in paths.values()))
     return 0
 

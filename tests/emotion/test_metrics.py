@@ -53,3 +53,22 @@ def test_crowd_agreement_counts_only_faces_with_votes():
     probs = np.eye(7)[[6, 6, 3, 0]]
     result = crowd_agreement(probs, votes)
     assert result["n"] == 3 and result["agreement"] == 2 / 3
+    assert "labels" not in result
+
+
+def test_accuracy_is_split_by_whether_the_label_and_the_crowd_agree():
+    # Faces 0-2: the label and the crowd agree; faces 3-5: labelled angry, the crowd says neutral; face 6 has no
+    # votes and counts in neither part.
+    labels = np.array([3, 4, 0, 0, 0, 0, 5])
+    votes = np.zeros((7, 7))
+    votes[[0, 1, 2], [3, 4, 0]] = 9
+    votes[3:6, 6] = 7
+    votes[3:6, 0] = 3
+    follows_crowd = np.eye(7)[[3, 4, 0, 6, 6, 6, 5]]
+    follows_labels = np.eye(7)[[6, 6, 6, 0, 0, 0, 5]]
+    crowd = crowd_agreement(follows_crowd, votes, labels)["labels"]
+    assert crowd["agree_with_crowd"] == 0.5 and crowd["n_agreed"] == 3 and crowd["n_disputed"] == 3
+    assert crowd["accuracy_where_agreed"] == 1.0 and crowd["accuracy_where_disputed"] == 0.0
+    # Same accuracy on all faces with votes (3 of 6), earned in opposite parts: the split tells them apart.
+    label_like = crowd_agreement(follows_labels, votes, labels)["labels"]
+    assert label_like["accuracy_where_agreed"] == 0.0 and label_like["accuracy_where_disputed"] == 1.0

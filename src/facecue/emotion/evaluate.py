@@ -47,7 +47,7 @@ def evaluate(
     }
     report["tta"] = tta
     if crowd_votes is not None:
-        report["ferplus"] = crowd_agreement(probs, crowd_votes)
+        report["ferplus"] = crowd_agreement(probs, crowd_votes, labels)
     report["faces_per_s"] = round(len(labels) / max(seconds, 1e-9), 1)
     report.update(report_extra)
     return report
