@@ -387,11 +387,15 @@ def run_evaluate(args) -> int:
             f"(macro-F1 {crowd['macro_f1']:.4f})"
         )
         split = crowd["labels"]
-        if split["n_agreed"] and split["n_disputed"]:
+        parts = [
+            f"where they {word} {split[f'accuracy_where_{key}']:.4f} ({split[f'n_{key}']} faces)"
+            for word, key in (("agree", "agreed"), ("differ", "disputed"))
+            if split[f"n_{key}"]
+        ]
+        if parts:
             print(
-                f"  the labels themselves agree with the crowd on {split['agree_with_crowd']:.4f}; accuracy on those "
-                f"{split['n_agreed']} faces {split['accuracy_where_agreed']:.4f}, on the other "
-                f"{split['n_disputed']} {split['accuracy_where_disputed']:.4f}"
+                f"  the labels agree with the crowd's majority on {split['agree_with_crowd']:.4f}; accuracy "
+                + ", ".join(parts)
             )
     print("wrote " + ", ".join(str(p) for p in paths.values()))
     return 0

@@ -107,6 +107,8 @@ def test_evaluate_writes_metrics_and_plots(tmp_path, tiny_model, capsys):
     assert report["ferplus"]["n"] == 69 and abs(report["ferplus"]["agreement"] - report["accuracy"]) < 0.02
     # The crowd agrees with every label it voted on, so no face is disputed.
     assert report["ferplus"]["labels"]["agree_with_crowd"] == 1.0 and report["ferplus"]["labels"]["n_disputed"] == 0
+    printed = capsys.readouterr().out
+    assert "where they agree" in printed and "(69 faces)" in printed and "where they differ" not in printed
 
 
 def test_photo_aligner_reframes_a_loose_face_photo(model_files):
