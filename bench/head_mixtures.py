@@ -268,6 +268,9 @@ def main() -> None:
     print("\n4. (m, neutral offset, angry offset) chosen with each clip left out: that clip's reading")
     shipped, *rows = leave_one_clip_out(exam)
     for name, reading, ok, chosen in rows:
+        if not chosen:
+            print(f"  {name:28s} no setting meets the targets on the other clips")
+            continue
         print(f"  {name:28s} {reading:9s} {'right' if ok else 'WRONG'}  chosen (m, neutral, angry, accuracy) {chosen}")
     print(f"held-out clips read right: {sum(r[2] for r in rows)} of {len(rows)}; the {shipped[0]}: {shipped[2]}")
 
