@@ -40,11 +40,18 @@ import numpy as np
 from facecue.emotion.model import EmotionModel
 from facecue.errors import InputError
 from facecue.fairness.audit import audit_faces, check_not_trained_on, classify_crops, load_labels
-from facecue.fairness.compare import compare_models, worst_ratio_of
+from facecue.fairness.compare import compare_models
 from facecue.fairness.metrics import AuditSettings, fairness_metrics
 from facecue.fairness.records import ImageRecords
 from facecue.fairness.split import split_of
-from facecue.fairness.stats import homogeneity_p, interval, parity_worst_ratios, top_share, worst_ratio
+from facecue.fairness.stats import (
+    homogeneity_p,
+    interval,
+    parity_worst_ratios,
+    top_share,
+    worst_ratio,
+    worst_ratio_of,
+)
 from facecue.interview.affect import discomfort
 from facecue.labels import EMOTIONS
 from facecue.pipeline import Analyzer

@@ -20,19 +20,13 @@ from __future__ import annotations
 import numpy as np
 
 from facecue.fairness.records import ImageRecords
-from facecue.fairness.stats import interval
+from facecue.fairness.stats import interval, worst_ratio_of
 from facecue.labels import EMOTIONS
 
 READINGS = {
     "angry_rate": lambda r: r.usable & (r.pred == EMOTIONS.index("angry")),
     "cue_rate": lambda r: r.usable & r.cue,
 }
-
-
-def worst_ratio_of(rates: np.ndarray) -> np.ndarray:
-    """(groups, B) rates -> (B,) lowest rate / highest rate (1 where no group has any case)."""
-    top = rates.max(axis=0)
-    return np.divide(rates.min(axis=0), top, out=np.ones(rates.shape[1]), where=top > 0)
 
 
 def largest_gap(rates: np.ndarray) -> np.ndarray:

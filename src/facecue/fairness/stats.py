@@ -86,10 +86,16 @@ def impact_ratio(rate, reference, adverse: bool):
     return float(ratio) if ratio.ndim == 0 else ratio
 
 
+def worst_ratio_of(rates: np.ndarray) -> np.ndarray:
+    """(groups, ...) rates -> lowest rate / highest rate over the groups (1 where no group has any case)."""
+    rates = np.asarray(rates, dtype=np.float64)
+    top = rates.max(axis=0)
+    return np.divide(rates.min(axis=0), top, out=np.ones_like(top), where=top > 0)
+
+
 def worst_ratio(flags: np.ndarray, groups: np.ndarray) -> float:
     """Lowest group rate / highest group rate of an adverse flag (1 when no group has it)."""
-    rates = np.array([flags[groups == g].mean() for g in np.unique(groups)])
-    return float(rates.min() / rates.max()) if rates.max() > 0 else 1.0
+    return float(worst_ratio_of(np.array([flags[groups == g].mean() for g in np.unique(groups)])))
 
 
 def parity_worst_ratios(sizes: np.ndarray, rate: float, n_sim: int = 4000, seed: int = 0) -> np.ndarray:
@@ -100,9 +106,7 @@ def parity_worst_ratios(sizes: np.ndarray, rate: float, n_sim: int = 4000, seed:
     from the counting alone. Compare a measured ratio with this before reading it as a disparity."""
     rng = np.random.default_rng(seed)
     sizes = np.asarray(sizes)[:, None]
-    rates = rng.binomial(sizes, rate, size=(len(sizes), n_sim)) / sizes
-    high = rates.max(axis=0)
-    return np.divide(rates.min(axis=0), high, out=np.ones(n_sim), where=high > 0)
+    return worst_ratio_of(rng.binomial(sizes, rate, size=(len(sizes), n_sim)) / sizes)
 
 
 def homogeneity_p(flags: np.ndarray, groups: np.ndarray) -> float:
