@@ -234,7 +234,13 @@ def main() -> None:
     agreed, disputed = exam.agreed.sum(), exam.disputed.sum()
     print(
         f"FER2013's PublicTest labels agree with the FER+ crowd's majority on {agreed} of {agreed + disputed} faces "
-        f"({agreed / (agreed + disputed):.3f}); accuracy is also given on those ('agreed') and the rest ('disputed')\n"
+        f"({agreed / (agreed + disputed):.3f}); accuracy is also given on those ('agreed') and the rest ('disputed')"
+    )
+    crowd_neutral_faces = exam.disputed & (crowd_majority(votes) == NEUTRAL)
+    counts = np.bincount(public.labels[crowd_neutral_faces], minlength=len(EMOTIONS))
+    by_label = ", ".join(f"{label} {n}" for label, n in zip(EMOTIONS, counts, strict=True) if n)
+    print(
+        f"of the disputed faces the crowd calls {crowd_neutral_faces.sum()} neutral; FER2013 labels them {by_label}\n"
     )
     print("1. one share m for every class (shipped: m = 0.5)")
     for share in np.round(np.linspace(0, 1, 11), 1):
