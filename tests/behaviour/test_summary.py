@@ -160,3 +160,40 @@ def test_smile_highlights_follow_the_expression_reading_when_there_is_one():
     assert smiles(crying) == []
     geometry_only = dataclasses.replace(crying, options=AnalyzeOptions(fps=5.0, signals=("behaviour",)))
     assert len(smiles(geometry_only)) == 1  # without expressions, the geometry is all there is
+
+
+def test_a_highlight_says_how_much_of_a_bridged_stretch_held_and_its_clock_rounds_over_the_minute():
+    """Runs bridge gaps of up to 1 s: a speaker glancing back every 2 s was "Looked away for 13 s" while looking
+    at the camera a quarter of that time; and a smile from 59.97 s was "(from 0:60.0)"."""
+    import dataclasses
+
+    from facecue.interview.behaviour import behaviour_highlights
+    from tests.interview.synthetic import synthetic_result, timeline
+
+    result = synthetic_result(timeline(("neutral", 20)))
+    _, behaviour = _series(len(result.times))
+    looking = behaviour[:, BEHAVIOUR_COLUMNS.index("eye_contact")]
+    looking[:] = 0.1
+    looking[np.arange(len(looking)) % 10 < 3] = 0.9  # back at the camera for 0.6 s every 2 s
+    away = [h for h in behaviour_highlights(result, behaviour, 0.2) if h["kind"] == "looking_away"]
+    assert [h["reason"] for h in away] == ["Looked away from the camera for 14 of 19 s."]
+
+    _, behaviour = _series(len(result.times), smile=0.9)
+    behaviour[50, SMILE] = 1.0  # the strongest moment, 10 s in
+    later = dataclasses.replace(result, times=result.times + 59.97)
+    (smile,) = [h for h in behaviour_highlights(later, behaviour, 0.2) if h["kind"] == "smile"]
+    assert smile["reason"] == "Smiled for 20 s (from 1:00.0); this is its strongest moment."
+
+
+def test_a_recording_without_a_face_gets_no_out_of_frame_highlight():
+    import dataclasses
+
+    from facecue.interview.behaviour import behaviour_highlights
+    from tests.interview.synthetic import synthetic_result, timeline
+
+    result = synthetic_result(timeline(("neutral", 4)))
+    none = np.zeros(len(result.times), bool)
+    empty = dataclasses.replace(result, timeline=dataclasses.replace(result.timeline, present=none, usable=none))
+    _, behaviour = _series(len(result.times))
+    assert [h["kind"] for h in behaviour_highlights(result, behaviour, 0.2)] == []
+    assert behaviour_highlights(empty, behaviour, 0.2) == []  # it gave "out of the frame for 4 s"

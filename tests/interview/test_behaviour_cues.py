@@ -47,6 +47,8 @@ def test_cues_use_what_is_there_and_leave_out_what_is_not():
     assert list(today) == ["smiles", "nods", "head_shakes"]  # no guessed eye contact, posture or blink rate
     assert today["smiles"]["text"] == "Smiled in 20% of the answer (24 s readable)."
     assert today["nods"]["text"] == "Nodded 4 times (24 s readable)." and today["nods"]["seconds"] == 24.0
+    glimpse = behaviour_cues({"smile_share": fig(1.0, 0.4)}, "questions")  # a share of 0.4 s: not "0 s readable"
+    assert glimpse["smiles"]["text"] == "Smiled in 100% of the answer (0.4 s readable; few seconds, tentative)."
 
     later = behaviour_cues(LATER, "questions")
     assert list(later) == [

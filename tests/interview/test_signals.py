@@ -39,6 +39,8 @@ def test_neutral_to_happy_gives_a_rising_arc_and_a_change_point_at_the_switch():
     assert len(changes) == 1 and changes[0]["time_s"] == pytest.approx(10.0, abs=0.21)
     assert "from mostly neutral to mostly happy" in changes[0]["reason"]
     assert span["cues"]["engagement"]["value"] == pytest.approx(0.5)
+    # the expression model's reading, named as such: the behaviour panel's smile share is the mouth's shape
+    assert span["cues"]["engagement"]["text"].startswith("The expression model read the face as happy in 50% of")
     assert span["cues"]["stress"]["value"] == 0.0
 
 

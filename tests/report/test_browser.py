@@ -153,3 +153,17 @@ def test_report_of_a_real_analysis_with_questions(browser, tmp_path, model_files
     assert 100 < float(pitch) < 200  # the sample's synthetic voice glides between 100 and 200 Hz
     assert problems == []
     page.close()
+
+
+def test_the_hover_clock_rounds_over_the_minute(browser, tmp_path):
+    """report.js's clock() as the page runs it: 9.97 s showed "0:010.0" and 59.97 s "0:60.0"."""
+    import re
+
+    source = (Path(__file__).parents[2] / "src/facecue/report/report.js").read_text()
+    clock = re.search(r"function clock\(s\) \{.*?\n  \}", source, re.S)
+    assert clock
+    path = write_report(result_with_interview(), tmp_path / "report.html")
+    page, problems = open_report(browser, path)
+    shown = page.evaluate(f"(() => {{ {clock.group(0)}; return [3.4, 9.97, 59.97, 69.96, 600].map(clock); }})()")
+    assert shown == ["0:03.4", "0:10.0", "1:00.0", "1:10.0", "10:00.0"] and problems == []
+    page.close()

@@ -163,6 +163,12 @@ def test_result_without_faces_says_no_face_found():
     assert "No face found" in html
     assert 'id="timeline"' not in html and "<path" not in html
     assert 'id="dominant">none<' in html and 'id="face-presence">0%<' in html
+    # A cartoon's detections that the mesh rejected: no "0% of frames with the face" above their count.
+    cartoon = make_result(with_face=False, absent=range(40), abstained=())
+    cartoon["summary"].update(abstained=0.0, abstain_reasons={"face not visible": 11})
+    html = render_report(cartoon)
+    assert 'id="abstained">—</span> no frame showed the candidate' in html and "of frames with the face" not in html
+    assert "faces found but not read: face not visible 11" in html
 
 
 def test_missing_summary_keys_render_as_dashes():
@@ -197,3 +203,27 @@ def test_a_stern_dominant_reading_says_whether_it_is_the_persons_usual_face():
     assert "no baseline for this person (too little readable face)" in render_report(doc)
     doc["summary"].update(dominant="happy")
     assert re.search(r'id="dominant">.*?<strong>happy</strong></span>', render_report(doc))
+
+
+def test_the_behaviour_table_says_what_each_figure_rests_on():
+    """Time out of frame is a share of the analysed time ("64% of 7 s readable" read as if the face was there),
+    and a share of under a second says so instead of "0 s"."""
+    from facecue.report.behaviour import behaviour_section
+
+    figures = {
+        "out_of_frame": {"value": 0.64, "seconds": 6.4},
+        "smile_share": {"value": 1.0, "seconds": 0.4},
+        "parts": [{"label": "Q1", "start_s": 0, "end_s": 2, "out_of_frame": {"value": 0.8, "seconds": 2.0}}],
+    }
+    html = behaviour_section({"behaviour": figures})
+    assert '64% <span class="reasons">of 6 s analysed</span>' in html
+    assert '80% <span class="reasons">of 2 s analysed</span>' in html
+    assert '100% <span class="reasons">of 0.4 s readable</span>' in html
+
+
+def test_ranges_end_where_the_recording_ends():
+    """The last frame covers one step, but not past the end: a 6.4 s clip showed "Face absent: 0:02.4–0:06.6"."""
+    result = make_result(absent=range(30, 40), abstained=())
+    result["source"]["duration_s"] = 8.9  # the last frame is at 8.8 s, one step is 0.2 s
+    html = render_report(result)
+    assert "<b>Face absent:</b> 0:07.0–0:08.9" in html

@@ -46,6 +46,8 @@ def test_question_cards_carry_face_cues_voice_words_and_feedback():
     assert 'data-emotion="happy">' in first and "<b>80%</b>" in first
     assert '<span class="m-val">+0.45</span>' in first  # valence
     assert 'Arc <span class="arc-shape">rising</span>' in first
+    arc = re.sub(r"<[^>]+>", "", re.search(r'<p class="arc">.*?</p>', first).group(0))
+    assert arc == "Arc rising: first third neutral → peak 0:01.0 happy → last third happy"  # thirds: no clock
     assert "happy + surprise 0:00.4–0:01.2" in first
     assert 'Visible positive engagement</b> <span class="level">marked</span>' in first
     assert '<span class="conf conf-high" title="confidence of this cue (0..1)">high 0.72</span>' in first
@@ -123,6 +125,9 @@ def test_overview_notes_calibration_and_limits():
     assert "Words against face.</strong>" in html and "Voice cues depend on the recording.</strong>" in html
     plain = render_report(make_result())
     assert 'id="interview"' not in plain and "Voice cues depend on the recording." not in plain
+    one = result_with_interview()
+    one["interview"]["mismatch"].update(checked=1, flagged=0)
+    assert "0 flagged of 1 utterance checked" in render_report(one)  # not "1 utterances"
     assert "calibrated on FER2013 validation images" in plain  # no temperature recorded: said generally
 
 

@@ -42,6 +42,15 @@ def test_segments_merge_short_runs():
     assert segs[1][0] == times[15] and segs[1][1] == times[29]
 
 
+def test_a_short_blip_at_the_start_joins_the_segment_after_it():
+    times = np.arange(20) * 0.2
+    labels = [6] + [3] * 19  # one 'neutral' frame, then happy: it was a segment of its own, 0.0-0.0 s
+    segs = segment_labels(times, onehot(labels), np.ones(20, bool), min_duration_s=0.5)
+    assert [(s[0], s[1], s[2]) for s in segs] == [(0.0, float(times[19]), "happy")]
+    lone = segment_labels(times[:1], onehot([6]), np.ones(1, bool), min_duration_s=0.5)
+    assert [s[2] for s in lone] == ["neutral"]  # a stretch of one frame still has its reading
+
+
 def test_exponential_smoother_resets_after_gap():
     s = ExponentialSmoother(tau_s=0.5, max_gap_s=1.0)
     a = s.update(0.0, onehot([3])[0])

@@ -14,3 +14,9 @@ def figure(value, seconds: float, **extra: Any) -> dict[str, Any]:
         value = int(value) if isinstance(value, (int, np.integer)) else round(float(value), 4)
     rounded = {k: round(v, 2) if isinstance(v, float) else v for k, v in extra.items()}
     return {"value": value, "seconds": round(float(seconds), 2), **rounded}
+
+
+def seconds_text(seconds: float) -> str:
+    """How many seconds a figure rests on, for a sentence: under one second with its tenth ("0.4 s", not "0 s"
+    beside a share of 100%)."""
+    return f"{seconds:.1f}" if 0 < seconds < 0.95 else f"{seconds:.0f}"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from facecue.behaviour.columns import BEHAVIOUR_COLUMNS
+from facecue.behaviour.figures import seconds_text
 from facecue.behaviour.posture import hand_episodes, pose_stride
 from facecue.behaviour.summary import smiling_frames, summarise
 from facecue.interview.affect import distressed_frames
@@ -132,7 +133,7 @@ def behaviour_cues(b: dict | None, kind: str) -> dict:
             "value": _value(entry),
             "seconds": round(seconds, 2),
             "tentative": tentative,
-            "text": f"{phrase[0].upper()}{phrase[1:]} ({seconds:.0f} s {basis}"
+            "text": f"{phrase[0].upper()}{phrase[1:]} ({seconds_text(seconds)} s {basis}"
             + ("; few seconds, tentative)." if tentative else ")."),
         }
     return out
@@ -164,13 +165,13 @@ def behaviour_highlights(result: Result, behaviour: np.ndarray, step: float) -> 
     smile, hand, looked = (behaviour[:, col(c)] for c in ("smile", "hand_near_face", "eye_contact"))
     smiling = smiling_frames(behaviour, present, distressed_frames(result))
     conditions = {  # kind: (frames that hold, the score to pin the moment at or None, label, reason)
-        "smile": (smiling, smile, "smile", "Smiled for {s:.0f} s"),
-        "out_of_frame": (~present, None, "out of frame", "The face was out of the frame for {s:.0f} s"),
+        "smile": (smiling, smile, "smile", "Smiled for {s} s"),
+        "out_of_frame": (~present, None, "out of frame", "The face was out of the frame for {s} s"),
         "looking_away": (
             present & ~np.isnan(looked) & (np.nan_to_num(looked, nan=1.0) < LOOK_AT),
             None,
             "looking away",
-            "Looked away from the camera for {s:.0f} s",
+            "Looked away from the camera for {s} s",
         ),
     }
     out = []
@@ -180,15 +181,21 @@ def behaviour_highlights(result: Result, behaviour: np.ndarray, step: float) -> 
         if length >= HIGHLIGHT_MIN_S["hand_near_face"]:
             reason = f"A hand was near the face for {length:.0f} s."
             out.append(_highlight(start_s, "hand_near_face", "hand near face", length, reason))
+    if not present.any():  # no face at all: the summary says so; "out of the frame for 4 s" would be a highlight
+        del conditions["out_of_frame"]  # of a recording that never showed one
     for kind, (flags, strength, label, reason) in conditions.items():
         for run in contiguous_runs(times, flags, max(1.0, 2.5 * step)):
             length = float(times[run[-1]] - times[run[0]]) + step
             if length < HIGHLIGHT_MIN_S[kind]:
                 continue
+            # Runs bridge short gaps (noisy frames); when the gaps add up, say how much of the stretch it held.
+            held = len(run) * step
+            text = reason.format(s=f"{length:.0f}" if held >= 0.9 * length else f"{held:.0f} of {length:.0f}")
             at = run[0] if strength is None else run[int(np.argmax(strength[run]))]
-            start = f"{int(times[run[0]] // 60)}:{times[run[0]] % 60:04.1f}"
+            minutes, tenths = divmod(round(float(times[run[0]]) * 10), 600)  # 59.97 s is 1:00.0, not 0:60.0
+            start = f"{minutes}:{tenths / 10:04.1f}"
             where = "" if at == run[0] else f" (from {start}); this is its strongest moment"
-            out.append(_highlight(float(times[at]), kind, label, length, reason.format(s=length) + where + "."))
+            out.append(_highlight(float(times[at]), kind, label, length, text + where + "."))
     return out
 
 

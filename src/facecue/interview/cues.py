@@ -132,7 +132,9 @@ def derive_cues(fr: InterviewFrames, m: np.ndarray, validation: ModelValidation 
     out["engagement"] = {
         "value": round(value, 3),
         "level": lvl,
-        "text": f"The face showed smiles or other happy expressions in {value:.0%} of readable moments ({lvl}).",
+        # Named as the expression model's reading: the behaviour panel's smile share measures the mouth's shape,
+        # and "smiles … in 0%" beside "Smiled in 33%" read as a contradiction.
+        "text": f"The expression model read the face as happy in {value:.0%} of readable moments ({lvl}).",
         "support_s": support_times(fr, idx[flags], happy[flags]),
         **_confidence(fr, len(idx), (_share(flags[first]), _share(flags[second])), "engagement", validation),
     }

@@ -8,6 +8,7 @@ from __future__ import annotations
 from html import escape
 
 from facecue import __version__
+from facecue.behaviour.figures import seconds_text
 from facecue.report.charts import fmt_range, fmt_time, number, pct
 from facecue.report.interview import (
     behaviour_panels,
@@ -57,7 +58,9 @@ BEHAVIOUR_LIMITS = (
 )
 
 
-def _figure(entry, as_share: bool = True) -> str:
+def _figure(entry, as_share: bool = True, basis: str = "readable") -> str:
+    """A figure and the seconds it rests on; `basis` says what those seconds are (time out of frame is a share of
+    the analysed time, not of the readable time)."""
     if not isinstance(entry, dict):
         return "—"
     value = number(entry.get("value"))
@@ -65,7 +68,7 @@ def _figure(entry, as_share: bool = True) -> str:
     if value is None:
         return f'<span class="reasons">not measured: {escape(str(entry.get("reason") or "nothing readable"))}</span>'
     shown = pct(value) if as_share else (f"{value:g}" if value == int(value) else f"{value:.1f}")
-    return f'{shown} <span class="reasons">of {seconds:.0f} s readable</span>'
+    return f'{shown} <span class="reasons">of {seconds_text(seconds)} s {basis}</span>'
 
 
 def _rows(b: dict) -> list[tuple[str, str]]:
@@ -75,7 +78,7 @@ def _rows(b: dict) -> list[tuple[str, str]]:
         ("Nods", _figure(b.get("nods"), False)),
         ("Head shakes", _figure(b.get("head_shakes"), False)),
         ("Blinks per minute", _figure(b.get("blinks_per_minute"), False)),
-        ("Out of frame", _figure(b.get("out_of_frame"))),
+        ("Out of frame", _figure(b.get("out_of_frame"), basis="analysed")),
         ("Eye contact", _figure(b.get("eye_contact_share"))),
         ("Looks away (1 s or more)", _figure(b.get("gaze_aversions"), False)),
         ("Lean against their usual distance (ln)", _figure(posture.get("lean"), False)),
@@ -100,7 +103,8 @@ def behaviour_section(summary: dict) -> str:
             f"{fmt_time(number(p.get('start_s')) or 0)}-{fmt_time(number(p.get('end_s')) or 0)}</span></th>"
             f"<td>{_figure(p.get('smile_share'))}</td><td>{_figure(p.get('eye_contact_share'))}</td>"
             f"<td>{_figure(p.get('nods'), False)}</td>"
-            f"<td>{_figure(p.get('head_shakes'), False)}</td><td>{_figure(p.get('out_of_frame'))}</td></tr>"
+            f"<td>{_figure(p.get('head_shakes'), False)}</td>"
+            f"<td>{_figure(p.get('out_of_frame'), basis='analysed')}</td></tr>"
             for p in parts
         )
         table = (

@@ -114,9 +114,9 @@ def render_report(result: dict, blur_thumbnails: bool = False) -> str:
     summary = result["summary"] if isinstance(result.get("summary"), dict) else {}
     no_face = bool(summary.get("no_face")) or res.candidate_id is None or not res.timeline.present.any()
     status = frame_status(res.timeline.present, res.timeline.usable, res.timeline.smoothed)
-    points = downsample(res.times, res.timeline.smoothed.astype(np.float64), status)
-    starts, ends = frame_spans(res.times)
     duration = number(res.source.duration_s)
+    points = downsample(res.times, res.timeline.smoothed.astype(np.float64), status, end_s=duration)
+    starts, ends = frame_spans(res.times, duration)
     scale = TimeScale(max(duration or 0.0, float(ends[-1]) if len(ends) else 0.0))
     others = _others(res, summary)
     gaps = [(float(a), float(b)) for a, b in res.gaps]
@@ -286,7 +286,14 @@ def _summary(res: Result, summary: dict, others: list) -> str:
         ),
         (
             "Model abstained",
-            f'<span id="abstained">{pct(abstained)}</span>'
+            # Without the candidate's face there is nothing to abstain on: "0% of frames with the face" above a
+            # count of rejected detections read as a contradiction.
+            (
+                '<span id="abstained">—</span> no frame showed the candidate\'s face'
+                + (f'<div class="reasons">faces found but not read: {reasons}</div>' if reasons else "")
+            )
+            if presence == 0
+            else f'<span id="abstained">{pct(abstained)}</span>'
             + ("" if abstained is None else " of frames with the face")
             + (f'<div class="reasons">{reasons}</div>' if reasons else ""),
         ),

@@ -211,7 +211,8 @@ def overview_section(interview: dict) -> str:
             "Words against face",
             (
                 f"{int(number(mismatch.get('flagged')) or 0)} flagged of "
-                f"{int(number(mismatch.get('checked')) or 0)} utterances checked"
+                + _count(int(number(mismatch.get("checked")) or 0), "utterance")
+                + " checked"
             )
             if mismatch
             else "no transcript given",
@@ -416,16 +417,16 @@ def _affect_rows(s: dict) -> str:
 
 
 def _arc(arc: dict) -> str:
+    """Start and end are the mean readings of the span's first and last thirds, so they get no clock time: their
+    mean times put a peak inside the last third "after" the end ("peak 0:01.8 → end 0:01.6")."""
     steps = []
-    for key in ("start", "peak", "end"):
+    for key, name in (("start", "first third"), ("peak", "peak"), ("end", "last third")):
         m = _dict(arc.get(key))
         if m.get("label"):
-            t = number(m.get("time_s"))
+            t = number(m.get("time_s")) if key == "peak" else None
             colour = EMOTION_COLOURS.get(str(m["label"]), UNKNOWN_COLOUR)
-            steps.append(
-                f'<span class="arc-step">{key} {fmt_time(t, tenths=True) if t is not None else ""} '
-                f"{swatch(colour)}<b>{_e(m['label'])}</b></span>"
-            )
+            when = f" {fmt_time(t, tenths=True)}" if t is not None else ""
+            steps.append(f'<span class="arc-step">{name}{when} {swatch(colour)}<b>{_e(m["label"])}</b></span>')
     if not steps:
         return ""
     shape = f' <span class="arc-shape">{_e(arc["shape"])}</span>' if arc.get("shape") else ""

@@ -18,7 +18,8 @@
   svg.querySelectorAll(".series > title").forEach(function (el) { el.remove(); });
 
   function clock(s) {
-    var m = Math.floor(s / 60), r = s - m * 60;
+    // Round to tenths first: 59.97 s is 1:00.0, not 0:60.0, and 9.97 s is 0:10.0, not 0:010.0.
+    var tenths = Math.round(s * 10), m = Math.floor(tenths / 600), r = (tenths - m * 600) / 10;
     return m + ":" + (r < 10 ? "0" : "") + r.toFixed(1);
   }
 

@@ -44,23 +44,26 @@ def frame_status(present: np.ndarray, usable: np.ndarray, probs: np.ndarray) -> 
     return status
 
 
-def frame_spans(times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each frame covers the time until the next frame, except across a hole (see GAP_FACTOR)."""
+def frame_spans(times: np.ndarray, end_s: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Each frame covers the time until the next frame, except across a hole (see GAP_FACTOR), and never past
+    `end_s`, the recording's end when known (the last frame of a 6.4 s clip does not run to 6.6 s)."""
     if len(times) == 0:
         return times, times
     steps = np.diff(times)
     step = float(np.median(steps)) if steps.size and np.median(steps) > 0 else 1.0
     following = np.append(times[1:], times[-1] + step)
     ends = np.where(following - times <= GAP_FACTOR * step, following, times + step)
+    if end_s:
+        ends = np.maximum(np.minimum(ends, end_s), times)
     return times, ends
 
 
 def downsample(
-    times: np.ndarray, probs: np.ndarray, status: np.ndarray, max_points: int = MAX_POINTS
+    times: np.ndarray, probs: np.ndarray, status: np.ndarray, max_points: int = MAX_POINTS, end_s: float | None = None
 ) -> TimelinePoints:
     """At most `max_points` points; see the module docstring for how buckets are averaged."""
     n = len(times)
-    starts, ends = frame_spans(times)
+    starts, ends = frame_spans(times, end_s)
     if n == 0:
         return TimelinePoints(times, starts, ends, probs.reshape(0, probs.shape[1]), status)
     first = np.arange(0, n, math.ceil(n / max_points))

@@ -106,9 +106,9 @@ def build_review(document: dict) -> ReviewView:
     # The document's own summary, not res.summary: a figure it lacks shows as missing, where the typed one reads 0.
     summary = document["summary"] if isinstance(document.get("summary"), dict) else {}
     status = frame_status(res.timeline.present, res.timeline.usable, res.timeline.smoothed)
-    points = downsample(res.times, res.timeline.smoothed.astype(np.float64), status)
-    _, ends = frame_spans(res.times)
     duration = number(res.source.duration_s) or 0.0
+    points = downsample(res.times, res.timeline.smoothed.astype(np.float64), status, end_s=duration)
+    _, ends = frame_spans(res.times, duration)
     scale = TimeScale(max(duration, float(ends[-1]) if len(ends) else 0.0))
     gaps = [(float(a), float(b)) for a, b in res.gaps]
     others = [(t.face_id, [(float(a), float(b)) for a, b in t.ranges]) for t in res.tracks if t.role == "other"]

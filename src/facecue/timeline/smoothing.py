@@ -94,6 +94,11 @@ def segment_labels(
                 pieces[-1][4].extend(run[part].tolist())
                 continue
             pieces.append([start, end, label, None, run[part].tolist()])
+        if len(pieces) > 1 and pieces[0][1] - pieces[0][0] < min_duration_s:
+            # A short first piece has no previous run to join: the next one takes it (a stretch that opened on
+            # one flickering frame gave a segment "neutral 0:00.0-0:00.0").
+            first = pieces.pop(0)
+            pieces[0][0], pieces[0][4] = first[0], first[4] + pieces[0][4]
         segments.extend(pieces)
     out = []
     for start, end, label, _, members in segments:
