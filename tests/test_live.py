@@ -125,3 +125,30 @@ def test_live_behaviour_only_names_no_emotion(clip, tmp_path, practice_args):
     assert not any(label in everything for label in EMOTIONS) and "%" not in proc.stdout
     header = out_csv.read_text().splitlines()[0].split(",")
     assert header[8:11] == ["yaw", "pitch", "roll"] and "smile" in header and "label" not in header
+
+
+def test_live_appends_to_its_csv_and_never_writes_over_the_video(clip, tmp_path, practice_args):
+    """--csv says "append": a second session overwrote the first, and `--csv` naming the source emptied the video."""
+    out_csv = tmp_path / "live.csv"
+    live = [sys.executable, "-m", "facecue.cli", "live", "--source", str(clip), "--fps", "5", *practice_args]
+    for _ in range(2):
+        proc = subprocess.run([*live, "--seconds", "1", "--csv", str(out_csv)], capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+    rows = out_csv.read_text().splitlines()
+    assert sum(r.startswith("time_s,") for r in rows) == 1  # one header, both sessions' rows
+    times = [float(r.split(",")[0]) for r in rows[1:]]
+    assert times != sorted(times)  # the clock restarts where the second session's rows follow the first's
+
+    before = clip.read_bytes()
+    for csv_path, message in (
+        (clip, "is the video being read"),
+        (tmp_path / "other.csv", "holds other columns"),
+    ):
+        if csv_path.name == "other.csv":
+            csv_path.write_text("a,b\n1,2\n")
+        proc = subprocess.run([*live, "--csv", str(csv_path)], capture_output=True, text=True)
+        assert proc.returncode == 2 and proc.stderr.startswith("error: ") and message in proc.stderr
+    assert clip.read_bytes() == before and (tmp_path / "other.csv").read_text() == "a,b\n1,2\n"
+    for value in ("0", "nan", "-1"):
+        proc = subprocess.run([*live, "--seconds", value], capture_output=True, text=True)
+        assert proc.returncode == 2 and "--seconds must be a positive number" in proc.stderr

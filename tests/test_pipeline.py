@@ -389,3 +389,28 @@ def test_classifying_on_a_worker_thread_reads_every_face_as_the_model_does(sampl
     with pytest.raises(RuntimeError, match="stopped"):
         analyzer.analyze(sample, on_progress=stop, **practice)
     assert not [t for t in threading.enumerate() if t.name.startswith("facecue-classify")]
+
+
+@pytest.mark.parametrize(
+    "flag, value, message",
+    [
+        ("--end", "inf", "--end must be between 0 and"),
+        ("--end", "nan", "--end must be between 0 and"),
+        ("--start", "nan", "--start must be between 0 and"),
+        ("--start", "1e308", "--start must be between 0 and"),
+        ("--fps", "inf", "--fps must be a positive number up to"),
+        ("--window", "inf", "--window must be between 2 and"),
+        ("--window", "1e-9", "--window must be between 2 and"),
+    ],
+)
+def test_numbers_that_are_not_seconds_are_refused_before_the_analysis(
+    tmp_path, sample, capsys, practice_args, flag, value, message
+):
+    """inf and NaN passed the checks and failed after the whole analysis, writing JSON; 1e-9 s windows ran out of
+    memory."""
+    audit = tmp_path / "audit.jsonl"
+    args = ["analyze", str(sample), "-o", str(tmp_path / "o"), "--quiet", flag, value, "--audit-log", str(audit)]
+    assert main([*args, *practice_args]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {message}") and err.count("\n") == 1
+    assert not (tmp_path / "o").exists() and not audit.exists()

@@ -246,10 +246,10 @@ def run_analyze(args) -> int:
     out = Path(args.out)
     decision, consent = check_policy(args)
     subject = consent.subject_id if consent is not None else None
-    check_writable(out)
     from facecue.interview.cli import interview_request, start_voice_measurement
 
     interview = interview_request(args, subject)  # parses questions/transcript first: mistakes show at once
+    check_writable(out)
     analyzer = Analyzer(options)
     interview.voice_track = start_voice_measurement(args)
     result = analyzer.analyze(
@@ -447,6 +447,12 @@ def main(argv: list[str] | None = None) -> int:
         return commands[args.command](args)
     except FacecueError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        # A path the commands did not check themselves (a folder given as a file, a read-only place): one sentence
+        # naming it, not a traceback. Whatever the command had written before stays as it was.
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"error: cannot use{where}: {exc.strerror or exc}.", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import math
 import sys
 import threading
 import time
@@ -16,6 +17,7 @@ from facecue.behaviour.columns import BEHAVIOUR_COLUMNS
 from facecue.errors import InputError
 from facecue.io.video import Frame
 from facecue.labels import EMOTIONS
+from facecue.options import MAX_FPS
 from facecue.result import POSE_COLUMNS
 
 
@@ -108,6 +110,20 @@ def _behaviour_text(pose: np.ndarray, behaviour: np.ndarray) -> str:
     return text
 
 
+def _csv_mode(path: Path, header: list[str], source: str) -> str:
+    """How to open the --csv file: "a" to append to an earlier session's rows with these columns, "w" for a new or
+    empty file (it was always overwritten, even when it was the video being read)."""
+    if Path(source).is_file() and path.resolve() == Path(source).resolve():
+        raise InputError(f"--csv {path} is the video being read; choose another file.")
+    if not (path.is_file() and path.stat().st_size):
+        return "w"
+    with path.open(newline="") as existing:
+        first = next(csv.reader(existing), [])
+    if first != header:
+        raise InputError(f"--csv {path} holds other columns (another kind of file or other --signals); choose another.")
+    return "a"
+
+
 def run_live_cli(args) -> int:
     from facecue.abstain import Abstain, abstain_code
     from facecue.governance.check import check_policy
@@ -115,24 +131,35 @@ def run_live_cli(args) -> int:
     from facecue.pipeline import Analyzer
     from facecue.timeline.smoothing import ExponentialSmoother
 
+    if not 0 < args.fps <= MAX_FPS:  # live reads at a rate: there is no 'all' here
+        raise InputError(f"--fps must be a positive number of frames per second up to {MAX_FPS:g}, not {args.fps}.")
+    if args.seconds is not None and not 0 < args.seconds < math.inf:  # NaN and 0 ran the whole source
+        raise InputError(f"--seconds must be a positive number, not {args.seconds}.")
     options = AnalyzeOptions(fps=args.fps, signals=check_signals(args.signals))
     # A live analysis of a person is decided like any other, before the camera or stream is opened.
     _, consent = check_policy(args)
     analyzer = Analyzer(options)
     emotions, behaviour = options.emotions, options.behaviour
+    header = (
+        ["time_s", "frame", "face_id", "x", "y", "w", "h", "quality"]
+        + ([*EMOTIONS, "label"] if emotions else [])
+        + ([*POSE_COLUMNS, *BEHAVIOUR_COLUMNS] if behaviour else [])
+    )
+    mode = _csv_mode(Path(args.csv), header, args.source) if args.csv else ""  # checked before the source opens
     container = open_stream(args.source)
+    writer, handle = None, None
+    if args.csv:
+        try:
+            handle = open(args.csv, mode, newline="")  # noqa: SIM115 - closed in the finally below, with the reader
+        except OSError as exc:
+            container.close()
+            raise InputError(f"cannot write --csv {args.csv}: {exc.strerror or exc}.") from None
+        writer = csv.writer(handle)
+        if mode == "w":
+            writer.writerow(header)
     is_file = Path(args.source).is_file()
     reader = LatestFrameReader(container, pace=is_file)
     smoothers: dict[int, ExponentialSmoother] = {}
-    writer, handle = None, None
-    if args.csv:
-        handle = open(args.csv, "w", newline="")  # noqa: SIM115 - closed in the finally below, with the reader
-        writer = csv.writer(handle)
-        writer.writerow(
-            ["time_s", "frame", "face_id", "x", "y", "w", "h", "quality"]
-            + ([*EMOTIONS, "label"] if emotions else [])
-            + ([*POSE_COLUMNS, *BEHAVIOUR_COLUMNS] if behaviour else [])
-        )
     started = time.monotonic()
     analysed = 0
     try:

@@ -9,6 +9,8 @@ from typing import Any
 from facecue.errors import FacecueError
 
 SIGNALS = ("emotions", "behaviour")  # emotions: the CNN's readings; behaviour: head pose, facial actions, blinks
+MAX_FPS = 1000.0  # above any camera's rate: more only repeats frames ('all' reads each one)
+MAX_SECONDS = 1e6  # --start/--end: about 11 days, past any recording; keeps inf, NaN and 1e308 out
 
 
 @dataclass(frozen=True)
@@ -31,12 +33,13 @@ class AnalyzeOptions:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "signals", check_signals(self.signals))
-        if self.fps is not None and not self.fps > 0:
-            raise FacecueError(f"--fps must be a positive number or 'all', not {self.fps}.")
+        if self.fps is not None and not 0 < self.fps <= MAX_FPS:
+            raise FacecueError(f"--fps must be a positive number up to {MAX_FPS:g} or 'all', not {self.fps}.")
         for name in ("start", "end"):
             value = getattr(self, name)
-            if value is not None and value < 0:
-                raise FacecueError(f"--{name} must be zero or more seconds, not {value}.")
+            # NaN fails both comparisons; inf and 1e308 would fail only after the whole analysis (JSON, seeking).
+            if value is not None and not 0 <= value <= MAX_SECONDS:
+                raise FacecueError(f"--{name} must be between 0 and {MAX_SECONDS:g} seconds, not {value}.")
         if self.start is not None and self.end is not None and self.end <= self.start:
             raise FacecueError(f"--end ({self.end}) must come after --start ({self.start}).")
         if self.max_faces is not None and self.max_faces < 1:
@@ -97,6 +100,6 @@ def parse_fps(text: str) -> float | None:
         value = float(text)
     except ValueError:
         raise FacecueError(f"--fps must be a positive number or 'all', not '{text}'.") from None
-    if not value > 0:
-        raise FacecueError(f"--fps must be a positive number or 'all', not '{text}'.")
+    if not 0 < value <= MAX_FPS:
+        raise FacecueError(f"--fps must be a positive number up to {MAX_FPS:g} or 'all', not '{text}'.")
     return value

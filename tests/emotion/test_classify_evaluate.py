@@ -63,6 +63,28 @@ def test_classify_errors_are_one_line(tmp_path, tiny_model, capsys):
     assert "does not exist" in capsys.readouterr().err
 
 
+def test_a_failed_classify_keeps_the_earlier_predictions(tmp_path, tiny_model, capsys):
+    """The output was opened for writing before the input was read: a wrong CSV left only a header."""
+    model, _ = tiny_model
+    out = tmp_path / "preds.csv"
+    out.write_text("id,angry\n1,0.5\n")
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text("a,b\n1,2\n")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for source in (wrong, empty):
+        assert main(["classify", str(source), "-o", str(out), "--model", str(model)]) == 2
+        assert out.read_text() == "id,angry\n1,0.5\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "preds.csv", "wrong.csv"]  # no partial file
+    images, labels = pattern_faces(1, seed=2)
+    src = write_fer_csv(tmp_path / "faces.csv", images, labels, ["PrivateTest"] * len(labels))
+    before = src.read_bytes()
+    assert main(["classify", str(src), "-o", str(src), "--model", str(model)]) == 2
+    assert "would overwrite the input" in capsys.readouterr().err and src.read_bytes() == before
+    assert main(["classify", str(src), "-o", str(out), "--model", str(model), "--batch-size", "0"]) == 2
+    assert "--batch-size must be at least 1" in capsys.readouterr().err
+
+
 def test_evaluate_writes_metrics_and_plots(tmp_path, tiny_model, capsys):
     model, _ = tiny_model
     images, labels = pattern_faces(10, seed=7)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import csv
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 from tqdm import tqdm
@@ -56,11 +58,35 @@ def classify_to_csv(
     source, out_csv = Path(source), Path(out_csv)
     if not source.exists():
         raise InputError(f"{source} does not exist.")
+    if out_csv.resolve() == source.resolve():
+        raise InputError(f"the predictions CSV {out_csv} would overwrite the input; choose another -o.")
+    if batch < 1:
+        raise InputError(f"--batch-size must be at least 1, not {batch}.")
+    # Written beside the target and moved over it only when complete: a bad input or a crash leaves an earlier
+    # predictions file as it was (it was emptied before the input was even read).
+    partial = out_csv.with_name(f".{out_csv.name}.tmp")
     try:
         out_csv.parent.mkdir(parents=True, exist_ok=True)
-        handle = out_csv.open("w", newline="")
+        handle = partial.open("w", newline="")
     except OSError as exc:
         raise OutputError(f"cannot write {out_csv}: {exc.strerror or exc}.") from None
+    try:
+        counts = _classify_into(handle, source, model, batch, progress, align)
+    except BaseException:
+        handle.close()
+        partial.unlink(missing_ok=True)
+        raise
+    try:
+        os.replace(partial, out_csv)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise OutputError(f"cannot write {out_csv}: {exc.strerror or exc}.") from None
+    return counts
+
+
+def _classify_into(
+    handle: TextIO, source: Path, model: EmotionModel, batch: int, progress: bool | None, align: str
+) -> dict:
     counts = {"classified": 0, "unreadable": 0, "aligned": 0}
     aligner = None
     if align != "never":

@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 SCHEMA = "facecue.interview/1"
 
 
+MIN_WINDOW_S, MAX_WINDOW_S = 2.0, 86400.0
+
+
 @dataclass(frozen=True)
 class InterviewOptions:
     window_s: float = 30.0  # span length when there is no question timeline
@@ -40,8 +43,11 @@ class InterviewOptions:
     max_highlights: int = hl.MAX_HIGHLIGHTS
 
     def __post_init__(self) -> None:
-        if not self.window_s > 0:
-            raise FacecueError(f"--window must be a positive number of seconds, not {self.window_s}.")
+        # A part needs some frames to say anything; 1e-9 s windows exhausted memory, inf broke result.json.
+        if not MIN_WINDOW_S <= self.window_s <= MAX_WINDOW_S:
+            raise FacecueError(
+                f"--window must be between {MIN_WINDOW_S:g} and {MAX_WINDOW_S:g} seconds, not {self.window_s}."
+            )
 
 
 @dataclass(frozen=True)
