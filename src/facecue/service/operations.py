@@ -243,15 +243,16 @@ class Erasure:
 
 
 def erase(session: Session, settings: Settings, admin: User, candidate_id: str) -> Erasure:
-    """Erase the candidate and everything derived from them (committed), then search the database and media
-    folder for anything that still names them."""
+    """Erase the candidate and everything derived from them (committed), then search the organisation's rows and
+    media folders for anything that still names them."""
     c = owned(session, Candidate, candidate_id, admin)
     terms = [c.external_ref] + ([c.name] if c.name else [])
     ids = list(session.scalars(select(Interview.id).where(Interview.candidate_id == c.id)))
     counts = erase_candidate(session, settings, c, admin)
     session.commit()
     db.after_erasure(session)
-    return Erasure(counts, remaining_mentions(session, settings, terms, ids))
+    # Only this organisation's rows and folders: another one may hold the same name or reference.
+    return Erasure(counts, remaining_mentions(session, settings, terms, ids, org_id=admin.org_id))
 
 
 def change_jurisdiction(

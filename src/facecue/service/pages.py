@@ -420,13 +420,12 @@ def erase(
             422,
         )
     out = operations.erase(session, settings, user, c.id)
-    if not out.verified:
+    if not out.verified:  # the erasure itself went through (200, as in the API): the search asks for a check
         return render(
             request,
             "error.html",
             user,
             "Erasure incomplete",
-            status_code=500,
             message=f"The candidate was erased, but {len(out.remaining)} places still mention them; "
             "an administrator must check the database and media folder.",
         )

@@ -1,0 +1,37 @@
+"""The QA pass's findings, one test each, against the real app: what one organisation could learn about or do to
+another, inputs that answered 500 or the wrong status, and changes that went unaudited."""
+
+from __future__ import annotations
+
+from tests.service.conftest import consent, make_candidate, upload
+from tests.service.test_hardening import sign_in
+
+# --- 1. erasure's search covers only the caller's organisation ------------------------------------------------------
+
+
+def test_erasure_search_ignores_other_organisations(client, app, org_a, sample_video):
+    a, b = org_a["admin"], org_a["other"]
+    theirs = make_candidate(client, b, "cand-001", name="Zed Otherorg")
+    consent(client, b, theirs["id"])
+    assert upload(client, b, theirs["id"], sample_video).status_code == 201  # its folder names cand-001
+
+    # A's candidate with the same reference and name: the erasure is complete, and says nothing about B.
+    mine = make_candidate(client, a, "cand-001", name="Zed Otherorg")
+    consent(client, a, mine["id"])
+    r = client.delete(f"/api/v1/candidates/{mine['id']}", headers=a)
+    assert r.status_code == 200 and r.json()["remaining"] == [] and r.json()["verified"] is True
+    probe = make_candidate(client, a, "probe-1", name="Zed Otherorg")  # a throwaway to ask about B's names
+    assert client.delete(f"/api/v1/candidates/{probe['id']}", headers=a).json()["verified"] is True
+
+    # Something of A's own still naming the candidate is reported, as a column or a path inside the media folder.
+    gone = make_candidate(client, a, "cand-002")
+    other = make_candidate(client, a, "cand-003")
+    consent(client, a, other["id"])
+    iid = upload(client, a, other["id"], sample_video).json()["id"]
+    client.post(f"/api/v1/interviews/{iid}/notes", json={"text": "compare with cand-002"}, headers=a)
+    token = sign_in(client, app, "admin@a.example")
+    page = client.post(f"/candidates/{gone['id']}/erase", data={"csrf_token": token, "confirm_ref": "cand-002"})
+    assert page.status_code == 200 and "Erasure incomplete" in page.text  # reported, never a 500
+    again = make_candidate(client, a, "cand-002")
+    r = client.delete(f"/api/v1/candidates/{again['id']}", headers=a).json()
+    assert r["remaining"] == ["notes.text"] and r["verified"] is False
