@@ -35,3 +35,20 @@ def test_erasure_search_ignores_other_organisations(client, app, org_a, sample_v
     again = make_candidate(client, a, "cand-002")
     r = client.delete(f"/api/v1/candidates/{again['id']}", headers=a).json()
     assert r["remaining"] == ["notes.text"] and r["verified"] is False
+
+
+# --- 2. another organisation cannot reset the sign-in limit on an address --------------------------------------------
+
+
+def test_same_address_in_another_organisation_does_not_reset_the_limit(client, org_a):
+    # Organisation B's admin makes an account with A's reviewer's address and a password B knows.
+    body = {"email": "reviewer@a.example", "role": "reviewer", "password": "b knows this one"}
+    assert client.post("/api/v1/users", json=body, headers=org_a["other"]).status_code == 201
+    ours = {"username": "reviewer@a.example", "password": "b knows this one"}
+    for n in range(10):  # each guess at A's reviewer, then a right password for B's account (which reset it)
+        guess = {"username": "reviewer@a.example", "password": f"guess-{n}"}
+        assert client.post("/api/v1/auth/token", data=guess).status_code == 401
+        if n < 9:
+            assert client.post("/api/v1/auth/token", data=ours).status_code == 200
+    r = client.post("/api/v1/auth/token", data={"username": "reviewer@a.example", "password": "guess-10"})
+    assert r.status_code == 429
