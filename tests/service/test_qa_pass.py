@@ -52,3 +52,34 @@ def test_same_address_in_another_organisation_does_not_reset_the_limit(client, o
             assert client.post("/api/v1/auth/token", data=ours).status_code == 200
     r = client.post("/api/v1/auth/token", data={"username": "reviewer@a.example", "password": "guess-10"})
     assert r.status_code == 429
+
+
+# --- 3, 4. a consent's date: not in the future, not before the notice existed, never a 500 --------------------------
+
+
+def test_consent_dates_are_checked(client, org_a, sample_video):
+    from datetime import UTC, datetime, timedelta
+
+    h = org_a["admin"]
+    cand = make_candidate(client, h)
+    url = f"/api/v1/candidates/{cand['id']}/consents"
+    for given in (
+        "2999-01-01T00:00:00Z",  # the future: it would refuse every upload until then
+        (datetime.now(UTC) + timedelta(hours=1)).isoformat(),
+        "1970-01-01T00:00:00Z",  # before the notice was published
+        "9999-12-31T23:59:59-23:59",  # in the year 10000 in UTC
+        "0001-01-01T00:00:00+14:00",  # in the year 0
+    ):
+        r = client.post(url, json={"purpose": "assessment", "given_at": given}, headers=h)
+        assert r.status_code == 422 and isinstance(r.json()["detail"], str), (given, r.text)
+        assert given[:10] not in r.text  # the value is not echoed
+    # A clock a minute ahead is taken as now: uploads go through at once and a withdrawal comes after it.
+    ahead = (datetime.now(UTC) + timedelta(minutes=1)).isoformat()
+    body = {"purpose": "assessment", "given_at": ahead, "scope": ["analysis", "share_with_reviewers"]}
+    x = client.post(url, json=body, headers=h).json()
+    assert datetime.fromisoformat(x["given_at"]) <= datetime.now(UTC)
+    assert upload(client, h, cand["id"], sample_video).status_code == 201
+    withdrawn = client.post(f"/api/v1/consents/{x['id']}/withdraw", headers=h).json()
+    assert withdrawn["withdrawn_at"] >= withdrawn["given_at"]
+    past = client.post(url, json={"purpose": "assessment", "given_at": "2026-11-30T09:00:00+01:00"}, headers=h)
+    assert past.status_code == 201 and past.json()["given_at"] == "2026-11-30T08:00:00+00:00"

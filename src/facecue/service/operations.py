@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from facecue.errors import FacecueError, InputError
 from facecue.governance import (
     NOTICE_VERSION,
+    NOTICE_VERSION_SINCE,
     PURPOSES,
     ConsentRecord,
     Notice,
@@ -280,6 +281,31 @@ def notice(user: User, c: Candidate, purpose: str, jurisdiction: str | None = No
     return render_notice(purpose, jurisdiction_code(jurisdiction or c.jurisdiction), user.org.name)
 
 
+CLOCK_SKEW = timedelta(minutes=5)  # how far ahead of ours a client's clock may be
+
+
+def consent_time(given: datetime | None) -> datetime:
+    """When a consent was given, in UTC: now by default; never in the future (beyond a little clock skew, taken
+    as now, so the consent counts at once and a withdrawal comes after it) nor before the notice existed."""
+    now = datetime.now(UTC)
+    if given is None:
+        return now
+    if given.tzinfo is None:
+        raise Invalid("given_at must include a time zone.")
+    try:
+        given = given.astimezone(UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:59:59-23:59 is in the year 10000 in UTC
+        raise Invalid("given_at is outside the dates that can be stored.") from None
+    if given > now + CLOCK_SKEW:
+        raise Invalid("given_at is in the future; record a consent when (or after) it is given.")
+    if given < NOTICE_VERSION_SINCE:
+        raise Invalid(
+            f"given_at is before notice version {NOTICE_VERSION} was published "
+            f"({NOTICE_VERSION_SINCE.date().isoformat()}), so the candidate cannot have agreed to it then."
+        )
+    return min(given, now)
+
+
 def record_consent(session: Session, settings: Settings, user: User, candidate_id: str, body: NewConsent) -> Consent:
     """Record that the candidate agreed to the current notice for this purpose, in their jurisdiction."""
     c = owned(session, Candidate, candidate_id, user)
@@ -287,9 +313,7 @@ def record_consent(session: Session, settings: Settings, user: User, candidate_i
     n = render_notice(body.purpose, where, user.org.name)
     if body.notice_sha256 and body.notice_sha256 != n.sha256:
         raise Conflict("the candidate read a notice that is no longer current; show them the current one.")
-    given = body.given_at or datetime.now(UTC)
-    if given.tzinfo is None:
-        raise Invalid("given_at must include a time zone.")
+    given = consent_time(body.given_at)
     record = ConsentRecord.for_notice(n, c.external_ref, given_at=given, scope=tuple(dict.fromkeys(body.scope)))
     x = Consent(
         org_id=user.org_id,
