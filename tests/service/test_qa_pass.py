@@ -83,3 +83,18 @@ def test_consent_dates_are_checked(client, org_a, sample_video):
     assert withdrawn["withdrawn_at"] >= withdrawn["given_at"]
     past = client.post(url, json={"purpose": "assessment", "given_at": "2026-11-30T09:00:00+01:00"}, headers=h)
     assert past.status_code == 201 and past.json()["given_at"] == "2026-11-30T08:00:00+00:00"
+
+
+# --- 5. the audit log does not show other organisations' entries through seq or prev_hash ----------------------------
+
+
+def test_audit_entries_are_numbered_within_the_organisation(client, app, org_a):
+    a, b = org_a["admin"], org_a["other"]
+    for n in range(3):  # the organisations' entries interleave in the shared chain
+        consent(client, a, make_candidate(client, a, f"cand-a{n}")["id"])
+        consent(client, b, make_candidate(client, b, f"cand-b{n}")["id"])
+    entries = client.get("/api/v1/audit", headers=a).json()
+    assert [e["seq"] for e in entries] == [0, 1, 2] and all("prev_hash" not in e for e in entries)
+    assert [e["seq"] for e in client.get("/api/v1/audit?after=0", headers=a).json()] == [1, 2]
+    token = sign_in(client, app, "admin@a.example")
+    assert token and client.get("/admin/audit").status_code == 200

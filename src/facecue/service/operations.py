@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from facecue.errors import FacecueError, InputError
 from facecue.governance import (
@@ -707,25 +707,24 @@ def emails_of(session: Session, user_ids: set[str]) -> dict[str, str]:
 # --- audit, erasure requests, retention ------------------------------------------------------------------------------
 
 
-def audit_entries(session: Session, user: User, after: int = -1, limit: int = 200) -> list[AuditEvent]:
-    """This organisation's audit entries, oldest first, after seq `after`."""
-    return list(
-        session.scalars(
-            select(AuditEvent)
-            .where(AuditEvent.org_id == user.org_id, AuditEvent.seq > after)
-            .order_by(AuditEvent.seq)
-            .limit(limit)
-        )
-    )
+def _numbered_audit(user: User):
+    """The organisation's audit entries, each with its number among them (0, 1, ...): the chain's own seq would
+    show, by its gaps, how many entries other organisations wrote."""
+    n = (func.row_number().over(order_by=AuditEvent.seq) - 1).label("n")
+    rows = select(AuditEvent, n).where(AuditEvent.org_id == user.org_id).subquery()
+    return aliased(AuditEvent, rows), rows.c.n
 
 
-def latest_audit_entries(session: Session, user: User, limit: int = 300) -> list[AuditEvent]:
-    """This organisation's newest audit entries, newest first."""
-    return list(
-        session.scalars(
-            select(AuditEvent).where(AuditEvent.org_id == user.org_id).order_by(AuditEvent.seq.desc()).limit(limit)
-        )
-    )
+def audit_entries(session: Session, user: User, after: int = -1, limit: int = 200) -> list[tuple[AuditEvent, int]]:
+    """This organisation's audit entries with their numbers, oldest first, after number `after`."""
+    event, n = _numbered_audit(user)
+    return [(e, i) for e, i in session.execute(select(event, n).where(n > after).order_by(n).limit(limit))]
+
+
+def latest_audit_entries(session: Session, user: User, limit: int = 300) -> list[tuple[AuditEvent, int]]:
+    """This organisation's newest audit entries with their numbers, newest first."""
+    event, n = _numbered_audit(user)
+    return [(e, i) for e, i in session.execute(select(event, n).order_by(n.desc()).limit(limit))]
 
 
 def request_erasure(session: Session, settings: Settings, user: User, candidate_id: str) -> ErasureRequest:

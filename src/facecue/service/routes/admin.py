@@ -21,8 +21,8 @@ def audit_log(
     after: Annotated[int, Query(ge=-1, le=2**31 - 1)] = -1,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[schemas.AuditEntry]:
-    """This organisation's audit entries, oldest first, after seq `after`."""
-    return [schemas.AuditEntry.of(e) for e in operations.audit_entries(session, user, after, limit)]
+    """This organisation's audit entries, oldest first, numbered 0, 1, ... among themselves, after number `after`."""
+    return [schemas.AuditEntry.of(e, n) for e, n in operations.audit_entries(session, user, after, limit)]
 
 
 @router.get("/audit/verify", tags=["audit"])
