@@ -98,3 +98,24 @@ def test_audit_entries_are_numbered_within_the_organisation(client, app, org_a):
     assert [e["seq"] for e in client.get("/api/v1/audit?after=0", headers=a).json()] == [1, 2]
     token = sign_in(client, app, "admin@a.example")
     assert token and client.get("/admin/audit").status_code == 200
+
+
+# --- 6. an organisation's admin applies retention to its own videos only ----------------------------------------------
+
+
+def test_retention_run_is_scoped_to_the_organisation(client, app, org_a, sample_video):
+    from dataclasses import replace
+
+    from facecue.service.retention import apply_retention
+
+    app.state.settings = replace(app.state.settings, retention_days=0)  # every finished video is due
+    ids = {}
+    for who in ("admin", "other"):
+        cand = make_candidate(client, org_a[who])
+        consent(client, org_a[who], cand["id"])
+        ids[who] = upload(client, org_a[who], cand["id"], sample_video).json()["id"]
+        client.post(f"/api/v1/interviews/{ids[who]}/cancel", headers=org_a[who])
+    assert client.post("/api/v1/retention/run", headers=org_a["admin"]).json() == {"videos_deleted": 1}
+    video = client.get(f"/api/v1/interviews/{ids['other']}", headers=org_a["other"]).json()
+    assert video["video_available"] is True  # B's video stays until B's admin or the hourly run removes it
+    assert apply_retention(app.state.db, app.state.settings) == 1  # the workers' run covers every organisation

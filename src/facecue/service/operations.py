@@ -770,7 +770,8 @@ def retained_videos(session: Session, settings: Settings, user: User) -> list[tu
     return out
 
 
-def run_retention(session: Session, database: db.Database, settings: Settings) -> int:
-    """Delete raw videos past their retention now (the workers also do this hourly); how many went."""
+def run_retention(session: Session, database: db.Database, settings: Settings, admin: User) -> int:
+    """Delete the organisation's raw videos past their retention now (the workers do every organisation's
+    hourly); how many went."""
     session.commit()  # apply_retention uses its own transaction
-    return apply_retention(database, settings)
+    return apply_retention(database, settings, org_id=admin.org_id)

@@ -717,5 +717,5 @@ def retention_now(
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     check_csrf(request, csrf_token)
-    operations.run_retention(session, database, settings)
+    operations.run_retention(session, database, settings, user)
     return _back("/admin/erasures", "retention-run")

@@ -53,5 +53,5 @@ def list_erasure_requests(user: Me, session: Db) -> list[schemas.ErasureRequestO
 def run_retention(
     user: Admin, session: Db, database: CurrentDatabase, settings: CurrentSettings
 ) -> schemas.RetentionRun:
-    """Delete raw videos past their retention now (the worker also does this hourly)."""
-    return schemas.RetentionRun(videos_deleted=operations.run_retention(session, database, settings))
+    """Delete the organisation's raw videos past their retention now (the worker does every organisation's hourly)."""
+    return schemas.RetentionRun(videos_deleted=operations.run_retention(session, database, settings, user))
