@@ -6,7 +6,7 @@ from __future__ import annotations
 from tests.service.conftest import consent, make_candidate, upload
 from tests.service.test_hardening import sign_in
 
-# --- 1. erasure's search covers only the caller's organisation ------------------------------------------------------
+# --- 1. erasure's search covers only the caller's organisation --------------------------------------------------------
 
 
 def test_erasure_search_ignores_other_organisations(client, app, org_a, sample_video):
@@ -37,7 +37,7 @@ def test_erasure_search_ignores_other_organisations(client, app, org_a, sample_v
     assert r["remaining"] == ["notes.text"] and r["verified"] is False
 
 
-# --- 2. another organisation cannot reset the sign-in limit on an address --------------------------------------------
+# --- 2. another organisation cannot reset the sign-in limit on an address ---------------------------------------------
 
 
 def test_same_address_in_another_organisation_does_not_reset_the_limit(client, org_a):
@@ -54,7 +54,7 @@ def test_same_address_in_another_organisation_does_not_reset_the_limit(client, o
     assert r.status_code == 429
 
 
-# --- 3, 4. a consent's date: not in the future, not before the notice existed, never a 500 --------------------------
+# --- 3, 4. a consent's date: not in the future, not before the notice existed, never a 500 ----------------------------
 
 
 def test_consent_dates_are_checked(client, org_a, sample_video):
@@ -85,7 +85,7 @@ def test_consent_dates_are_checked(client, org_a, sample_video):
     assert past.status_code == 201 and past.json()["given_at"] == "2026-11-30T08:00:00+00:00"
 
 
-# --- 5. the audit log does not show other organisations' entries through seq or prev_hash ----------------------------
+# --- 5. the audit log does not show other organisations' entries through seq or prev_hash -----------------------------
 
 
 def test_audit_entries_are_numbered_within_the_organisation(client, app, org_a):
@@ -119,3 +119,27 @@ def test_retention_run_is_scoped_to_the_organisation(client, app, org_a, sample_
     video = client.get(f"/api/v1/interviews/{ids['other']}", headers=org_a["other"]).json()
     assert video["video_available"] is True  # B's video stays until B's admin or the hourly run removes it
     assert apply_retention(app.state.db, app.state.settings) == 1  # the workers' run covers every organisation
+
+
+# --- 7. mistakes in a request are 4xx with a JSON detail, and the right 4xx -------------------------------------------
+
+
+def test_bad_requests_get_the_right_status_and_json(client, app, org_a, sample_video):
+    h = org_a["admin"]
+    cand = make_candidate(client, h)
+    r = client.get(f"/api/v1/candidates/{cand['id']}/notice?purpose=bogus", headers=h)
+    assert r.status_code == 422 and "bogus" not in r.text
+    for scope in ([], ["share_with_reviewers"]):  # no 'analysis': invalid, not a refusal
+        body = {"purpose": "assessment", "scope": scope}
+        r = client.post(f"/api/v1/candidates/{cand['id']}/consents", json=body, headers=h)
+        assert r.status_code == 422 and isinstance(r.json()["detail"], str), r.text
+    consent(client, h, cand["id"])
+    iid = upload(client, h, cand["id"], sample_video).json()["id"]
+    url = f"/api/v1/interviews/{iid}/video"
+    for byte_range, status in (("bytes=abc", 400), ("bytes=5-1", 400), ("bytes=99999999-", 416)):
+        r = client.get(url, headers={**h, "Range": byte_range})
+        assert r.status_code == status and r.headers["content-type"] == "application/json", byte_range
+        assert isinstance(r.json()["detail"], str)
+    assert client.get(url, headers={**h, "Range": "bytes=0-9"}).status_code == 206  # a good range still works
+    page_token = sign_in(client, app, "admin@a.example")
+    assert page_token and client.get(f"/candidates/{cand['id']}/notice?purpose=bogus").status_code == 422

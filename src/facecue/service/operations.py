@@ -28,6 +28,7 @@ from facecue.governance import (
     NOTICE_VERSION,
     NOTICE_VERSION_SINCE,
     PURPOSES,
+    ConsentError,
     ConsentRecord,
     Notice,
     PolicyError,
@@ -278,6 +279,8 @@ def change_jurisdiction(
 
 def notice(user: User, c: Candidate, purpose: str, jurisdiction: str | None = None) -> Notice:
     """The notice the candidate must read before consenting (PolicyError where the analysis is prohibited)."""
+    if purpose not in PURPOSES:  # a mistake in the request (422), not a policy refusal (403)
+        raise Invalid(f"purpose must be one of {', '.join(PURPOSES)}.")
     return render_notice(purpose, jurisdiction_code(jurisdiction or c.jurisdiction), user.org.name)
 
 
@@ -314,7 +317,10 @@ def record_consent(session: Session, settings: Settings, user: User, candidate_i
     if body.notice_sha256 and body.notice_sha256 != n.sha256:
         raise Conflict("the candidate read a notice that is no longer current; show them the current one.")
     given = consent_time(body.given_at)
-    record = ConsentRecord.for_notice(n, c.external_ref, given_at=given, scope=tuple(dict.fromkeys(body.scope)))
+    try:
+        record = ConsentRecord.for_notice(n, c.external_ref, given_at=given, scope=tuple(dict.fromkeys(body.scope)))
+    except ConsentError as exc:  # the request's scope does not fit: a mistake in it (422), not a refusal (403)
+        raise Invalid(str(exc)) from None
     x = Consent(
         org_id=user.org_id,
         candidate_id=c.id,
