@@ -143,3 +143,20 @@ def test_bad_requests_get_the_right_status_and_json(client, app, org_a, sample_v
     assert client.get(url, headers={**h, "Range": "bytes=0-9"}).status_code == 206  # a good range still works
     page_token = sign_in(client, app, "admin@a.example")
     assert page_token and client.get(f"/candidates/{cand['id']}/notice?purpose=bogus").status_code == 422
+
+
+# --- 8. validation errors do not echo what was sent ----------------------------------------------------------------
+
+
+def test_validation_errors_do_not_echo_the_values(client, org_a, sample_video):
+    h = org_a["admin"]
+    for body, sent in (
+        ({"external_ref": "bob@example.com", "jurisdiction": "US"}, "bob@example.com"),
+        ({"external_ref": "cand-1", "jurisdiction": "XQ-ZZ"}, "XQ-ZZ"),
+    ):
+        r = client.post("/api/v1/candidates", json=body, headers=h)
+        assert r.status_code == 422 and sent not in r.text, r.text
+    cand = make_candidate(client, h)
+    consent(client, h, cand["id"])
+    r = upload(client, h, cand["id"], sample_video, signals="<img src=x>emotions")
+    assert r.status_code == 422 and "<img" not in r.text, r.text

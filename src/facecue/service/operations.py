@@ -99,8 +99,11 @@ def jurisdiction_code(value: str) -> str:
     """A known jurisdiction code, normalised (Invalid otherwise)."""
     try:
         region_of(value)
-    except PolicyError as exc:
-        raise Invalid(str(exc)) from None
+    except PolicyError:  # its message quotes the value; validation errors never echo what was sent
+        raise Invalid(
+            "unknown jurisdiction: use an EU/EEA country code (e.g. DE, NO), UK, US, US-<state> (e.g. US-IL), "
+            "US-NY-NYC, or OTHER for anywhere the policy table does not list."
+        ) from None
     return value.strip().upper()
 
 
@@ -173,8 +176,11 @@ def change_role(session: Session, admin: User, user_id: str, role: str) -> User:
 def create_candidate(session: Session, user: User, body: NewCandidate) -> Candidate:
     try:
         check_subject_id(body.external_ref)
-    except PolicyError as exc:
-        raise Invalid(str(exc)) from None
+    except PolicyError:  # its message quotes the value, which may be the very e-mail address the rule keeps out
+        raise Invalid(
+            "external_ref must be 4-128 letters, digits, '.', '_' or '-' (a pseudonymous id, not a name or e-mail "
+            "address)."
+        ) from None
     if session.scalar(
         select(Candidate).where(Candidate.org_id == user.org_id, Candidate.external_ref == body.external_ref)
     ):
@@ -280,7 +286,7 @@ def change_jurisdiction(
 def notice(user: User, c: Candidate, purpose: str, jurisdiction: str | None = None) -> Notice:
     """The notice the candidate must read before consenting (PolicyError where the analysis is prohibited)."""
     if purpose not in PURPOSES:  # a mistake in the request (422), not a policy refusal (403)
-        raise Invalid(f"purpose must be one of {', '.join(PURPOSES)}.")
+        raise Invalid(f"unknown purpose; choose one of {', '.join(PURPOSES)}.")
     return render_notice(purpose, jurisdiction_code(jurisdiction or c.jurisdiction), user.org.name)
 
 
@@ -392,7 +398,7 @@ def upload_signals(signals: str | None) -> tuple[str, ...]:
     """The signals an upload asks for: "emotions,behaviour" (default, also when empty) or "behaviour"."""
     text = (signals or "").replace(" ", "") or UPLOAD_SIGNALS[0]
     if text not in UPLOAD_SIGNALS:
-        raise Invalid(f"signals must be {' or '.join(repr(s) for s in UPLOAD_SIGNALS)}, not {signals!r}.")
+        raise Invalid(f"signals must be {' or '.join(repr(s) for s in UPLOAD_SIGNALS)}.")
     return tuple(text.split(","))
 
 
