@@ -160,3 +160,23 @@ def test_validation_errors_do_not_echo_the_values(client, org_a, sample_video):
     consent(client, h, cand["id"])
     r = upload(client, h, cand["id"], sample_video, signals="<img src=x>emotions")
     assert r.status_code == 422 and "<img" not in r.text, r.text
+
+
+# --- 9. new users and erasure requests are audited; one open request per candidate ----------------------------------
+
+
+def test_new_users_and_erasure_requests_are_audited(client, org_a):
+    h = org_a["admin"]
+    body = {"email": "second-admin@a.example", "role": "admin", "password": "long enough"}
+    new = client.post("/api/v1/users", json=body, headers=h).json()
+    cand = make_candidate(client, h)
+    first = client.post("/api/v1/erasure-requests", json={"candidate_id": cand["id"]}, headers=h)
+    again = client.post("/api/v1/erasure-requests", json={"candidate_id": cand["id"]}, headers=h)
+    assert first.status_code == 201 and again.status_code == 409 and isinstance(again.json()["detail"], str)
+    assert len(client.get("/api/v1/erasure-requests", headers=h).json()) == 1
+    changes = [e for e in client.get("/api/v1/audit", headers=h).json() if e["action"] == "changed"]
+    assert [e["details"] for e in changes] == [
+        {"user": new["id"], "change": "user created as admin"},
+        {"erasure_request": first.json()["id"], "change": "erasure requested"},
+    ]
+    assert changes[1]["subject"] == first.json()["subject_ref"]

@@ -142,6 +142,14 @@ def create_user(session: Session, admin: User, body: NewUser) -> User:
     )
     session.add(new)
     session.flush()
+    # Audited like a role change: a new admin gets every right in the organisation.
+    audit.record(
+        session,
+        actor=admin.id,
+        action="changed",
+        org_id=admin.org_id,
+        details={"user": new.id, "change": f"user created as {new.role}"},
+    )
     return new
 
 
@@ -740,8 +748,14 @@ def latest_audit_entries(session: Session, user: User, limit: int = 300) -> list
 
 
 def request_erasure(session: Session, settings: Settings, user: User, candidate_id: str) -> ErasureRequest:
-    """Record a deletion request; its deadline is the policy's erasure deadline (at most 30 days)."""
+    """Record a deletion request (audited); its deadline is the policy's erasure deadline (at most 30 days). A
+    candidate has at most one open request (Conflict)."""
     c = owned(session, Candidate, candidate_id, user)
+    # The candidate's row locked: two requests at once cannot both find none open (PostgreSQL; SQLite's
+    # transactions are serial already).
+    session.scalars(select(Candidate.id).where(Candidate.id == c.id).with_for_update()).one()
+    if open_erasure_requests(session, c):
+        raise Conflict("an erasure request for this candidate is open already; its deadline stands.")
     days = min([decide(p, c.jurisdiction).erasure_deadline_days for p in PURPOSES])
     t = datetime.now(UTC)
     r = ErasureRequest(
@@ -754,6 +768,14 @@ def request_erasure(session: Session, settings: Settings, user: User, candidate_
     )
     session.add(r)
     session.flush()
+    audit.record(
+        session,
+        actor=user.id,
+        action="changed",
+        org_id=user.org_id,
+        subject=r.subject_ref,
+        details={"erasure_request": r.id, "change": "erasure requested"},
+    )
     return r
 
 
