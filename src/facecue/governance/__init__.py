@@ -14,6 +14,7 @@ from pathlib import Path
 from facecue.governance.audit import ACTIONS, AuditEntry, AuditError, AuditLog, Verification
 from facecue.governance.consent import (
     NOTICE_VERSION,
+    NOTICE_VERSION_SINCE,
     SCOPES,
     ConsentError,
     ConsentRecord,
@@ -37,6 +38,7 @@ from facecue.governance.policy import (
 __all__ = [
     "ACTIONS",
     "NOTICE_VERSION",
+    "NOTICE_VERSION_SINCE",
     "POLICY_VERSION",
     "PURPOSES",
     "REGIONS",

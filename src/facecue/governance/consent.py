@@ -18,6 +18,8 @@ from pathlib import Path
 from facecue.governance.policy import POLICY_VERSION, PolicyError, check_purpose, check_subject_id, decide
 
 NOTICE_VERSION = "1"
+# When this notice version was first published: no consent to it can be older. Change it with NOTICE_VERSION.
+NOTICE_VERSION_SINCE = datetime(2026, 11, 25, tzinfo=UTC)
 CONSENT_SCHEMA = "facecue.consent/1"
 
 # What a subject can agree to: the analysis itself, and showing its results to an organisation's reviewers.

@@ -12,7 +12,7 @@
   of theirs). A request whose Origin names another site is refused as well.
 - Tokens and cookies name the user and their `token_version`; bumping it revokes them all.
 - `authenticate(session, request, email, password)` checks a login under the rate limit: after
-  `settings.login_attempts` failures in `login_window_s` for one account, or `login_address_attempts` from one
+  `settings.login_attempts` failures in `login_window_s` for one e-mail address, or `login_address_attempts` from one
   client address (over all accounts), 429. An attempt counts from the moment it starts, so parallel guesses
   cannot overtake the limit. The address is the connecting one (a proxy's X-Forwarded-For is believed only from
   FACECUE_TRUSTED_PROXIES, see `facecue serve`).
@@ -247,11 +247,12 @@ class LoginLimiter:
                 self._recent(key, now).append(now)
         return 0, now
 
-    def succeeded(self, keys: list[str], stamp: float | None = None) -> None:
-        """A right password: the account's failures are forgiven; the address keeps its other failures."""
+    def succeeded(self, keys: list[str], stamp: float | None = None, forgive: bool = True) -> None:
+        """A right password: this attempt is taken back; with `forgive`, the account's earlier failures too (the
+        client address keeps its other failures)."""
         with self._lock:
             for key in keys:
-                if key.startswith("ip:"):
+                if key.startswith("ip:") or not forgive:
                     times = self._failures.get(key)
                     if stamp is not None and times is not None and stamp in times:
                         times.remove(stamp)
@@ -275,14 +276,17 @@ def authenticate(session: Session, request: Request, email: str, password: str) 
             429, f"too many failed sign-ins; try again in {wait} seconds.", headers={"Retry-After": str(wait)}
         )
     # An address is unique per organisation, so it may name accounts in several: the password picks one.
-    candidates = sorted(
+    accounts = sorted(
         session.scalars(select(User).where(User.email == email.strip().lower()).order_by(User.created_at)),
         key=lambda u: not u.is_active,
     )
-    user = next((u for u in candidates if verify_password(u.password_hash, password)), None)
-    if not candidates:
+    # Every hash is checked, not up to the first match: the time does not tell which organisation's account it is.
+    user = next(iter([u for u in accounts if verify_password(u.password_hash, password)]), None)
+    if not accounts:
         verify_password(_DUMMY_HASH, password)  # an unknown address takes as long as a wrong password
     if user is None or not user.is_active:  # a disabled account gets the same answer as a wrong password
         raise HTTPException(401, "wrong e-mail address or password.", headers={"WWW-Authenticate": "Bearer"})
-    limiter.succeeded(keys, stamp)
+    # The failures counted under this address may be guesses at another organisation's account with it: only its
+    # sole account may forgive them, or one organisation could reset the limit on another's user.
+    limiter.succeeded(keys, stamp, forgive=len(accounts) == 1)
     return user

@@ -22,6 +22,7 @@ from facecue.service.models import (
     Interview,
     Job,
     Note,
+    Organisation,
     Override,
     User,
 )
@@ -52,34 +53,65 @@ def erase_candidate(session: Session, settings: Settings, candidate: Candidate, 
 
 
 def remaining_mentions(
-    session: Session, settings: Settings, terms: list[str], interview_ids: list[str] = ()
+    session: Session, settings: Settings, terms: list[str], interview_ids: list[str] = (), org_id: str | None = None
 ) -> list[str]:
     """Every database column (as 'table.column') and media file that still contains one of `terms`, and every
     file left in the erased interviews' folders: results are pseudonymous, so a result (say, in a dead attempt's
-    `.attempt-*` folder) is found by where it lies, not by a name in it."""
+    `.attempt-*` folder) is found by where it lies, not by a name in it.
+
+    With `org_id`, only that organisation's rows and interview folders are searched: another organisation may
+    hold the same name or reference, and the answer must not reveal it. Files are named relative to the media
+    folder."""
+    media = Path(settings.media_dir)
     found: list[str] = []
     for interview_id in interview_ids:
-        folder = interview_folder(settings.media_dir, interview_id)
+        folder = interview_folder(media, interview_id)
         if folder.exists():
-            found += [str(p) for p in folder.rglob("*")] or [str(folder)]
+            found += [_rel(p, media) for p in folder.rglob("*")] or [_rel(folder, media)]
     terms = [t for t in terms if t]
     for table in Base.metadata.sorted_tables:
+        scope = _org_rows(table, org_id)
         for column in table.columns:
             if not isinstance(column.type, (String, Text, JSON)):
                 continue
             text = func.lower(cast(column, Text))
             for term in terms:
-                n = session.scalar(
-                    select(func.count()).select_from(table).where(text.contains(term.lower(), autoescape=True))
-                )
-                if n:
+                q = select(func.count()).select_from(table).where(text.contains(term.lower(), autoescape=True))
+                if session.scalar(q if scope is None else q.where(scope)):
                     found.append(f"{table.name}.{column.name}")
-    media = Path(settings.media_dir)
-    if media.is_dir():
-        found += [str(p) for p in find_subject(terms[0], [media])]  # the subject id, in names and bytes
+    if org_id is None:
+        roots = [media]
+    else:
+        mine = session.scalars(select(Interview.id).where(Interview.org_id == org_id))
+        roots = [interview_folder(media, i) for i in mine]
+    for root in (r for r in roots if r.is_dir()):
+        found += [_rel(p, media) for p in find_subject(terms[0], [root])]  # the subject id, in names and bytes
         for term in terms[1:]:  # a display name: search the bytes too
-            found += [str(p) for p in _files_containing(media, term.encode())]
+            found += [_rel(p, media) for p in _files_containing(root, term.encode())]
     return sorted(set(found))
+
+
+def _org_rows(table, org_id: str | None):
+    """The condition that picks `org_id`'s rows of `table` (None: every row). Jobs belong to an organisation
+    through their interview; the organisation row is its own; audit_head and revoked_sessions hold only hashes
+    and nonces, no organisation's data, so they are searched whole."""
+    if org_id is None:
+        return None
+    if "org_id" in table.c:
+        return table.c.org_id == org_id
+    if table.name == Organisation.__tablename__:
+        return table.c.id == org_id
+    if "interview_id" in table.c:
+        return table.c.interview_id.in_(select(Interview.id).where(Interview.org_id == org_id))
+    return None
+
+
+def _rel(path: Path, media: Path) -> str:
+    # Never the server's absolute path: the media folder's layout is enough to find the file.
+    try:
+        return str(path.relative_to(media))
+    except ValueError:
+        return str(path)
 
 
 def _files_containing(root: Path, needle: bytes) -> list[Path]:

@@ -21,12 +21,14 @@ from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from facecue.errors import FacecueError, InputError
 from facecue.governance import (
     NOTICE_VERSION,
+    NOTICE_VERSION_SINCE,
     PURPOSES,
+    ConsentError,
     ConsentRecord,
     Notice,
     PolicyError,
@@ -97,8 +99,11 @@ def jurisdiction_code(value: str) -> str:
     """A known jurisdiction code, normalised (Invalid otherwise)."""
     try:
         region_of(value)
-    except PolicyError as exc:
-        raise Invalid(str(exc)) from None
+    except PolicyError:  # its message quotes the value; validation errors never echo what was sent
+        raise Invalid(
+            "unknown jurisdiction: use an EU/EEA country code (e.g. DE, NO), UK, US, US-<state> (e.g. US-IL), "
+            "US-NY-NYC, or OTHER for anywhere the policy table does not list."
+        ) from None
     return value.strip().upper()
 
 
@@ -137,6 +142,14 @@ def create_user(session: Session, admin: User, body: NewUser) -> User:
     )
     session.add(new)
     session.flush()
+    # Audited like a role change: a new admin gets every right in the organisation.
+    audit.record(
+        session,
+        actor=admin.id,
+        action="changed",
+        org_id=admin.org_id,
+        details={"user": new.id, "change": f"user created as {new.role}"},
+    )
     return new
 
 
@@ -171,8 +184,11 @@ def change_role(session: Session, admin: User, user_id: str, role: str) -> User:
 def create_candidate(session: Session, user: User, body: NewCandidate) -> Candidate:
     try:
         check_subject_id(body.external_ref)
-    except PolicyError as exc:
-        raise Invalid(str(exc)) from None
+    except PolicyError:  # its message quotes the value, which may be the very e-mail address the rule keeps out
+        raise Invalid(
+            "external_ref must be 4-128 letters, digits, '.', '_' or '-' (a pseudonymous id, not a name or e-mail "
+            "address)."
+        ) from None
     if session.scalar(
         select(Candidate).where(Candidate.org_id == user.org_id, Candidate.external_ref == body.external_ref)
     ):
@@ -243,15 +259,16 @@ class Erasure:
 
 
 def erase(session: Session, settings: Settings, admin: User, candidate_id: str) -> Erasure:
-    """Erase the candidate and everything derived from them (committed), then search the database and media
-    folder for anything that still names them."""
+    """Erase the candidate and everything derived from them (committed), then search the organisation's rows and
+    media folders for anything that still names them."""
     c = owned(session, Candidate, candidate_id, admin)
     terms = [c.external_ref] + ([c.name] if c.name else [])
     ids = list(session.scalars(select(Interview.id).where(Interview.candidate_id == c.id)))
     counts = erase_candidate(session, settings, c, admin)
     session.commit()
     db.after_erasure(session)
-    return Erasure(counts, remaining_mentions(session, settings, terms, ids))
+    # Only this organisation's rows and folders: another one may hold the same name or reference.
+    return Erasure(counts, remaining_mentions(session, settings, terms, ids, org_id=admin.org_id))
 
 
 def change_jurisdiction(
@@ -276,7 +293,34 @@ def change_jurisdiction(
 
 def notice(user: User, c: Candidate, purpose: str, jurisdiction: str | None = None) -> Notice:
     """The notice the candidate must read before consenting (PolicyError where the analysis is prohibited)."""
+    if purpose not in PURPOSES:  # a mistake in the request (422), not a policy refusal (403)
+        raise Invalid(f"unknown purpose; choose one of {', '.join(PURPOSES)}.")
     return render_notice(purpose, jurisdiction_code(jurisdiction or c.jurisdiction), user.org.name)
+
+
+CLOCK_SKEW = timedelta(minutes=5)  # how far ahead of ours a client's clock may be
+
+
+def consent_time(given: datetime | None) -> datetime:
+    """When a consent was given, in UTC: now by default; never in the future (beyond a little clock skew, taken
+    as now, so the consent counts at once and a withdrawal comes after it) nor before the notice existed."""
+    now = datetime.now(UTC)
+    if given is None:
+        return now
+    if given.tzinfo is None:
+        raise Invalid("given_at must include a time zone.")
+    try:
+        given = given.astimezone(UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:59:59-23:59 is in the year 10000 in UTC
+        raise Invalid("given_at is outside the dates that can be stored.") from None
+    if given > now + CLOCK_SKEW:
+        raise Invalid("given_at is in the future; record a consent when (or after) it is given.")
+    if given < NOTICE_VERSION_SINCE:
+        raise Invalid(
+            f"given_at is before notice version {NOTICE_VERSION} was published "
+            f"({NOTICE_VERSION_SINCE.date().isoformat()}), so the candidate cannot have agreed to it then."
+        )
+    return min(given, now)
 
 
 def record_consent(session: Session, settings: Settings, user: User, candidate_id: str, body: NewConsent) -> Consent:
@@ -286,10 +330,11 @@ def record_consent(session: Session, settings: Settings, user: User, candidate_i
     n = render_notice(body.purpose, where, user.org.name)
     if body.notice_sha256 and body.notice_sha256 != n.sha256:
         raise Conflict("the candidate read a notice that is no longer current; show them the current one.")
-    given = body.given_at or datetime.now(UTC)
-    if given.tzinfo is None:
-        raise Invalid("given_at must include a time zone.")
-    record = ConsentRecord.for_notice(n, c.external_ref, given_at=given, scope=tuple(dict.fromkeys(body.scope)))
+    given = consent_time(body.given_at)
+    try:
+        record = ConsentRecord.for_notice(n, c.external_ref, given_at=given, scope=tuple(dict.fromkeys(body.scope)))
+    except ConsentError as exc:  # the request's scope does not fit: a mistake in it (422), not a refusal (403)
+        raise Invalid(str(exc)) from None
     x = Consent(
         org_id=user.org_id,
         candidate_id=c.id,
@@ -361,7 +406,7 @@ def upload_signals(signals: str | None) -> tuple[str, ...]:
     """The signals an upload asks for: "emotions,behaviour" (default, also when empty) or "behaviour"."""
     text = (signals or "").replace(" ", "") or UPLOAD_SIGNALS[0]
     if text not in UPLOAD_SIGNALS:
-        raise Invalid(f"signals must be {' or '.join(repr(s) for s in UPLOAD_SIGNALS)}, not {signals!r}.")
+        raise Invalid(f"signals must be {' or '.join(repr(s) for s in UPLOAD_SIGNALS)}.")
     return tuple(text.split(","))
 
 
@@ -682,30 +727,35 @@ def emails_of(session: Session, user_ids: set[str]) -> dict[str, str]:
 # --- audit, erasure requests, retention ------------------------------------------------------------------------------
 
 
-def audit_entries(session: Session, user: User, after: int = -1, limit: int = 200) -> list[AuditEvent]:
-    """This organisation's audit entries, oldest first, after seq `after`."""
-    return list(
-        session.scalars(
-            select(AuditEvent)
-            .where(AuditEvent.org_id == user.org_id, AuditEvent.seq > after)
-            .order_by(AuditEvent.seq)
-            .limit(limit)
-        )
-    )
+def _numbered_audit(user: User):
+    """The organisation's audit entries, each with its number among them (0, 1, ...): the chain's own seq would
+    show, by its gaps, how many entries other organisations wrote."""
+    n = (func.row_number().over(order_by=AuditEvent.seq) - 1).label("n")
+    rows = select(AuditEvent, n).where(AuditEvent.org_id == user.org_id).subquery()
+    return aliased(AuditEvent, rows), rows.c.n
 
 
-def latest_audit_entries(session: Session, user: User, limit: int = 300) -> list[AuditEvent]:
-    """This organisation's newest audit entries, newest first."""
-    return list(
-        session.scalars(
-            select(AuditEvent).where(AuditEvent.org_id == user.org_id).order_by(AuditEvent.seq.desc()).limit(limit)
-        )
-    )
+def audit_entries(session: Session, user: User, after: int = -1, limit: int = 200) -> list[tuple[AuditEvent, int]]:
+    """This organisation's audit entries with their numbers, oldest first, after number `after`."""
+    event, n = _numbered_audit(user)
+    return [(e, i) for e, i in session.execute(select(event, n).where(n > after).order_by(n).limit(limit))]
+
+
+def latest_audit_entries(session: Session, user: User, limit: int = 300) -> list[tuple[AuditEvent, int]]:
+    """This organisation's newest audit entries with their numbers, newest first."""
+    event, n = _numbered_audit(user)
+    return [(e, i) for e, i in session.execute(select(event, n).order_by(n.desc()).limit(limit))]
 
 
 def request_erasure(session: Session, settings: Settings, user: User, candidate_id: str) -> ErasureRequest:
-    """Record a deletion request; its deadline is the policy's erasure deadline (at most 30 days)."""
+    """Record a deletion request (audited); its deadline is the policy's erasure deadline (at most 30 days). A
+    candidate has at most one open request (Conflict)."""
     c = owned(session, Candidate, candidate_id, user)
+    # The candidate's row locked: two requests at once cannot both find none open (PostgreSQL; SQLite's
+    # transactions are serial already).
+    session.scalars(select(Candidate.id).where(Candidate.id == c.id).with_for_update()).one()
+    if open_erasure_requests(session, c):
+        raise Conflict("an erasure request for this candidate is open already; its deadline stands.")
     days = min([decide(p, c.jurisdiction).erasure_deadline_days for p in PURPOSES])
     t = datetime.now(UTC)
     r = ErasureRequest(
@@ -718,6 +768,14 @@ def request_erasure(session: Session, settings: Settings, user: User, candidate_
     )
     session.add(r)
     session.flush()
+    audit.record(
+        session,
+        actor=user.id,
+        action="changed",
+        org_id=user.org_id,
+        subject=r.subject_ref,
+        details={"erasure_request": r.id, "change": "erasure requested"},
+    )
     return r
 
 
@@ -746,7 +804,8 @@ def retained_videos(session: Session, settings: Settings, user: User) -> list[tu
     return out
 
 
-def run_retention(session: Session, database: db.Database, settings: Settings) -> int:
-    """Delete raw videos past their retention now (the workers also do this hourly); how many went."""
+def run_retention(session: Session, database: db.Database, settings: Settings, admin: User) -> int:
+    """Delete the organisation's raw videos past their retention now (the workers do every organisation's
+    hourly); how many went."""
     session.commit()  # apply_retention uses its own transaction
-    return apply_retention(database, settings)
+    return apply_retention(database, settings, org_id=admin.org_id)

@@ -335,9 +335,7 @@ def _candidate_page(
 @router.get("/candidates/{candidate_id}/notice")
 def notice(candidate_id: str, request: Request, user: Me, session: Db, purpose: str = "assessment") -> Response:
     c = owned(session, Candidate, candidate_id, user)
-    if purpose not in PURPOSES:
-        raise HTTPException(422, f"unknown purpose {purpose!r}; choose one of {', '.join(PURPOSES)}.")
-    n = operations.notice(user, c, purpose)  # refuses (PolicyError -> 403) a prohibited analysis
+    n = operations.notice(user, c, purpose)  # an unknown purpose is 422; a prohibited analysis 403 (PolicyError)
     from markupsafe import Markup
 
     # The governance module builds the notice HTML and escapes every value it places in it.
@@ -420,13 +418,12 @@ def erase(
             422,
         )
     out = operations.erase(session, settings, user, c.id)
-    if not out.verified:
+    if not out.verified:  # the erasure itself went through (200, as in the API): the search asks for a check
         return render(
             request,
             "error.html",
             user,
             "Erasure incomplete",
-            status_code=500,
             message=f"The candidate was erased, but {len(out.remaining)} places still mention them; "
             "an administrator must check the database and media folder.",
         )
@@ -718,5 +715,5 @@ def retention_now(
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     check_csrf(request, csrf_token)
-    operations.run_retention(session, database, settings)
+    operations.run_retention(session, database, settings, user)
     return _back("/admin/erasures", "retention-run")

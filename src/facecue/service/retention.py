@@ -22,16 +22,17 @@ def retention_days(interview: Interview, settings: Settings) -> int:
     return days if settings.retention_days is None else min(days, settings.retention_days)
 
 
-def apply_retention(db: Database, settings: Settings, now: datetime | None = None) -> int:
-    """Delete every raw video past its retention; returns how many were deleted."""
+def apply_retention(db: Database, settings: Settings, now: datetime | None = None, org_id: str | None = None) -> int:
+    """Delete every raw video past its retention (only `org_id`'s, when given); returns how many were deleted."""
     now = now or datetime.now(UTC)
     deleted = 0
+    q = select(Interview).where(
+        Interview.video_path.is_not(None), Interview.status.in_(("done", "failed", "cancelled"))
+    )
+    if org_id is not None:
+        q = q.where(Interview.org_id == org_id)
     with db.session() as s:
-        for interview in s.scalars(
-            select(Interview).where(
-                Interview.video_path.is_not(None), Interview.status.in_(("done", "failed", "cancelled"))
-            )
-        ):
+        for interview in s.scalars(q):
             ended = interview.finished_at or interview.created_at
             if ended > now - timedelta(days=retention_days(interview, settings)):
                 continue

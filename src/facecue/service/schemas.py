@@ -320,27 +320,27 @@ class OverrideOut(BaseModel):
 
 
 class AuditEntry(BaseModel):
-    seq: int
+    # The organisation's own numbering, and no prev_hash: the shared chain's seq and links would show other
+    # organisations' entries (GET /audit/verify checks the chain).
+    seq: int = Field(description="the entry's number among this organisation's entries: 0, 1, 2, ...")
     time: str
     org: str | None
     actor: str
     action: str
     subject: str | None = Field(description="a keyed pseudonym of the candidate, never their id")
     details: dict[str, Any] = Field(description="ids and counts only")
-    prev_hash: str
     hash: str
 
     @classmethod
-    def of(cls, e: AuditEvent) -> AuditEntry:
+    def of(cls, e: AuditEvent, number: int) -> AuditEntry:
         return cls(
-            seq=e.seq,
+            seq=number,
             time=e.time,
             org=e.org_id,
             actor=e.actor,
             action=e.action,
             subject=e.subject,
             details=e.details,
-            prev_hash=e.prev_hash,
             hash=e.hash,
         )
 

@@ -21,8 +21,8 @@ def audit_log(
     after: Annotated[int, Query(ge=-1, le=2**31 - 1)] = -1,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[schemas.AuditEntry]:
-    """This organisation's audit entries, oldest first, after seq `after`."""
-    return [schemas.AuditEntry.of(e) for e in operations.audit_entries(session, user, after, limit)]
+    """This organisation's audit entries, oldest first, numbered 0, 1, ... among themselves, after number `after`."""
+    return [schemas.AuditEntry.of(e, n) for e, n in operations.audit_entries(session, user, after, limit)]
 
 
 @router.get("/audit/verify", tags=["audit"])
@@ -53,5 +53,5 @@ def list_erasure_requests(user: Me, session: Db) -> list[schemas.ErasureRequestO
 def run_retention(
     user: Admin, session: Db, database: CurrentDatabase, settings: CurrentSettings
 ) -> schemas.RetentionRun:
-    """Delete raw videos past their retention now (the worker also does this hourly)."""
-    return schemas.RetentionRun(videos_deleted=operations.run_retention(session, database, settings))
+    """Delete the organisation's raw videos past their retention now (the worker does every organisation's hourly)."""
+    return schemas.RetentionRun(videos_deleted=operations.run_retention(session, database, settings, user))

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
+from fastapi import APIRouter, File, Form, HTTPException, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse
+from starlette.responses import MalformedRangeHeader, RangeNotSatisfiable
 
 from facecue.service import operations, schemas
 from facecue.service.deps import CurrentSettings, Db, Me
@@ -161,8 +162,25 @@ def report(interview_id: str, user: Me, session: Db, settings: CurrentSettings) 
 def video(interview_id: str, request: Request, user: Me, session: Db, settings: CurrentSettings) -> Response:
     """The uploaded video, for the review page's player (while retention keeps it; 410 after). Byte ranges are
     served; every request is audited."""
-    path = operations.video_file(session, settings, user, interview_id, request.headers.get("range") or "")
+    byte_range = request.headers.get("range") or ""
+    path = operations.video_file(session, settings, user, interview_id, byte_range)
+    _check_range(byte_range, path.stat().st_size)
     return FileResponse(path, media_type=operations.VIDEO_TYPES.get(path.suffix, "application/octet-stream"))
+
+
+def _check_range(byte_range: str, size: int) -> None:
+    """FileResponse answers a bad Range with plain text (400) or an empty body (416): check it first with the same
+    parser, so the answer is JSON like every other error (and, rolled back, no view is audited)."""
+    if not byte_range:
+        return
+    try:
+        FileResponse._parse_range_header(byte_range, size)
+    except MalformedRangeHeader:
+        raise HTTPException(400, "the Range header must be a byte range such as bytes=0-1023.") from None
+    except RangeNotSatisfiable:
+        raise HTTPException(
+            416, "the Range header asks for bytes past the end of the video.", {"Content-Range": f"bytes */{size}"}
+        ) from None
 
 
 @router.post("/interviews/{interview_id}/cancel", tags=["interviews"])
