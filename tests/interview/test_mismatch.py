@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from facecue.interview import InterviewInputs, analyze_interview
+from facecue.interview import InterviewInputs, InterviewOptions, analyze_interview
 from facecue.interview.frames import InterviewFrames
 from facecue.interview.mismatch import check_utterance, sentiment
 from facecue.interview.transcript import Utterance
@@ -103,3 +103,24 @@ def test_without_a_baseline_a_stern_face_is_not_compared_with_the_words():
         check_utterance(longer, Utterance(0.0, 7.8, None, "I am really excited and happy to be here."))["status"]
         == "consistent"
     )
+
+
+def test_a_part_counts_every_utterance_that_overlaps_it():
+    """QA: with 8 s windows, a candidate answer from 0:16 to 0:31 (midpoint 23.5 s) was counted only in the window
+    0:16-0:24, and the window 0:24-0:34 said the candidate said nothing; a one-hour cue on a short clip, whose
+    midpoint lies after the clip, left its only window "said nothing" while the words-against-face table listed it."""
+    result = synthetic_result(timeline(("neutral", 34)))
+    answer = Utterance(16.0, 31.0, "Candidate", POSITIVE)
+    interview = analyze_interview(
+        result,
+        inputs=InterviewInputs(utterances=[answer], candidate_speaker="Candidate"),
+        options=InterviewOptions(window_s=8),
+    )
+    counts = [s["sentiment"]["utterances"] for s in interview["spans"]]
+    assert counts == [0, 0, 1, 1]  # windows 0-8, 8-16 (the answer starts at 16: no overlap), 16-24, 24-34
+    assert interview["spans"][3]["sentiment"]["compound"] > 0.5
+    hour = analyze_interview(
+        synthetic_result(timeline(("neutral", 25))),
+        inputs=InterviewInputs(utterances=[Utterance(0.0, 3600.0, None, POSITIVE)]),
+    )
+    assert hour["spans"][0]["sentiment"]["utterances"] == 1

@@ -75,9 +75,11 @@ def _spans(result: Result, fr: InterviewFrames, inputs: InterviewInputs, window_
 
 
 def _sentiment(utterances: list[Utterance] | None, start: float, end: float) -> dict | None:
+    """VADER over the candidate's utterances that overlap the part by any length of time, each counted whole: an
+    answer that runs across two parts is part of both, so neither may say the candidate said nothing."""
     if utterances is None:
         return None
-    inside = [u for u in utterances if start <= (u.start_s + u.end_s) / 2 < end]
+    inside = [u for u in utterances if u.start_s < end and u.end_s > start]
     if not inside:
         return {"utterances": 0, "words": 0, "compound": None}
     text = " ".join(u.text for u in inside)

@@ -478,7 +478,8 @@ def _sentiment(sentiment) -> str:
     tone = "positive" if compound >= 0.05 else "negative" if compound <= -0.05 else "neutral"
     return (
         f'<p class="words small">Words: {int(number(s.get("words")) or 0)} words in '
-        f"{int(number(s.get('utterances')) or 0)} utterance(s), read as <b>{tone}</b> (VADER {compound:+.2f}).</p>"
+        f"{int(number(s.get('utterances')) or 0)} utterance(s) overlapping this part (each counted whole), read as "
+        f"<b>{tone}</b> (VADER {compound:+.2f}).</p>"
     )
 
 
