@@ -124,3 +124,13 @@ def test_a_part_counts_every_utterance_that_overlaps_it():
         inputs=InterviewInputs(utterances=[Utterance(0.0, 3600.0, None, POSITIVE)]),
     )
     assert hour["spans"][0]["sentiment"]["utterances"] == 1
+
+
+def test_too_few_frames_is_not_reported_as_low_coverage():
+    """QA: a row read "Face read 100% ... the face was readable in only 100% of this utterance (needs 60%)": the
+    utterance had fewer than 5 frames, all readable, and both checks gave the coverage reason."""
+    fr = InterviewFrames.from_result(synthetic_result(timeline(("happy", 30)), fps=1.0))  # 150 frames, 1 a second
+    item = check_utterance(fr, Utterance(40.0, 44.0, "Sam", NEGATIVE))  # 4 s: frames at 40, 41, 42, 43
+    assert item["status"] == "skipped" and item["coverage"] == 1.0
+    assert "4 readable frame(s)" in item["reason"] and "needs 5" in item["reason"]
+    assert "readable in only" not in item["reason"]

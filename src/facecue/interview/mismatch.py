@@ -59,7 +59,14 @@ def check_utterance(fr: InterviewFrames, u: Utterance) -> dict:
             "status": "skipped",
             "reason": f"too short to compare ({duration:.1f} s < {MIN_DURATION_S:g} s).",
         }
-    if n_ok < MIN_FRAMES or coverage < MIN_COVERAGE:
+    # Two checks, two reasons: a sparsely sampled utterance can be fully readable and still too few frames.
+    if n_ok < MIN_FRAMES:
+        return {
+            **item,
+            "status": "skipped",
+            "reason": f"only {n_ok} readable frame(s) of the face in this utterance (needs {MIN_FRAMES}).",
+        }
+    if coverage < MIN_COVERAGE:
         return {
             **item,
             "status": "skipped",
