@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from facecue.interview import InterviewInputs, InterviewOptions, analyze_interview
+from facecue.interview import InterviewInputs, InterviewOptions, analyze_interview, load_inputs
 from facecue.interview.frames import InterviewFrames
 from facecue.interview.mismatch import check_utterance, sentiment
 from facecue.interview.transcript import Utterance
@@ -134,3 +134,30 @@ def test_too_few_frames_is_not_reported_as_low_coverage():
     assert item["status"] == "skipped" and item["coverage"] == 1.0
     assert "4 readable frame(s)" in item["reason"] and "needs 5" in item["reason"]
     assert "readable in only" not in item["reason"]
+
+
+def test_a_transcript_past_the_end_of_the_video_is_not_read_as_a_fully_seen_face(tmp_path):
+    """QA: a one-hour utterance on a 25 s clip showed "Face read 100%" and was marked consistent, and a 46 s cue on a
+    19.7 s video showed 100%: coverage counted only the frames that exist. Nothing said the transcript ran past the
+    end of the video."""
+    result = synthetic_result(timeline(("neutral", 25)))
+    fr = InterviewFrames.from_result(result)
+    hour = check_utterance(fr, Utterance(0.0, 3600.0, None, POSITIVE))
+    assert hour["status"] == "skipped" and hour["coverage"] < 0.01
+    assert "3575.0 s of it lie outside the video" in hour["reason"]
+    cue = check_utterance(fr, Utterance(0.0, 46.0, None, POSITIVE))
+    assert cue["status"] == "skipped" and cue["coverage"] == pytest.approx(25 / 46, abs=0.01)
+    inside = check_utterance(fr, Utterance(5.0, 20.0, None, POSITIVE))  # within the video: as before
+    assert inside["status"] == "consistent" and inside["coverage"] == 1.0
+
+    interview = analyze_interview(
+        result,
+        inputs=InterviewInputs(utterances=[Utterance(0.0, 46.0, "Kim", POSITIVE)], candidate_speaker="Kim"),
+    )
+    assert any("The transcript runs to 46.0 s, past the end of the video (25.0 s)" in n for n in interview["notes"])
+    within = analyze_interview(result, inputs=InterviewInputs(utterances=[Utterance(0.0, 25.5, "Kim", POSITIVE)]))
+    assert not any("past the end of the video" in n for n in within["notes"])  # a cue rounded up to the second
+    vtt = tmp_path / "t.vtt"  # the interviewer's closing words run past the end: the note still shows
+    vtt.write_text("WEBVTT\n\n00:01.000 --> 00:20.000\nKim: " + POSITIVE + "\n\n00:21.000 --> 00:40.000\nAl: Thanks.\n")
+    loaded = analyze_interview(result, inputs=load_inputs(transcript=vtt))
+    assert any("The transcript runs to 40.0 s" in n and "past the end: 0;" in n for n in loaded["notes"])

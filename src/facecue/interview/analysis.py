@@ -52,6 +52,7 @@ class InterviewInputs:
     utterances: list[Utterance] | None = None  # the candidate's own speech
     candidate_speaker: str | None = None
     speakers: list[str] = field(default_factory=list)
+    transcript_end_s: float | None = None  # end of the transcript's last cue, anyone's (None: the candidate's)
 
 
 def load_inputs(
@@ -65,7 +66,7 @@ def load_inputs(
     all_utterances = parse_transcript(transcript)
     name, mine = pick_candidate(all_utterances, candidate_speaker)
     speakers = sorted({u.speaker for u in all_utterances if u.speaker})
-    return InterviewInputs(qs, mine, name, speakers)
+    return InterviewInputs(qs, mine, name, speakers, max(u.end_s for u in all_utterances))
 
 
 def _spans(result: Result, fr: InterviewFrames, inputs: InterviewInputs, window_s: float):
@@ -110,6 +111,35 @@ def _voice(video: str | Path | None, result: Result, spans: list[tuple[float, fl
     return cues, None
 
 
+END_TOLERANCE_S = 1.0  # question files and transcripts are often written to the second
+
+
+def recording_end(result: Result, fr: InterviewFrames) -> float:
+    """Where the analysed recording ends: the video's duration (or --end), not the last frame plus a step, which
+    can run past it."""
+    ends = [float(fr.times[-1] + fr.step_s)] if len(fr.times) else [float(result.options.start or 0.0)]
+    if result.source.duration_s:
+        ends.append(float(result.source.duration_s))
+    if result.options.end:
+        ends.append(float(result.options.end))
+    return min(ends)
+
+
+def _transcript_note(inputs: InterviewInputs, end: float) -> str | None:
+    """Cues past the video's end: a transcript of another recording, or one cut differently; either way the words
+    there have no face to be compared with."""
+    mine = inputs.utterances or []
+    last = inputs.transcript_end_s if inputs.transcript_end_s is not None else max((u.end_s for u in mine), default=0)
+    if last <= end + END_TOLERANCE_S:
+        return None
+    past = sum(u.end_s > end + END_TOLERANCE_S for u in mine)
+    return (
+        f"The transcript runs to {last:.1f} s, past the end of the video ({end:.1f} s): check that it belongs to this "
+        f"recording. Candidate utterances running past the end: {past}; the time after the end has no face to read "
+        "and counts as unreadable in the words-against-face check."
+    )
+
+
 def _notes(
     result: Result,
     fr: InterviewFrames,
@@ -139,6 +169,8 @@ def _notes(
             notes.append("No transcript was given: no verbal/non-verbal comparison was made.")
         elif inputs.candidate_speaker is None:
             notes.append("The transcript has no speaker labels: all speech was treated as the candidate's.")
+        if inputs.utterances is not None and (past := _transcript_note(inputs, recording_end(result, fr))):
+            notes.append(past)
     if len(fr.times):
         last = fr.times[-1] + fr.step_s
         outside = [t for a, b, t in spans if a >= last or b <= fr.times[0]]
