@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from facecue.interview import InterviewInputs, InterviewOptions, analyze_interview, load_inputs
+from facecue.interview import InterviewInputs, InterviewOptions, analyze_interview, load_inputs, mismatch
 from facecue.interview.frames import InterviewFrames
 from facecue.interview.mismatch import check_utterance, sentiment
 from facecue.interview.transcript import Utterance
@@ -161,3 +161,14 @@ def test_a_transcript_past_the_end_of_the_video_is_not_read_as_a_fully_seen_face
     vtt.write_text("WEBVTT\n\n00:01.000 --> 00:20.000\nKim: " + POSITIVE + "\n\n00:21.000 --> 00:40.000\nAl: Thanks.\n")
     loaded = analyze_interview(result, inputs=load_inputs(transcript=vtt))
     assert any("The transcript runs to 40.0 s" in n and "past the end: 0;" in n for n in loaded["notes"])
+
+
+def test_the_evidence_prints_the_same_rounding_as_the_table(monkeypatch):
+    """QA: Words "+0.89" in the table beside "VADER +0.88" in the evidence for a compound of 0.885 (the table printed
+    the stored, rounded value; the sentence the raw one)."""
+    monkeypatch.setattr(mismatch, "sentiment", lambda text: 0.88496)
+    fr = InterviewFrames.from_result(synthetic_result(timeline(("neutral", 20), ("sad", 12))))
+    item = check_utterance(fr, Utterance(22.0, 29.0, None, POSITIVE))
+    assert item["status"] == "flagged" and item["compound"] == 0.885
+    assert f"VADER {item['compound']:+.2f}" in item["reason"]
+    assert f"mean valence {item['facial_valence']:+.2f} relative to the baseline, on a −2 … +2 scale" in item["reason"]

@@ -45,7 +45,8 @@ def outside_s(fr: InterviewFrames, start: float, end: float) -> float:
 
 
 def check_utterance(fr: InterviewFrames, u: Utterance) -> dict:
-    compound = sentiment(u.text)
+    # Rounded once, here: the table and the evidence sentence print the same number (0.885 read +0.89 beside +0.88).
+    compound = round(sentiment(u.text), 3)
     m = fr.mask(u.start_s, u.end_s)
     usable = m & fr.usable
     n, n_ok = int(m.sum()), int(usable.sum())
@@ -59,7 +60,7 @@ def check_utterance(fr: InterviewFrames, u: Utterance) -> dict:
         "end_s": round(u.end_s, 2),
         "speaker": u.speaker,
         "text": u.text,
-        "compound": round(compound, 3),
+        "compound": compound,
         "facial_valence": None,
         "relative_to_baseline": fr.baseline is not None,
         "coverage": round(coverage, 3),
@@ -96,9 +97,9 @@ def check_utterance(fr: InterviewFrames, u: Utterance) -> dict:
             "learn this person's usual expression, and a steady reading may be their resting face.",
         }
     v = fr.valence[usable] - fr.baseline_valence
-    face = float(v.mean())
+    face = round(float(v.mean()), 3)
     opposite = float(np.mean(np.sign(v) == -np.sign(compound))) if compound else 0.0
-    item.update(facial_valence=round(face, 3), opposite_share=round(opposite, 3))
+    item.update(facial_valence=face, opposite_share=round(opposite, 3))
     strong = abs(compound) >= STRONG_TEXT and abs(face) >= STRONG_FACE
     if strong and np.sign(face) == -np.sign(compound) and opposite >= OPPOSITE_SHARE:
         words = "positive" if compound > 0 else "negative"
@@ -107,7 +108,8 @@ def check_utterance(fr: InterviewFrames, u: Utterance) -> dict:
             **item,
             "status": "flagged",
             "reason": f"the words read as {words} (VADER {compound:+.2f}) while the face read as more {face_words}"
-            f" than its own baseline (mean valence {face:+.2f}, opposite in {opposite:.0%} of readable frames).",
+            f" than its own baseline (mean valence {face:+.2f} relative to the baseline, on a −2 … +2 scale;"
+            f" opposite in {opposite:.0%} of readable frames).",
         }
     return {**item, "status": "consistent", "reason": "no strong, sustained disagreement."}
 

@@ -625,6 +625,9 @@ def mismatch_section(interview: dict) -> str:
             "what was said was not compared with what the face showed.</p></section>"
         )
     items = [i for i in _list(mm.get("items")) if isinstance(i, dict)]
+    # Analyses since the baseline give valence minus the baseline's (−2 … +2); older ones gave the raw valence.
+    raw = any(i.get("relative_to_baseline") is False for i in items if number(i.get("facial_valence")) is not None)
+    face_head = "Face" if raw else "Face vs baseline"
     rows = []
     for item in sorted(items, key=lambda i: (i.get("status") != "flagged", number(i.get("start_s")) or 0)):
         status = str(item.get("status") or "")
@@ -642,16 +645,22 @@ def mismatch_section(interview: dict) -> str:
     table = (
         f'<div class="table-wrap"><table class="mm-table"><thead><tr><th scope="col">When</th>'
         f'<th scope="col">Status</th><th scope="col">What was said</th><th scope="col" class="num">Words</th>'
-        f'<th scope="col" class="num">Face</th><th scope="col" class="num">Face read</th>'
+        f'<th scope="col" class="num">{face_head}</th><th scope="col" class="num">Face read</th>'
         f'<th scope="col">Evidence</th></tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
         if rows
         else "<p>No utterance of the candidate to compare.</p>"
     )
     flagged = int(number(mm.get("flagged")) or 0)
+    scale = (
+        " (−1 … +1)"
+        if raw
+        else ", measured from this person's baseline (valence runs −1 … +1, so its difference from the baseline "
+        "runs −2 … +2; 0 is their usual expression)"
+    )
     return (
         f'<section id="mismatch"><h2>Words against face</h2><p class="caption">Each utterance of the candidate: '
-        f"the sentiment of the words (VADER, −1 … +1) against the mean facial valence over the same time (−1 … "
-        f"+1), and how much of that time the face could be read. Flagged only for strong, sustained "
+        f"the sentiment of the words (VADER, −1 … +1) against the mean facial valence over the same time{scale}, "
+        f"and how much of that time the face could be read. Flagged only for strong, sustained "
         f"disagreement with enough readable face; {flagged} of {int(number(mm.get('checked')) or 0)} checked "
         f"utterances were flagged.</p>{table}</section>"
     )
