@@ -75,12 +75,17 @@ def _spans(result: Result, fr: InterviewFrames, inputs: InterviewInputs, window_
     return "windows", sp.window_spans(result, fr.step_s, window_s)
 
 
+def _overlapping(utterances: list[Utterance], start: float, end: float) -> list[Utterance]:
+    """The utterances that overlap start..end by any length of time: an answer that runs across two parts is part
+    of both, so neither may say the candidate said nothing."""
+    return [u for u in utterances if u.start_s < end and u.end_s > start]
+
+
 def _sentiment(utterances: list[Utterance] | None, start: float, end: float) -> dict | None:
-    """VADER over the candidate's utterances that overlap the part by any length of time, each counted whole: an
-    answer that runs across two parts is part of both, so neither may say the candidate said nothing."""
+    """VADER over the candidate's utterances that overlap the part, each counted whole."""
     if utterances is None:
         return None
-    inside = [u for u in utterances if u.start_s < end and u.end_s > start]
+    inside = _overlapping(utterances, start, end)
     if not inside:
         return {"utterances": 0, "words": 0, "compound": None}
     text = " ".join(u.text for u in inside)
@@ -222,6 +227,9 @@ def analyze_interview(
             row["behaviour"] = bh.span_figures(result, fr.step_s, *behaviour, m)
             row["behaviour_cues"] = bh.behaviour_cues(row["behaviour"], kind)
         row["voice"] = voice[n] if voice else None
+        # Where the transcript has no word of the candidate, the sound is someone else's (or the room): no voice
+        # feedback is addressed to the candidate there (feedback.py), and the card says why.
+        row["candidate_spoke"] = None if inputs.utterances is None else bool(_overlapping(inputs.utterances, a, b))
         span_rows.append(row)
     typical = typical_rate(span_rows)
     for row in span_rows:

@@ -363,7 +363,10 @@ def _card(interview: dict, n: int, s: dict) -> str:
         f"{_mixed(_list(s.get('mixed')))}{_presence_line(s)}</div>"
     )
     cues = _cues_panel(_dict(s.get("cues")))
-    voice = f'<div class="panel voice"><h4>Voice</h4>{voice_summary(s.get("voice"), interview)}</div>'
+    voice = (
+        f'<div class="panel voice"><h4>Voice</h4>{voice_summary(s.get("voice"), interview)}'
+        f"{_not_the_candidate(interview, s)}</div>"
+    )
     words = _sentiment(s.get("sentiment"))
     feedback = s.get("feedback")
     fb = (
@@ -521,6 +524,18 @@ def voice_summary(voice, interview: dict) -> str:
         else f'<p class="unreliable">Not reliable here: {_e(v.get("reason") or "too little speech")}.</p>'
     )
     return f'<table class="kv"><tbody>{table}</tbody></table>{flag}'
+
+
+def _not_the_candidate(interview: dict, s: dict) -> str:
+    """Why a part's voice cues are not used: the transcript has no word of the candidate in it."""
+    v = _dict(s.get("voice"))
+    if s.get("candidate_spoke") is not False or not v or not v.get("available", True):
+        return ""
+    who = f" ({_e(interview['candidate_speaker'])})" if interview.get("candidate_speaker") else ""
+    return (
+        f'<p class="unreliable">Not used for feedback: the transcript has no speech by the candidate{who} in this '
+        "part, so this sound is someone else's voice or the room.</p>"
+    )
 
 
 def _unit(value, unit: str, digits: int) -> str:
