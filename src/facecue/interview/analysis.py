@@ -130,6 +130,22 @@ def recording_end(result: Result, fr: InterviewFrames) -> float:
     return min(ends)
 
 
+def outside_s(start: float, end: float, lo: float, hi: float) -> float:
+    """Seconds of start..end that lie before lo or after hi."""
+    return max(0.0, min(end, lo) - start) + max(0.0, end - max(start, hi))
+
+
+def _outside_feedback(row: dict, lo: float, hi: float) -> str | None:
+    """A part the recording does not cover well enough to read: say that, not "face the camera in even light"."""
+    inside = row["end_s"] - row["start_s"] - row["outside_s"]
+    if not row["outside_s"] or inside >= MIN_READABLE_S:
+        return None
+    where = f"the analysed recording runs from {lo:.1f} s to {hi:.1f} s"
+    if not row["frames"]:
+        return f"This part lies outside the recording ({where}), so nothing in it was analysed."
+    return f"Only {inside:.1f} s of this part lies inside the recording ({where}), too little to say anything about."
+
+
 def _transcript_note(inputs: InterviewInputs, end: float) -> str | None:
     """Cues past the video's end: a transcript of another recording, or one cut differently; either way the words
     there have no face to be compared with."""
@@ -176,11 +192,20 @@ def _notes(
             notes.append("The transcript has no speaker labels: all speech was treated as the candidate's.")
         if inputs.utterances is not None and (past := _transcript_note(inputs, recording_end(result, fr))):
             notes.append(past)
-    if len(fr.times):
-        last = fr.times[-1] + fr.step_s
-        outside = [t for a, b, t in spans if a >= last or b <= fr.times[0]]
-        if outside:
-            notes.append(f"{len(outside)} question(s) lie outside the analysed part of the video.")
+    # Against the video's own end: the last frame plus a step can run past it and hide a question after the end.
+    lo, hi = float(result.options.start or 0.0), recording_end(result, fr)
+    outside = sum(a >= hi or b <= lo for a, b, _ in spans)
+    partly = sum(outside_s(a, b, lo, hi) > END_TOLERANCE_S for a, b, _ in spans) - outside
+    if outside:
+        notes.append(
+            f"{outside} question(s) lie outside the analysed part of the video ({lo:.1f}-{hi:.1f} s): nothing in "
+            "them was analysed."
+        )
+    if partly:
+        notes.append(
+            f"{partly} question(s) run more than {END_TOLERANCE_S:g} s outside the analysed part of the video "
+            f"({lo:.1f}-{hi:.1f} s): only their part inside it was analysed."
+        )
     if voice_available and len(inputs.speakers) > 1:
         notes.append("Voice cues cover all sound in each span, the interviewer's voice included.")
     usable_s = fr.usable.sum() * fr.step_s if emotions else readable_s
@@ -213,10 +238,11 @@ def analyze_interview(
     )
     behaviour = bh.series(result)  # (pose, behaviour) per frame, or None when behaviour was not analysed
 
+    lo, hi = float(result.options.start or 0.0), recording_end(result, fr)
     span_rows = []
     for n, (a, b, text) in enumerate(spans):
         m = fr.mask(a, b)
-        row = {"index": n, "start_s": round(a, 3), "end_s": round(b, 3), "text": text}
+        row: dict = {"index": n, "start_s": round(a, 3), "end_s": round(b, 3), "text": text}
         if emotions:
             row.update(sp.span_stats(fr, m))
             row["cues"] = derive_cues(fr, m, validation)
@@ -230,6 +256,9 @@ def analyze_interview(
         # Where the transcript has no word of the candidate, the sound is someone else's (or the room): no voice
         # feedback is addressed to the candidate there (feedback.py), and the card says why.
         row["candidate_spoke"] = None if inputs.utterances is None else bool(_overlapping(inputs.utterances, a, b))
+        # Time outside the recording, when it matters: more than a rounded-to-the-second end, or all of the part.
+        out = outside_s(a, b, lo, hi)
+        row["outside_s"] = round(out, 2) if out > END_TOLERANCE_S or (out > 0 and not row["frames"]) else 0.0
         span_rows.append(row)
     typical = typical_rate(span_rows)
     for row in span_rows:
@@ -238,6 +267,7 @@ def analyze_interview(
             row["feedback"] = span_feedback(row, typical, seen, only_part=len(span_rows) == 1)
         else:
             row["feedback"] = bh.span_feedback(row, kind, MIN_READABLE_S)
+        row["feedback"] = _outside_feedback(row, lo, hi) or row["feedback"]
 
     everything = np.ones(len(fr.times), bool)
     if emotions:

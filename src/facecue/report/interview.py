@@ -162,20 +162,23 @@ def not_measured(b: dict, cues: tuple[str, ...]) -> str:
     return "nothing measured in this part"
 
 
+def outside_recording(span: dict) -> bool:
+    """The part has no analysed frame because it lies outside the recording (outside_s, docs/SIGNALS.md)."""
+    return bool(number(span.get("outside_s"))) and not number(span.get("frames"))
+
+
 def behaviour_panels(span: dict) -> str:
     """Eye contact, head movement, smiles and posture of one question or window, from its behaviour cues."""
     b = span.get("behaviour") if isinstance(span.get("behaviour"), dict) else None
     cues = span.get("behaviour_cues") if isinstance(span.get("behaviour_cues"), dict) else {}
     if b is None and not cues:
         return ""
+    outside = outside_recording(span)  # no frame at all: not the eyes, the light or the shoulders
     boxes = []
     for title, names in PANELS.items():
         lines = [f"<li>{escape(str(c.get('text') or ''))}</li>" for n in names if isinstance(c := cues.get(n), dict)]
-        body = (
-            f"<ul>{''.join(lines)}</ul>"
-            if lines
-            else f'<p class="muted small">{escape(not_measured(b or {}, names))}</p>'
-        )
+        why = "not measured: this part lies outside the recording" if outside else not_measured(b or {}, names)
+        body = f"<ul>{''.join(lines)}</ul>" if lines else f'<p class="muted small">{escape(why)}</p>'
         key = title.lower().replace(" ", "-")
         boxes.append(f'<div class="bpanel" data-panel="{key}"><h5>{title}</h5>{body}</div>')
     return f'<div class="panel behaviour"><h4>Visible behaviour</h4>{"".join(boxes)}</div>'
@@ -378,9 +381,22 @@ def _card(interview: dict, n: int, s: dict) -> str:
         else ""
     )
     return (
-        f'<article class="qcard" id="q-{n + 1}" data-start="{float(s["start_s"]):.2f}">{head}'
+        f'<article class="qcard" id="q-{n + 1}" data-start="{float(s["start_s"]):.2f}">{head}{outside_notice(s)}'
         f'<div class="qgrid">{face}{cues}{voice}</div>{behaviour_panels(s)}{words}{fb}</article>'
     )
+
+
+def outside_notice(s: dict) -> str:
+    """A part (partly) outside the recording says so first: its empty panels are not about the face or the light."""
+    out = number(s.get("outside_s"))
+    if not out:
+        return ""
+    text = (
+        "This part lies outside the recording: nothing in it was analysed."
+        if outside_recording(s)
+        else f"{out:.1f} s of this part lie outside the recording: only the rest was analysed."
+    )
+    return f'<p class="notice outside">{text}</p>'
 
 
 def _prob_bar(means: dict) -> str:
