@@ -1,7 +1,10 @@
+import dataclasses
 import re
 
-from facecue.interview import InterviewOptions, analyze_interview
+from facecue.interview import InterviewInputs, InterviewOptions, analyze_interview
 from facecue.interview.feedback import span_feedback, typical_rate
+from facecue.interview.transcript import Utterance
+from facecue.report.interview import questions_section
 from tests.interview.synthetic import synthetic_result, timeline
 
 SCORE_WORDS = re.compile(r"\b(score|hire|reject|rating|anxious|liar|dishonest|\d+/10)\b", re.IGNORECASE)
@@ -113,3 +116,37 @@ def test_the_only_part_is_not_compared_with_the_recording_it_makes_up():
     assert one["overall"]["feedback"].startswith("These notes compare moments of the interview with your own usual")
     assert all("stayed close to your usual expression" in s["feedback"] for s in two["spans"])
     assert two["overall"]["feedback"].startswith("These notes compare each part of the interview")
+
+
+class FakeTrack:
+    """Voice cues as measure_voice would give them, one rate per span, without a video."""
+
+    def __init__(self, rates: list[float]):
+        self.rates = rates
+
+    def cues(self, spans):
+        return [voice(r) for r in self.rates[: len(spans)]]
+
+
+def test_no_voice_feedback_where_the_transcript_has_no_word_of_the_candidate():
+    """QA: in W1 only the interviewer spoke (1-7 s), yet W1's feedback told the candidate "You seemed to speak faster
+    here than in your other answers": the voice cues measured the interviewer."""
+    result = synthetic_result(timeline(("neutral", 40)))
+    result = dataclasses.replace(result, source=dataclasses.replace(result.source, has_audio=True))
+    words = "I enjoyed the project and learnt a lot from the team."
+    utterances = [Utterance(11.0, 19.0, "Candidate", words), Utterance(21.0, 39.0, "Candidate", words)]
+    interview = analyze_interview(
+        result,
+        "interview.mp4",
+        InterviewInputs(utterances=utterances, candidate_speaker="Candidate", speakers=["Candidate", "Interviewer"]),
+        InterviewOptions(window_s=10, thumbnails=False),
+        voice_track=FakeTrack([6.0, 3.0, 3.2, 3.1]),  # the interviewer's fast speech fills W1
+    )
+    spans = interview["spans"]
+    assert not any("speak faster" in s["feedback"] for s in spans)
+    assert [s["candidate_spoke"] for s in spans] == [False, True, True, True]
+    assert typical_rate(spans) == 3.1  # the candidate's own parts only (the interviewer's 6.0 would make it 3.2)
+    html = questions_section(interview)
+    card = re.search(r'<article class="qcard" id="q-1".*?</article>', html, re.S).group(0)
+    assert "Not used for feedback: the transcript has no speech by the candidate (Candidate) in this part" in card
+    assert "Not used for feedback" not in html.split('id="q-2"', 1)[1]

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from facecue.interview import InterviewInputs, analyze_interview
+from facecue.interview import InterviewInputs, InterviewOptions, analyze_interview, load_inputs, mismatch
 from facecue.interview.frames import InterviewFrames
 from facecue.interview.mismatch import check_utterance, sentiment
 from facecue.interview.transcript import Utterance
@@ -103,3 +103,72 @@ def test_without_a_baseline_a_stern_face_is_not_compared_with_the_words():
         check_utterance(longer, Utterance(0.0, 7.8, None, "I am really excited and happy to be here."))["status"]
         == "consistent"
     )
+
+
+def test_a_part_counts_every_utterance_that_overlaps_it():
+    """QA: with 8 s windows, a candidate answer from 0:16 to 0:31 (midpoint 23.5 s) was counted only in the window
+    0:16-0:24, and the window 0:24-0:34 said the candidate said nothing; a one-hour cue on a short clip, whose
+    midpoint lies after the clip, left its only window "said nothing" while the words-against-face table listed it."""
+    result = synthetic_result(timeline(("neutral", 34)))
+    answer = Utterance(16.0, 31.0, "Candidate", POSITIVE)
+    interview = analyze_interview(
+        result,
+        inputs=InterviewInputs(utterances=[answer], candidate_speaker="Candidate"),
+        options=InterviewOptions(window_s=8),
+    )
+    counts = [s["sentiment"]["utterances"] for s in interview["spans"]]
+    assert counts == [0, 0, 1, 1]  # windows 0-8, 8-16 (the answer starts at 16: no overlap), 16-24, 24-34
+    assert interview["spans"][3]["sentiment"]["compound"] > 0.5
+    hour = analyze_interview(
+        synthetic_result(timeline(("neutral", 25))),
+        inputs=InterviewInputs(utterances=[Utterance(0.0, 3600.0, None, POSITIVE)]),
+    )
+    assert hour["spans"][0]["sentiment"]["utterances"] == 1
+
+
+def test_too_few_frames_is_not_reported_as_low_coverage():
+    """QA: a row read "Face read 100% ... the face was readable in only 100% of this utterance (needs 60%)": the
+    utterance had fewer than 5 frames, all readable, and both checks gave the coverage reason."""
+    fr = InterviewFrames.from_result(synthetic_result(timeline(("happy", 30)), fps=1.0))  # 150 frames, 1 a second
+    item = check_utterance(fr, Utterance(40.0, 44.0, "Sam", NEGATIVE))  # 4 s: frames at 40, 41, 42, 43
+    assert item["status"] == "skipped" and item["coverage"] == 1.0
+    assert "4 readable frame(s)" in item["reason"] and "needs 5" in item["reason"]
+    assert "readable in only" not in item["reason"]
+
+
+def test_a_transcript_past_the_end_of_the_video_is_not_read_as_a_fully_seen_face(tmp_path):
+    """QA: a one-hour utterance on a 25 s clip showed "Face read 100%" and was marked consistent, and a 46 s cue on a
+    19.7 s video showed 100%: coverage counted only the frames that exist. Nothing said the transcript ran past the
+    end of the video."""
+    result = synthetic_result(timeline(("neutral", 25)))
+    fr = InterviewFrames.from_result(result)
+    hour = check_utterance(fr, Utterance(0.0, 3600.0, None, POSITIVE))
+    assert hour["status"] == "skipped" and hour["coverage"] < 0.01
+    assert "3575.0 s of it lie outside the video" in hour["reason"]
+    cue = check_utterance(fr, Utterance(0.0, 46.0, None, POSITIVE))
+    assert cue["status"] == "skipped" and cue["coverage"] == pytest.approx(25 / 46, abs=0.01)
+    inside = check_utterance(fr, Utterance(5.0, 20.0, None, POSITIVE))  # within the video: as before
+    assert inside["status"] == "consistent" and inside["coverage"] == 1.0
+
+    interview = analyze_interview(
+        result,
+        inputs=InterviewInputs(utterances=[Utterance(0.0, 46.0, "Kim", POSITIVE)], candidate_speaker="Kim"),
+    )
+    assert any("The transcript runs to 46.0 s, past the end of the video (25.0 s)" in n for n in interview["notes"])
+    within = analyze_interview(result, inputs=InterviewInputs(utterances=[Utterance(0.0, 25.5, "Kim", POSITIVE)]))
+    assert not any("past the end of the video" in n for n in within["notes"])  # a cue rounded up to the second
+    vtt = tmp_path / "t.vtt"  # the interviewer's closing words run past the end: the note still shows
+    vtt.write_text("WEBVTT\n\n00:01.000 --> 00:20.000\nKim: " + POSITIVE + "\n\n00:21.000 --> 00:40.000\nAl: Thanks.\n")
+    loaded = analyze_interview(result, inputs=load_inputs(transcript=vtt))
+    assert any("The transcript runs to 40.0 s" in n and "past the end: 0;" in n for n in loaded["notes"])
+
+
+def test_the_evidence_prints_the_same_rounding_as_the_table(monkeypatch):
+    """QA: Words "+0.89" in the table beside "VADER +0.88" in the evidence for a compound of 0.885 (the table printed
+    the stored, rounded value; the sentence the raw one)."""
+    monkeypatch.setattr(mismatch, "sentiment", lambda text: 0.88496)
+    fr = InterviewFrames.from_result(synthetic_result(timeline(("neutral", 20), ("sad", 12))))
+    item = check_utterance(fr, Utterance(22.0, 29.0, None, POSITIVE))
+    assert item["status"] == "flagged" and item["compound"] == 0.885
+    assert f"VADER {item['compound']:+.2f}" in item["reason"]
+    assert f"mean valence {item['facial_valence']:+.2f} relative to the baseline, on a −2 … +2 scale" in item["reason"]

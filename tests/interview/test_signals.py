@@ -1,4 +1,6 @@
+import dataclasses
 import itertools
+import re
 
 import numpy as np
 import pytest
@@ -6,12 +8,14 @@ import pytest
 from facecue.emotion.model import ModelValidation
 from facecue.interview import InterviewInputs, InterviewOptions, analyze_interview
 from facecue.interview.affect import CIRCUMPLEX, valence_arousal
+from facecue.interview.behaviour import PANELS
 from facecue.interview.cues import derive_cues
 from facecue.interview.frames import InterviewFrames
 from facecue.interview.highlights import change_points
 from facecue.interview.inputs import Question
 from facecue.interview.spans import span_windows
 from facecue.labels import EMOTIONS
+from facecue.report.interview import behaviour_panels, questions_section
 from tests.interview.synthetic import probs_for, synthetic_result, timeline
 
 VALIDATION = ModelValidation.from_dict({"ece_after_calibration": 0.04, "per_class_recall": {e: 0.8 for e in EMOTIONS}})
@@ -163,3 +167,42 @@ def test_an_hour_long_noisy_interview_is_analysed_quickly():
     elapsed = time.perf_counter() - started
     assert len(interview["spans"]) == 120 and len(interview["highlights"]) == 6
     assert elapsed < 15, f"{elapsed:.1f} s for one hour of frames"
+
+
+def test_a_question_after_the_end_of_the_video_says_so_and_gives_no_face_advice():
+    """QA: a question at 4.0-6.4 s on a 3.94 s video got no "outside the video" note (the check padded the end by
+    one step) and its card told the candidate to face the camera in even light."""
+    result = synthetic_result(timeline(("neutral", 4)))  # frames at 0.0 ... 3.8 s
+    result = dataclasses.replace(result, source=dataclasses.replace(result.source, duration_s=3.94))
+    qs = [Question(0, 3.9, "intro"), Question(3.95, 6.4, "after the end"), Question(2.0, 8.0, "mostly after")]
+    interview = analyze_interview(result, inputs=InterviewInputs(questions=qs))
+    inside, after, mostly = interview["spans"]
+    for span in (after, mostly):
+        assert "light" not in span["feedback"] and "hard for the software" not in span["feedback"]
+    assert after["frames"] == 0 and after["outside_s"] == 2.45
+    assert after["feedback"] == (
+        "This part lies outside the recording (the analysed recording runs from 0.0 s to 3.9 s), so nothing in it "
+        "was analysed."
+    )
+    assert mostly["outside_s"] == 4.06 and mostly["feedback"].startswith("Only 1.9 s of this part lies inside")
+    assert inside["outside_s"] == 0.0 and "outside" not in inside["feedback"]
+    notes = " ".join(interview["notes"])
+    assert "1 question(s) lie outside the analysed part of the video (0.0-3.9 s)" in notes
+    assert "1 question(s) run more than 1 s outside the analysed part of the video" in notes
+
+    cards = questions_section(interview)
+    card = re.search(r'<article class="qcard" id="q-2".*?</article>', cards, re.S).group(0)
+    assert "This part lies outside the recording: nothing in it was analysed." in card
+    assert "4.1 s of this part lie outside the recording" in cards
+    panels = behaviour_panels(
+        {
+            **after,
+            "behaviour": {
+                "eye_contact_share": {"reason": "no frame with readable irises"},
+                "posture": {"readable_s": 0},
+            },
+            "behaviour_cues": {},
+        }
+    )
+    assert panels.count("not measured: this part lies outside the recording") == len(PANELS)
+    assert "irises" not in panels and "shoulders" not in panels

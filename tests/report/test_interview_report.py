@@ -196,3 +196,12 @@ def test_report_command_writes_html_and_explains_mistakes(tmp_path, capsys, monk
     monkeypatch.setenv("PATH", str(tmp_path))  # no browser anywhere on PATH
     with pytest.raises(Exception, match="install the 'chromium' package"):
         find_chromium()
+
+
+def test_words_against_face_says_the_face_number_is_relative_to_the_baseline():
+    """QA: the column was captioned "(−1 … +1)" and showed "Face -1.36": it is valence minus the baseline's, −2 … +2."""
+    html = render_report(result_with_interview())
+    section = re.search(r'<section id="mismatch">.*?</section>', html, re.S).group(0)
+    assert "measured from this person's baseline" in section and "runs −2 … +2" in section
+    assert '<th scope="col" class="num">Face vs baseline</th>' in section
+    assert "(−1 … +1), and how much" not in section

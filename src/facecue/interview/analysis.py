@@ -58,6 +58,7 @@ class InterviewInputs:
     utterances: list[Utterance] | None = None  # the candidate's own speech
     candidate_speaker: str | None = None
     speakers: list[str] = field(default_factory=list)
+    transcript_end_s: float | None = None  # end of the transcript's last cue, anyone's (None: the candidate's)
 
 
 def load_inputs(
@@ -71,7 +72,7 @@ def load_inputs(
     all_utterances = parse_transcript(transcript)
     name, mine = pick_candidate(all_utterances, candidate_speaker)
     speakers = sorted({u.speaker for u in all_utterances if u.speaker})
-    return InterviewInputs(qs, mine, name, speakers)
+    return InterviewInputs(qs, mine, name, speakers, max(u.end_s for u in all_utterances))
 
 
 def _spans(result: Result, fr: InterviewFrames, inputs: InterviewInputs, window_s: float):
@@ -80,10 +81,17 @@ def _spans(result: Result, fr: InterviewFrames, inputs: InterviewInputs, window_
     return "windows", sp.window_spans(result, fr.step_s, window_s)
 
 
+def _overlapping(utterances: list[Utterance], start: float, end: float) -> list[Utterance]:
+    """The utterances that overlap start..end by any length of time: an answer that runs across two parts is part
+    of both, so neither may say the candidate said nothing."""
+    return [u for u in utterances if u.start_s < end and u.end_s > start]
+
+
 def _sentiment(utterances: list[Utterance] | None, start: float, end: float) -> dict | None:
+    """VADER over the candidate's utterances that overlap the part, each counted whole."""
     if utterances is None:
         return None
-    inside = [u for u in utterances if start <= (u.start_s + u.end_s) / 2 < end]
+    inside = _overlapping(utterances, start, end)
     if not inside:
         return {"utterances": 0, "words": 0, "compound": None}
     text = " ".join(u.text for u in inside)
@@ -112,6 +120,51 @@ def _voice(video: str | Path | None, result: Result, spans: list[tuple[float, fl
     if len(cues) != len(spans):
         return None, "voice cues did not cover every span."
     return cues, None
+
+
+END_TOLERANCE_S = 1.0  # question files and transcripts are often written to the second
+
+
+def recording_end(result: Result, fr: InterviewFrames) -> float:
+    """Where the analysed recording ends: the video's duration (or --end), not the last frame plus a step, which
+    can run past it."""
+    ends = [float(fr.times[-1] + fr.step_s)] if len(fr.times) else [float(result.options.start or 0.0)]
+    if result.source.duration_s:
+        ends.append(float(result.source.duration_s))
+    if result.options.end:
+        ends.append(float(result.options.end))
+    return min(ends)
+
+
+def outside_s(start: float, end: float, lo: float, hi: float) -> float:
+    """Seconds of start..end that lie before lo or after hi."""
+    return max(0.0, min(end, lo) - start) + max(0.0, end - max(start, hi))
+
+
+def _outside_feedback(row: dict, lo: float, hi: float) -> str | None:
+    """A part the recording does not cover well enough to read: say that, not "face the camera in even light"."""
+    inside = row["end_s"] - row["start_s"] - row["outside_s"]
+    if not row["outside_s"] or inside >= MIN_READABLE_S:
+        return None
+    where = f"the analysed recording runs from {lo:.1f} s to {hi:.1f} s"
+    if not row["frames"]:
+        return f"This part lies outside the recording ({where}), so nothing in it was analysed."
+    return f"Only {inside:.1f} s of this part lies inside the recording ({where}), too little to say anything about."
+
+
+def _transcript_note(inputs: InterviewInputs, end: float) -> str | None:
+    """Cues past the video's end: a transcript of another recording, or one cut differently; either way the words
+    there have no face to be compared with."""
+    mine = inputs.utterances or []
+    last = inputs.transcript_end_s if inputs.transcript_end_s is not None else max((u.end_s for u in mine), default=0)
+    if last <= end + END_TOLERANCE_S:
+        return None
+    past = sum(u.end_s > end + END_TOLERANCE_S for u in mine)
+    return (
+        f"The transcript runs to {last:.1f} s, past the end of the video ({end:.1f} s): check that it belongs to this "
+        f"recording. Candidate utterances running past the end: {past}; the time after the end has no face to read "
+        "and counts as unreadable in the words-against-face check."
+    )
 
 
 def _notes(
@@ -143,11 +196,22 @@ def _notes(
             notes.append("No transcript was given: no verbal/non-verbal comparison was made.")
         elif inputs.candidate_speaker is None:
             notes.append("The transcript has no speaker labels: all speech was treated as the candidate's.")
-    if len(fr.times):
-        last = fr.times[-1] + fr.step_s
-        outside = [t for a, b, t in spans if a >= last or b <= fr.times[0]]
-        if outside:
-            notes.append(f"{len(outside)} question(s) lie outside the analysed part of the video.")
+        if inputs.utterances is not None and (past := _transcript_note(inputs, recording_end(result, fr))):
+            notes.append(past)
+    # Against the video's own end: the last frame plus a step can run past it and hide a question after the end.
+    lo, hi = float(result.options.start or 0.0), recording_end(result, fr)
+    outside = sum(a >= hi or b <= lo for a, b, _ in spans)
+    partly = sum(outside_s(a, b, lo, hi) > END_TOLERANCE_S for a, b, _ in spans) - outside
+    if outside:
+        notes.append(
+            f"{outside} question(s) lie outside the analysed part of the video ({lo:.1f}-{hi:.1f} s): nothing in "
+            "them was analysed."
+        )
+    if partly:
+        notes.append(
+            f"{partly} question(s) run more than {END_TOLERANCE_S:g} s outside the analysed part of the video "
+            f"({lo:.1f}-{hi:.1f} s): only their part inside it was analysed."
+        )
     if voice_available and len(inputs.speakers) > 1:
         notes.append("Voice cues cover all sound in each span, the interviewer's voice included.")
     usable_s = fr.usable.sum() * fr.step_s if emotions else readable_s
@@ -180,10 +244,11 @@ def analyze_interview(
     )
     behaviour = bh.series(result)  # (pose, behaviour) per frame, or None when behaviour was not analysed
 
+    lo, hi = float(result.options.start or 0.0), recording_end(result, fr)
     span_rows = []
     for n, (a, b, text) in enumerate(spans):
         m = fr.mask(a, b)
-        row = {"index": n, "start_s": round(a, 3), "end_s": round(b, 3), "text": text}
+        row: dict = {"index": n, "start_s": round(a, 3), "end_s": round(b, 3), "text": text}
         if emotions:
             row.update(sp.span_stats(fr, m))
             row["cues"] = derive_cues(fr, m, validation)
@@ -194,6 +259,12 @@ def analyze_interview(
             row["behaviour"] = bh.span_figures(result, fr.step_s, *behaviour, m)
             row["behaviour_cues"] = bh.behaviour_cues(row["behaviour"], kind)
         row["voice"] = voice[n] if voice else None
+        # Where the transcript has no word of the candidate, the sound is someone else's (or the room): no voice
+        # feedback is addressed to the candidate there (feedback.py), and the card says why.
+        row["candidate_spoke"] = None if inputs.utterances is None else bool(_overlapping(inputs.utterances, a, b))
+        # Time outside the recording, when it matters: more than a rounded-to-the-second end, or all of the part.
+        out = outside_s(a, b, lo, hi)
+        row["outside_s"] = round(out, 2) if out > END_TOLERANCE_S or (out > 0 and not row["frames"]) else 0.0
         span_rows.append(row)
     typical = typical_rate(span_rows)
     for row in span_rows:
@@ -202,6 +273,7 @@ def analyze_interview(
             row["feedback"] = span_feedback(row, typical, seen, only_part=len(span_rows) == 1)
         else:
             row["feedback"] = bh.span_feedback(row, kind, MIN_READABLE_S)
+        row["feedback"] = _outside_feedback(row, lo, hi) or row["feedback"]
 
     everything = np.ones(len(fr.times), bool)
     if emotions:

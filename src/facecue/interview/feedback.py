@@ -10,10 +10,11 @@ FASTER = 1.25  # a span's speaking-rate proxy this many times the candidate's ow
 
 
 def typical_rate(spans: list[dict]) -> float | None:
-    """The candidate's median speaking-rate proxy over spans with reliable voice cues (None with fewer than 2)."""
+    """The candidate's median speaking-rate proxy over spans with reliable voice cues (None with fewer than 2); spans
+    where the transcript has no word of the candidate hold someone else's voice and are left out."""
     rates = sorted(
         v["speaking_rate_per_s"]
-        for v in (s.get("voice") for s in spans)
+        for v in (s.get("voice") for s in spans if s.get("candidate_spoke") is not False)
         if v and v.get("reliable") and v.get("speaking_rate_per_s")
     )
     return rates[len(rates) // 2] if len(rates) >= 2 else None
@@ -49,6 +50,8 @@ def _readability(span: dict, where: str = "here") -> str | None:
 def _voice_hint(span: dict, typical: float | None) -> str | None:
     """Compared with the candidate's own other answers only: voices differ too much between people."""
     voice = span.get("voice")
+    if span.get("candidate_spoke") is False:  # the transcript says the candidate did not speak here
+        return None
     if typical is None or not voice or not voice.get("reliable") or not voice.get("speaking_rate_per_s"):
         return None
     if voice["speaking_rate_per_s"] >= FASTER * typical:

@@ -2,7 +2,8 @@
 
 Flagged only when both sides are strong, opposite in sign, the disagreement holds for most of the
 readable frames, and there is enough data: the utterance lasts MIN_DURATION_S and the face is
-readable in MIN_COVERAGE of its frames. Everything else is "consistent" or "skipped" with the reason.
+readable in MIN_COVERAGE of its time (time outside the video counts as unreadable). Everything else is
+"consistent" or "skipped" with the reason.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from facecue.interview.transcript import Utterance
 from facecue.timeline.baseline import BASELINE_MIN_S
 
 MIN_DURATION_S = 2.0  # shorter utterances are too brief to compare with a face
-MIN_COVERAGE = 0.6  # share of the utterance's frames where the face was readable
+MIN_COVERAGE = 0.6  # share of the utterance's time (in frames, outside the video included) with a readable face
 MIN_FRAMES = 5
 STRONG_TEXT = 0.5  # |VADER compound| at least this (VADER's own "positive/negative" cut is 0.05)
 STRONG_FACE = 0.2  # |mean facial valence| at least this
@@ -35,18 +36,31 @@ def sentiment(text: str) -> float:
     return float(_analyzer().polarity_scores(text)["compound"])
 
 
+def outside_s(fr: InterviewFrames, start: float, end: float) -> float:
+    """Seconds of start..end before the first analysed frame or after the last one: time with no video at all."""
+    if not len(fr.times):
+        return end - start
+    first, last = float(fr.times[0]), float(fr.times[-1] + fr.step_s)
+    return max(0.0, min(end, first) - start) + max(0.0, end - max(start, last))
+
+
 def check_utterance(fr: InterviewFrames, u: Utterance) -> dict:
-    compound = sentiment(u.text)
+    # Rounded once, here: the table and the evidence sentence print the same number (0.885 read +0.89 beside +0.88).
+    compound = round(sentiment(u.text), 3)
     m = fr.mask(u.start_s, u.end_s)
     usable = m & fr.usable
     n, n_ok = int(m.sum()), int(usable.sum())
-    coverage = n_ok / n if n else 0.0
+    # Time outside the video counts as frames where the face could not be read: a cue running an hour past a 25 s
+    # clip is not "100% readable" because the few frames that exist were.
+    missing = outside_s(fr, u.start_s, u.end_s)
+    expected = n + missing / fr.step_s
+    coverage = min(1.0, n_ok / expected) if expected > 0 else 0.0
     item = {
         "start_s": round(u.start_s, 2),
         "end_s": round(u.end_s, 2),
         "speaker": u.speaker,
         "text": u.text,
-        "compound": round(compound, 3),
+        "compound": compound,
         "facial_valence": None,
         "relative_to_baseline": fr.baseline is not None,
         "coverage": round(coverage, 3),
@@ -59,11 +73,19 @@ def check_utterance(fr: InterviewFrames, u: Utterance) -> dict:
             "status": "skipped",
             "reason": f"too short to compare ({duration:.1f} s < {MIN_DURATION_S:g} s).",
         }
-    if n_ok < MIN_FRAMES or coverage < MIN_COVERAGE:
+    # Two checks, two reasons: a sparsely sampled utterance can be fully readable and still too few frames.
+    if n_ok < MIN_FRAMES:
         return {
             **item,
             "status": "skipped",
-            "reason": f"the face was readable in only {coverage:.0%} of this utterance (needs {MIN_COVERAGE:.0%}).",
+            "reason": f"only {n_ok} readable frame(s) of the face in this utterance (needs {MIN_FRAMES}).",
+        }
+    if coverage < MIN_COVERAGE:
+        return {
+            **item,
+            "status": "skipped",
+            "reason": f"the face was readable in only {coverage:.0%} of this utterance (needs {MIN_COVERAGE:.0%})"
+            + (f"; {missing:.1f} s of it lie outside the video." if missing >= fr.step_s else "."),
         }
     if fr.baseline is None:
         # A calm face that the model reads as slightly negative all the time is not "negative" while the words
@@ -75,9 +97,9 @@ def check_utterance(fr: InterviewFrames, u: Utterance) -> dict:
             "learn this person's usual expression, and a steady reading may be their resting face.",
         }
     v = fr.valence[usable] - fr.baseline_valence
-    face = float(v.mean())
+    face = round(float(v.mean()), 3)
     opposite = float(np.mean(np.sign(v) == -np.sign(compound))) if compound else 0.0
-    item.update(facial_valence=round(face, 3), opposite_share=round(opposite, 3))
+    item.update(facial_valence=face, opposite_share=round(opposite, 3))
     strong = abs(compound) >= STRONG_TEXT and abs(face) >= STRONG_FACE
     if strong and np.sign(face) == -np.sign(compound) and opposite >= OPPOSITE_SHARE:
         words = "positive" if compound > 0 else "negative"
@@ -86,7 +108,8 @@ def check_utterance(fr: InterviewFrames, u: Utterance) -> dict:
             **item,
             "status": "flagged",
             "reason": f"the words read as {words} (VADER {compound:+.2f}) while the face read as more {face_words}"
-            f" than its own baseline (mean valence {face:+.2f}, opposite in {opposite:.0%} of readable frames).",
+            f" than its own baseline (mean valence {face:+.2f} relative to the baseline, on a −2 … +2 scale;"
+            f" opposite in {opposite:.0%} of readable frames).",
         }
     return {**item, "status": "consistent", "reason": "no strong, sustained disagreement."}
 

@@ -162,20 +162,23 @@ def not_measured(b: dict, cues: tuple[str, ...]) -> str:
     return "nothing measured in this part"
 
 
+def outside_recording(span: dict) -> bool:
+    """The part has no analysed frame because it lies outside the recording (outside_s, docs/SIGNALS.md)."""
+    return bool(number(span.get("outside_s"))) and not number(span.get("frames"))
+
+
 def behaviour_panels(span: dict) -> str:
     """Eye contact, head movement, smiles and posture of one question or window, from its behaviour cues."""
     b = span.get("behaviour") if isinstance(span.get("behaviour"), dict) else None
     cues = span.get("behaviour_cues") if isinstance(span.get("behaviour_cues"), dict) else {}
     if b is None and not cues:
         return ""
+    outside = outside_recording(span)  # no frame at all: not the eyes, the light or the shoulders
     boxes = []
     for title, names in PANELS.items():
         lines = [f"<li>{escape(str(c.get('text') or ''))}</li>" for n in names if isinstance(c := cues.get(n), dict)]
-        body = (
-            f"<ul>{''.join(lines)}</ul>"
-            if lines
-            else f'<p class="muted small">{escape(not_measured(b or {}, names))}</p>'
-        )
+        why = "not measured: this part lies outside the recording" if outside else not_measured(b or {}, names)
+        body = f"<ul>{''.join(lines)}</ul>" if lines else f'<p class="muted small">{escape(why)}</p>'
         key = title.lower().replace(" ", "-")
         boxes.append(f'<div class="bpanel" data-panel="{key}"><h5>{title}</h5>{body}</div>')
     return f'<div class="panel behaviour"><h4>Visible behaviour</h4>{"".join(boxes)}</div>'
@@ -364,7 +367,10 @@ def _card(interview: dict, n: int, s: dict) -> str:
         f"{_mixed(_list(s.get('mixed')))}{_presence_line(s)}</div>"
     )
     cues = _cues_panel(_dict(s.get("cues")))
-    voice = f'<div class="panel voice"><h4>Voice</h4>{voice_summary(s.get("voice"), interview)}</div>'
+    voice = (
+        f'<div class="panel voice"><h4>Voice</h4>{voice_summary(s.get("voice"), interview)}'
+        f"{_not_the_candidate(interview, s)}</div>"
+    )
     words = _sentiment(s.get("sentiment"))
     feedback = s.get("feedback")
     fb = (
@@ -376,9 +382,22 @@ def _card(interview: dict, n: int, s: dict) -> str:
         else ""
     )
     return (
-        f'<article class="qcard" id="q-{n + 1}" data-start="{float(s["start_s"]):.2f}">{head}'
+        f'<article class="qcard" id="q-{n + 1}" data-start="{float(s["start_s"]):.2f}">{head}{outside_notice(s)}'
         f'<div class="qgrid">{face}{cues}{voice}</div>{behaviour_panels(s)}{words}{fb}</article>'
     )
+
+
+def outside_notice(s: dict) -> str:
+    """A part (partly) outside the recording says so first: its empty panels are not about the face or the light."""
+    out = number(s.get("outside_s"))
+    if not out:
+        return ""
+    text = (
+        "This part lies outside the recording: nothing in it was analysed."
+        if outside_recording(s)
+        else f"{out:.1f} s of this part lie outside the recording: only the rest was analysed."
+    )
+    return f'<p class="notice outside">{text}</p>'
 
 
 def _prob_bar(means: dict) -> str:
@@ -479,7 +498,8 @@ def _sentiment(sentiment) -> str:
     tone = "positive" if compound >= 0.05 else "negative" if compound <= -0.05 else "neutral"
     return (
         f'<p class="words small">Words: {int(number(s.get("words")) or 0)} words in '
-        f"{int(number(s.get('utterances')) or 0)} utterance(s), read as <b>{tone}</b> (VADER {compound:+.2f}).</p>"
+        f"{int(number(s.get('utterances')) or 0)} utterance(s) overlapping this part (each counted whole), read as "
+        f"<b>{tone}</b> (VADER {compound:+.2f}).</p>"
     )
 
 
@@ -521,6 +541,18 @@ def voice_summary(voice, interview: dict) -> str:
         else f'<p class="unreliable">Not reliable here: {_e(v.get("reason") or "too little speech")}.</p>'
     )
     return f'<table class="kv"><tbody>{table}</tbody></table>{flag}'
+
+
+def _not_the_candidate(interview: dict, s: dict) -> str:
+    """Why a part's voice cues are not used: the transcript has no word of the candidate in it."""
+    v = _dict(s.get("voice"))
+    if s.get("candidate_spoke") is not False or not v or not v.get("available", True):
+        return ""
+    who = f" ({_e(interview['candidate_speaker'])})" if interview.get("candidate_speaker") else ""
+    return (
+        f'<p class="unreliable">Not used for feedback: the transcript has no speech by the candidate{who} in this '
+        "part, so this sound is someone else's voice or the room.</p>"
+    )
 
 
 def _unit(value, unit: str, digits: int) -> str:
@@ -625,6 +657,9 @@ def mismatch_section(interview: dict) -> str:
             "what was said was not compared with what the face showed.</p></section>"
         )
     items = [i for i in _list(mm.get("items")) if isinstance(i, dict)]
+    # Analyses since the baseline give valence minus the baseline's (−2 … +2); older ones gave the raw valence.
+    raw = any(i.get("relative_to_baseline") is False for i in items if number(i.get("facial_valence")) is not None)
+    face_head = "Face" if raw else "Face vs baseline"
     rows = []
     for item in sorted(items, key=lambda i: (i.get("status") != "flagged", number(i.get("start_s")) or 0)):
         status = str(item.get("status") or "")
@@ -642,16 +677,22 @@ def mismatch_section(interview: dict) -> str:
     table = (
         f'<div class="table-wrap"><table class="mm-table"><thead><tr><th scope="col">When</th>'
         f'<th scope="col">Status</th><th scope="col">What was said</th><th scope="col" class="num">Words</th>'
-        f'<th scope="col" class="num">Face</th><th scope="col" class="num">Face read</th>'
+        f'<th scope="col" class="num">{face_head}</th><th scope="col" class="num">Face read</th>'
         f'<th scope="col">Evidence</th></tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
         if rows
         else "<p>No utterance of the candidate to compare.</p>"
     )
     flagged = int(number(mm.get("flagged")) or 0)
+    scale = (
+        " (−1 … +1)"
+        if raw
+        else ", measured from this person's baseline (valence runs −1 … +1, so its difference from the baseline "
+        "runs −2 … +2; 0 is their usual expression)"
+    )
     return (
         f'<section id="mismatch"><h2>Words against face</h2><p class="caption">Each utterance of the candidate: '
-        f"the sentiment of the words (VADER, −1 … +1) against the mean facial valence over the same time (−1 … "
-        f"+1), and how much of that time the face could be read. Flagged only for strong, sustained "
+        f"the sentiment of the words (VADER, −1 … +1) against the mean facial valence over the same time{scale}, "
+        f"and how much of that time the face could be read. Flagged only for strong, sustained "
         f"disagreement with enough readable face; {flagged} of {int(number(mm.get('checked')) or 0)} checked "
         f"utterances were flagged.</p>{table}</section>"
     )
