@@ -90,7 +90,7 @@ def test_mismatch_panel_lists_flagged_utterances_first_with_their_evidence():
     html = render_report(result_with_interview())
     rows = re.findall(r'<tr class="st-(\w+)"><td class="nowrap">([^<]+)</td>', html)
     assert rows == [("flagged", "0:02.2–0:04.8"), ("consistent", "0:00.5–0:01.8")]
-    assert "1 of 2 checked utterances were flagged" in html
+    assert "1 of 2 checked utterances was flagged" in html
     assert (
         '<td class="num">-0.80</td><td class="num">+0.70</td><td class="num">80%</td><td class="small">the words '
         "read as negative while the face read as positive.</td>"
@@ -127,7 +127,8 @@ def test_overview_notes_calibration_and_limits():
     assert 'id="interview"' not in plain and "Voice cues depend on the recording." not in plain
     one = result_with_interview()
     one["interview"]["mismatch"].update(checked=1, flagged=0)
-    assert "0 flagged of 1 utterance checked" in render_report(one)  # not "1 utterances"
+    html = render_report(one)
+    assert "0 flagged of 1 utterance checked" in html and "0 of 1 checked utterance were flagged" in html
     assert "calibrated on FER2013 validation images" in plain  # no temperature recorded: said generally
 
 

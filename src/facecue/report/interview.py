@@ -693,6 +693,7 @@ def mismatch_section(interview: dict) -> str:
         f'<section id="mismatch"><h2>Words against face</h2><p class="caption">Each utterance of the candidate: '
         f"the sentiment of the words (VADER, −1 … +1) against the mean facial valence over the same time{scale}, "
         f"and how much of that time the face could be read. Flagged only for strong, sustained "
-        f"disagreement with enough readable face; {flagged} of {int(number(mm.get('checked')) or 0)} checked "
-        f"utterances were flagged.</p>{table}</section>"
+        f"disagreement with enough readable face; {flagged} of "
+        + _count(int(number(mm.get("checked")) or 0), "checked utterance")
+        + f" {'was' if flagged == 1 else 'were'} flagged.</p>{table}</section>"
     )
