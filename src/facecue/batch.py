@@ -1,8 +1,9 @@
 """`facecue batch`: many interviews in one command, one process per core, resumable, never stopped by one bad file.
 
 Each interview's outputs go to OUTDIR/<name>-<first 12 hex of its sha256>/. An interview whose
-folder already holds a result.json for the same content, read by the same emotion model, is skipped, so a
-batch that was killed picks up where it stopped (and one run again with another model redoes everything).
+folder already holds a result.json made from the same inputs (content, emotion model, options, purpose and
+jurisdiction, and the questions' and transcript's content) is skipped, so a batch that was killed picks up where
+it stopped (and one run again with another model or --fps redoes everything).
 Errors are recorded per interview in the summary; the batch goes on.
 
 Outputs appear atomically: a worker writes into a hidden `.partial-…` folder and renames it into
