@@ -275,3 +275,25 @@ def test_a_result_made_with_other_options_or_interview_files_is_redone(clips, tm
     questions.write_text('[{"start": 0, "end": 2, "text": "Why"}]')  # the same file, other questions
     status, folder, _ = run()
     assert status == "done" and json.loads((folder / "report.json").read_text())["spans"][0]["text"] == "Why"
+
+
+def test_an_output_folder_that_cannot_be_written_is_refused_before_any_analysis(clips, tmp_path, capsys, practice_args):
+    import os
+
+    _, folder = clips
+    afile = tmp_path / "afile"
+    afile.write_text("keep me")
+    for out, why in ((afile, "is a file"), (afile / "x", "Not a directory")):
+        assert main(["batch", str(folder), "-o", str(out), *practice_args]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and f"output folder {out}" in err and why in err and err.count("\n") == 1
+    assert afile.read_text() == "keep me"
+    if os.geteuid() == 0:
+        return  # root writes into read-only folders
+    readonly = tmp_path / "ro"
+    readonly.mkdir(mode=0o555)
+    for out in (readonly, readonly / "out"):
+        assert main(["batch", str(folder), "-o", str(out), *practice_args]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: cannot write to the output folder") and "Permission denied" in err
+    assert list(readonly.iterdir()) == []

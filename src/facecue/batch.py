@@ -44,10 +44,11 @@ from facecue.batch_worker import (  # the worker side, shared with facecue.batch
     usable_cores,
     worker_died,
 )
-from facecue.errors import FacecueError, InputError
+from facecue.errors import FacecueError, InputError, OutputError
 from facecue.governance import Decision, PolicyError, policy_for
 from facecue.io.images import is_image_path
 from facecue.options import SIGNALS, check_signals
+from facecue.outputs import check_writable
 
 __all__ = [
     "DEFAULT_RETRIES",
@@ -192,7 +193,9 @@ def run_batch(
     if workers is not None and workers < 1:
         raise FacecueError("--workers must be at least 1.")
     decide_jobs(jobs, (options or {}).get("signals") or SIGNALS)
-    out_root.mkdir(parents=True, exist_ok=True)
+    if out_root.exists() and not out_root.is_dir():
+        raise OutputError(f"the output folder {out_root} is a file; name a folder with -o.")
+    check_writable(out_root)  # made, and written to, before any analysis rather than after all of them
     _clear_partials(out_root)
     options = options or {}
     with tqdm(total=len(jobs), unit="interview", disable=not progress, dynamic_ncols=True) as bar:
