@@ -297,3 +297,23 @@ def test_an_output_folder_that_cannot_be_written_is_refused_before_any_analysis(
         err = capsys.readouterr().err
         assert err.startswith("error: cannot write to the output folder") and "Permission denied" in err
     assert list(readonly.iterdir()) == []
+
+
+def test_manifest_encodings(clips, tmp_path, capsys, practice_args):
+    """A spreadsheet's "CSV UTF-8" (with a byte-order mark) is read; Latin-1, or a video given as the manifest,
+    is one sentence."""
+    root, _ = clips
+    video = root / "in" / "interview0.mp4"
+    manifest = tmp_path / "excel.csv"
+    manifest.write_bytes(f"path,candidate\n{video},Müller\n".encode("utf-8-sig"))
+    out = tmp_path / "out"
+    assert main(["batch", str(manifest), "-o", str(out), "--workers", "1", *practice_args]) == 0
+    assert read_summary(out)["interview0.mp4"]["status"] == "done"
+    manifest.write_bytes(f"path,candidate\n{video},Müller\n".encode("latin-1"))
+    renamed = tmp_path / "video.csv"
+    shutil.copy(video, renamed)
+    for bad, why in ((manifest, "is not a CSV in UTF-8"), (renamed, "is not a CSV in UTF-8"), (video, "is a video")):
+        assert main(["batch", str(bad), "-o", str(tmp_path / "other"), *practice_args]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"error: {bad} {why}") and err.count("\n") == 1
+    assert not (tmp_path / "other").exists()

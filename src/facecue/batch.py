@@ -102,34 +102,50 @@ def read_manifest(manifest: Path, purpose: str = "", jurisdiction: str = "", con
         ]
     if not manifest.is_file():
         raise InputError(f"{manifest} does not exist.")
-    with manifest.open(newline="") as handle:
-        reader = csv.DictReader(handle)
-        if not reader.fieldnames or "path" not in reader.fieldnames:
-            raise InputError(f"{manifest} must be a CSV with a 'path' column (or a folder of videos).")
-        jobs = []
-        for line, row in enumerate(reader, start=2):
-            columns = ("path", "candidate", "purpose", "jurisdiction", "consent", "questions", "transcript", "signals")
-            cell = {k: (row.get(k) or "").strip() for k in columns}
-            if not cell["path"]:
-                raise InputError(f"{manifest}, line {line}: the path is empty.")
-            if cell["signals"]:
-                try:
-                    cell["signals"] = ",".join(check_signals(cell["signals"]))
-                except FacecueError as exc:
-                    raise InputError(f"{manifest}, line {line}: {exc}") from None
-            jobs.append(
-                Job(
-                    _beside(manifest, cell["path"]),
-                    cell["candidate"],
-                    cell["purpose"] or purpose,
-                    cell["jurisdiction"] or jurisdiction,
-                    _beside(manifest, cell["consent"]) if cell["consent"] else default_consent,
-                    row=f"manifest row {line - 1}",
-                    questions=_beside(manifest, cell["questions"]) if cell["questions"] else "",
-                    transcript=_beside(manifest, cell["transcript"]) if cell["transcript"] else "",
-                    signals=cell["signals"],
-                )
+    if manifest.suffix.lower() in VIDEO_SUFFIXES or is_image_path(manifest):
+        raise InputError(
+            f"{manifest} is a video or image: batch takes a CSV manifest or a folder (facecue analyze takes one file)."
+        )
+    try:
+        # utf-8-sig: a spreadsheet's "CSV UTF-8" export starts with a byte-order mark, which is not part of 'path'
+        with manifest.open(encoding="utf-8-sig", newline="") as handle:
+            jobs = _manifest_rows(manifest, handle, purpose, jurisdiction, default_consent)
+    except (UnicodeDecodeError, csv.Error):
+        raise InputError(
+            f"{manifest} is not a CSV in UTF-8 (save it as 'CSV UTF-8'), nor a folder of videos."
+        ) from None
+    return jobs
+
+
+def _manifest_rows(manifest: Path, handle, purpose: str, jurisdiction: str, default_consent: str) -> list[Job]:
+    """The jobs of an open manifest (read_manifest)."""
+    reader = csv.DictReader(handle)
+    if not reader.fieldnames or "path" not in reader.fieldnames:
+        raise InputError(f"{manifest} must be a CSV with a 'path' column (or a folder of videos).")
+    jobs = []
+    for line, row in enumerate(reader, start=2):
+        columns = ("path", "candidate", "purpose", "jurisdiction", "consent", "questions", "transcript", "signals")
+        cell = {k: (row.get(k) or "").strip() for k in columns}
+        if not cell["path"]:
+            raise InputError(f"{manifest}, line {line}: the path is empty.")
+        if cell["signals"]:
+            try:
+                cell["signals"] = ",".join(check_signals(cell["signals"]))
+            except FacecueError as exc:
+                raise InputError(f"{manifest}, line {line}: {exc}") from None
+        jobs.append(
+            Job(
+                _beside(manifest, cell["path"]),
+                cell["candidate"],
+                cell["purpose"] or purpose,
+                cell["jurisdiction"] or jurisdiction,
+                _beside(manifest, cell["consent"]) if cell["consent"] else default_consent,
+                row=f"manifest row {line - 1}",
+                questions=_beside(manifest, cell["questions"]) if cell["questions"] else "",
+                transcript=_beside(manifest, cell["transcript"]) if cell["transcript"] else "",
+                signals=cell["signals"],
             )
+        )
     return jobs
 
 
