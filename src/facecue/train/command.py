@@ -87,8 +87,8 @@ def run_train(args) -> int:
             )
         from facecue.train.data import load_ferplus_votes
 
-        votes = load_ferplus_votes(Path(args.ferplus_votes), train_set)
-        val_votes = load_ferplus_votes(Path(args.ferplus_votes), val_set)
+        votes = load_ferplus_votes(Path(args.ferplus_votes), train_set, args.train_split)
+        val_votes = load_ferplus_votes(Path(args.ferplus_votes), val_set, args.val_split)
         print(
             f"FER+ votes: {int((votes.sum(1) > 0).sum())} of {len(train_set)} training faces, "
             f"{int((val_votes.sum(1) > 0).sum())} of {len(val_set)} validation faces",
