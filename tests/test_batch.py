@@ -241,3 +241,79 @@ def test_signals_per_row_and_for_the_batch(clips, tmp_path, capsys, practice_con
     assert main(["batch", str(manifest), "-o", str(tmp_path / "bad")]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"error: {manifest}, line 2: --signals must name") and err.count("\n") == 1
+
+
+def test_a_result_made_with_other_options_or_interview_files_is_redone(clips, tmp_path, capsys, practice_consent):
+    """Resuming compares everything that shapes a result, not only the content and the model: another --fps, a
+    questions file added to a row, or the questions file's content changed, redo the row; the same again skips it."""
+    root, _ = clips
+    video = root / "in" / "interview0.mp4"
+    manifest = tmp_path / "manifest.csv"
+    manifest.write_text(f"path,purpose,jurisdiction,consent\n{video},practice,OTHER,{practice_consent}\n")
+    out = tmp_path / "out"
+
+    def run(*flags):
+        assert main(["batch", str(manifest), "-o", str(out), "--workers", "1", *flags]) == 0
+        printed = capsys.readouterr().out
+        row = read_summary(out)["interview0.mp4"]
+        return row["status"], out / row["output"].rsplit("/", 1)[-1], printed
+
+    status, folder, _ = run("--fps", "1")
+    assert status == "done" and json.loads((folder / "result.json").read_text())["options"]["fps"] == 1.0
+    assert run("--fps", "1")[0] == "skipped"
+    status, folder, printed = run("--fps", "5")
+    assert status == "done" and printed.startswith("1 analysed, 0 already done")
+    assert json.loads((folder / "result.json").read_text())["options"]["fps"] == 5.0
+    questions = tmp_path / "q.json"
+    questions.write_text('[{"start": 0, "end": 2, "text": "Hello"}]')
+    manifest.write_text(
+        f"path,purpose,jurisdiction,consent,questions\n{video},practice,OTHER,{practice_consent},{questions}\n"
+    )
+    status, folder, _ = run()
+    assert status == "done" and json.loads((folder / "report.json").read_text())["spans"][0]["text"] == "Hello"
+    assert run()[0] == "skipped"
+    questions.write_text('[{"start": 0, "end": 2, "text": "Why"}]')  # the same file, other questions
+    status, folder, _ = run()
+    assert status == "done" and json.loads((folder / "report.json").read_text())["spans"][0]["text"] == "Why"
+
+
+def test_an_output_folder_that_cannot_be_written_is_refused_before_any_analysis(clips, tmp_path, capsys, practice_args):
+    import os
+
+    _, folder = clips
+    afile = tmp_path / "afile"
+    afile.write_text("keep me")
+    for out, why in ((afile, "is a file"), (afile / "x", "Not a directory")):
+        assert main(["batch", str(folder), "-o", str(out), *practice_args]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and f"output folder {out}" in err and why in err and err.count("\n") == 1
+    assert afile.read_text() == "keep me"
+    if os.geteuid() == 0:
+        return  # root writes into read-only folders
+    readonly = tmp_path / "ro"
+    readonly.mkdir(mode=0o555)
+    for out in (readonly, readonly / "out"):
+        assert main(["batch", str(folder), "-o", str(out), *practice_args]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: cannot write to the output folder") and "Permission denied" in err
+    assert list(readonly.iterdir()) == []
+
+
+def test_manifest_encodings(clips, tmp_path, capsys, practice_args):
+    """A spreadsheet's "CSV UTF-8" (with a byte-order mark) is read; Latin-1, or a video given as the manifest,
+    is one sentence."""
+    root, _ = clips
+    video = root / "in" / "interview0.mp4"
+    manifest = tmp_path / "excel.csv"
+    manifest.write_bytes(f"path,candidate\n{video},Müller\n".encode("utf-8-sig"))
+    out = tmp_path / "out"
+    assert main(["batch", str(manifest), "-o", str(out), "--workers", "1", *practice_args]) == 0
+    assert read_summary(out)["interview0.mp4"]["status"] == "done"
+    manifest.write_bytes(f"path,candidate\n{video},Müller\n".encode("latin-1"))
+    renamed = tmp_path / "video.csv"
+    shutil.copy(video, renamed)
+    for bad, why in ((manifest, "is not a CSV in UTF-8"), (renamed, "is not a CSV in UTF-8"), (video, "is a video")):
+        assert main(["batch", str(bad), "-o", str(tmp_path / "other"), *practice_args]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"error: {bad} {why}") and err.count("\n") == 1
+    assert not (tmp_path / "other").exists()

@@ -1,8 +1,9 @@
 """`facecue batch`: many interviews in one command, one process per core, resumable, never stopped by one bad file.
 
 Each interview's outputs go to OUTDIR/<name>-<first 12 hex of its sha256>/. An interview whose
-folder already holds a result.json for the same content, read by the same emotion model, is skipped, so a
-batch that was killed picks up where it stopped (and one run again with another model redoes everything).
+folder already holds a result.json made from the same inputs (content, emotion model, options, purpose and
+jurisdiction, and the questions' and transcript's content) is skipped, so a batch that was killed picks up where
+it stopped (and one run again with another model or --fps redoes everything).
 Errors are recorded per interview in the summary; the batch goes on.
 
 Outputs appear atomically: a worker writes into a hidden `.partial-…` folder and renames it into
@@ -43,10 +44,11 @@ from facecue.batch_worker import (  # the worker side, shared with facecue.batch
     usable_cores,
     worker_died,
 )
-from facecue.errors import FacecueError, InputError
+from facecue.errors import FacecueError, InputError, OutputError
 from facecue.governance import Decision, PolicyError, policy_for
 from facecue.io.images import is_image_path
 from facecue.options import SIGNALS, check_signals
+from facecue.outputs import check_writable
 
 __all__ = [
     "DEFAULT_RETRIES",
@@ -100,34 +102,50 @@ def read_manifest(manifest: Path, purpose: str = "", jurisdiction: str = "", con
         ]
     if not manifest.is_file():
         raise InputError(f"{manifest} does not exist.")
-    with manifest.open(newline="") as handle:
-        reader = csv.DictReader(handle)
-        if not reader.fieldnames or "path" not in reader.fieldnames:
-            raise InputError(f"{manifest} must be a CSV with a 'path' column (or a folder of videos).")
-        jobs = []
-        for line, row in enumerate(reader, start=2):
-            columns = ("path", "candidate", "purpose", "jurisdiction", "consent", "questions", "transcript", "signals")
-            cell = {k: (row.get(k) or "").strip() for k in columns}
-            if not cell["path"]:
-                raise InputError(f"{manifest}, line {line}: the path is empty.")
-            if cell["signals"]:
-                try:
-                    cell["signals"] = ",".join(check_signals(cell["signals"]))
-                except FacecueError as exc:
-                    raise InputError(f"{manifest}, line {line}: {exc}") from None
-            jobs.append(
-                Job(
-                    _beside(manifest, cell["path"]),
-                    cell["candidate"],
-                    cell["purpose"] or purpose,
-                    cell["jurisdiction"] or jurisdiction,
-                    _beside(manifest, cell["consent"]) if cell["consent"] else default_consent,
-                    row=f"manifest row {line - 1}",
-                    questions=_beside(manifest, cell["questions"]) if cell["questions"] else "",
-                    transcript=_beside(manifest, cell["transcript"]) if cell["transcript"] else "",
-                    signals=cell["signals"],
-                )
+    if manifest.suffix.lower() in VIDEO_SUFFIXES or is_image_path(manifest):
+        raise InputError(
+            f"{manifest} is a video or image: batch takes a CSV manifest or a folder (facecue analyze takes one file)."
+        )
+    try:
+        # utf-8-sig: a spreadsheet's "CSV UTF-8" export starts with a byte-order mark, which is not part of 'path'
+        with manifest.open(encoding="utf-8-sig", newline="") as handle:
+            jobs = _manifest_rows(manifest, handle, purpose, jurisdiction, default_consent)
+    except (UnicodeDecodeError, csv.Error):
+        raise InputError(
+            f"{manifest} is not a CSV in UTF-8 (save it as 'CSV UTF-8'), nor a folder of videos."
+        ) from None
+    return jobs
+
+
+def _manifest_rows(manifest: Path, handle, purpose: str, jurisdiction: str, default_consent: str) -> list[Job]:
+    """The jobs of an open manifest (read_manifest)."""
+    reader = csv.DictReader(handle)
+    if not reader.fieldnames or "path" not in reader.fieldnames:
+        raise InputError(f"{manifest} must be a CSV with a 'path' column (or a folder of videos).")
+    jobs = []
+    for line, row in enumerate(reader, start=2):
+        columns = ("path", "candidate", "purpose", "jurisdiction", "consent", "questions", "transcript", "signals")
+        cell = {k: (row.get(k) or "").strip() for k in columns}
+        if not cell["path"]:
+            raise InputError(f"{manifest}, line {line}: the path is empty.")
+        if cell["signals"]:
+            try:
+                cell["signals"] = ",".join(check_signals(cell["signals"]))
+            except FacecueError as exc:
+                raise InputError(f"{manifest}, line {line}: {exc}") from None
+        jobs.append(
+            Job(
+                _beside(manifest, cell["path"]),
+                cell["candidate"],
+                cell["purpose"] or purpose,
+                cell["jurisdiction"] or jurisdiction,
+                _beside(manifest, cell["consent"]) if cell["consent"] else default_consent,
+                row=f"manifest row {line - 1}",
+                questions=_beside(manifest, cell["questions"]) if cell["questions"] else "",
+                transcript=_beside(manifest, cell["transcript"]) if cell["transcript"] else "",
+                signals=cell["signals"],
             )
+        )
     return jobs
 
 
@@ -191,7 +209,9 @@ def run_batch(
     if workers is not None and workers < 1:
         raise FacecueError("--workers must be at least 1.")
     decide_jobs(jobs, (options or {}).get("signals") or SIGNALS)
-    out_root.mkdir(parents=True, exist_ok=True)
+    if out_root.exists() and not out_root.is_dir():
+        raise OutputError(f"the output folder {out_root} is a file; name a folder with -o.")
+    check_writable(out_root)  # made, and written to, before any analysis rather than after all of them
     _clear_partials(out_root)
     options = options or {}
     with tqdm(total=len(jobs), unit="interview", disable=not progress, dynamic_ncols=True) as bar:

@@ -55,15 +55,53 @@ def output_dir(out_root: Path, path: Path, sha256: str) -> Path:
     return out_root / f"{path.stem}-{sha256[:12]}"
 
 
-def _already_done(folder: Path, sha256: str, emotion_sha256: str | None) -> bool:
-    """A result.json of this content read by this emotion model (None: none read). A result of another model is
-    redone, so a batch resumed after a model change (the default became v2 on 2026-12-05) is not a mix of two."""
+INPUTS_FILE = "batch-inputs.json"  # the content hashes of a row's questions and transcript, beside its result
+
+
+def _wanted(job: Job, digest: str, analyzer) -> dict:
+    """What shapes this row's result: the content, the emotion model, the analysis options, the policy row and
+    the interview files' content. A folder whose result was made from anything else is redone."""
+
+    def content(path: str) -> str | None:
+        if not path:
+            return None
+        return sha256_file(Path(path)) if Path(path).is_file() else "missing"  # missing: _interview says why
+
+    return {
+        "sha256": digest,
+        "emotion_sha256": analyzer.model.info.sha256 if analyzer.model is not None else None,
+        "options": json.loads(json.dumps(analyzer.options.to_dict())),
+        "purpose": job.purpose,
+        "jurisdiction": job.jurisdiction.strip().upper(),
+        "questions_sha256": content(job.questions),
+        "transcript_sha256": content(job.transcript),
+    }
+
+
+def _recorded(folder: Path) -> dict | None:
+    """The same as _wanted, read from a finished folder (None: no readable result.json there)."""
     try:
         done = json.loads((folder / "result.json").read_text())
-        recorded = ((done.get("models") or {}).get("emotion") or {}).get("sha256")
-        return done["source"]["sha256"] == sha256 and recorded == emotion_sha256
+        inputs = json.loads((folder / INPUTS_FILE).read_text()) if (folder / INPUTS_FILE).exists() else {}
+        policy = done["summary"].get("policy") or {}
+        return {
+            "sha256": done["source"]["sha256"],
+            "emotion_sha256": ((done.get("models") or {}).get("emotion") or {}).get("sha256"),
+            "options": done["options"],
+            "purpose": policy.get("purpose"),
+            "jurisdiction": policy.get("jurisdiction"),
+            "questions_sha256": inputs.get("questions_sha256"),
+            "transcript_sha256": inputs.get("transcript_sha256"),
+        }
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return False
+        return None
+
+
+def _already_done(folder: Path, wanted: dict) -> bool:
+    """A result.json made from exactly what this row asks for. A result of another emotion model is redone, so a
+    batch resumed after a model change (the default became v2 on 2026-12-05) is not a mix of two; so is one read
+    with other options (--fps, signals), for another purpose or jurisdiction, or with other interview files."""
+    return _recorded(folder) == wanted
 
 
 _ANALYZER = None  # one per worker process: models load once, not once per interview
@@ -106,18 +144,19 @@ def _init_worker(options: dict, workers: int, cores=None) -> None:
     _analyzer(options)
 
 
-def _publish(result, folder: Path) -> None:
+def _publish(result, folder: Path, wanted: dict) -> None:
     """Write the outputs beside the final folder, then rename them into place in one step."""
     from facecue.outputs import write_outputs
 
     partial = folder.with_name(f"{PARTIAL_PREFIX}{folder.name}-{os.getpid()}")
     shutil.rmtree(partial, ignore_errors=True)
     write_outputs(result, partial)
-    emotion = result.models.emotion.sha256 if result.models.emotion is not None else None
-    if _already_done(folder, result.source.sha256, emotion):  # the same content listed twice: keep the first
+    inputs = {k: wanted[k] for k in ("questions_sha256", "transcript_sha256")}
+    (partial / INPUTS_FILE).write_text(json.dumps(inputs, indent=1))
+    if _already_done(folder, wanted):  # the same row listed twice: keep the first
         shutil.rmtree(partial, ignore_errors=True)
         return
-    if folder.exists():  # left by an attempt that did not finish, or a result of another emotion model
+    if folder.exists():  # left by an attempt that did not finish, or a result made from other inputs
         shutil.rmtree(folder)
     os.rename(partial, folder)
 
@@ -147,8 +186,9 @@ def analyse_one(job: Job, out_root: str, options: dict | None = None) -> Outcome
         options = dict(options or {})
         if job.signals:  # the row's own choice (read_manifest checked it)
             options["signals"] = job.signals.split(",")
-        analyzer = _analyzer(options)  # loaded once per worker; its emotion model decides what counts as done
-        if _already_done(folder, digest, analyzer.model.info.sha256 if analyzer.model is not None else None):
+        analyzer = _analyzer(options)  # loaded once per worker; its model and options decide what counts as done
+        wanted = _wanted(job, digest, analyzer)
+        if _already_done(folder, wanted):
             return Outcome(job.path, "skipped", str(folder), digest)
         cpu = time.process_time()  # one interview at a time per worker process, so this is its own
         interview = _interview(job)  # parses the questions and transcript first: mistakes show before decoding
@@ -160,7 +200,7 @@ def analyse_one(job: Job, out_root: str, options: dict | None = None) -> Outcome
             consent=job.consent or None,
             interview=interview,
         )
-        _publish(result, folder)
+        _publish(result, folder, wanted)
         s = result.summary
         return Outcome(
             job.path,

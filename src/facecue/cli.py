@@ -109,13 +109,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("evaluate", help="accuracy, macro-F1, confusion matrix and calibration on labelled faces")
     e.add_argument("--data", required=True, help="FER2013-layout CSV or class-per-folder tree")
-    e.add_argument("--split", help="Usage value (CSV, e.g. PublicTest) or subfolder (tree)")
+    e.add_argument("--split", help="Usage value (CSV, e.g. PublicTest) or subfolder (tree); it must exist")
     e.add_argument("--label-map", help="JSON object mapping folder names to facecue labels")
     e.add_argument("--model", default="default")
     e.add_argument("--tta", action="store_true", help="average with mirrored faces (2x the inference cost)")
     e.add_argument(
         "--ferplus-votes",
-        help="FER+ vote CSV matched row by row to --data: also score against the crowd's majority label",
+        help="FER+ vote CSV matched row by row to --data (the full FER2013 CSV: votes whose usage or fer_label "
+        "disagree with the data are refused): also score against the crowd's majority label",
     )
     e.add_argument("-o", "--out", default="evaluation", help="folder for evaluation.json and the PNG plots")
 
@@ -348,15 +349,23 @@ def run_classify(args) -> int:
 def run_evaluate(args) -> int:
     from facecue.emotion.evaluate import evaluate, write_evaluation
     from facecue.emotion.model import EmotionModel
+    from facecue.errors import InputError
     from facecue.train.command import load_label_map
     from facecue.train.data import load_dataset
 
+    if args.split and Path(args.data).is_dir() and not (Path(args.data) / args.split).is_dir():
+        raise InputError(f"{args.data} has no subfolder {args.split!r} to evaluate (--split).")
     data = load_dataset(Path(args.data), args.split, load_label_map(args.label_map))
     votes = None
     if args.ferplus_votes:
         from facecue.train.data import load_ferplus_votes
 
-        votes = load_ferplus_votes(Path(args.ferplus_votes), data)
+        votes = load_ferplus_votes(Path(args.ferplus_votes), data, args.split)
+        if not votes.any():
+            raise InputError(
+                f"none of the {len(data)} faces has votes in {args.ferplus_votes} (votes are matched on the "
+                "FER2013 CSV's row numbers)."
+            )
     model = EmotionModel.load(args.model)
     if args.tta and model.info.sidecar.architecture.get("averaged", {}).get("mirror"):
         print("note: this model already reads every face and its mirror image; --tta would only double the cost")

@@ -186,3 +186,41 @@ def test_classify_align_modes(tmp_path, tiny_model, model_files):
         assert len(read_rows(out)) == 2
     a, n = read_rows(tmp_path / "auto.csv")[0], read_rows(tmp_path / "never.csv")[0]
     assert a["id"] == n["id"] == "astronaut.png" and a["happy"] != n["happy"]  # a different crop was classified
+
+
+def test_evaluate_refuses_a_missing_split_and_votes_for_other_faces(tmp_path, capsys):
+    """A class-per-folder tree without the --split subfolder is not evaluated whole; FER+ votes whose rows are
+    another split's (a subset numbers its rows from 0 again), or disagree with the labels, are refused."""
+    images, labels = pattern_faces(2, seed=3)
+    for i, (img, y) in enumerate(zip(images, labels, strict=True)):
+        save_image(tmp_path / "tree" / EMOTIONS[y] / f"{i}.png", img)
+    argv = ["evaluate", "--data", str(tmp_path / "tree"), "--split", "nope", "-o", str(tmp_path / "eval")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err == f"error: {tmp_path / 'tree'} has no subfolder 'nope' to evaluate (--split).\n"
+
+    src = write_fer_csv(tmp_path / "public.csv", images, labels, ["PublicTest"] * len(labels))
+    votes = tmp_path / "votes.csv"  # the full file's first rows: Training faces with other labels
+    header = "row,usage,fer_label," + ",".join(EMOTIONS) + "\n"
+    rows = [
+        f"{i},Training,{(y + 1) % 7}," + ",".join("9" if k == y else "0" for k in range(7))
+        for i, y in enumerate(labels)
+    ]
+    votes.write_text(header + "\n".join(rows) + "\n")
+    for split, why in (
+        (["--split", "PublicTest"], "14 of the 14 rows matched by index are not PublicTest rows"),
+        (
+            [],
+            "agrees with the data's label on only 0 of the 14 rows",
+        ),
+    ):
+        argv = ["evaluate", "--data", str(src), *split, "--ferplus-votes", str(votes), "-o", str(tmp_path / "eval")]
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"error: the FER+ votes in {votes} are for other faces") and why in err
+        assert err.count("\n") == 1
+    votes.write_text(header)  # no face has votes at all
+    argv = ["evaluate", "--data", str(src), "--ferplus-votes", str(votes), "-o", str(tmp_path / "eval")]
+    assert main(argv) == 2
+    assert "none of the 14 faces has votes" in capsys.readouterr().err
+    assert not (tmp_path / "eval").exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -110,3 +111,39 @@ def test_serve_starts_a_worker_that_stops_with_it(tmp_path):
     ):
         assert time.monotonic() < end, "the worker outlived serve"
         time.sleep(0.3)
+
+
+def test_a_database_that_cannot_be_opened_is_one_sentence(monkeypatch, settings, tmp_path, capsys):
+    """No such driver, a server that does not answer, a SQLite file under a file: exit 2, one line, no traceback."""
+    (tmp_path / "afile").write_text("x")
+    args = ("--org", "Acme", "--email", "a@b.example", "--role", "admin")
+    for url, why in (
+        ("bogus://", "Can't load plugin: sqlalchemy.dialects:bogus"),
+        ("postgresql://user:secret-pw@127.0.0.1:1/facecue", "Connection refused"),
+        (f"sqlite:///{tmp_path / 'afile' / 'facecue.db'}", "File exists"),
+    ):
+        assert run_users(monkeypatch, replace(settings, database_url=url), "long enough pw\n", *args) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: cannot open the database of FACECUE_DATABASE_URL: ") and why in err, err
+        assert err.count("\n") == 1 and "secret-pw" not in err
+
+
+def test_worker_and_serve_settings_are_checked(monkeypatch, settings, tmp_path, capsys):
+    import os
+
+    monkeypatch.setenv("FACECUE_HOME", str(tmp_path))
+    monkeypatch.setenv("FACECUE_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("FACECUE_SECRET_KEY", settings.secret_key)
+    umask = os.umask(0o022)  # the worker narrows it for itself
+    try:
+        for name in ("FACECUE_ANALYSIS_FPS", "FACECUE_WORKER_STALE_S", "FACECUE_WORKER_HEARTBEAT_S"):
+            for value, why in (("abc", "must be a number, not 'abc'"), ("0", "must be a number above 0, not '0'")):
+                monkeypatch.setenv(name, value)
+                assert main(["worker", "--once"]) == 2
+                assert capsys.readouterr().err == f"error: {name} {why}.\n"
+            monkeypatch.delenv(name)
+    finally:
+        os.umask(umask)
+    for port in ("-1", "0", "99999"):
+        assert main(["serve", "--port", port]) == 2
+        assert capsys.readouterr().err == f"error: --port must be from 1 to 65535, not {port}.\n"

@@ -88,3 +88,39 @@ def test_int8_export_agrees_with_float(tiny_model, pattern_data, tmp_path):
 
     ops = [node.op_type for node in onnx.load(str(int8)).graph.node if "Conv" in node.op_type]
     assert ops == ["Conv"] + ["QLinearConv"] * 8  # the first convolution stays float, the other eight are int8
+
+
+def test_train_flags_are_checked_before_any_data_loads(tmp_path, tiny_model, pattern_data, capsys):
+    """Each bad flag is one sentence and exit 2, and nothing of a finished run (tiny_model's: v1, width 8) is
+    touched by a resume that asks for another network."""
+    from facecue.cli import main
+    from tests.conftest import write_fer_csv
+
+    (xt, yt), _ = pattern_data
+    data = write_fer_csv(tmp_path / "fer.csv", xt, yt, ["Training", "PublicTest"] * (len(yt) // 2))
+    run = tiny_model[0].parent
+    before = {p.name: p.stat().st_mtime_ns for p in run.iterdir()}
+    (tmp_path / "afile").write_text("x")
+    (tmp_path / "badc.json").write_text("{}")
+    v1 = ["--arch", "v1", "--width", "8"]
+    cases = [
+        (["--epochs", "0"], "--epochs must be at least 1, not 0."),
+        (["--epochs", "-1"], "--epochs must be at least 1"),
+        (["--batch-size", "0"], "--batch-size must be at least 1"),
+        (["--lr", "-1"], "--lr must be a number above 0, not -1.0."),
+        (["--device", "tpu"], "--device must be auto, cpu or cuda (or cuda:N), not 'tpu'."),
+        (["--width", "0"], "--width must be at least 1"),
+        (["--threads", "-1"], "--threads must be at least 0"),
+        (["--init", str(tmp_path / "badc.json")], "is not a checkpoint of facecue train"),
+        (["--init", str(run / "best.pt"), "--width", "16"], "holds an --arch v1 --width 8 network: train with those."),
+        (["--out", str(tmp_path / "afile")], "is a file; name a folder for the run."),
+        (["--out", str(run), "--width", "16"], "holds a run of --arch v1 --width 8: resume it with those"),
+        (["--out", str(run), "--arch", "v2"], "holds a run of --arch v1 --width 8"),
+    ]
+    for flags, message in cases:
+        argv = ["train", "--data", str(data), "--out", str(tmp_path / "run"), *v1, *flags]
+        assert main(argv) == 2, flags
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and message in err and err.count("\n") == 1, (flags, err)
+    assert not (tmp_path / "run").exists()
+    assert {p.name: p.stat().st_mtime_ns for p in run.iterdir()} == before

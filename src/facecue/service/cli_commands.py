@@ -45,7 +45,6 @@ def run_users(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
     from facecue.service.auth import hash_password
-    from facecue.service.db import configure
     from facecue.service.models import Organisation, User
     from facecue.service.settings import Settings
 
@@ -55,7 +54,7 @@ def run_users(args: argparse.Namespace) -> int:
     if "@" not in email or len(email) > 254 or any(ch.isspace() for ch in email):
         raise InputError(f"--email {args.email!r} is not an e-mail address.")
     password = _read_password()
-    db = configure(Settings.from_env(), migrate=True)
+    db = open_service_database(Settings.from_env())
     with db.session() as session:
         org = session.scalar(select(Organisation).where(Organisation.name == org_name))
         if org is not None and session.scalar(select(User).where(User.org_id == org.id, User.email == email)):
@@ -69,14 +68,30 @@ def run_users(args: argparse.Namespace) -> int:
     return 0
 
 
+def open_service_database(settings):
+    """The settings' database, opened and migrated; one sentence when it cannot be (no such driver, a server that
+    does not answer, a SQLite file where no file can be made)."""
+    from sqlalchemy.exc import ArgumentError, DBAPIError
+
+    from facecue.service.db import configure
+
+    try:
+        return configure(settings, migrate=True)
+    except (ArgumentError, DBAPIError, OSError, ImportError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0].rstrip(".")
+        raise FacecueError(f"cannot open the database of FACECUE_DATABASE_URL: {reason}.") from None
+
+
 def run_worker(args: argparse.Namespace) -> int:
     from facecue.service.settings import Settings
     from facecue.service.worker import run_worker as loop
 
     os.umask(0o077)  # results and attempt folders: readable by this account only
+    settings = Settings.from_env()
+    open_service_database(settings)  # a wrong URL or a database down: one sentence, not a traceback
     _stop_with_parent()
 
-    loop(Settings.from_env(), once=args.once)
+    loop(settings, once=args.once)
     return 0
 
 
@@ -162,8 +177,11 @@ def run_serve(args: argparse.Namespace) -> int:
     from facecue.service.app import create_app
     from facecue.service.settings import Settings
 
+    if not 1 <= args.port <= 65535:
+        raise InputError(f"--port must be from 1 to 65535, not {args.port}.")
     settings = Settings.from_env()
     os.umask(0o077)  # the database, uploads and results are personal data: readable by this account only
+    open_service_database(settings)  # a wrong URL or a database down: one sentence, not a traceback
     app = create_app(settings, migrate=True)  # migrations run before the worker starts and before any request
     worker = None
     if not args.no_worker:

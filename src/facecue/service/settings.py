@@ -22,6 +22,7 @@ FACECUE_API_DOCS         1 to serve the interactive API docs at /docs and /redoc
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 from dataclasses import dataclass, replace
@@ -61,6 +62,20 @@ def _int(name: str, default: int | None, minimum: int = 1) -> int | None:
         raise FacecueError(f"{name} must be a whole number, not {raw!r}.") from None
     if value < minimum:
         raise FacecueError(f"{name} must be at least {minimum}.")
+    return value
+
+
+def _float(name: str, default: float) -> float:
+    """A positive, finite number of the environment (seconds, frames per second)."""
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise FacecueError(f"{name} must be a number, not {raw!r}.") from None
+    if not (value > 0 and math.isfinite(value)):
+        raise FacecueError(f"{name} must be a number above 0, not {raw!r}.")
     return value
 
 
@@ -111,11 +126,11 @@ class Settings:
             max_upload_bytes=_int("FACECUE_MAX_UPLOAD_MB", 500) * 1024 * 1024,
             worker_concurrency=_int("FACECUE_WORKER_CONCURRENCY", 1),
             retention_days=_int("FACECUE_RETENTION_DAYS", None, minimum=0),
-            analysis_fps=float(os.environ.get("FACECUE_ANALYSIS_FPS") or 5.0),
+            analysis_fps=_float("FACECUE_ANALYSIS_FPS", 5.0),
             emotion_model=_emotion_model(os.environ.get("FACECUE_EMOTION_MODEL") or "default"),
             job_max_attempts=_int("FACECUE_JOB_MAX_ATTEMPTS", 3),
-            worker_stale_s=float(os.environ.get("FACECUE_WORKER_STALE_S") or 60.0),
-            heartbeat_s=float(os.environ.get("FACECUE_WORKER_HEARTBEAT_S") or 2.0),
+            worker_stale_s=_float("FACECUE_WORKER_STALE_S", 60.0),
+            heartbeat_s=_float("FACECUE_WORKER_HEARTBEAT_S", 2.0),
             cookie_secure=os.environ.get("FACECUE_COOKIE_SECURE", "0") == "1",
             trusted_proxies=os.environ.get("FACECUE_TRUSTED_PROXIES", "").strip(),
             api_docs=os.environ.get("FACECUE_API_DOCS", "0") == "1",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from facecue.errors import InputError
+from facecue.errors import InputError, OutputError
 
 
 def load_label_map(path: str | None) -> dict[str, str] | None:
@@ -61,11 +61,87 @@ def _is_share(text: str) -> bool:
         return False
 
 
+def read_checkpoint(path: Path, what: str) -> dict:
+    """A checkpoint of `facecue train` (best.pt, last.pt), or InputError naming the flag that gave it."""
+    import pickle
+
+    import torch
+
+    if not path.is_file():
+        raise InputError(f"the {what} checkpoint {path} does not exist.")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=False)
+    except (OSError, EOFError, RuntimeError, ValueError, pickle.UnpicklingError, AttributeError, ImportError):
+        state = None
+    if not isinstance(state, dict) or "model" not in state or not isinstance(state.get("options"), dict):
+        raise InputError(f"the {what} checkpoint {path} is not a checkpoint of facecue train (best.pt or last.pt).")
+    return state
+
+
+def check_arguments(args) -> None:
+    """The flags that need no data, checked before any loads: one sentence for each mistake."""
+    import math
+
+    import torch
+
+    for flag, value, least in (
+        ("--epochs", args.epochs, 1),
+        ("--batch-size", args.batch_size, 1),
+        ("--width", args.width, 1),
+        ("--threads", args.threads, 0),
+        ("--warmup-epochs", args.warmup_epochs, 0),
+        ("--loader-workers", args.loader_workers, 0),
+        ("--parity-per-group", args.parity_per_group, 1),
+    ):
+        if value < least:
+            raise InputError(f"{flag} must be at least {least}, not {value}.")
+    if not (args.lr > 0 and math.isfinite(args.lr)):
+        raise InputError(f"--lr must be a number above 0, not {args.lr}.")
+    if not args.parity_weight >= 0:
+        raise InputError(f"--parity-weight must be 0 or more, not {args.parity_weight}.")
+    try:
+        device = None if args.device == "auto" else torch.device(args.device)
+    except RuntimeError:
+        device = torch.device("meta")  # no device type at all: refused below
+    if device is not None and device.type not in ("cpu", "cuda"):
+        raise InputError(f"--device must be auto, cpu or cuda (or cuda:N), not {args.device!r}.")
+    if device is not None and device.type == "cuda" and not torch.cuda.is_available():
+        raise InputError(f"--device {args.device}: no CUDA GPU is available here.")
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"--out {out} is a file; name a folder for the run.")
+    for teacher in args.teacher or []:
+        read_checkpoint(Path(teacher), "--teacher")
+    for member in args.average_with or []:
+        if _network(read_checkpoint(Path(member), "--average-with"))[0] != "v2":
+            raise InputError(f"the --average-with checkpoint {member} is not a v2 network; only v2 ones are averaged.")
+    if args.init:
+        arch, width = _network(read_checkpoint(Path(args.init), "--init"))
+        if (arch, width) != (args.arch, args.width):
+            raise InputError(
+                f"the --init checkpoint {args.init} holds an --arch {arch} --width {width} network: train with those."
+            )
+    last = out / "last.pt"
+    if not args.restart and last.exists():  # resuming: the network must be the one the checkpoint holds
+        arch, width = _network(read_checkpoint(last, "resumed"))
+        if (arch, width) != (args.arch, args.width):
+            raise InputError(
+                f"{out} holds a run of --arch {arch} --width {width}: resume it with those, or give another --out "
+                "(--restart would overwrite it)."
+            )
+
+
+def _network(state: dict) -> tuple[str, int | None]:
+    """A checkpoint's network: (arch, width)."""
+    return state["options"].get("arch", "v1"), state["options"].get("width")
+
+
 def run_train(args) -> int:
     from facecue.train.data import file_sha256, load_dataset
     from facecue.train.export import export_onnx
     from facecue.train.trainer import TrainOptions, train
 
+    check_arguments(args)
     label_map = load_label_map(args.label_map)
     train_set = load_dataset(Path(args.data), args.train_split, label_map)
     val_set = load_dataset(Path(args.val_data or args.data), args.val_split, label_map)
@@ -75,8 +151,6 @@ def run_train(args) -> int:
             + (f", skipped {dict(ds.skipped)}" if ds.skipped else ""),
             flush=True,
         )
-    if args.init and not Path(args.init).is_file():
-        raise InputError(f"the --init checkpoint {args.init} does not exist.")
     parity = load_parity(args)
     votes = val_votes = None
     if args.arch == "v2":
@@ -87,8 +161,8 @@ def run_train(args) -> int:
             )
         from facecue.train.data import load_ferplus_votes
 
-        votes = load_ferplus_votes(Path(args.ferplus_votes), train_set)
-        val_votes = load_ferplus_votes(Path(args.ferplus_votes), val_set)
+        votes = load_ferplus_votes(Path(args.ferplus_votes), train_set, args.train_split)
+        val_votes = load_ferplus_votes(Path(args.ferplus_votes), val_set, args.val_split)
         print(
             f"FER+ votes: {int((votes.sum(1) > 0).sum())} of {len(train_set)} training faces, "
             f"{int((val_votes.sum(1) > 0).sum())} of {len(val_set)} validation faces",
@@ -99,15 +173,9 @@ def run_train(args) -> int:
     if args.vote_weight < 0:
         raise InputError(f"--vote-weight must be 0 or more, got {args.vote_weight}.")
     teachers = [Path(t) for t in args.teacher or []]
-    for teacher in teachers:
-        if not teacher.is_file():
-            raise InputError(f"the --teacher checkpoint {teacher} does not exist.")
     if teachers and not 0 < args.distill_weight <= 1:
         raise InputError(f"--distill-weight must be above 0 and at most 1, got {args.distill_weight}.")
     members = [Path(c) for c in args.average_with or []]
-    for member in members:
-        if not member.is_file():
-            raise InputError(f"the --average-with checkpoint {member} does not exist.")
     if (members or args.mirror) and args.arch != "v2":
         raise InputError("--average-with and --mirror export v2 networks (--arch v2).")
     if args.distill_temperature <= 0:

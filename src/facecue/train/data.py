@@ -196,16 +196,20 @@ def load_dataset(path: Path, split: str | None = None, label_map: dict[str, str]
 FERPLUS_COLUMNS = EMOTIONS  # the vote columns we use; FER+'s contempt, unknown and not_face are left out
 
 
-def load_ferplus_votes(path: Path, dataset: FaceDataset) -> np.ndarray:
+def load_ferplus_votes(path: Path, dataset: FaceDataset, usage: str | None = None) -> np.ndarray:
     """(N, 7) float32 FER+ crowd votes for a FER2013-layout dataset's faces, matched on the data-row index.
 
     Faces FER+ dropped, or whose votes all went to labels outside our seven, get a row of zeros (no votes).
+    Where the vote file says which split (`usage`) and FER2013 label (`fer_label`) each row had, the matched rows
+    must mostly agree with the data (its split `usage` and its labels): otherwise the data is not the CSV the
+    votes were made for (a subset numbers its rows from 0 again) and InputError says so.
     """
     path = Path(path)
     if not path.is_file():
         raise InputError(f"the FER+ vote file {path} does not exist.")
     position = {row_id: i for i, row_id in enumerate(dataset.ids)}
     votes = np.zeros((len(dataset), len(EMOTIONS)), np.float32)
+    matched = other_split = labelled = same_label = 0
     try:
         with _open_text(path) as handle:
             reader = csv.DictReader(handle)
@@ -214,8 +218,28 @@ def load_ferplus_votes(path: Path, dataset: FaceDataset) -> np.ndarray:
                 raise InputError(f"{path} is not a FER+ vote file (no column {', '.join(sorted(missing))}).")
             for record in reader:
                 i = position.get(record["row"])
-                if i is not None:
-                    votes[i] = [float(record[name]) for name in FERPLUS_COLUMNS]
+                if i is None:
+                    continue
+                votes[i] = [float(record[name]) for name in FERPLUS_COLUMNS]
+                matched += 1
+                split = (record.get("usage") or "").strip()
+                other_split += bool(usage and split and split != usage)
+                label = (record.get("fer_label") or "").strip()
+                if label and dataset.labels[i] >= 0:
+                    labelled += 1
+                    same_label += int(label) == dataset.labels[i]
     except (OSError, ValueError, csv.Error) as exc:
         raise InputError(f"cannot read the FER+ vote file {path}: {exc}") from None
+    if 2 * other_split > matched:
+        raise InputError(
+            f"the FER+ votes in {path} are for other faces: {other_split} of the {matched} rows matched by index "
+            f"are not {usage} rows there (votes are matched on the full FER2013 CSV's row numbers, so give that "
+            "CSV with --split rather than a subset of it)."
+        )
+    if 2 * same_label < labelled:
+        raise InputError(
+            f"the FER+ votes in {path} are for other faces: their fer_label agrees with the data's label on only "
+            f"{same_label} of the {labelled} rows matched by index (votes are matched on the full FER2013 CSV's "
+            "row numbers, so give that CSV rather than a subset of it)."
+        )
     return votes
