@@ -413,11 +413,17 @@ def run_evaluate(args) -> int:
 def run_setup(args) -> int:
     from facecue.vision.models import setup_models
 
+    sample = Path(args.sample) if args.sample else None
+    if sample is not None:  # checked before the models are fetched
+        if sample.suffix.lower() != ".mp4":
+            raise FacecueError(f"--sample {sample}: the sample is an mp4 video; give a path ending in .mp4.")
+        if sample.is_dir():
+            raise FacecueError(f"--sample {sample} is a folder; give the path of the .mp4 file to write.")
     setup_models()
-    if args.sample:
+    if sample is not None:
         from facecue.io.sample import make_sample_video
 
-        print(f"sample video: {make_sample_video(Path(args.sample))}")
+        print(f"sample video: {make_sample_video(sample)}")
     return 0
 
 

@@ -61,6 +61,8 @@ def test_classify_errors_are_one_line(tmp_path, tiny_model, capsys):
     assert err.startswith("error: ") and err.count("\n") == 1
     assert main(["classify", str(tmp_path), "-o", str(tmp_path / "p.csv"), "--model", str(tmp_path / "m.onnx")]) == 2
     assert "does not exist" in capsys.readouterr().err
+    assert main(["classify", str(tmp_path), "-o", str(tmp_path / "p.csv"), "--model", str(tmp_path)]) == 2
+    assert "is a folder, not an .onnx file" in capsys.readouterr().err
 
 
 def test_a_failed_classify_keeps_the_earlier_predictions(tmp_path, tiny_model, capsys):

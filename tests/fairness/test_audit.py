@@ -142,6 +142,8 @@ def test_bad_input_is_one_clear_error(tmp_path):
         load_labels(tmp_path / "nope", labels, ["race"])
     with pytest.raises(InputError, match=r"labels file .* does not exist"):
         load_labels(tmp_path, labels, ["race"])
+    with pytest.raises(InputError, match=r"labels file .* is a folder, not a CSV file"):
+        load_labels(tmp_path, tmp_path / "images", ["race"])
     labels.write_text("file,race\n")
     with pytest.raises(InputError, match="no rows"):
         load_labels(tmp_path, labels, ["race"])

@@ -80,6 +80,9 @@ def test_trends_command_writes_json_and_reports_bad_input_in_one_line(tmp_path, 
     assert main(["trends", str(a), str(tmp_path / "plain.json")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "no interview analysis" in err and "Traceback" not in err
+    before = a.read_text()
+    assert main(["trends", str(a), str(b), "-o", str(a)]) == 2  # it was overwritten with the trends document
+    assert "is one of the results being compared" in capsys.readouterr().err and a.read_text() == before
 
 
 def test_a_behaviour_only_result_is_refused_in_one_sentence(tmp_path):

@@ -184,6 +184,8 @@ def test_report_command_writes_html_and_explains_mistakes(tmp_path, capsys, monk
         ([str(tmp_path / "report.json"), "-o", str(tmp_path / "x.html")], "is the interview report.json"),
         ([str(tmp_path / "broken.json"), "-o", str(tmp_path / "x.html")], "is not valid JSON (line 1"),
         ([str(tmp_path / "missing.json"), "-o", str(tmp_path / "x.html")], "does not exist"),
+        ([str(result), "-o", str(result)], "is the result being read"),  # it was overwritten with the HTML
+        ([str(result), "--pdf", str(result / "x.pdf")], "is a file, not a folder"),
     ]
     for args, message in cases:
         assert main(["report", *args]) == 2

@@ -42,7 +42,9 @@ def resolve_model_path(name_or_path: str | Path | None) -> Path:
         if not path.exists():
             raise ModelError(f"no model named '{name_or_path}'; packaged models: {', '.join(list_models()) or 'none'}.")
     if not path.is_file():
-        raise ModelError(f"model file {path} does not exist.")
+        raise ModelError(
+            f"model file {path} " + ("is a folder, not an .onnx file." if path.is_dir() else "does not exist.")
+        )
     if not path.with_suffix(".json").is_file():
         raise ModelError(f"model {path} has no sidecar {path.with_suffix('.json').name} beside it.")
     return path

@@ -53,7 +53,9 @@ def load_labels(images: Path, labels: Path, group_cols: list[str], truth_col: st
     if not images.is_dir():
         raise InputError(f"the image folder {images} does not exist or is not a folder.")
     if not labels.is_file():
-        raise InputError(f"the labels file {labels} does not exist.")
+        raise InputError(
+            f"the labels file {labels} " + ("is a folder, not a CSV file." if labels.is_dir() else "does not exist.")
+        )
     if not group_cols:
         raise InputError("--group-cols needs at least one column name, e.g. race,gender.")
     data = labels.read_bytes()

@@ -7,7 +7,7 @@ import json
 from concurrent.futures import Future
 from pathlib import Path
 
-from facecue.errors import OutputError
+from facecue.errors import InputError, OutputError
 
 
 def add_analyze_options(a: argparse.ArgumentParser) -> None:
@@ -73,6 +73,11 @@ def add_trends_parser(sub) -> None:
 def run_trends(args) -> int:
     from facecue.interview.trends import compare_interviews
 
+    if args.out:
+        out = Path(args.out)
+        target = (out if out.suffix == ".json" else out / "trends.json").resolve()
+        if any(Path(r).resolve() == target for r in args.results):
+            raise InputError(f"{target} is one of the results being compared; write the trends to another file.")
     report = compare_interviews(args.results)
     for row in report["interviews"]:
         values = "  ".join(

@@ -40,6 +40,9 @@ def load_result(path: str | Path) -> dict:
 def run(args: argparse.Namespace) -> int:
     if not args.out and not args.pdf:
         raise FacecueError("nothing to write: give -o REPORT.html and/or --pdf REPORT.pdf.")
+    for target in (args.out, args.pdf):
+        if target and Path(target).resolve() == Path(args.result).resolve():
+            raise InputError(f"{target} is the result being read; write the report to another file.")
     doc = load_result(args.result)
     if args.out:
         print(f"wrote {write_report(doc, args.out, args.blur_thumbnails)}")

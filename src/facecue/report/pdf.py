@@ -42,7 +42,8 @@ def html_to_pdf(html: str, out: str | Path) -> Path:
     """Print an HTML page (the report) to `out` as A4 PDF; returns the path written."""
     out = Path(out)
     if not out.parent.is_dir():
-        raise OutputError(f"cannot write {out}: the folder {out.parent} does not exist.")
+        what = "is a file, not a folder" if out.parent.exists() else "does not exist"
+        raise OutputError(f"cannot write {out}: {out.parent} {what}.")
     browser = find_chromium()
     with tempfile.TemporaryDirectory(prefix="facecue-pdf-") as tmp:
         page = Path(tmp) / "report.html"
