@@ -20,3 +20,12 @@ def test_a_folder_where_a_file_belongs_is_one_sentence(tmp_path, capsys):
 def test_python_dash_m_facecue_runs_the_command_line():
     proc = subprocess.run([sys.executable, "-m", "facecue", "notice", "--help"], capture_output=True, text=True)
     assert proc.returncode == 0 and proc.stdout.startswith("usage: facecue notice")
+
+
+def test_analyze_refuses_an_empty_output_name_and_a_model_it_would_not_use(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    base = ["analyze", "missing.mp4", "--purpose", "practice", "--jurisdiction", "OTHER"]
+    assert main([*base, "-o", ""]) == 2
+    assert "-o needs an output folder" in capsys.readouterr().err and list(tmp_path.iterdir()) == []
+    assert main([*base, "-o", "out", "--signals", "behaviour", "--model", "v9"]) == 2
+    assert "--model has no use with --signals behaviour" in capsys.readouterr().err

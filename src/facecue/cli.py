@@ -244,6 +244,10 @@ def run_analyze(args) -> int:
         progress=not args.quiet and sys.stderr.isatty(),
         signals=check_signals(args.signals),
     )
+    if not args.out.strip():  # Path("") is the current folder: an empty -o wrote the outputs there
+        raise FacecueError("-o needs an output folder, not an empty name.")
+    if not options.emotions and args.model != "default":
+        raise FacecueError("--model has no use with --signals behaviour: no emotion model is loaded.")
     out = Path(args.out)
     decision, consent = check_policy(args)
     subject = consent.subject_id if consent is not None else None
