@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -228,12 +229,27 @@ class ConsentRecord:
         except (KeyError, TypeError, ValueError) as exc:
             raise ConsentError(f"consent record is incomplete or malformed: {exc}") from None
 
-    def save(self, path: Path) -> Path:
+    def save(self, path: Path, *, overwrite: bool = True) -> Path:
+        """Write the record atomically. overwrite=False refuses an existing file: it may be another record, and
+        its evidence (a withdrawal) must not be lost."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(self.to_dict(), indent=1) + "\n")
-        tmp.replace(path)  # never leave half a record behind
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(path.name + ".tmp")
+            tmp.write_text(json.dumps(self.to_dict(), indent=1) + "\n")
+            if overwrite:
+                tmp.replace(path)  # never leave half a record behind
+            else:
+                try:
+                    os.link(tmp, path)  # whole, and only if no file has that name (not even one made meanwhile)
+                finally:
+                    tmp.unlink()
+        except FileExistsError:
+            raise ConsentError(
+                f"{path} already exists; a consent record is never overwritten, so choose another file name."
+            ) from None
+        except OSError as exc:
+            raise ConsentError(f"cannot write the consent record {path}: {exc.strerror or exc}.") from None
         return path
 
     @classmethod

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from facecue.errors import FacecueError
-from facecue.governance.audit import AuditLog
+from facecue.governance.audit import AuditError, AuditLog
 from facecue.governance.policy import check_subject_id
 
 SUBJECT_SCHEMA = "facecue.subject/1"
@@ -154,6 +154,7 @@ def erase_subject(subject_id: str, roots: list[Path], audit: AuditLog, actor: st
     for root in roots:
         if not root.is_dir():
             raise ErasureError(f"erasure root {root} is not a folder.")
+    audit.check_appendable(actor, subject_id)  # an erasure that cannot be audited does not start
     folders, files = _plan(subject_id, roots)
     n_files = n_bytes = 0
     for folder in folders:
@@ -168,12 +169,14 @@ def erase_subject(subject_id: str, roots: list[Path], audit: AuditLog, actor: st
             path.unlink()
             n_files += 1
     remaining = tuple(find_subject(subject_id, roots))
-    audit.append(
-        actor,
-        "erased",
-        subject=subject_id,
-        details={"folders": len(folders), "files": n_files, "bytes": n_bytes, "remaining": len(remaining)},
-    )
+    counts = {"folders": len(folders), "files": n_files, "bytes": n_bytes, "remaining": len(remaining)}
+    try:
+        audit.append(actor, "erased", subject=subject_id, details=counts)
+    except AuditError as exc:  # checked above, so rare (a full disk); the deletion cannot be undone, so say what
+        raise AuditError(  # happened, for a person to record by hand
+            f"the erasure was carried out ({len(folders)} folder(s), {n_files} file(s), {len(remaining)} path(s) "
+            f"still naming the subject) but its audit entry was not written: {exc}"
+        ) from None
     return ErasureReport(
         subject_ref=audit.subject_ref(subject_id),
         folders_removed=len(folders),
