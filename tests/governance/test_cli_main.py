@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from facecue.cli import main
@@ -95,6 +96,31 @@ def test_consent_record_never_overwrites_a_file(tmp_path, capsys):
     assert record.read_bytes() == withdrawn  # the withdrawal is still on file
     assert not list(tmp_path.glob("*.tmp"))
     fails(capsys, [*RECORD, "--subject", "cand-0009", "-o", str(tmp_path)], "already exists")
+
+
+def test_a_withdrawal_or_consent_dated_in_the_future_is_refused(tmp_path, capsys):
+    record = tmp_path / "consent.json"
+    fails(capsys, [*RECORD, "--subject", SUBJECT, "-o", str(record), "--given-at", "2099-01-01T00:00:00+00:00"],
+          "in the future")  # fmt: skip
+    assert not record.exists()
+    assert main([*RECORD, "--subject", SUBJECT, "-o", str(record)]) == 0
+    original = record.read_bytes()
+    fails(capsys, ["consent", "withdraw", str(record), "--at", "2099-01-01T00:00:00+00:00"], "in the future")
+    assert record.read_bytes() == original
+    soon = (datetime.now(UTC) + timedelta(minutes=1)).isoformat()  # within the clock-skew allowance
+    assert main(["consent", "withdraw", str(record), "--at", soon]) == 0
+
+
+def test_a_future_withdrawal_already_on_file_can_be_withdrawn_now(tmp_path, capsys):
+    # Records written before future withdrawals were refused: the subject must still be able to withdraw now.
+    record = tmp_path / "consent.json"
+    assert main([*RECORD, "--subject", SUBJECT, "-o", str(record)]) == 0
+    data = json.loads(record.read_text())
+    data["withdrawn_at"] = "2099-01-01T00:00:00+00:00"
+    record.write_text(json.dumps(data))
+    assert main(["consent", "withdraw", str(record)]) == 0
+    assert ConsentRecord.load(record).withdrawn_at <= datetime.now(UTC)
+    fails(capsys, ["consent", "withdraw", str(record)], "already withdrawn")
 
 
 def test_analyze_checks_its_audit_log_before_it_starts(tmp_path, capsys, practice_args):

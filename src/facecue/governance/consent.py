@@ -13,13 +13,17 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from facecue.governance.policy import POLICY_VERSION, PolicyError, check_purpose, check_subject_id, decide
 
 NOTICE_VERSION = "1"
 CONSENT_SCHEMA = "facecue.consent/1"
+
+# How far ahead of this machine's clock a consent or withdrawal time may be: the clocks of the machine where a
+# subject agreed or withdrew and of this one may differ a little, but a time beyond that is a mistake.
+CLOCK_SKEW = timedelta(minutes=5)
 
 # What a subject can agree to: the analysis itself, and showing its results to an organisation's reviewers.
 SCOPES = ("analysis", "share_with_reviewers")
@@ -146,6 +150,18 @@ def _aware(value: datetime, name: str) -> datetime:
     return value
 
 
+def _not_future(value: datetime, what: str) -> datetime:
+    """Consent and withdrawal are facts that happened: a future time would keep a withdrawn consent valid until
+    then (and block withdrawing now), or make a record that cannot be used."""
+    now = datetime.now(UTC)
+    if _aware(value, what) > now + CLOCK_SKEW:
+        raise ConsentError(
+            f"{what} {value.isoformat()} is in the future (it is now {now.isoformat(timespec='seconds')}); "
+            "give the time it happened, or leave it out for now."
+        )
+    return value
+
+
 @dataclass(frozen=True)
 class ConsentRecord:
     """One subject's consent to one notice, for one purpose and controller."""
@@ -187,16 +203,20 @@ class ConsentRecord:
             subject_id=subject_id,
             controller=notice.controller,
             purpose=notice.purpose,
-            given_at=given_at or datetime.now(UTC),
+            given_at=_not_future(given_at, "the consent time") if given_at else datetime.now(UTC),
             notice_version=notice.version,
             notice_sha256=notice.sha256,
             scope=tuple(scope),
         )
 
     def withdraw(self, at: datetime | None = None) -> ConsentRecord:
-        if self.withdrawn_at is not None:
+        """This record withdrawn at `at` (default now), which may not lie in the future."""
+        at = _not_future(at, "the withdrawal time") if at else datetime.now(UTC)
+        # A withdrawal dated in the future (written before that was refused) keeps the consent valid until then:
+        # it is replaced, so the subject can still withdraw now.
+        if self.withdrawn_at is not None and self.withdrawn_at <= datetime.now(UTC) + CLOCK_SKEW:
             raise ConsentError(f"consent was already withdrawn at {self.withdrawn_at.isoformat()}.")
-        return replace(self, withdrawn_at=at or datetime.now(UTC))
+        return replace(self, withdrawn_at=at)
 
     def to_dict(self) -> dict:
         return {
