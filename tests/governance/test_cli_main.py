@@ -7,6 +7,8 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from facecue.cli import main
 from facecue.governance import AuditLog, ConsentRecord, write_subject_manifest
 
@@ -121,6 +123,22 @@ def test_a_future_withdrawal_already_on_file_can_be_withdrawn_now(tmp_path, caps
     assert main(["consent", "withdraw", str(record)]) == 0
     assert ConsentRecord.load(record).withdrawn_at <= datetime.now(UTC)
     fails(capsys, ["consent", "withdraw", str(record)], "already withdrawn")
+
+
+def test_a_malformed_consent_record_is_named(tmp_path, capsys):
+    record = tmp_path / "consent.json"
+    record.write_text(json.dumps({"schema": "facecue.consent/1", "controller": "Uni"}))
+    fails(capsys, ["consent", "withdraw", str(record)], str(record), "'subject_id'")
+
+
+@pytest.mark.parametrize("what", ["folder", "video"])
+def test_verify_says_what_is_not_an_audit_log(tmp_path, capsys, what):
+    path = tmp_path / what
+    if what == "folder":
+        path.mkdir()
+    else:
+        path.write_bytes(b"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00isomiso2avc1mp41\n\xff\xd8\xff" * 50)
+    fails(capsys, ["audit-log", "verify", str(path)], str(path), "not an audit log")
 
 
 def test_analyze_checks_its_audit_log_before_it_starts(tmp_path, capsys, practice_args):

@@ -210,7 +210,7 @@ class AuditLog:
         try:
             data = json.loads(self.head_path.read_text())
             return int(data["seq"]), str(data["hash"])
-        except (ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError):
             raise AuditError(f"the audit head file {self.head_path} is unreadable.") from None
 
     def verify(self, expected_head: tuple[int, str] | None = None) -> Verification:
@@ -225,6 +225,11 @@ class AuditLog:
             try:
                 entry = AuditEntry(**json.loads(line))
             except (ValueError, TypeError):
+                if n == 1 and not self.head_path.exists():  # e.g. a video passed by mistake: say so, not TAMPERED
+                    raise AuditError(
+                        f"{self.path} is not an audit log: its first line is not an audit entry and it has no "
+                        f"head file {self.head_path.name}."
+                    ) from None
                 return Verification(False, seq, f"line {n} is not a valid audit entry")
             if entry.seq != seq:
                 return Verification(
@@ -266,7 +271,13 @@ class AuditLog:
         """The log's non-blank lines under a shared lock, so an append cannot land between them and the head."""
         if not self.path.exists():
             raise AuditError(f"no audit log at {self.path}.")
-        with open(self.path, "rb") as f:
+        if not self.path.is_file():
+            raise AuditError(f"{self.path} is not an audit log (it is not a file).")
+        try:
+            f = open(self.path, "rb")  # noqa: SIM115 -- closed below; only the open itself is a user error
+        except OSError as exc:
+            raise AuditError(f"cannot read the audit log {self.path}: {exc.strerror or exc}.") from None
+        with f:
             fcntl.flock(f, fcntl.LOCK_SH)
             try:
                 yield (line for line in f if line.strip())

@@ -246,8 +246,10 @@ class ConsentRecord:
                 scope=tuple(d["scope"]),
                 withdrawn_at=datetime.fromisoformat(d["withdrawn_at"]) if d.get("withdrawn_at") else None,
             )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ConsentError(f"consent record is incomplete or malformed: {exc}") from None
+        except KeyError as exc:
+            raise ConsentError(f"the consent record is incomplete: it has no {exc.args[0]!r} field.") from None
+        except (TypeError, ValueError) as exc:
+            raise ConsentError(f"the consent record is malformed: {exc}") from None
 
     def save(self, path: Path, *, overwrite: bool = True) -> Path:
         """Write the record atomically. overwrite=False refuses an existing file: it may be another record, and
@@ -280,7 +282,10 @@ class ConsentRecord:
             raise ConsentError(f"cannot read the consent record {path}: {exc}") from None
         if not isinstance(data, dict):
             raise ConsentError(f"{path} is not a consent record.")
-        return cls.from_dict(data)
+        try:
+            return cls.from_dict(data)
+        except PolicyError as exc:  # name the file: a batch may read many records
+            raise type(exc)(f"{path}: {exc}") from None
 
 
 def check_consent(
