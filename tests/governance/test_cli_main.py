@@ -148,3 +148,13 @@ def test_analyze_checks_its_audit_log_before_it_starts(tmp_path, capsys, practic
     argv = ["analyze", str(tmp_path / "never-read.mp4"), "-o", str(out), *practice_args]
     fails(capsys, [*argv, "--audit-log", str(tmp_path / "a-folder")], "is not a file")
     assert not out.exists()
+
+
+@pytest.mark.parametrize("code", ["US-IK", "US-ZZ", "US-EU"])
+def test_a_us_state_typo_is_refused_not_the_generic_us_row(tmp_path, capsys, code):
+    # US-IK is a typo for US-IL: the generic US notice would lack the Illinois Video Interview Act's terms.
+    notice = ["notice", "--purpose", "assessment", "--jurisdiction", code, "--controller", "Acme"]
+    fails(capsys, notice, f"unknown jurisdiction '{code}'", "IL, IN", "US-NY-NYC")
+    out = tmp_path / "consent.json"
+    fails(capsys, [*RECORD[:4], "--jurisdiction", code, *RECORD[6:], "--subject", SUBJECT, "-o", str(out)], code)
+    assert not out.exists()
