@@ -120,6 +120,8 @@ def test_a_future_withdrawal_already_on_file_can_be_withdrawn_now(tmp_path, caps
     data = json.loads(record.read_text())
     data["withdrawn_at"] = "2099-01-01T00:00:00+00:00"
     record.write_text(json.dumps(data))
+    analyze = ["analyze", str(tmp_path / "never-read.mp4"), "-o", str(tmp_path / "out"), "--consent", str(record)]
+    fails(capsys, [*analyze, "--purpose", "research", "--jurisdiction", "US"], "consent was withdrawn")
     assert main(["consent", "withdraw", str(record)]) == 0
     assert ConsentRecord.load(record).withdrawn_at <= datetime.now(UTC)
     fails(capsys, ["consent", "withdraw", str(record)], "already withdrawn")

@@ -317,6 +317,9 @@ def check_consent(
         raise ConsentError(f"the consent is dated {record.given_at.isoformat()}, after {now.isoformat()}.")
     if record.withdrawn_at is not None and record.withdrawn_at <= now:
         raise ConsentError(f"the consent was withdrawn at {record.withdrawn_at.isoformat()}.")
+    if record.withdrawn_at is not None and record.withdrawn_at > datetime.now(UTC) + CLOCK_SKEW:
+        # Only a record written before future withdrawals were refused holds one; the subject meant to withdraw.
+        raise ConsentError(f"the consent was withdrawn (the withdrawal is dated {record.withdrawn_at.isoformat()}).")
     if record.notice_version != NOTICE_VERSION:
         raise ConsentError(
             f"the consent was given to notice version {record.notice_version}; the current notice is "
