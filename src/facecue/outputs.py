@@ -31,7 +31,7 @@ def _write_atomic(path: Path, text: str) -> None:
 def write_outputs(result: Result, out_dir: Path, subject_id: str | None = None) -> dict[str, Path]:
     """Write the outputs; with the analysed person's subject id (from their consent record), also a manifest
     naming every file written, so `facecue erase` finds and deletes all of them (docs/RESPONSIBLE_USE.md)."""
-    from facecue.governance.erase import write_files_manifest
+    from facecue.governance.erase import FILES_MANIFEST_NAME, write_files_manifest
     from facecue.report.html import render_report
 
     out_dir = Path(out_dir)
@@ -43,6 +43,8 @@ def write_outputs(result: Result, out_dir: Path, subject_id: str | None = None) 
     try:
         if subject_id is not None:  # first: an output written without its manifest could not be erased
             paths["subject"] = write_files_manifest(out_dir, subject_id, [p.name for p in paths.values()])
+        else:  # an earlier run's manifest would claim these new files for its subject, and erase them with it
+            (out_dir / FILES_MANIFEST_NAME).unlink(missing_ok=True)
         _write_atomic(paths["json"], result.to_json(indent=1))
         tmp_csv = out_dir / ".frames.csv.tmp"
         result.write_csv(tmp_csv)

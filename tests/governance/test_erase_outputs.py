@@ -56,3 +56,17 @@ def test_erase_deletes_a_batch_output_folder(consented, tmp_path, capsys):
     assert "erased 1 analysis folder(s)" in erase(store, tmp_path, capsys)
     assert not folder.exists()  # emptied by the erasure, so the folder went too
     assert (out / "summary.csv").exists()  # the batch's summary holds other interviews: it stays
+
+
+def test_outputs_written_without_a_subject_drop_an_earlier_manifest(consented, tmp_path, capsys, practice):
+    # Otherwise erasing the earlier subject would delete the new, unrelated results that took their files' names.
+    import facecue
+    from facecue.outputs import write_outputs
+
+    store, clip, policy = consented
+    out = store / "results"
+    assert main(["analyze", str(clip), "-o", str(out), "--quiet", *policy]) == 0
+    write_outputs(facecue.analyze(clip, **practice), out)
+    assert not (out / "subject-files.json").exists()
+    erase(store, tmp_path, capsys)
+    assert (out / "result.json").exists() and (out / "report.html").exists()
