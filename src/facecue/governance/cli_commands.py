@@ -136,10 +136,15 @@ def run_consent(args: argparse.Namespace) -> int:
                 details={"purpose": record.purpose, "notice_version": record.notice_version},
             )
         except AuditError as exc:  # undo the change, so the record never says more than the log
-            if before is None:
-                path.unlink()
-            else:
-                _restore(path, before)
+            try:
+                if before is None:
+                    path.unlink()
+                else:
+                    _restore(path, before)
+            except OSError as undo:
+                raise AuditError(
+                    f"the consent change to {path} was made but not audited, and undoing it failed ({undo}): {exc}"
+                ) from None
             raise AuditError(f"the consent change was not made ({path} is as it was): {exc}") from None
     print(f"{action}: {record.subject_id} for {record.purpose} ({path})")
     return 0
