@@ -24,6 +24,7 @@ setup: install
 # Every analysis of a person states its purpose and jurisdiction: the demo is the sample's own practice run,
 # under the consent record it gives first.
 demo: setup
+	rm -f build/demo-consent.json  # the demo's own record, made anew: `consent record` never overwrites a file
 	$(BIN)/facecue consent record --purpose practice --jurisdiction OTHER --controller "facecue demo" \
 		--subject demo-sample -o build/demo-consent.json
 	$(BIN)/facecue analyze $(SAMPLE) -o build/demo --purpose practice --jurisdiction OTHER \

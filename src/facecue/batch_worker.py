@@ -144,13 +144,13 @@ def _init_worker(options: dict, workers: int, cores=None) -> None:
     _analyzer(options)
 
 
-def _publish(result, folder: Path, wanted: dict) -> None:
+def _publish(result, folder: Path, wanted: dict, subject_id: str | None) -> None:
     """Write the outputs beside the final folder, then rename them into place in one step."""
     from facecue.outputs import write_outputs
 
     partial = folder.with_name(f"{PARTIAL_PREFIX}{folder.name}-{os.getpid()}")
     shutil.rmtree(partial, ignore_errors=True)
-    write_outputs(result, partial)
+    write_outputs(result, partial, subject_id, also_written=(INPUTS_FILE,))
     inputs = {k: wanted[k] for k in ("questions_sha256", "transcript_sha256")}
     (partial / INPUTS_FILE).write_text(json.dumps(inputs, indent=1))
     if _already_done(folder, wanted):  # the same row listed twice: keep the first
@@ -159,6 +159,13 @@ def _publish(result, folder: Path, wanted: dict) -> None:
     if folder.exists():  # left by an attempt that did not finish, or a result made from other inputs
         shutil.rmtree(folder)
     os.rename(partial, folder)
+
+
+def _subject(job: Job) -> str | None:
+    """The row's subject id, from its consent record (None without one)."""
+    from facecue.governance import ConsentRecord
+
+    return ConsentRecord.load(Path(job.consent)).subject_id if job.consent else None
 
 
 def _interview(job: Job):
@@ -192,6 +199,7 @@ def analyse_one(job: Job, out_root: str, options: dict | None = None) -> Outcome
             return Outcome(job.path, "skipped", str(folder), digest)
         cpu = time.process_time()  # one interview at a time per worker process, so this is its own
         interview = _interview(job)  # parses the questions and transcript first: mistakes show before decoding
+        subject = _subject(job)  # for the manifest that lets `facecue erase` find the outputs
         # The driver decided every row already; this checks again right before decoding (consent withdrawn since).
         result = analyzer.analyze(
             path,
@@ -200,7 +208,7 @@ def analyse_one(job: Job, out_root: str, options: dict | None = None) -> Outcome
             consent=job.consent or None,
             interview=interview,
         )
-        _publish(result, folder, wanted)
+        _publish(result, folder, wanted, subject)
         s = result.summary
         return Outcome(
             job.path,

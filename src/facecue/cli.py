@@ -273,7 +273,7 @@ def run_analyze(args) -> int:
             subject=subject,
             details={"sha256": result.source.sha256, "purpose": args.purpose},
         )
-    paths = write_outputs(result, out)
+    paths = write_outputs(result, out, subject_id=subject)  # the subject's manifest: `facecue erase` finds it all
     if not args.quiet:
         s = result.summary
         print(

@@ -65,13 +65,22 @@ def test_illinois_deletes_within_30_days_and_limits_sharing():
 
 @pytest.mark.parametrize(
     "code,region",
-    [("US-CA", "US"), ("GB", "UK"), ("EL", "EU/EEA"), ("NO", "EU/EEA"), ("other", "OTHER"), ("US-IL", "US-IL")],
+    [
+        ("US-CA", "US"),
+        ("us-dc", "US"),
+        ("US-PR", "US"),
+        ("GB", "UK"),
+        ("EL", "EU/EEA"),
+        ("NO", "EU/EEA"),
+        ("other", "OTHER"),
+        ("US-IL", "US-IL"),
+    ],
 )
 def test_jurisdiction_codes_map_to_regions(code, region):
     assert region_of(code) == region
 
 
-@pytest.mark.parametrize("code", ["", "DEU", "CH", "USA", "US-ILL", "EU-DE", "XX"])
+@pytest.mark.parametrize("code", ["", "DEU", "CH", "USA", "US-ILL", "EU-DE", "XX", "US-IK", "US-ZZ", "US-EU"])
 def test_unknown_jurisdiction_is_an_error_not_the_permissive_row(code):
     with pytest.raises(PolicyError, match="unknown jurisdiction"):
         decide("assessment", code)

@@ -85,6 +85,17 @@ def _check_details(details: dict, subject_id: str | None) -> dict:
     return details
 
 
+def _check_actor(actor: str, subject: str | None) -> str:
+    actor = str(actor).strip()
+    if not actor or len(actor) > 128 or any(c in actor for c in "\r\n"):
+        raise AuditError("the audit actor must be a user or service id on one line, at most 128 characters.")
+    if subject is not None:
+        check_subject_id(subject)
+        if subject.lower() in actor.lower():  # the subject acting on their own data is actor "self"
+            raise AuditError("the audit actor names the subject; use actor 'self' for the subject's own actions.")
+    return actor
+
+
 class AuditLog:
     def __init__(self, path: Path | str):
         self.path = Path(path)
@@ -117,17 +128,44 @@ class AuditLog:
         time: datetime | None = None,
     ) -> AuditEntry:
         """Add one entry; safe against concurrent appenders in other processes (an exclusive file lock)."""
-        actor = str(actor).strip()
-        if not actor or len(actor) > 128 or any(c in actor for c in "\r\n"):
-            raise AuditError("the audit actor must be a user or service id on one line, at most 128 characters.")
+        actor = _check_actor(actor, subject)
         if action not in ACTIONS:
             raise AuditError(f"unknown audit action {action!r}; choose one of {', '.join(ACTIONS)}.")
-        if subject is not None:
-            check_subject_id(subject)
-            if subject.lower() in actor.lower():  # the subject acting on their own data is actor "self"
-                raise AuditError("the audit actor names the subject; use actor 'self' for the subject's own actions.")
         details = _check_details(dict(details or {}), subject)
         when = (time or datetime.now(UTC)).astimezone(UTC)
+        try:
+            return self._append(actor, action, subject, details, when)
+        except OSError as exc:  # a folder where the log should be, a full disk: one sentence, not a traceback
+            raise AuditError(f"cannot write the audit log {self.path}: {exc.strerror or exc}.") from None
+
+    def check_appendable(self, actor: str | None = None, subject: str | None = None) -> None:
+        """Raise AuditError unless an entry (by `actor` about `subject`, when given) can be appended now. Called
+        before an action that must be audited (an erasure, a consent change), so a log that cannot take its entry
+        stops the action before anything changes, instead of leaving an unaudited deletion behind."""
+        if actor is not None:
+            _check_actor(actor, subject)
+        if self.path.exists() or self.path.is_symlink():
+            if not self.path.is_file():
+                raise AuditError(f"the audit log {self.path} is not a file.")
+            if not os.access(self.path, os.R_OK | os.W_OK):
+                raise AuditError(f"the audit log {self.path} cannot be read and written.")
+            try:
+                with open(self.path, "rb") as f:
+                    fcntl.flock(f, fcntl.LOCK_SH)
+                    last = _last_entry(f)  # raises AuditError when the last entry is unreadable
+            except OSError as exc:
+                raise AuditError(f"cannot read the audit log {self.path}: {exc.strerror or exc}.") from None
+            if last is not None and not self.key_path.exists():
+                raise AuditError(f"the audit log's key {self.key_path} is missing; restore it before appending.")
+        if self.head_path.exists() and not self.head_path.is_file():
+            raise AuditError(f"the audit head {self.head_path} is not a file.")
+        folder = self.path.parent  # the head (and, for a new log, the key and the log) are written here
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+            raise AuditError(f"cannot write the audit log {self.path}: {folder} is not a writable folder.")
+
+    def _append(self, actor: str, action: str, subject: str | None, details: dict, when: datetime) -> AuditEntry:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.path, "a+b") as f:
             fcntl.flock(f, fcntl.LOCK_EX)
@@ -172,7 +210,7 @@ class AuditLog:
         try:
             data = json.loads(self.head_path.read_text())
             return int(data["seq"]), str(data["hash"])
-        except (ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError):
             raise AuditError(f"the audit head file {self.head_path} is unreadable.") from None
 
     def verify(self, expected_head: tuple[int, str] | None = None) -> Verification:
@@ -187,6 +225,11 @@ class AuditLog:
             try:
                 entry = AuditEntry(**json.loads(line))
             except (ValueError, TypeError):
+                if n == 1 and not self.head_path.exists():  # e.g. a video passed by mistake: say so, not TAMPERED
+                    raise AuditError(
+                        f"{self.path} is not an audit log: its first line is not an audit entry and it has no "
+                        f"head file {self.head_path.name}."
+                    ) from None
                 return Verification(False, seq, f"line {n} is not a valid audit entry")
             if entry.seq != seq:
                 return Verification(
@@ -228,7 +271,13 @@ class AuditLog:
         """The log's non-blank lines under a shared lock, so an append cannot land between them and the head."""
         if not self.path.exists():
             raise AuditError(f"no audit log at {self.path}.")
-        with open(self.path, "rb") as f:
+        if not self.path.is_file():
+            raise AuditError(f"{self.path} is not an audit log (it is not a file).")
+        try:
+            f = open(self.path, "rb")  # noqa: SIM115 -- closed below; only the open itself is a user error
+        except OSError as exc:
+            raise AuditError(f"cannot read the audit log {self.path}: {exc.strerror or exc}.") from None
+        with f:
             fcntl.flock(f, fcntl.LOCK_SH)
             try:
                 yield (line for line in f if line.strip())
@@ -254,4 +303,6 @@ def _last_entry(f) -> AuditEntry | None:
     try:
         return AuditEntry(**json.loads(data.rstrip(b"\n").split(b"\n")[-1]))
     except (ValueError, TypeError):
-        raise AuditError("the audit log's last entry is unreadable; run `facecue audit-log verify`.") from None
+        raise AuditError(
+            f"the audit log's last entry is unreadable ({f.name}); run `facecue audit-log verify`."
+        ) from None

@@ -18,6 +18,9 @@ def check_policy(args) -> tuple[Decision, ConsentRecord | None]:
 
     Returns (decision, the consent record or None).
     """
+    if getattr(args, "audit_log", None):  # `facecue live` has no audit log
+        # Fail now, not after a long analysis whose "analysed" entry (or refusal) the log could not take.
+        AuditLog(Path(args.audit_log)).check_appendable()
     try:
         refusal = missing_purpose(args.purpose, args.jurisdiction, flags=True)
         if refusal:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from facecue.governance.audit import AuditLog
+from facecue.governance.audit import AuditError, AuditLog
 from facecue.governance.consent import SCOPES, ConsentError, ConsentRecord, render_notice
 from facecue.governance.erase import erase_subject
 from facecue.governance.policy import PURPOSES, load_overrides
@@ -114,25 +114,46 @@ def add_consent_parser(subparsers) -> None:
 
 
 def run_consent(args: argparse.Namespace) -> int:
+    log = AuditLog(args.audit_log) if args.audit_log else None
     if args.consent_command == "record":
         notice = render_notice(args.purpose, args.jurisdiction, args.controller, _overrides(args))
         scope = tuple(s.strip() for s in args.scope.split(",") if s.strip())
         record = ConsentRecord.for_notice(notice, args.subject, _when(args.given_at), scope)
-        action, path = "consented", Path(args.out)
+        action, path, before = "consented", Path(args.out), None
     else:
         path = Path(args.path)
         record = ConsentRecord.load(path).withdraw(_when(args.at))
-        action = "withdrew"
-    record.save(path)
-    if args.audit_log:  # the subject acts, so the actor is "self" and the log holds only a pseudonym
-        AuditLog(args.audit_log).append(
-            "self",
-            action,
-            subject=record.subject_id,
-            details={"purpose": record.purpose, "notice_version": record.notice_version},
-        )
+        action, before = "withdrew", path.read_bytes()
+    if log is not None:
+        log.check_appendable("self", record.subject_id)  # a consent change that cannot be audited is not made
+    record.save(path, overwrite=before is not None)  # a new record never replaces another one
+    if log is not None:  # the subject acts, so the actor is "self" and the log holds only a pseudonym
+        try:
+            log.append(
+                "self",
+                action,
+                subject=record.subject_id,
+                details={"purpose": record.purpose, "notice_version": record.notice_version},
+            )
+        except AuditError as exc:  # undo the change, so the record never says more than the log
+            try:
+                if before is None:
+                    path.unlink()
+                else:
+                    _restore(path, before)
+            except OSError as undo:
+                raise AuditError(
+                    f"the consent change to {path} was made but not audited, and undoing it failed ({undo}): {exc}"
+                ) from None
+            raise AuditError(f"the consent change was not made ({path} is as it was): {exc}") from None
     print(f"{action}: {record.subject_id} for {record.purpose} ({path})")
     return 0
+
+
+def _restore(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
 
 
 def add_parsers(subparsers) -> None:

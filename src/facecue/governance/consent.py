@@ -9,10 +9,11 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from facecue.governance.policy import POLICY_VERSION, PolicyError, check_purpose, check_subject_id, decide
@@ -21,6 +22,10 @@ NOTICE_VERSION = "1"
 # When this notice version was first published: no consent to it can be older. Change it with NOTICE_VERSION.
 NOTICE_VERSION_SINCE = datetime(2026, 11, 25, tzinfo=UTC)
 CONSENT_SCHEMA = "facecue.consent/1"
+
+# How far ahead of this machine's clock a consent or withdrawal time may be: the clocks of the machine where a
+# subject agreed or withdrew and of this one may differ a little, but a time beyond that is a mistake.
+CLOCK_SKEW = timedelta(minutes=5)
 
 # What a subject can agree to: the analysis itself, and showing its results to an organisation's reviewers.
 SCOPES = ("analysis", "share_with_reviewers")
@@ -147,6 +152,18 @@ def _aware(value: datetime, name: str) -> datetime:
     return value
 
 
+def _not_future(value: datetime, what: str) -> datetime:
+    """Consent and withdrawal are facts that happened: a future time would keep a withdrawn consent valid until
+    then (and block withdrawing now), or make a record that cannot be used."""
+    now = datetime.now(UTC)
+    if _aware(value, what) > now + CLOCK_SKEW:
+        raise ConsentError(
+            f"{what} {value.isoformat()} is in the future (it is now {now.isoformat(timespec='seconds')}); "
+            "give the time it happened, or leave it out for now."
+        )
+    return value
+
+
 @dataclass(frozen=True)
 class ConsentRecord:
     """One subject's consent to one notice, for one purpose and controller."""
@@ -188,16 +205,20 @@ class ConsentRecord:
             subject_id=subject_id,
             controller=notice.controller,
             purpose=notice.purpose,
-            given_at=given_at or datetime.now(UTC),
+            given_at=_not_future(given_at, "the consent time") if given_at else datetime.now(UTC),
             notice_version=notice.version,
             notice_sha256=notice.sha256,
             scope=tuple(scope),
         )
 
     def withdraw(self, at: datetime | None = None) -> ConsentRecord:
-        if self.withdrawn_at is not None:
+        """This record withdrawn at `at` (default now), which may not lie in the future."""
+        at = _not_future(at, "the withdrawal time") if at else datetime.now(UTC)
+        # A withdrawal dated in the future (written before that was refused) keeps the consent valid until then:
+        # it is replaced, so the subject can still withdraw now.
+        if self.withdrawn_at is not None and self.withdrawn_at <= datetime.now(UTC) + CLOCK_SKEW:
             raise ConsentError(f"consent was already withdrawn at {self.withdrawn_at.isoformat()}.")
-        return replace(self, withdrawn_at=at or datetime.now(UTC))
+        return replace(self, withdrawn_at=at)
 
     def to_dict(self) -> dict:
         return {
@@ -227,15 +248,32 @@ class ConsentRecord:
                 scope=tuple(d["scope"]),
                 withdrawn_at=datetime.fromisoformat(d["withdrawn_at"]) if d.get("withdrawn_at") else None,
             )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ConsentError(f"consent record is incomplete or malformed: {exc}") from None
+        except KeyError as exc:
+            raise ConsentError(f"the consent record is incomplete: it has no {exc.args[0]!r} field.") from None
+        except (TypeError, ValueError) as exc:
+            raise ConsentError(f"the consent record is malformed: {exc}") from None
 
-    def save(self, path: Path) -> Path:
+    def save(self, path: Path, *, overwrite: bool = True) -> Path:
+        """Write the record atomically. overwrite=False refuses an existing file: it may be another record, and
+        its evidence (a withdrawal) must not be lost."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(self.to_dict(), indent=1) + "\n")
-        tmp.replace(path)  # never leave half a record behind
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(path.name + ".tmp")
+            tmp.write_text(json.dumps(self.to_dict(), indent=1) + "\n")
+            if overwrite:
+                tmp.replace(path)  # never leave half a record behind
+            else:
+                try:
+                    os.link(tmp, path)  # whole, and only if no file has that name (not even one made meanwhile)
+                finally:
+                    tmp.unlink()
+        except FileExistsError:
+            raise ConsentError(
+                f"{path} already exists; a consent record is never overwritten, so choose another file name."
+            ) from None
+        except OSError as exc:
+            raise ConsentError(f"cannot write the consent record {path}: {exc.strerror or exc}.") from None
         return path
 
     @classmethod
@@ -246,7 +284,10 @@ class ConsentRecord:
             raise ConsentError(f"cannot read the consent record {path}: {exc}") from None
         if not isinstance(data, dict):
             raise ConsentError(f"{path} is not a consent record.")
-        return cls.from_dict(data)
+        try:
+            return cls.from_dict(data)
+        except PolicyError as exc:  # name the file: a batch may read many records
+            raise type(exc)(f"{path}: {exc}") from None
 
 
 def check_consent(
@@ -278,6 +319,9 @@ def check_consent(
         raise ConsentError(f"the consent is dated {record.given_at.isoformat()}, after {now.isoformat()}.")
     if record.withdrawn_at is not None and record.withdrawn_at <= now:
         raise ConsentError(f"the consent was withdrawn at {record.withdrawn_at.isoformat()}.")
+    if record.withdrawn_at is not None and record.withdrawn_at > datetime.now(UTC) + CLOCK_SKEW:
+        # Only a record written before future withdrawals were refused holds one; the subject meant to withdraw.
+        raise ConsentError(f"the consent was withdrawn (the withdrawal is dated {record.withdrawn_at.isoformat()}).")
     if record.notice_version != NOTICE_VERSION:
         raise ConsentError(
             f"the consent was given to notice version {record.notice_version}; the current notice is "

@@ -4,13 +4,16 @@ The convention, for everything facecue (and later the service) writes about a su
 - an analysis folder holds a `subject.json` manifest ({"schema": "facecue.subject/1", "subject_id": ...}): the
   whole folder (media, result.json, frames.csv, report.html, thumbnails, notes) belongs to that subject;
 - any other `*.json` whose top-level "subject_id" is the subject (a consent record, a note) is theirs, with the
-  files its optional "files" list names (paths relative to it).
+  files its optional "files" list names (paths relative to it). `facecue analyze` and `facecue batch` write one,
+  `subject-files.json`, beside their outputs (write_files_manifest): the output folder is the user's choice and
+  may hold other files, so only what facecue wrote goes, and the folder too once that leaves it empty.
 Erasure deletes only what a manifest claims. Anything else that still names the subject (in a file name or in
 a file's bytes) is reported, not deleted: it may belong to others too, and a person must decide.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -19,11 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from facecue.errors import FacecueError
-from facecue.governance.audit import AuditLog
+from facecue.governance.audit import AuditError, AuditLog
 from facecue.governance.policy import check_subject_id
 
 SUBJECT_SCHEMA = "facecue.subject/1"
 MANIFEST_NAME = "subject.json"
+FILES_MANIFEST_NAME = "subject-files.json"
+FILES_SCHEMA = "facecue.subject-files/1"
 _MAX_MANIFEST_BYTES = 1 << 20  # manifests are small; skip parsing big JSON such as result.json
 _CHUNK = 1 << 20
 
@@ -54,6 +59,16 @@ def write_subject_manifest(folder: Path, subject_id: str) -> Path:
     return path
 
 
+def write_files_manifest(folder: Path, subject_id: str, names: list[str]) -> Path:
+    """Mark the files `names` in `folder` (and nothing else there) as `subject_id`'s, so erasure removes them."""
+    path = Path(folder) / FILES_MANIFEST_NAME
+    manifest = {"schema": FILES_SCHEMA, "subject_id": check_subject_id(subject_id), "files": sorted(names)}
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(manifest) + "\n")
+    tmp.replace(path)  # a half-written manifest would hide the outputs from erasure
+    return path
+
+
 def _names_subject(path: Path, subject_id: str) -> dict | None:
     """The manifest's content when `path` is a JSON manifest of `subject_id`."""
     try:
@@ -78,10 +93,12 @@ def _inside(path: Path, roots: list[Path]) -> bool:
     return any(path.is_relative_to(root) for root in roots)
 
 
-def _plan(subject_id: str, roots: list[Path]) -> tuple[list[Path], list[Path]]:
-    """Folders and files the subject's manifests claim, found before anything is deleted."""
+def _plan(subject_id: str, roots: list[Path]) -> tuple[list[Path], list[Path], list[Path]]:
+    """Folders and files the subject's manifests claim, found before anything is deleted, and the folders of
+    their output manifests (removed when the erasure leaves them empty)."""
     folders: list[Path] = []
     files: list[Path] = []
+    output_folders: list[Path] = []
     for root in roots:
         for dirpath, dirnames, filenames in os.walk(root):
             here = Path(dirpath)
@@ -93,6 +110,8 @@ def _plan(subject_id: str, roots: list[Path]) -> tuple[list[Path], list[Path]]:
                 if not name.endswith(".json") or (manifest := _names_subject(here / name, subject_id)) is None:
                     continue
                 files.append(here / name)
+                if name == FILES_MANIFEST_NAME and here not in roots:
+                    output_folders.append(here)
                 listed = manifest.get("files", [])
                 for rel in listed if isinstance(listed, list) else []:
                     target = Path(os.path.normpath(here / str(rel)))
@@ -102,7 +121,7 @@ def _plan(subject_id: str, roots: list[Path]) -> tuple[list[Path], list[Path]]:
                             "deleted. Add its folder as a root or fix the manifest."
                         )
                     files.append(target)
-    return folders, files
+    return folders, files, output_folders
 
 
 def _pattern(subject_id: str) -> re.Pattern[bytes]:
@@ -154,7 +173,8 @@ def erase_subject(subject_id: str, roots: list[Path], audit: AuditLog, actor: st
     for root in roots:
         if not root.is_dir():
             raise ErasureError(f"erasure root {root} is not a folder.")
-    folders, files = _plan(subject_id, roots)
+    audit.check_appendable(actor, subject_id)  # an erasure that cannot be audited does not start
+    folders, files, output_folders = _plan(subject_id, roots)
     n_files = n_bytes = 0
     for folder in folders:
         for dirpath, _, filenames in os.walk(folder):
@@ -167,16 +187,23 @@ def erase_subject(subject_id: str, roots: list[Path], audit: AuditLog, actor: st
             n_bytes += path.lstat().st_size
             path.unlink()
             n_files += 1
+    n_folders = len(folders)
+    for folder in output_folders:  # emptied by the erasure (its name may hold the subject's id): it goes too
+        with contextlib.suppress(OSError):  # not empty: the other files, and so the folder, stay
+            folder.rmdir()
+            n_folders += 1
     remaining = tuple(find_subject(subject_id, roots))
-    audit.append(
-        actor,
-        "erased",
-        subject=subject_id,
-        details={"folders": len(folders), "files": n_files, "bytes": n_bytes, "remaining": len(remaining)},
-    )
+    counts = {"folders": n_folders, "files": n_files, "bytes": n_bytes, "remaining": len(remaining)}
+    try:
+        audit.append(actor, "erased", subject=subject_id, details=counts)
+    except AuditError as exc:  # checked above, so rare (a full disk); the deletion cannot be undone, so say what
+        raise AuditError(  # happened, for a person to record by hand
+            f"the erasure was carried out ({n_folders} folder(s), {n_files} file(s), {len(remaining)} path(s) "
+            f"still naming the subject) but its audit entry was not written: {exc}"
+        ) from None
     return ErasureReport(
         subject_ref=audit.subject_ref(subject_id),
-        folders_removed=len(folders),
+        folders_removed=n_folders,
         files_removed=n_files,
         bytes_removed=n_bytes,
         remaining=remaining,

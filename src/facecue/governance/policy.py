@@ -58,6 +58,13 @@ EU_MEMBER_STATES = frozenset(
     }
 )
 EEA_EFTA_STATES = frozenset({"IS", "LI", "NO"})
+# The USPS codes of the 50 states, DC and the inhabited territories: a US-<code> outside them is a typo (US-IK
+# for US-IL), which must not land on the generic US row and so miss Illinois's Video Interview Act.
+_US_CODES = (
+    "AL AK AZ AR CA CO CT DE FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND OH OK "
+    "OR PA RI SC SD TN TX UT VT VA WA WV WI WY DC AS GU MP PR VI"
+)
+US_STATES = frozenset(_US_CODES.split())
 
 # The table's rows are per region; every accepted jurisdiction code maps to exactly one region.
 REGIONS = ("EU/EEA", "UK", "US-IL", "US-NY-NYC", "US", "OTHER")
@@ -94,8 +101,13 @@ def region_of(jurisdiction: str) -> str:
         return "EU/EEA"
     if code == "GB":
         return "UK"
-    if re.fullmatch(r"US-[A-Z]{2}", code):  # a state without a row of its own; New York City is US-NY-NYC
+    if code.startswith("US-") and code[3:] in US_STATES:  # a state without a row of its own; NYC is US-NY-NYC
         return "US"
+    if code.startswith("US-"):
+        raise PolicyError(
+            f"unknown jurisdiction {jurisdiction!r}: after US- give a state's two-letter postal code "
+            f"({', '.join(sorted(US_STATES))}), or use US-NY-NYC for New York City or plain US."
+        )
     # An unknown code must not fall through to the most permissive row by a typo.
     raise PolicyError(
         f"unknown jurisdiction {jurisdiction!r}: use an EU/EEA country code (e.g. DE, NO), UK, US, "
