@@ -77,11 +77,9 @@ def cached_faces(images: Path, labels: Path, group_cols: list[str], cache: Path)
     return table, records, crops, rows
 
 
-def only_split(records: ImageRecords, split: str) -> ImageRecords:
-    """The records of one split's rows ('all': every row)."""
-    if split == "all":
-        return records
-    pick = [i for i, name in enumerate(records.files) if split_of(name) == split]
+def only_split(records: ImageRecords, split: str, left_out: frozenset[str] = frozenset()) -> ImageRecords:
+    """The records of one split's rows ('all': every row), less the `left_out` files."""
+    pick = [i for i, name in enumerate(records.files) if split in ("all", split_of(name)) and name not in left_out]
     arrays = {k: getattr(records, k)[pick] for k in ("detected", "n_faces", "det_score", "quality", "probs", "truth")}
     return ImageRecords(
         files=tuple(records.files[i] for i in pick),
@@ -105,11 +103,14 @@ def main() -> None:
     table, records, crops, rows = cached_faces(args.images, args.labels, group_cols, args.cache)
     print(f"{len(records)} images, {len(crops)} usable faces; scoring the {args.split} rows")
     summaries, scored_by_model = {}, {}
-    for name in args.models:
-        model = EmotionModel.load(name)
-        check_not_trained_on(model.info.sidecar.raw, table, args.split)
+    models = {name: EmotionModel.load(name) for name in args.models}
+    # every model is scored on the same rows: none that any of them was fine-tuned on (as `facecue fairness`)
+    trained_on = frozenset().union(
+        *(check_not_trained_on(m.info.sidecar.raw, table, args.split, args.images) for m in models.values())
+    )
+    for name, model in models.items():
         every_row = classify_crops(records, crops, rows, model)
-        scored = scored_by_model[name] = only_split(every_row, args.split)
+        scored = scored_by_model[name] = only_split(every_row, args.split, trained_on)
         doc = fairness_metrics(scored, group_cols, AuditSettings())
         summary = {"overall": {}, "min_impact_ratio": {}}
         counts = []

@@ -128,6 +128,13 @@ def test_report_is_offline_credits_fairface_and_defines_the_stress_cue(audited):
     assert "at exact parity; p of equal rates" in html  # each largest gap beside what chance alone gives
     assert "<th>difference</th>" in html  # and beside the two rates' absolute difference
     assert "<svg" in html and 'http-equiv="Content-Security-Policy"' in html
+    assert "Rows audited" not in html  # every row: nothing to say
+    from facecue.fairness.html import _rows_audited
+
+    audit_rows = {**doc, "options": {**doc["options"], "split": "audit"}}
+    audit_rows["data"] = {**doc["data"], "left_out_as_trained_on": ["images/4209.jpg"]}
+    said = _rows_audited(audit_rows)  # the split and the copies left out were in the JSON only
+    assert "Rows audited: the 'audit' split" in said and "Left out: 1 row(s)" in said and "4209.jpg" in said
     assert (
         "src=" not in html
         and "<script" not in html
@@ -199,3 +206,42 @@ def test_split_keeps_only_its_rows_and_a_parity_trained_model_is_audited_on_unse
     check_not_trained_on(trained, table, "audit")
     check_not_trained_on({"training": {"data": {"parity": {"labels_sha256": "other"}}}}, table, "all")
     check_not_trained_on({}, table, "all")
+
+
+def test_a_model_is_never_audited_on_images_it_trained_on_whatever_the_labels_file(dataset, tmp_path):
+    """The check compared the labels file's hash: a subset or re-saved copy of the labels audited v2 on its own
+    fit rows without a word. The sidecar now lists the fit images by content."""
+    from facecue.fairness.audit import check_not_trained_on
+    from facecue.fairness.split import image_fingerprint, split_of
+
+    table = load_labels(dataset, dataset / "labels.csv", ["race"], "emotion")
+    fit = [f for f in table.files if split_of(f) == "fit" and (dataset / f).is_file()]
+    trained = {
+        "training": {
+            "data": {
+                "parity": {
+                    "labels": "labels.csv",
+                    "labels_sha256": table.sha256,
+                    "split": "fit",
+                    "fit_images_sha256": [image_fingerprint(dataset / f) for f in fit],
+                }
+            }
+        }
+    }
+    lines = (dataset / "labels.csv").read_text().splitlines()
+    copy = tmp_path / "fit-only.csv"  # another file: the fit rows alone, saved with CRLF line ends
+    copy.write_text("\r\n".join([lines[0], *(line for line in lines[1:] if split_of(line.split(",")[0]) == "fit")]))
+    edited = load_labels(dataset, copy, ["race"], "emotion")
+    assert edited.sha256 != table.sha256
+    with pytest.raises(InputError, match=f"{len(fit)} of the images to audit are ones this model was fine-tuned on"):
+        check_not_trained_on(trained, edited, "all", dataset)
+    with pytest.raises(InputError, match="--split audit"):
+        check_not_trained_on(trained, table, "all", dataset)
+    assert check_not_trained_on(trained, table, "audit", dataset) == frozenset()  # the rows it never saw
+    # An audit row holding an exact copy of a fit image (FairFace has such a pair) is left out, not audited.
+    copy_of_fit = {
+        **trained["training"]["data"]["parity"],
+        "fit_images_sha256": [image_fingerprint(dataset / "images/usable.jpg")],
+    }
+    left_out = check_not_trained_on({"training": {"data": {"parity": copy_of_fit}}}, table, "audit", dataset)
+    assert left_out == {"images/usable.jpg"}

@@ -271,7 +271,9 @@ def test_train_with_parity_faces_then_audit_only_the_unseen_rows(tmp_path, patte
     names = [f"images/{i}.jpg" for i in range(1, 13)]
     rows = []
     for i, name in enumerate(names):
-        save_image(tmp_path / "faces" / name, crop if i % 2 else crop[:, ::-1])
+        face = (crop if i % 2 else crop[:, ::-1]).copy()
+        face[:4, :4] = 10 * i  # each file its own image: copies of a fit image are left out of the audit
+        save_image(tmp_path / "faces" / name, face)
         rows.append(f"{name},30-39,female,{'AB'[i % 2]},True")
     labels = tmp_path / "faces" / "labels.csv"
     labels.write_text("file,age,gender,race,service_test\n" + "\n".join(rows) + "\n")
@@ -314,6 +316,8 @@ def test_train_with_parity_faces_then_audit_only_the_unseen_rows(tmp_path, patte
     assert main([*audit, "-o", str(tmp_path / "a2"), "--split", "audit"]) == 0
     doc = json.loads((tmp_path / "a2" / "fairness.json").read_text())
     assert doc["data"]["rows"] == len(names) - len(fit) and doc["options"]["split"] == "audit"
+    assert doc["data"]["left_out_as_trained_on"] == []
+    assert len(parity["fit_images_sha256"]) == len(fit)  # the fit images by content, for that check
 
 
 def test_as_used_fine_tune_keeps_batch_norm_statistics_and_changes_weights(tmp_path, pattern_data):

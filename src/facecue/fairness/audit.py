@@ -22,7 +22,7 @@ from facecue import __version__
 from facecue.errors import InputError
 from facecue.fairness.metrics import AuditSettings, fairness_metrics
 from facecue.fairness.records import CUE_LABELS, CUE_NAME, CUE_THRESHOLD, ImageRecords
-from facecue.fairness.split import SPLITS, split_of
+from facecue.fairness.split import SPLITS, image_fingerprint, split_of
 from facecue.io.images import read_image
 from facecue.labels import EMOTIONS, NUM_EMOTIONS
 from facecue.result import ModelRef
@@ -92,6 +92,10 @@ def select_split(table: LabelTable, split: str) -> LabelTable:
     keep = [i for i, name in enumerate(table.files) if split_of(name) == split]
     if not keep:
         raise InputError(f"no row of the labels falls in the {split} split.")
+    return _rows(table, keep)
+
+
+def _rows(table: LabelTable, keep: list[int]) -> LabelTable:
     return replace(
         table,
         files=tuple(table.files[i] for i in keep),
@@ -100,14 +104,37 @@ def select_split(table: LabelTable, split: str) -> LabelTable:
     )
 
 
-def check_not_trained_on(sidecar: dict, table: LabelTable, split: str) -> None:
-    """A model trained for group parity on some of these faces is audited only on the rows it never saw."""
+def check_not_trained_on(sidecar: dict, table: LabelTable, split: str, images: Path | None = None) -> frozenset[str]:
+    """A model trained for group parity is audited only on faces it never saw.
+
+    Its sidecar lists the fit images by content. On any split but `audit`, one of them among the rows is refused,
+    whatever the labels file (a subset or re-saved copy of FairFace's labels passed the old check of the file's
+    hash). On `audit`, the rows whose image is an exact copy of a fit image (FairFace holds such a pair) are
+    returned, to be left out. A sidecar from before that list falls back to the hash of the labels file."""
     parity = sidecar.get("training", {}).get("data", {}).get("parity")
-    if parity and parity.get("labels_sha256") == table.sha256 and split != "audit":
+    if not parity:
+        return frozenset()
+    seen = set(parity.get("fit_images_sha256") or ())
+    if not seen or images is None:
+        if parity.get("labels_sha256") == table.sha256 and split != "audit":
+            raise InputError(
+                f"this model was trained on the '{parity['split']}' rows of these labels (group parity); "
+                "audit it with --split audit, the rows it never saw."
+            )
+        return frozenset()
+    rows = select_split(table, split).files
+    copies = frozenset(n for n in rows if (images / n).is_file() and image_fingerprint(images / n) in seen)
+    if copies and split != "audit":
         raise InputError(
-            f"this model was trained on the '{parity['split']}' rows of these labels (group parity); "
-            "audit it with --split audit, the rows it never saw."
+            f"{len(copies)} of the images to audit are ones this model was fine-tuned on for group parity; audit it "
+            f"on the others (for {parity.get('labels', 'its labels file')}: --split audit)."
         )
+    return copies
+
+
+def without_rows(table: LabelTable, names: frozenset[str]) -> LabelTable:
+    """The table less the rows of these files."""
+    return _rows(table, [i for i, name in enumerate(table.files) if name not in names])
 
 
 def _label_index(text: str | None, labels: Path) -> int:
@@ -220,10 +247,11 @@ def run_audit(
         raise InputError(f"--pad must be zero or more, not {pad}.")
     analyzer = Analyzer(fps=None, model=model)
     reference = EmotionModel.load(against) if against else None
+    trained_on: frozenset[str] = frozenset()
     for checked in (analyzer.model, reference):  # neither model may be audited on faces it trained on
         if checked is not None:
-            check_not_trained_on(checked.info.sidecar.raw, table, split)
-    table = select_split(table, split)
+            trained_on |= check_not_trained_on(checked.info.sidecar.raw, table, split, Path(images))
+    table = without_rows(select_split(table, split), trained_on)
     bare, crops, crop_rows, unreadable = audit_faces(analyzer, table, Path(images), pad, progress)
     records = classify_crops(bare, crops, crop_rows, analyzer.model)
     if attribution is None and set(FAIRFACE_COLUMNS) <= set(table.columns):
@@ -240,6 +268,7 @@ def run_audit(
             "rows": len(table.files),
             "images_read": len(records),
             "unreadable": unreadable,
+            "left_out_as_trained_on": sorted(trained_on),  # exact copies of images a model was fine-tuned on
             "attribution": attribution,
         },
         "options": {

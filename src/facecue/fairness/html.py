@@ -277,10 +277,13 @@ def render_fairness_html(doc: dict) -> str:
             f"{escape(model['name'])} {escape(str(model['version']))} (sha256 {escape(model['sha256'][:12])}…) · "
             f"{escape(doc['created_at'])}</p>"
         ),
+        _rows_audited(doc),
         (
             "<p class='callout'>How the model's reading of faces differs between groups of people. Differences come "
-            "from the model and the detector, not from the people; an impact ratio below 0.8 means a group is treated "
-            "markedly worse on that outcome than the most favoured group.</p>"
+            "from the model and the detector, not from the people. An impact ratio below 0.8 (the four-fifths rule) "
+            "flags a group read less favourably on that outcome than the most favoured group; with few cases a low "
+            "ratio can also come from chance, so each flag says whether it is conclusive (its interval below 0.8 and "
+            "the groups' rates measurably different).</p>"
         ),
         (
             f"<p class='notice'><strong>The cue.</strong> “{escape(cue['name'])}” is "
@@ -309,3 +312,21 @@ def render_fairness_html(doc: dict) -> str:
         f'content="{_CSP}"><title>facecue fairness audit</title><style>{_CSS}</style></head>'
         f"<body><main>{''.join(body)}</main></body></html>\n"
     )
+
+
+def _rows_audited(doc: dict) -> str:
+    """Which rows the numbers rest on: a model fine-tuned for group parity is audited only on rows it never saw."""
+    split = doc.get("options", {}).get("split", "all")
+    left_out = doc["data"].get("left_out_as_trained_on") or []
+    parts = []
+    if split != "all":
+        parts.append(
+            f"Rows audited: the '{escape(split)}' split of the labels (fixed by each file's name, "
+            "facecue/fairness/split.py); a model fine-tuned for group parity trained only on the 'fit' rows."
+        )
+    if left_out:
+        parts.append(
+            f"Left out: {len(left_out)} row(s) whose image is an exact copy of one the model was fine-tuned on "
+            f"({escape(', '.join(left_out[:5]))}{', …' if len(left_out) > 5 else ''})."
+        )
+    return f"<p class='notice'>{' '.join(parts)}</p>" if parts else ""

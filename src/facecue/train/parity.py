@@ -30,7 +30,7 @@ from tqdm import tqdm
 
 from facecue.errors import InputError
 from facecue.fairness.records import CUE_LABELS
-from facecue.fairness.split import FIT_SHARE, split_of
+from facecue.fairness.split import FIT_SHARE, image_fingerprint, split_of
 from facecue.labels import EMOTIONS
 from facecue.train.network import predict_logits
 
@@ -55,6 +55,7 @@ class ParitySet:
     labels_sha256: str
     rows: int  # fit rows listed
     unusable: int  # of those: unreadable, no face, or a face the pipeline abstains on
+    fingerprints: tuple[str, ...] = ()  # every fit row's image by content (fairness/split.py): never audit on them
     other_columns: dict[str, tuple[np.ndarray, tuple[str, ...]]] = field(default_factory=dict)
 
     def groupings(self) -> list[tuple[str, np.ndarray, tuple[str, ...]]]:
@@ -78,6 +79,7 @@ class ParitySet:
             "unusable": self.unusable,
             # one column: its groups' counts, as 2.3.0's sidecar has them; several: the same per column
             "per_group": per_group[self.column] if len(per_group) == 1 else per_group,
+            "fit_images_sha256": sorted(self.fingerprints),
         }
 
 
@@ -122,6 +124,9 @@ def load_parity_set(images: Path, labels: Path, column: str, pad: float = 0.5, p
         rows=len(rows),
         unusable=len(rows) - len(crops),
         other_columns=encoded,
+        fingerprints=tuple(
+            image_fingerprint(Path(images) / table.files[i]) for i in rows if (Path(images) / table.files[i]).is_file()
+        ),
     )
 
 
