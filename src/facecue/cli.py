@@ -206,8 +206,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument(
         "--mirror", action="store_true", help="v2: the exported model also reads each face mirrored and averages"
     )
-    t.add_argument("--name", default="facecue-emotion")
-    t.add_argument("--version", default="0.1.0")
+    # Not the packaged models' identity: a model trained here must not read as v1 (facecue-emotion 0.1.0) in
+    # evaluation.json, a result or a fairness comparison.
+    t.add_argument("--name", default="custom-emotion", help="the model's name in its sidecar and in every output")
+    t.add_argument("--version", default="0.0.0", help="its version (default 0.0.0)")
 
     from facecue.fairness import cli as fairness_cli
     from facecue.governance.cli_commands import add_parsers as add_governance_parsers
@@ -382,6 +384,18 @@ def run_evaluate(args) -> int:
         "n": len(data),
         "skipped": dict(data.skipped),
     }
+    # Enough to reproduce the numbers: what was asked for, the vote file, and when and with which facecue.
+    import datetime as dt
+    import hashlib
+
+    from facecue import __version__
+
+    report["model"]["requested"] = str(args.model)
+    if args.ferplus_votes:
+        digest = hashlib.sha256(Path(args.ferplus_votes).read_bytes()).hexdigest()
+        report["data"]["ferplus_votes"] = {"path": str(args.ferplus_votes), "sha256": digest}
+    report["created_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    report["facecue_version"] = __version__
     paths = write_evaluation(report, Path(args.out))
     print(
         f"n={report['n']}  accuracy {report['accuracy']:.4f}  macro-F1 {report['macro_f1']:.4f}  "

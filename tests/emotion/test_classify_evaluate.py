@@ -98,6 +98,7 @@ def test_evaluate_writes_metrics_and_plots(tmp_path, tiny_model, capsys):
     assert set(report["per_class"]) == set(EMOTIONS)
     assert np.array(report["confusion_matrix"]).sum() == 70
     assert 0 <= report["ece"] <= 1 and len(report["reliability"]) == 15
+    assert report["model"]["requested"] == str(model) and report["facecue_version"] and report["created_at"]
     assert (out / "confusion_matrix.png").stat().st_size > 1000 and (out / "reliability.png").stat().st_size > 1000
     assert (
         main(["evaluate", "--data", str(src), "--split", "PublicTest", "--model", str(model), "-o", str(out), "--tta"])
@@ -129,6 +130,9 @@ def test_evaluate_writes_metrics_and_plots(tmp_path, tiny_model, capsys):
     )
     report = json.loads((out / "evaluation.json").read_text())
     assert report["ferplus"]["n"] == 69 and abs(report["ferplus"]["agreement"] - report["accuracy"]) < 0.02
+    assert (
+        report["data"]["ferplus_votes"]["path"] == str(votes) and len(report["data"]["ferplus_votes"]["sha256"]) == 64
+    )
     # The crowd agrees with every label it voted on, so no face is disputed.
     assert report["ferplus"]["labels"]["agree_with_crowd"] == 1.0 and report["ferplus"]["labels"]["n_disputed"] == 0
     printed = capsys.readouterr().out

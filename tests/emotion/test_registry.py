@@ -59,3 +59,14 @@ def test_sidecar_is_read_into_typed_fields_and_keeps_the_document(tmp_path):
     model.with_suffix(".json").write_text("{not json")
     with pytest.raises(ModelError, match="not valid JSON"):
         EmotionModel.load(model)
+
+
+def test_a_packaged_name_wins_over_a_folder_of_that_name_here(tmp_path, monkeypatch):
+    """`train --out v2` leaves a folder ./v2: `--model v2` then said "model file v2 is a folder"."""
+    from facecue.emotion.model import PACKAGED_MODELS, resolve_model_path
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "v2").mkdir()
+    (tmp_path / "default").write_text("not a model")
+    assert resolve_model_path("v2") == PACKAGED_MODELS / "v2.onnx"
+    assert resolve_model_path("default") == PACKAGED_MODELS / "v2.onnx"

@@ -296,6 +296,7 @@ def test_train_with_parity_faces_then_audit_only_the_unseen_rows(tmp_path, patte
     assert parity["labels"] == "labels.csv" and parity["rows"] == len(fit) and parity["split"] == "fit"
     assert sum(parity["per_group"].values()) == parity["faces"] > 0
     assert sidecar["training"]["options"]["parity_weight"] == 1.0
+    assert (sidecar["name"], sidecar["version"]) == ("custom-emotion", "0.0.0")  # not v1's identity
 
     audit = [
         "fairness",

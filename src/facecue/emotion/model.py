@@ -35,7 +35,9 @@ def resolve_model_path(name_or_path: str | Path | None) -> Path:
     if name_or_path is None:
         name_or_path = DEFAULT_MODEL
     candidate = Path(name_or_path)
-    if candidate.suffix == ".onnx" or candidate.exists():
+    # A packaged name wins over a file or folder of that name in the current folder (`train --out v2` made one).
+    packaged = isinstance(name_or_path, str) and name_or_path in list_models()
+    if not packaged and (candidate.suffix == ".onnx" or candidate.exists()):
         path = candidate
     else:
         path = PACKAGED_MODELS / f"{ALIASES.get(str(name_or_path), name_or_path)}.onnx"
