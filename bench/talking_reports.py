@@ -3,7 +3,7 @@ expressive clips.
 
 Runs `facecue analyze` (the CLI a user runs, candidate-practice purpose) on every calm-speech clip of
 ../shared/data/talking with a transcript of positive words ("I am really excited and happy to be here ...")
-over the whole clip, then reads what the outputs say:
+said again every 4 s to the end of the clip, then reads what the outputs say:
 
 - feedback: any sentence of the candidate feedback (whole interview and each part) naming anger, fear,
   surprise or tension;
@@ -32,6 +32,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import av
+
 POSITIVE = "I am really excited and happy to be here, it is a wonderful day and I love this work."
 NAMED = re.compile(r"\b(ang(ry|er)|afraid|fear\w*|surprise\w*|scared|tense|tension|stress\w*)\b", re.IGNORECASE)
 
@@ -43,6 +45,24 @@ def facecue(*args: str) -> None:
 
 NEGATIVE = {"angry", "disgust", "fear", "sad"}
 CALM = re.compile(r"\bcalm\b", re.IGNORECASE)
+
+
+def positive_transcript(clip: Path, every_s: float = 4.0) -> str:
+    """The positive sentence said again every few seconds to the end of the clip: utterances the words-against-face
+    check can read (one cue running past the video's end is skipped as mostly unreadable)."""
+    with av.open(str(clip)) as container:
+        duration = float(container.duration or 0) / 1e6
+    cues, start = [], 0.0
+    while start < duration - 1.0:
+        end = min(start + every_s, duration)
+        cues.append(f"{_stamp(start)} --> {_stamp(end)}\n{POSITIVE}\n")
+        start = end
+    return "WEBVTT\n\n" + "\n".join(cues)
+
+
+def _stamp(seconds: float) -> str:
+    minutes, rest = divmod(seconds, 60)
+    return f"00:{int(minutes):02d}:{rest:06.3f}"
 
 
 def clips(data: Path, negative: bool = False) -> list[Path]:
@@ -73,6 +93,7 @@ def read_outputs(result: dict) -> dict:
         "feedback_naming": sentences,
         "stress_level": stress.get("level"),
         "mismatch_flagged": flagged,
+        "mismatch_checked": (interview.get("mismatch") or {}).get("checked", 0),
         "highlights_naming": highlights,
     }
 
@@ -85,29 +106,35 @@ def main() -> None:
     args = parser.parse_args()
     out = args.out / args.model.replace("/", "_")
     out.mkdir(parents=True, exist_ok=True)
-    consent, transcript = out / "consent.json", out / "positive.vtt"
+    consent = out / "consent.json"
     policy = ["--purpose", "practice", "--jurisdiction", "FR"]
+    consent.unlink(missing_ok=True)  # `consent record` never overwrites a file
     facecue(
         "consent", "record", *policy, "--controller", "facecue evaluation", "--subject", "clips", "-o", str(consent)
     )
-    transcript.write_text(f"WEBVTT\n\n00:00:00.000 --> 01:00:00.000\n{POSITIVE}\n")
-    failures = 0
+    failures = checked = 0
     for clip in clips(args.data):
         folder = out / clip.stem
+        transcript = out / f"{clip.stem}.vtt"
+        transcript.write_text(positive_transcript(clip))
         inputs = ["--consent", str(consent), "--transcript", str(transcript), "--quiet"]
         facecue("analyze", str(clip), "-o", str(folder), "--model", args.model, *policy, *inputs)
         seen = read_outputs(json.loads((folder / "result.json").read_text()))
         failed = bool(seen["feedback_naming"] or seen["mismatch_flagged"] or seen["stress_level"] in ("some", "marked"))
         failures += failed
+        checked += seen["mismatch_checked"]
         print(
             f"{clip.stem:22s} {'FAIL' if failed else 'ok  '} dominant {seen['dominant'] or '-':9s} "
             f"baseline {'yes' if seen['baseline'] else 'no ':3s} stress cue {seen['stress_level']!s:13s} "
-            f"mismatch flagged {len(seen['mismatch_flagged'])}"
+            f"mismatch flagged {len(seen['mismatch_flagged'])} of {seen['mismatch_checked']} checked"
         )
         for kind in ("feedback_naming", "mismatch_flagged", "highlights_naming"):
             for text in seen[kind]:
                 print(f"    {kind}: {text}")
-    print(f"{failures} calm clip(s) described as angry, afraid, surprised or tense, or flagged as a mismatch")
+    print(
+        f"{failures} calm clip(s) described as angry, afraid, surprised or tense, or flagged as a mismatch "
+        f"({checked} utterances checked against the face)"
+    )
     failures = 0
     for clip in clips(args.data, negative=True):
         folder = out / clip.stem
