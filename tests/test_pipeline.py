@@ -136,6 +136,11 @@ def test_second_person_reported_separately(analysed):
     start, end = main_other["ranges"][0][0], main_other["ranges"][-1][1]
     assert start >= SECONDS / 3 - 0.5 and end <= 2 * SECONDS / 3 + 0.5
     assert len(others) == 1, f"the second person was split into {len(others)} tracks"
+    # Only the candidate is read: the other person's rows keep their box but no emotion or facial action.
+    faces = Result.from_dict(doc).faces
+    theirs = faces.face_id == main_other["face_id"]
+    assert theirs.any() and np.isnan(faces.probs[theirs]).all() and not np.isnan(faces.probs[~theirs]).all()
+    assert faces.behaviour is not None and np.isnan(faces.behaviour[theirs]).all()
     usable = np.array(doc["timeline"]["usable"])
     smoothed = np.array([[np.nan if v is None else v for v in row] for row in doc["timeline"]["smoothed"]])
     assert not np.isnan(smoothed[usable]).any() and np.isnan(smoothed[~usable]).all()

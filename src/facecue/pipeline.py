@@ -381,6 +381,7 @@ class _Collector:
         step = 1.0 / o.fps if o.fps else 1.0 / (source.info.fps or 1.0)
         gap = max(1.0, 2.5 * step)
         tracks, candidate = _tracks(faces, times, gap)
+        faces = _readings_of_the_candidate_only(faces, candidate)
         timeline = _timeline(faces, times, candidate, o.smoothing_s, gap)
         segments = tuple(
             Segment(*s) for s in segment_labels(times, timeline.smoothed, timeline.usable, o.min_segment_s, gap)
@@ -426,6 +427,22 @@ def _tracks(faces: FaceRows, times: np.ndarray, gap: float) -> tuple[tuple[Track
     order = {"candidate": 0, "other": 1, "unconfirmed": 2}
     tracks.sort(key=lambda t: (order[t.role], -t.n_frames))
     return tuple(tracks), candidate
+
+
+def _readings_of_the_candidate_only(faces: FaceRows, candidate: int | None) -> FaceRows:
+    """Emotion readings and facial actions are kept for the candidate alone: another person in view (an interviewer,
+    a passer-by) was read only because the candidate was not known yet, and gave no consent to be read. Their boxes
+    stay, so the outputs can say when someone else was in view."""
+    others = faces.face_id != candidate
+    if not others.any():
+        return faces
+    probs = faces.probs.copy()
+    probs[others] = np.nan
+    behaviour = None
+    if faces.behaviour is not None:
+        behaviour = faces.behaviour.copy()
+        behaviour[others] = np.nan
+    return dataclasses.replace(faces, probs=probs, behaviour=behaviour)
 
 
 def _timeline(faces: FaceRows, times: np.ndarray, candidate: int | None, sigma: float, gap: float) -> Timeline:
