@@ -220,3 +220,29 @@ def test_eye_contact_is_split_by_the_recordings_voice(sample, tmp_path, practice
     # The voice covers the first half: each side holds about half of the readable gaze time.
     assert speaking["seconds"] == pytest.approx(listening["seconds"], rel=0.5)
     assert speaking["seconds"] + listening["seconds"] == pytest.approx(share["seconds"], abs=0.5)
+
+
+def test_no_picture_where_the_candidate_was_not_in_view(sample):
+    """A highlight at a moment without the candidate showed the whole frame, with whoever else was in view."""
+    import dataclasses
+
+    from facecue.interview.thumbnails import candidate_box, thumbnails
+    from facecue.result import FaceRows
+    from tests.interview.synthetic import synthetic_result, timeline
+
+    result = synthetic_result(timeline(("neutral", SECONDS)))
+    n = 10  # the candidate in view for the first 2 s only
+    rows = FaceRows(
+        np.arange(n),
+        np.ones(n, np.int64),
+        np.tile([200.0, 60, 160, 160], (n, 1)).astype(np.float32),
+        np.full(n, 0.9, np.float32),
+        np.full(n, 0.8, np.float32),
+        ("",) * n,
+        np.zeros((n, 3), np.float32),
+        result.timeline.raw[:n],
+    )
+    result = dataclasses.replace(result, faces=rows, candidate_id=1)
+    assert candidate_box(result, 1.0) is not None and candidate_box(result, 6.0) is None
+    pictures = thumbnails(result, sample, [1.0, 6.0])
+    assert list(pictures) == [1.0] and decode(pictures[1.0]).shape[0] == 160

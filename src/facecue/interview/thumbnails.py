@@ -17,8 +17,12 @@ JPEG_QUALITY = 80
 ROTATE = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
 
 
+NEAR_S = 1.0  # a box read this close in time still frames the candidate's face at that moment
+
+
 def candidate_box(result: Result, time_s: float) -> np.ndarray | None:
-    """The candidate's face box at the analysed frame nearest time_s (None without a candidate)."""
+    """The candidate's face box at the analysed frame nearest time_s, or None when the candidate was not in view
+    then (another person in view must not end up in the candidate's report as a picture)."""
     faces = result.faces
     if result.candidate_id is None or len(faces) == 0:
         return None
@@ -26,19 +30,17 @@ def candidate_box(result: Result, time_s: float) -> np.ndarray | None:
     if len(mine) == 0:
         return None
     t = result.times[faces.frame_pos[mine]]
-    return faces.boxes[mine[int(np.argmin(np.abs(t - time_s)))]]
+    nearest = int(np.argmin(np.abs(t - time_s)))
+    return faces.boxes[mine[nearest]] if abs(t[nearest] - time_s) <= NEAR_S else None
 
 
-def crop_face(image: np.ndarray, box: np.ndarray | None, blur: bool) -> np.ndarray:
+def crop_face(image: np.ndarray, box: np.ndarray, blur: bool) -> np.ndarray:
     h, w = image.shape[:2]
-    if box is None:
-        crop = image
-    else:
-        x, y, bw, bh = (float(v) for v in box)
-        mx, my = MARGIN * bw, MARGIN * bh
-        x0, y0 = int(max(0, x - mx)), int(max(0, y - my))
-        x1, y1 = int(min(w, x + bw + mx)), int(min(h, y + bh + my))
-        crop = image[y0:y1, x0:x1] if x1 > x0 and y1 > y0 else image
+    x, y, bw, bh = (float(v) for v in box)
+    mx, my = MARGIN * bw, MARGIN * bh
+    x0, y0 = int(max(0, x - mx)), int(max(0, y - my))
+    x1, y1 = int(min(w, x + bw + mx)), int(min(h, y + bh + my))
+    crop = image[y0:y1, x0:x1] if x1 > x0 and y1 > y0 else image
     scale = THUMB_HEIGHT / crop.shape[0]
     crop = cv2.resize(crop, (max(1, round(crop.shape[1] * scale)), THUMB_HEIGHT), interpolation=cv2.INTER_AREA)
     if blur:
@@ -78,13 +80,15 @@ def frames_at(path: str | Path, times: list[float], rotation: int = 0) -> dict[f
 
 
 def thumbnails(result: Result, path: str | Path, times: list[float], blur: bool = False) -> dict[float, str]:
-    """time -> "data:image/jpeg;base64,..." of the candidate's face (or the whole frame when no face is known)."""
-    images = frames_at(path, times, result.source.rotation)
+    """time -> "data:image/jpeg;base64,..." of the candidate's face; no picture where the candidate was not in view
+    (the whole frame was shown, with whoever else was there)."""
+    boxes = {t: candidate_box(result, t) for t in times}
+    images = frames_at(path, [t for t, box in boxes.items() if box is not None], result.source.rotation)
     out = {}
     for t, image in images.items():
-        ok, jpeg = cv2.imencode(
-            ".jpg", crop_face(image, candidate_box(result, t), blur), [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY]
-        )
+        box = boxes[t]
+        assert box is not None  # only times with a box were decoded
+        ok, jpeg = cv2.imencode(".jpg", crop_face(image, box, blur), [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
         if ok:
             out[t] = "data:image/jpeg;base64," + base64.b64encode(jpeg.tobytes()).decode("ascii")
     return out
