@@ -114,6 +114,11 @@ def test_pdf_export_prints_every_section(tmp_path):
     pages = pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
     assert pages >= 3  # summary, timeline, cards, highlights, panels and limits do not fit on fewer A4 pages
     assert pdf.count(b"/Subtype /Image") >= 2  # the two highlight pictures made it into the print
+    # A4 (595 x 842 pt) as documented, not Chromium's default US Letter (612 x 792)
+    import re
+
+    boxes = set(re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", pdf))
+    assert boxes and all(abs(float(w) - 595.3) < 1 and abs(float(h) - 841.9) < 1 for w, h in boxes), boxes
 
 
 def test_report_of_a_real_analysis_with_questions(browser, tmp_path, model_files, practice_args):
