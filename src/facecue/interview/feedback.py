@@ -168,18 +168,23 @@ def overall_feedback(spans: list[dict], overall: dict, span_kind: str, seen: lis
             "There was too little readable video of your face to learn your usual expression, so these notes "
             "do not describe it."
         ]
-    if len(readable) >= 2:  # "most at ease" and "harder" compare parts: one part has nothing to compare with
-        warm = max(readable, key=lambda s: s["cues"]["engagement"]["value"])
-        if warm["cues"]["engagement"]["value"] >= 0.1:
-            parts.append(f"You seemed most at ease in {_name(warm, span_kind)}.")
-        # The stress cue exists only against a baseline (interview/cues.py): no baseline, no "harder" sentence.
+    if len(readable) >= 2:  # the two picks compare parts: one part has nothing to compare with
+        # The stress cue exists only against a baseline (interview/cues.py): no baseline, no discomfort pick.
         measured = [s for s in readable if s["cues"]["stress"]["value"] is not None]
         tense = max(measured, key=lambda s: s["cues"]["stress"]["value"]) if measured else None
-        if tense and tense["cues"]["stress"]["value"] >= 0.3:
-            name = _name(tense, span_kind)
+        if tense and tense["cues"]["stress"]["level"] != "marked":
+            tense = None
+        # The most smiles, among parts where little discomfort was read (never the part with the most of it): a part
+        # read as happy 51% and as showing discomfort 40% was named both "most at ease" and "harder".
+        calm = [s for s in readable if s["cues"]["stress"]["level"] in ("little", "not measured")]
+        warm = max(calm, key=lambda s: s["cues"]["engagement"]["value"]) if calm else None
+        if warm and warm["cues"]["engagement"]["value"] >= 0.1:
+            little = " and little discomfort" if warm["cues"]["stress"]["value"] is not None else ""
+            parts.append(f"The software read the most smiles{little} in {_name(warm, span_kind)}.")
+        if tense:
             parts.append(
-                f"{name[0].upper() + name[1:]} may have felt harder; practising answers to similar questions "
-                "could help."
+                "The software read the most discomfort, relative to your usual expression, in "
+                f"{_name(tense, span_kind)}; practising answers to similar questions could help."
             )
     parts += seen or []
     parts.append(
