@@ -147,7 +147,7 @@ class FakeTrack:
     def __init__(self, rates: list[float]):
         self.rates = rates
 
-    def cues(self, spans):
+    def cues(self, spans, own=None):
         return [voice(r) for r in self.rates[: len(spans)]]
 
 
@@ -173,3 +173,33 @@ def test_no_voice_feedback_where_the_transcript_has_no_word_of_the_candidate():
     card = re.search(r'<article class="qcard" id="q-1".*?</article>', html, re.S).group(0)
     assert "Not used for feedback: the transcript has no speech by the candidate (Candidate) in this part" in card
     assert "Not used for feedback" not in html.split('id="q-2"', 1)[1]
+
+
+def test_the_interviewers_voice_in_a_part_gives_no_voice_advice():
+    """QA: a question's only sound lay in the interviewer's cue; it read as reliable, faster than the candidate's
+    answers, and the candidate was told to slow down."""
+    import numpy as np
+
+    from facecue.interview.inputs import Question
+    from facecue.interview.voice import measure_samples
+    from tests.interview.test_voice import R, silence, syllables
+
+    audio = np.concatenate(
+        [syllables(3.5, 6.0), silence(7.0), silence(0.5), syllables(9.0, 3.0), silence(1.0), syllables(9.0, 3.0)]
+    )
+    result = synthetic_result(timeline(("neutral", 30)))
+    result = dataclasses.replace(result, source=dataclasses.replace(result.source, has_audio=True))
+    said = [Utterance(4.2, 9.9, "Candidate", "I am glad to be here."), Utterance(10.2, 19.8, "Candidate", "Yes.")]
+    said.append(Utterance(20.2, 29.8, "Candidate", "No."))
+    inputs = InterviewInputs(
+        questions=[Question(0, 10, "one"), Question(10, 20, "two"), Question(20, 30, "three")],
+        utterances=said,
+        candidate_speaker="Candidate",
+        speakers=["Candidate", "Interviewer"],
+    )
+    interview = analyze_interview(result, "synthetic", inputs, voice_track=measure_samples(audio, R))
+    first = interview["spans"][0]
+    assert first["candidate_spoke"] and first["voice"]["speaking_rate_per_s"] > 1.25 * 3.0
+    assert not first["voice"]["reliable"] and "transcript cues" in first["voice"]["reason"]
+    assert all(s["voice"]["reliable"] for s in interview["spans"][1:])
+    assert not any("speak faster" in s["feedback"] for s in interview["spans"])

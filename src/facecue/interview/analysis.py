@@ -98,9 +98,16 @@ def _sentiment(utterances: list[Utterance] | None, start: float, end: float) -> 
     return {"utterances": len(inside), "words": len(text.split()), "compound": round(mm.sentiment(text), 3)}
 
 
-def _voice(video: str | Path | None, result: Result, spans: list[tuple[float, float]], track=None):
+def _voice(
+    video: str | Path | None,
+    result: Result,
+    spans: list[tuple[float, float]],
+    track=None,
+    own: list[tuple[float, float]] | None = None,
+):
     """The other half of the picture: voice cues per span, from a track measured beforehand (a VoiceTrack, or a
-    Future of one) or measured now."""
+    Future of one) or measured now. own: the candidate's cue times, when the transcript names speakers (a span
+    whose voiced sound lies mostly outside them is marked unreliable)."""
     if video is None:
         return None, "voice cues need the video file."
     if not result.source.has_audio:
@@ -114,7 +121,7 @@ def _voice(video: str | Path | None, result: Result, spans: list[tuple[float, fl
             track = measure_voice(video)
         elif hasattr(track, "result"):
             track = track.result()
-        cues = track.cues(spans)
+        cues = track.cues(spans, own)
     except (FacecueError, ImportError) as exc:
         return None, f"voice cues could not be computed: {exc}"
     if len(cues) != len(spans):
@@ -213,7 +220,11 @@ def _notes(
             f"({lo:.1f}-{hi:.1f} s): only their part inside it was analysed."
         )
     if voice_available and len(inputs.speakers) > 1:
-        notes.append("Voice cues cover all sound in each span, the interviewer's voice included.")
+        notes.append(
+            "Voice cues cover all sound in each span, the interviewer's voice included; a part where less than half "
+            "of the voiced sound lies in the candidate's own transcript cues is marked unreliable and gives no voice "
+            "feedback."
+        )
     usable_s = fr.usable.sum() * fr.step_s if emotions else readable_s
     if usable_s < cue_defs.FULL_DATA_S:
         notes.append(f"Only {usable_s:.0f} s of the face could be read: treat every cue as tentative.")
@@ -239,8 +250,11 @@ def analyze_interview(
     fr = InterviewFrames.from_result(result)
     kind, spans = _spans(result, fr, inputs, options.window_s)
     bounds = [(a, b) for a, b, _ in spans]
+    own = None  # the candidate's own cue times, when the transcript says who spoke when
+    if inputs.utterances is not None and inputs.candidate_speaker is not None:
+        own = [(u.start_s, u.end_s) for u in inputs.utterances]
     voice, voice_note = (
-        _voice(video, result, bounds, voice_track) if options.voice else (None, "voice cues were not requested.")
+        _voice(video, result, bounds, voice_track, own) if options.voice else (None, "voice cues were not requested.")
     )
     behaviour = bh.series(result)  # (pose, behaviour) per frame, or None when behaviour was not analysed
 
