@@ -203,3 +203,21 @@ def test_the_interviewers_voice_in_a_part_gives_no_voice_advice():
     assert not first["voice"]["reliable"] and "transcript cues" in first["voice"]["reason"]
     assert all(s["voice"]["reliable"] for s in interview["spans"][1:])
     assert not any("speak faster" in s["feedback"] for s in interview["spans"])
+
+
+def test_a_part_with_nothing_else_to_compare_with_gets_no_comparison_sentence():
+    """QA: a single-question interview, and an interview whose only readable question was the first, were told "You
+    seemed to smile more here than in the rest of the recording": the part is all the baseline was learnt from."""
+    import numpy as np
+
+    smiles_late = timeline(("neutral", 10), ("happy", 5))
+    one = analyze_interview(synthetic_result(smiles_late), options=InterviewOptions(window_s=15))
+    readable = np.arange(45 * 5) < 15 * 5  # the face is read only in the first of three parts
+    first_only = synthetic_result(np.concatenate([smiles_late, timeline(("neutral", 30))]), usable=readable)
+    three = analyze_interview(first_only, options=InterviewOptions(window_s=15))
+    for interview in (one, three):
+        span = interview["spans"][0]
+        assert interview["baseline"] and span["change"]["label"] == "happy"
+        assert not re.search(r"rest of the recording|usual expression|more here", span["feedback"]), span["feedback"]
+        assert "You seemed to smile at times" in span["feedback"]
+    assert len(three["spans"]) == 3 and "hard for the software to read" in three["spans"][1]["feedback"]

@@ -15,7 +15,13 @@ from facecue.interview import highlights as hl
 from facecue.interview import mismatch as mm
 from facecue.interview import spans as sp
 from facecue.interview.cues import derive_cues
-from facecue.interview.feedback import MIN_READABLE_S, overall_feedback, span_feedback, typical_rate
+from facecue.interview.feedback import (
+    MIN_READABLE_S,
+    comparable_parts,
+    overall_feedback,
+    span_feedback,
+    typical_rate,
+)
 from facecue.interview.frames import InterviewFrames
 from facecue.interview.inputs import Question, load_questions
 from facecue.interview.transcript import Utterance, parse_transcript, pick_candidate
@@ -281,10 +287,11 @@ def analyze_interview(
         row["outside_s"] = round(out, 2) if out > END_TOLERANCE_S or (out > 0 and not row["frames"]) else 0.0
         span_rows.append(row)
     typical = typical_rate(span_rows)
+    only_part = emotions and comparable_parts(span_rows) <= 1  # nothing else to compare the part with
     for row in span_rows:
         if emotions:
             seen = bh.feedback_sentences(row.get("behaviour_cues") or {}, kind, with_smiles=False)
-            row["feedback"] = span_feedback(row, typical, seen, only_part=len(span_rows) == 1)
+            row["feedback"] = span_feedback(row, typical, seen, only_part=only_part)
         else:
             row["feedback"] = bh.span_feedback(row, kind, MIN_READABLE_S)
         row["feedback"] = _outside_feedback(row, lo, hi) or row["feedback"]

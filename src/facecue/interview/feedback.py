@@ -47,6 +47,12 @@ def _readability(span: dict, where: str = "here") -> str | None:
     )
 
 
+def comparable_parts(spans: list[dict]) -> int:
+    """How many parts have enough readable face to be compared with the person's usual expression: with one (or
+    none), that part is all the baseline was learnt from."""
+    return sum(not _readability(s) for s in spans)
+
+
 def _voice_hint(span: dict, typical: float | None) -> str | None:
     """Compared with the candidate's own other answers only: voices differ too much between people."""
     voice = span.get("voice")
@@ -78,11 +84,12 @@ def _expression(span: dict, stress_marked: bool, only_part: bool = False) -> str
     misreading a resting face than a moment worth telling someone about (docs/SIGNALS.md, baseline)."""
     if span.get("relative_to_baseline"):
         change = span.get("change")
+        if only_part:
+            # The only (readable) part is the recording its baseline was learnt from: there is no rest to compare
+            # it with, so neither "close to usual" nor "more here than in the rest of the recording".
+            return None
         if change is None:
-            # The only part is the recording its baseline was learnt from: "close to usual" would say nothing.
-            return (
-                None if only_part else "Your expression here stayed close to your usual expression in this recording."
-            )
+            return "Your expression here stayed close to your usual expression in this recording."
         if stress_marked and change["label"] in ("angry", "disgust", "fear", "sad"):
             return None  # the stress sentence says it, with a moment to look at
         return CHANGE_WORDS[change["label"]]
@@ -99,7 +106,7 @@ def span_feedback(
     span: dict, typical_speaking_rate: float | None = None, seen: list[str] | None = None, only_part: bool = False
 ) -> str:
     """seen: sentences about visible behaviour (interview/behaviour.py), placed before the closing reminder;
-    only_part: this span is the whole interview's only part."""
+    only_part: this span is the whole interview's only part, or its only readable one."""
     hard = _readability(span)
     if hard:
         return hard
@@ -111,7 +118,7 @@ def span_feedback(
     expression = _expression(span, tense, only_part)
     if expression:
         parts.append(expression)
-    smiled_more = bool(span.get("change")) and span["change"]["label"] == "happy"
+    smiled_more = bool(expression) and bool(span.get("change")) and span["change"]["label"] == "happy"
     if engagement and engagement["level"] in ("some", "marked"):
         parts.append(
             "Smiling can come across as warm and engaged."
