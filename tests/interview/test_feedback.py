@@ -221,3 +221,18 @@ def test_a_part_with_nothing_else_to_compare_with_gets_no_comparison_sentence():
         assert not re.search(r"rest of the recording|usual expression|more here", span["feedback"]), span["feedback"]
         assert "You seemed to smile at times" in span["feedback"]
     assert len(three["spans"]) == 3 and "hard for the software to read" in three["spans"][1]["feedback"]
+
+
+def test_positive_words_bring_face_advice_only_where_the_words_against_face_check_flagged_them():
+    """QA: a calm candidate with positive words was told in both questions "showing some of that in your face may make
+    it land better" while the words-against-face check found both utterances consistent."""
+    words = "I am really excited and happy to be here, I love this great team."
+    result = synthetic_result(timeline(("neutral", 22), ("sad", 15), ("neutral", 3)))
+    said = [Utterance(2.0, 18.0, "Candidate", words), Utterance(22.0, 37.0, "Candidate", words)]
+    inputs = InterviewInputs(utterances=said, candidate_speaker="Candidate", speakers=["Candidate"])
+    interview = analyze_interview(result, inputs=inputs, options=InterviewOptions(window_s=20))
+    assert [i["status"] for i in interview["mismatch"]["items"]] == ["consistent", "flagged"]
+    calm, flagged = interview["spans"]
+    assert calm["sentiment"]["compound"] >= 0.5 and calm["cues"]["engagement"]["level"] == "little"
+    assert "showing some of that in your face" not in calm["feedback"]
+    assert "Your words sounded positive; showing some of that in your face" in flagged["feedback"]

@@ -286,12 +286,20 @@ def analyze_interview(
         out = outside_s(a, b, lo, hi)
         row["outside_s"] = round(out, 2) if out > END_TOLERANCE_S or (out > 0 and not row["frames"]) else 0.0
         span_rows.append(row)
+    mismatch = mm.check_mismatch(fr, inputs.utterances) if emotions and inputs.utterances is not None else None
     typical = typical_rate(span_rows)
     only_part = emotions and comparable_parts(span_rows) <= 1  # nothing else to compare the part with
     for row in span_rows:
         if emotions:
             seen = bh.feedback_sentences(row.get("behaviour_cues") or {}, kind, with_smiles=False)
-            row["feedback"] = span_feedback(row, typical, seen, only_part=only_part)
+            flagged = any(
+                i["status"] == "flagged"
+                and i["compound"] > 0
+                and i["start_s"] < row["end_s"]
+                and i["end_s"] > row["start_s"]
+                for i in (mismatch or {}).get("items", [])
+            )
+            row["feedback"] = span_feedback(row, typical, seen, only_part, flagged)
         else:
             row["feedback"] = bh.span_feedback(row, kind, MIN_READABLE_S)
         row["feedback"] = _outside_feedback(row, lo, hi) or row["feedback"]
@@ -325,7 +333,6 @@ def analyze_interview(
         for h in highlights:
             h["thumbnail"] = thumbs.get(h["time_s"])
 
-    mismatch = mm.check_mismatch(fr, inputs.utterances) if emotions and inputs.utterances is not None else None
     readable_s = float((overall.get("behaviour") or {}).get("readable_s") or 0.0)
     section = {
         "schema": SCHEMA,

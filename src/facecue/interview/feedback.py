@@ -103,10 +103,15 @@ def _expression(span: dict, stress_marked: bool, only_part: bool = False) -> str
 
 
 def span_feedback(
-    span: dict, typical_speaking_rate: float | None = None, seen: list[str] | None = None, only_part: bool = False
+    span: dict,
+    typical_speaking_rate: float | None = None,
+    seen: list[str] | None = None,
+    only_part: bool = False,
+    positive_words_flagged: bool = False,
 ) -> str:
     """seen: sentences about visible behaviour (interview/behaviour.py), placed before the closing reminder;
-    only_part: this span is the whole interview's only part, or its only readable one."""
+    only_part: this span is the whole interview's only part, or its only readable one; positive_words_flagged: the
+    words-against-face check flagged positive words of the candidate overlapping this span."""
     hard = _readability(span)
     if hard:
         return hard
@@ -139,14 +144,9 @@ def span_feedback(
         # steadily, the second as neutral by mistake) that they looked calm. And it is the reading that was steady:
         # a woman pulling a new grimace every second, read as surprised throughout, was told her expression was.
         parts.append("The software's reading of your expression stayed fairly steady.")
-    sentiment = span.get("sentiment")
-    if (
-        sentiment
-        and sentiment.get("compound") is not None
-        and sentiment["compound"] >= 0.5
-        and engagement
-        and engagement["level"] == "little"
-    ):
+    # Only where the words-against-face check flagged positive words here: told to a calm candidate whose words
+    # were "consistent" with the face, it asked them to change their face for no measured reason.
+    if positive_words_flagged:
         parts.append("Your words sounded positive; showing some of that in your face may make it land better.")
     hint = _voice_hint(span, typical_speaking_rate)
     if hint:
