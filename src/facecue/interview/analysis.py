@@ -233,7 +233,8 @@ def _notes(
         )
     usable_s = fr.usable.sum() * fr.step_s if emotions else readable_s
     if usable_s < cue_defs.FULL_DATA_S:
-        notes.append(f"Only {usable_s:.0f} s of the face could be read: treat every cue as tentative.")
+        # One decimal: 19.6 s printed as "Only 20 s" beside a 20 s threshold.
+        notes.append(f"Only {usable_s:.1f} s of the face could be read: treat every cue as tentative.")
     return notes
 
 
