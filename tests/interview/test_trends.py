@@ -11,8 +11,8 @@ from facecue.result import ModelRef, ModelsInfo
 from tests.interview.synthetic import synthetic_result, timeline
 
 
-def write_result(path, parts, subject=None, purpose=None, model=None):
-    result = synthetic_result(timeline(*parts))
+def write_result(path, parts, subject=None, purpose=None, model=None, p=0.9):
+    result = synthetic_result(timeline(*parts, p=p))
     result = dataclasses.replace(result, interview=analyze_interview(result, subject_id=subject, purpose=purpose))
     if model is not None:  # the emotion model that read it, as a real analysis records it
         result = dataclasses.replace(result, models=ModelsInfo(emotion=ModelRef("facecue-emotion", *model)))
@@ -31,7 +31,7 @@ def test_more_smiling_over_three_interviews_is_a_rising_engagement_trend(tmp_pat
     assert engagement["first"] == pytest.approx(0.25) and engagement["last"] == pytest.approx(0.75)
     assert engagement["direction"] == "higher" and engagement["slope_per_interview"] == pytest.approx(0.25)
     assert engagement["consistency"] == "varied"
-    assert report["trends"]["stress"]["direction"] == "about the same"
+    assert report["trends"]["discomfort"]["direction"] == "about the same"
     assert [r["compared"] for r in report["interviews"]] == [True, True, True]
 
 
@@ -75,7 +75,7 @@ def test_trends_command_writes_json_and_reports_bad_input_in_one_line(tmp_path, 
     assert main(["trends", str(a), str(b), "-o", str(tmp_path / "out")]) == 0
     saved = json.loads((tmp_path / "out" / "trends.json").read_text())
     assert saved["trends"]["expressivity"]["direction"] == "higher"
-    assert "Expressivity was higher" in capsys.readouterr().out
+    assert "The expressivity reading was higher in the last interview than in the first" in capsys.readouterr().out
     (tmp_path / "plain.json").write_text('{"schema": "facecue.result/1"}')
     assert main(["trends", str(a), str(tmp_path / "plain.json")]) == 2
     err = capsys.readouterr().err
@@ -93,3 +93,23 @@ def test_a_behaviour_only_result_is_refused_in_one_sentence(tmp_path):
         paths[-1].write_text(json.dumps(doc))
     with pytest.raises(InputError, match="behaviour-only analysis: trends compare expression cues"):
         compare_interviews(paths)
+
+
+def test_discomfort_is_compared_on_absolute_readings_and_every_interview_is_named(tmp_path):
+    """QA: the mean discomfort reading rose 0.22 -> 0.52 while the trend (relative to each recording's own baseline,
+    ~0 by construction for a steady face) said "about the same (0.00 -> 0.00)"; "about the same ... than" was
+    ungrammatical; "Composure was higher" read like a trait; and with three interviews the middle one was hidden."""
+    paths = [
+        write_result(tmp_path / f"r{i}.json", [("sad", 30)], p=p, subject="cand-1", purpose="practice")
+        for i, p in enumerate((0.2, 0.7, 0.5))
+    ]
+    report = compare_interviews(paths)
+    discomfort = report["trends"]["discomfort"]
+    assert [r["discomfort"] for r in report["interviews"]] == pytest.approx([0.6, 0.85, 0.75], abs=0.002)
+    assert discomfort["direction"] == "higher" and "stress" not in report["trends"]
+    assert discomfort["text"].startswith(
+        "The mean discomfort reading was higher in the last interview than in the first (0.60 -> 0.85 -> 0.75)"
+    )
+    assert report["trends"]["composure"]["text"].startswith(
+        "The composure reading was about the same in the last interview as in the first (1.00 -> 1.00 -> 1.00)"
+    )

@@ -6,7 +6,7 @@ import av
 import numpy as np
 import pytest
 
-from facecue.interview.voice import voice_cues, voice_cues_from_samples
+from facecue.interview.voice import MAX_PITCH_VARIABILITY_ST, measure_samples, voice_cues, voice_cues_from_samples
 
 R = 16000
 
@@ -145,3 +145,32 @@ def test_video_without_audio_says_so_for_every_span(tmp_path):
     cues = voice_cues(path, [(0.0, 1.0), (1.0, 3.0)])
     assert [c["available"] for c in cues] == [False, False]
     assert {c["reason"] for c in cues} == {"the video has no audio track"}
+
+
+def syllables(seconds: float, rate: float, freq: float = 150.0) -> np.ndarray:
+    """A speech-like tone with `rate` loudness bumps a second."""
+    t = np.arange(int(seconds * R)) / R
+    return (0.5 * np.sin(2 * np.pi * freq * t) * np.sin(np.pi * rate * t) ** 2).astype(np.float32)
+
+
+def test_a_pitch_that_varies_more_than_one_persons_speech_is_unreliable():
+    """QA: a music soundtrack read 15.2 semitones of variation and drove "you seemed to speak faster here". One
+    person's speech reads 2-5; two tones far apart (a soundtrack, or two voices) read far more."""
+    leaps = np.concatenate([tone(f, 0.25) for _ in range(8) for f in (100.0, 300.0)])
+    cues = one(leaps)
+    assert cues["pitch_variability_st"] > MAX_PITCH_VARIABILITY_ST
+    assert not cues["reliable"] and "more than one voice" in cues["reason"]
+    assert one(syllables(4.0, 4.0))["reliable"]  # one steady speaker stays reliable
+
+
+def test_with_speaker_labels_a_part_whose_sound_lies_outside_the_candidates_cues_is_unreliable():
+    """QA: the only sound of a question lay in the interviewer's cue (0-3.8 s); the candidate's cue (4.2-22.9 s) was
+    silent, yet the voice read as reliable."""
+    signal = np.concatenate([syllables(3.8, 4.0), silence(6.2), syllables(8.0, 3.0)])
+    track = measure_samples(signal, R)
+    own = [(4.2, 10.0), (10.0, 18.0)]
+    interviewer, candidate = track.cues([(0, 10), (10, 18)], own)
+    assert interviewer["candidate_voiced_share"] == 0 and not interviewer["reliable"]
+    assert "0% of the voiced sound lies in the candidate's transcript cues" in interviewer["reason"]
+    assert candidate["candidate_voiced_share"] == 1 and candidate["reliable"]
+    assert track.cues([(0, 10)])[0]["reliable"]  # without speaker labels nothing tells the voices apart

@@ -208,3 +208,13 @@ def test_words_against_face_says_the_face_number_is_relative_to_the_baseline():
     assert "measured from this person's baseline" in section and "runs −2 … +2" in section
     assert '<th scope="col" class="num">Face vs baseline</th>' in section
     assert "(−1 … +1), and how much" not in section
+
+
+def test_behaviour_highlight_cards_say_their_kind_in_words():
+    """QA: a behaviour highlight card showed the raw key "out_of_frame" beside "Sustained shift", "Change", "Peak"."""
+    from facecue.report.interview import highlights_section
+
+    kinds = ["out_of_frame", "looking_away", "smile", "hand_near_face", "shift"]
+    interview = {"highlights": [{"time_s": 4.0 * n, "kind": k, "reason": "r"} for n, k in enumerate(kinds)]}
+    heads = re.findall(r'<p class="hl-head">.*?· ([^<]+)</p>', highlights_section(interview, blur=False))
+    assert heads == ["Out of frame", "Looking away", "Smile", "Hand near face", "Sustained shift"]

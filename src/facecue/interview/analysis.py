@@ -15,7 +15,13 @@ from facecue.interview import highlights as hl
 from facecue.interview import mismatch as mm
 from facecue.interview import spans as sp
 from facecue.interview.cues import derive_cues
-from facecue.interview.feedback import MIN_READABLE_S, overall_feedback, span_feedback, typical_rate
+from facecue.interview.feedback import (
+    MIN_READABLE_S,
+    comparable_parts,
+    overall_feedback,
+    span_feedback,
+    typical_rate,
+)
 from facecue.interview.frames import InterviewFrames
 from facecue.interview.inputs import Question, load_questions
 from facecue.interview.transcript import Utterance, parse_transcript, pick_candidate
@@ -98,9 +104,16 @@ def _sentiment(utterances: list[Utterance] | None, start: float, end: float) -> 
     return {"utterances": len(inside), "words": len(text.split()), "compound": round(mm.sentiment(text), 3)}
 
 
-def _voice(video: str | Path | None, result: Result, spans: list[tuple[float, float]], track=None):
+def _voice(
+    video: str | Path | None,
+    result: Result,
+    spans: list[tuple[float, float]],
+    track=None,
+    own: list[tuple[float, float]] | None = None,
+):
     """The other half of the picture: voice cues per span, from a track measured beforehand (a VoiceTrack, or a
-    Future of one) or measured now."""
+    Future of one) or measured now. own: the candidate's cue times, when the transcript names speakers (a span
+    whose voiced sound lies mostly outside them is marked unreliable)."""
     if video is None:
         return None, "voice cues need the video file."
     if not result.source.has_audio:
@@ -114,7 +127,7 @@ def _voice(video: str | Path | None, result: Result, spans: list[tuple[float, fl
             track = measure_voice(video)
         elif hasattr(track, "result"):
             track = track.result()
-        cues = track.cues(spans)
+        cues = track.cues(spans, own)
     except (FacecueError, ImportError) as exc:
         return None, f"voice cues could not be computed: {exc}"
     if len(cues) != len(spans):
@@ -213,10 +226,15 @@ def _notes(
             f"({lo:.1f}-{hi:.1f} s): only their part inside it was analysed."
         )
     if voice_available and len(inputs.speakers) > 1:
-        notes.append("Voice cues cover all sound in each span, the interviewer's voice included.")
+        notes.append(
+            "Voice cues cover all sound in each span, the interviewer's voice included; a part where less than half "
+            "of the voiced sound lies in the candidate's own transcript cues is marked unreliable and gives no voice "
+            "feedback."
+        )
     usable_s = fr.usable.sum() * fr.step_s if emotions else readable_s
     if usable_s < cue_defs.FULL_DATA_S:
-        notes.append(f"Only {usable_s:.0f} s of the face could be read: treat every cue as tentative.")
+        # One decimal: 19.6 s printed as "Only 20 s" beside a 20 s threshold.
+        notes.append(f"Only {usable_s:.1f} s of the face could be read: treat every cue as tentative.")
     return notes
 
 
@@ -239,8 +257,11 @@ def analyze_interview(
     fr = InterviewFrames.from_result(result)
     kind, spans = _spans(result, fr, inputs, options.window_s)
     bounds = [(a, b) for a, b, _ in spans]
+    own = None  # the candidate's own cue times, when the transcript says who spoke when
+    if inputs.utterances is not None and inputs.candidate_speaker is not None:
+        own = [(u.start_s, u.end_s) for u in inputs.utterances]
     voice, voice_note = (
-        _voice(video, result, bounds, voice_track) if options.voice else (None, "voice cues were not requested.")
+        _voice(video, result, bounds, voice_track, own) if options.voice else (None, "voice cues were not requested.")
     )
     behaviour = bh.series(result)  # (pose, behaviour) per frame, or None when behaviour was not analysed
 
@@ -266,11 +287,20 @@ def analyze_interview(
         out = outside_s(a, b, lo, hi)
         row["outside_s"] = round(out, 2) if out > END_TOLERANCE_S or (out > 0 and not row["frames"]) else 0.0
         span_rows.append(row)
+    mismatch = mm.check_mismatch(fr, inputs.utterances) if emotions and inputs.utterances is not None else None
     typical = typical_rate(span_rows)
+    only_part = emotions and comparable_parts(span_rows) <= 1  # nothing else to compare the part with
     for row in span_rows:
         if emotions:
             seen = bh.feedback_sentences(row.get("behaviour_cues") or {}, kind, with_smiles=False)
-            row["feedback"] = span_feedback(row, typical, seen, only_part=len(span_rows) == 1)
+            flagged = any(
+                i["status"] == "flagged"
+                and i["compound"] > 0
+                and i["start_s"] < row["end_s"]
+                and i["end_s"] > row["start_s"]
+                for i in (mismatch or {}).get("items", [])
+            )
+            row["feedback"] = span_feedback(row, typical, seen, only_part, flagged)
         else:
             row["feedback"] = bh.span_feedback(row, kind, MIN_READABLE_S)
         row["feedback"] = _outside_feedback(row, lo, hi) or row["feedback"]
@@ -304,7 +334,6 @@ def analyze_interview(
         for h in highlights:
             h["thumbnail"] = thumbs.get(h["time_s"])
 
-    mismatch = mm.check_mismatch(fr, inputs.utterances) if emotions and inputs.utterances is not None else None
     readable_s = float((overall.get("behaviour") or {}).get("readable_s") or 0.0)
     section = {
         "schema": SCHEMA,

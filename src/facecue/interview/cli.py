@@ -82,7 +82,7 @@ def run_trends(args) -> int:
     for row in report["interviews"]:
         values = "  ".join(
             f"{k} {row[k]:.2f}" if row[k] is not None else f"{k} n/a"
-            for k in ("expressivity", "engagement", "composure", "stress")
+            for k in ("expressivity", "engagement", "composure", "discomfort")
         )
         print(f"{row['path']}: {values}" + ("" if row["compared"] else "  (too little readable face)"))
     for trend in report["trends"].values():

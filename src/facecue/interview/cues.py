@@ -78,9 +78,12 @@ def _confidence(fr: InterviewFrames, n: int, halves: tuple[float, float], cue: s
     quantity = min(1.0, n * fr.step_s / FULL_DATA_S)
     agreement = 1 - abs(halves[0] - halves[1])
     value = round(quantity * reliability(validation, cue) * agreement, 3)
+    lvl = level(value, CONFIDENCE_LEVELS)
+    if quantity < 1 and lvl == "high":
+        lvl = "moderate"  # under FULL_DATA_S of readable face every cue is tentative (the notes say so): never "high"
     return {
         "confidence": value,
-        "confidence_level": level(value, CONFIDENCE_LEVELS),
+        "confidence_level": lvl,
         "confidence_parts": {
             "quantity": round(quantity, 3),
             "reliability": round(reliability(validation, cue), 3),

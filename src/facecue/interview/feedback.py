@@ -47,6 +47,12 @@ def _readability(span: dict, where: str = "here") -> str | None:
     )
 
 
+def comparable_parts(spans: list[dict]) -> int:
+    """How many parts have enough readable face to be compared with the person's usual expression: with one (or
+    none), that part is all the baseline was learnt from."""
+    return sum(not _readability(s) for s in spans)
+
+
 def _voice_hint(span: dict, typical: float | None) -> str | None:
     """Compared with the candidate's own other answers only: voices differ too much between people."""
     voice = span.get("voice")
@@ -78,11 +84,12 @@ def _expression(span: dict, stress_marked: bool, only_part: bool = False) -> str
     misreading a resting face than a moment worth telling someone about (docs/SIGNALS.md, baseline)."""
     if span.get("relative_to_baseline"):
         change = span.get("change")
+        if only_part:
+            # The only (readable) part is the recording its baseline was learnt from: there is no rest to compare
+            # it with, so neither "close to usual" nor "more here than in the rest of the recording".
+            return None
         if change is None:
-            # The only part is the recording its baseline was learnt from: "close to usual" would say nothing.
-            return (
-                None if only_part else "Your expression here stayed close to your usual expression in this recording."
-            )
+            return "Your expression here stayed close to your usual expression in this recording."
         if stress_marked and change["label"] in ("angry", "disgust", "fear", "sad"):
             return None  # the stress sentence says it, with a moment to look at
         return CHANGE_WORDS[change["label"]]
@@ -96,10 +103,15 @@ def _expression(span: dict, stress_marked: bool, only_part: bool = False) -> str
 
 
 def span_feedback(
-    span: dict, typical_speaking_rate: float | None = None, seen: list[str] | None = None, only_part: bool = False
+    span: dict,
+    typical_speaking_rate: float | None = None,
+    seen: list[str] | None = None,
+    only_part: bool = False,
+    positive_words_flagged: bool = False,
 ) -> str:
     """seen: sentences about visible behaviour (interview/behaviour.py), placed before the closing reminder;
-    only_part: this span is the whole interview's only part."""
+    only_part: this span is the whole interview's only part, or its only readable one; positive_words_flagged: the
+    words-against-face check flagged positive words of the candidate overlapping this span."""
     hard = _readability(span)
     if hard:
         return hard
@@ -111,7 +123,7 @@ def span_feedback(
     expression = _expression(span, tense, only_part)
     if expression:
         parts.append(expression)
-    smiled_more = bool(span.get("change")) and span["change"]["label"] == "happy"
+    smiled_more = bool(expression) and bool(span.get("change")) and span["change"]["label"] == "happy"
     if engagement and engagement["level"] in ("some", "marked"):
         parts.append(
             "Smiling can come across as warm and engaged."
@@ -132,14 +144,9 @@ def span_feedback(
         # steadily, the second as neutral by mistake) that they looked calm. And it is the reading that was steady:
         # a woman pulling a new grimace every second, read as surprised throughout, was told her expression was.
         parts.append("The software's reading of your expression stayed fairly steady.")
-    sentiment = span.get("sentiment")
-    if (
-        sentiment
-        and sentiment.get("compound") is not None
-        and sentiment["compound"] >= 0.5
-        and engagement
-        and engagement["level"] == "little"
-    ):
+    # Only where the words-against-face check flagged positive words here: told to a calm candidate whose words
+    # were "consistent" with the face, it asked them to change their face for no measured reason.
+    if positive_words_flagged:
         parts.append("Your words sounded positive; showing some of that in your face may make it land better.")
     hint = _voice_hint(span, typical_speaking_rate)
     if hint:
@@ -168,18 +175,23 @@ def overall_feedback(spans: list[dict], overall: dict, span_kind: str, seen: lis
             "There was too little readable video of your face to learn your usual expression, so these notes "
             "do not describe it."
         ]
-    if len(readable) >= 2:  # "most at ease" and "harder" compare parts: one part has nothing to compare with
-        warm = max(readable, key=lambda s: s["cues"]["engagement"]["value"])
-        if warm["cues"]["engagement"]["value"] >= 0.1:
-            parts.append(f"You seemed most at ease in {_name(warm, span_kind)}.")
-        # The stress cue exists only against a baseline (interview/cues.py): no baseline, no "harder" sentence.
+    if len(readable) >= 2:  # the two picks compare parts: one part has nothing to compare with
+        # The stress cue exists only against a baseline (interview/cues.py): no baseline, no discomfort pick.
         measured = [s for s in readable if s["cues"]["stress"]["value"] is not None]
         tense = max(measured, key=lambda s: s["cues"]["stress"]["value"]) if measured else None
-        if tense and tense["cues"]["stress"]["value"] >= 0.3:
-            name = _name(tense, span_kind)
+        if tense and tense["cues"]["stress"]["level"] != "marked":
+            tense = None
+        # The most smiles, among parts where little discomfort was read (never the part with the most of it): a part
+        # read as happy 51% and as showing discomfort 40% was named both "most at ease" and "harder".
+        calm = [s for s in readable if s["cues"]["stress"]["level"] in ("little", "not measured")]
+        warm = max(calm, key=lambda s: s["cues"]["engagement"]["value"]) if calm else None
+        if warm and warm["cues"]["engagement"]["value"] >= 0.1:
+            little = " and little discomfort" if warm["cues"]["stress"]["value"] is not None else ""
+            parts.append(f"The software read the most smiles{little} in {_name(warm, span_kind)}.")
+        if tense:
             parts.append(
-                f"{name[0].upper() + name[1:]} may have felt harder; practising answers to similar questions "
-                "could help."
+                "The software read the most discomfort, relative to your usual expression, in "
+                f"{_name(tense, span_kind)}; practising answers to similar questions could help."
             )
     parts += seen or []
     parts.append(

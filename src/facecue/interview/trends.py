@@ -9,7 +9,11 @@ import numpy as np
 
 from facecue.errors import InputError
 
-METRICS = ("expressivity", "engagement", "composure", "stress")
+METRICS = ("expressivity", "engagement", "composure", "discomfort")
+# Trends compare absolute readings: the stress cue counts rises above each recording's own baseline, which is ~0 by
+# construction for a face that is steadily tense, so it showed "about the same (0.00 -> 0.00)" while the mean
+# discomfort reading rose from 0.22 to 0.52.
+DISCOMFORT_LABELS = ("angry", "disgust", "fear", "sad")
 NOISE = 0.1  # changes smaller than this are within what lighting, camera and model noise produce
 MIN_READABLE_S = 20.0  # interviews with less readable face than this are listed but not compared
 
@@ -65,9 +69,11 @@ def _row(path: Path, doc: dict) -> dict:
         "usable_s": overall.get("usable_s"),
         "expressivity": overall.get("expressivity"),
     }
-    for name in ("engagement", "composure", "stress"):
+    for name in ("engagement", "composure"):
         row[name] = cues[name]["value"] if cues.get(name) else None
         row[f"{name}_confidence"] = cues[name]["confidence"] if cues.get(name) else None
+    probs = overall.get("mean_probs") or {}
+    row["discomfort"] = round(sum(probs[k] for k in DISCOMFORT_LABELS), 3) if probs else None
     row["compared"] = bool(row["usable_s"] and row["usable_s"] >= MIN_READABLE_S)
     return row
 
@@ -83,11 +89,14 @@ def _describe(metric: str, values: list[float]) -> dict:
         "expressivity": "expressivity",
         "engagement": "visible positive engagement",
         "composure": "composure",
-        "stress": "visible discomfort",
+        "discomfort": "mean discomfort",
     }[metric]
+    # Every interview's value, so a middle one is not hidden behind the first and the last.
+    values_text = " -> ".join(f"{v:.2f}" for v in arr)
+    than = "as" if direction == "about the same" else "than"
     text = (
-        f"{label.capitalize()} was {direction} in the last interview than in the first "
-        f"({arr[0]:.2f} -> {arr[-1]:.2f}); across interviews it was {consistency} (spread {spread:.2f})."
+        f"The {label} reading was {direction} in the last interview {than} in the first ({values_text}); "
+        f"across interviews it was {consistency} (spread {spread:.2f})."
     )
     return {
         "first": round(float(arr[0]), 3),

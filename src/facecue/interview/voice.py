@@ -43,6 +43,10 @@ MIN_PITCH_FRAMES = 20  # pitch statistics need at least 0.2 s of voiced frames (
 MIN_VOICED_S = 1.5  # less voiced speech than this in a span: numbers shown but flagged unreliable
 CLIP_LEVEL = 0.999
 MAX_CLIPPED_SHARE = 0.001  # more than 0.1% of samples at full scale: the level and pitch are distorted
+# One person's speech varies by 2-5 semitones (robust standard deviation; the CREMA-D sample reads 1.9-4.6, a glide
+# evenly over a whole octave 4.45); a soundtrack or two voices in one span read 8.9-15.2 on the development videos.
+MAX_PITCH_VARIABILITY_ST = 6.0
+MIN_OWN_SHARE = 0.5  # with speaker labels, at least this share of the voiced sound must lie in the candidate's cues
 _BLOCK = 4096  # frames per FFT block: bounds memory on long recordings
 
 
@@ -66,10 +70,11 @@ class VoiceTrack:
     def __init__(self, frames: _Frames | None, duration: float, reason: str | None = None):
         self.frames, self.duration, self.reason = frames, duration, reason
 
-    def cues(self, spans: list[tuple[float, float]]) -> list[dict]:
+    def cues(self, spans: list[tuple[float, float]], own: list[tuple[float, float]] | None = None) -> list[dict]:
+        """own: the candidate's transcript cues (start_s, end_s), when the transcript names speakers."""
         if self.frames is None:
             return [_unavailable(a, b, self.reason or "no audio") for a, b in spans]
-        return [_span_cues(self.frames, float(a), float(b), self.duration) for a, b in spans]
+        return [_span_cues(self.frames, float(a), float(b), self.duration, own) for a, b in spans]
 
 
 def measure_voice(path: str | Path) -> VoiceTrack:
@@ -192,7 +197,20 @@ def _yin(samples: np.ndarray, rate: int, hop: int, frames: np.ndarray) -> np.nda
     return out
 
 
-def _span_cues(fr: _Frames, start: float, end: float, duration: float) -> dict:
+def _own_share(voiced: np.ndarray, i0: int, own: list[tuple[float, float]]) -> float | None:
+    """The share of the voiced frames whose centre lies in one of the candidate's cues (None: nothing voiced)."""
+    if not voiced.any():
+        return None
+    t = (i0 + np.arange(voiced.size)) * HOP_S
+    mine = np.zeros(voiced.size, bool)
+    for a, b in own:
+        mine |= (t >= a) & (t < b)
+    return float((voiced & mine).sum() / voiced.sum())
+
+
+def _span_cues(
+    fr: _Frames, start: float, end: float, duration: float, own: list[tuple[float, float]] | None = None
+) -> dict:
     base = {"start_s": start, "end_s": end}
     if start >= duration:
         return {**base, **_unavailable(start, end, "the audio track ends before this span")}
@@ -233,6 +251,18 @@ def _span_cues(fr: _Frames, start: float, end: float, duration: float) -> dict:
         reasons.append(f"too little voiced speech ({voiced_s:.1f} s; at least {MIN_VOICED_S:g} s needed)")
     if clipped_share > MAX_CLIPPED_SHARE:
         reasons.append(f"the audio is clipped ({clipped_share:.1%} of samples at full scale)")
+    variability = pitch["pitch_variability_st"]
+    if variability is not None and variability > MAX_PITCH_VARIABILITY_ST:
+        reasons.append(
+            f"the pitch varies more than one person's speech does ({variability:.1f} semitones; above "
+            f"{MAX_PITCH_VARIABILITY_ST:g}): music or more than one voice"
+        )
+    own_share = _own_share(voiced, i0, own) if own is not None else None
+    if own_share is not None and own_share < MIN_OWN_SHARE:
+        reasons.append(
+            f"only {own_share:.0%} of the voiced sound lies in the candidate's transcript cues: most of it is "
+            "another speaker or other sound"
+        )
     lengths = [p[1] for p in pauses]
     return {
         **base,
@@ -250,6 +280,7 @@ def _span_cues(fr: _Frames, start: float, end: float, duration: float) -> dict:
         "voiced_s": round(voiced_s, 2),
         "voiced_share": round(voiced_s / span_s, 3),
         "clipped_share": round(clipped_share, 5),
+        "candidate_voiced_share": round(own_share, 3) if own_share is not None else None,
         "reliable": not reasons,
         "reason": "; ".join(reasons) or None,
     }

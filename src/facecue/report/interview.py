@@ -38,7 +38,15 @@ CUE_CAVEATS = {
     "composure": "A steady reading can be calm or simply a face that shows little; an animated speaker reads "
     "as variable.",
 }
-KIND_NAMES = {"change": "Change", "peak": "Peak", "shift": "Sustained shift"}
+KIND_NAMES = {
+    "change": "Change",
+    "peak": "Peak",
+    "shift": "Sustained shift",
+    "smile": "Smile",
+    "out_of_frame": "Out of frame",
+    "looking_away": "Looking away",
+    "hand_near_face": "Hand near face",
+}
 INTERVIEW_LIMITS = (
     (
         "Derived cues are descriptions, not diagnoses.",
@@ -611,6 +619,11 @@ def voice_section(interview: dict) -> str:
 # ---- highlights and mismatch ------------------------------------------------------------------------------------
 
 
+def kind_name(kind) -> str:
+    """A highlight's kind as the card says it: "Out of frame", never the key "out_of_frame"."""
+    return KIND_NAMES.get(kind) or str(kind or "").replace("_", " ").capitalize()
+
+
 def highlights_section(interview: dict, blur: bool) -> str:
     items = highlights_of(interview)
     if not items:
@@ -638,7 +651,7 @@ def highlights_section(interview: dict, blur: bool) -> str:
         cards.append(
             f'<figure class="hl" id="highlight-{n + 1}" data-time="{float(h["time_s"]):.2f}">{img}'
             f'<figcaption><p class="hl-head"><span class="pin">{n + 1}</span>'
-            f"{fmt_time(float(h['time_s']), tenths=True)} · {_e(KIND_NAMES.get(h.get('kind'), h.get('kind')))}"
+            f"{fmt_time(float(h['time_s']), tenths=True)} · {_e(kind_name(h.get('kind')))}"
             f"{where}</p><p>{chip}</p><p>{_e(h.get('reason') or '')}</p></figcaption></figure>"
         )
     note = " Pictures are blurred for privacy." if blurred else ""
