@@ -74,6 +74,7 @@ def test_trends_command_writes_json_and_reports_bad_input_in_one_line(tmp_path, 
     b = write_result(tmp_path / "b.json", [("happy", 30)])
     assert main(["trends", str(a), str(b), "-o", str(tmp_path / "out")]) == 0
     saved = json.loads((tmp_path / "out" / "trends.json").read_text())
+    assert saved["schema"] == "facecue.trends/2"  # `discomfort` replaced /1's `stress`
     assert saved["trends"]["expressivity"]["direction"] == "higher"
     assert "The expressivity reading was higher in the last interview than in the first" in capsys.readouterr().out
     (tmp_path / "plain.json").write_text('{"schema": "facecue.result/1"}')

@@ -158,7 +158,7 @@ def compare_interviews(paths: list[str | Path]) -> dict:
     if len(compared) < 2:
         caveats.append("Fewer than two interviews had enough readable face: no trend is reported.")
     return {
-        "schema": "facecue.trends/1",
+        "schema": "facecue.trends/2",  # /2: `discomfort` (absolute) replaced `stress`
         "subject_id": subject,
         "purpose": purpose,
         "emotion_model": emotion_model,
