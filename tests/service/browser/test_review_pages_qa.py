@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 import pytest
 
@@ -67,7 +68,7 @@ def test_consent_form_keeps_every_choice_on_an_error(page, admin_api):
     page.uncheck("input[name=share]")
     page.fill("#consent-jurisdiction", "DE")
     page.click("#consent-form button[type=submit]")
-    assert page.locator(".flash.error").is_visible()
+    page.locator(".flash.error").wait_for()
     assert page.input_value("#consent-purpose") == "research"
     assert page.input_value("#consent-jurisdiction") == "DE"
     assert not page.is_checked("input[name=share]")
@@ -87,7 +88,7 @@ def test_withdrawn_consent_closes_the_interview_with_its_reason(page, admin_api,
     assert not confirm.is_visible()  # one click no longer withdraws
     page.click("#consents summary")
     confirm.click()
-    assert "Consent withdrawn" in page.inner_text("main")
+    page.wait_for_url("**?done=consent-withdrawn")
     row = page.locator("#candidate-interviews tbody tr").first
     assert row.locator("a").count() == 0 and READABLE.search(row.inner_text()), row.inner_text()
     assert "consent withdrawn on" in row.inner_text()
@@ -111,10 +112,11 @@ def test_error_pages_keep_the_navigation_and_lead_back(page, interviews):
     assert page.get_attribute("#note-text", "maxlength") == str(limit)
     page.fill("#note-text", "   ")
     page.click("#note-form button[type=submit]")
+    page.locator("#error-message").wait_for()
     assert page.locator("nav[aria-label=Main] a", has_text="Candidates").is_visible()
     assert f"at most {limit:,} characters" in page.inner_text("#error-message")
     page.click("#error-back")
-    assert page.url.endswith(url)
+    page.wait_for_url(f"**{url}")
     response = page.goto("/candidates/no-such-candidate")
     assert response.status == 404 and page.locator("nav[aria-label=Main]").is_visible()
     check_accessible(page)
@@ -149,6 +151,7 @@ def test_failed_analysis_shows_reviewers_one_plain_sentence(browser, service, pa
     interview_id = _upload(admin_api, cand["id"], sample_clip, b"start,end,question\n3,1,Backwards\n")
     status = admin_api.get(f"/api/v1/interviews/{interview_id}")
     while status["status"] not in ("failed", "done"):
+        time.sleep(0.3)
         status = admin_api.get(f"/api/v1/interviews/{interview_id}")
     assert status["status"] == "failed"
     admin_api.post("/api/v1/users", data={"email": REVIEWER, "role": "reviewer", "password": PASSWORD})
