@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from datetime import UTC, datetime
 from functools import cache
 from importlib.resources import files
@@ -42,7 +43,7 @@ from facecue.service.auth import (
     optional_user,
 )
 from facecue.service.deps import Admin, CurrentDatabase, CurrentSettings, Db, Me, http_status
-from facecue.service.models import Candidate, Consent, Override, User
+from facecue.service.models import Candidate, Consent, Interview, Override, User
 from facecue.service.operations import TextUpload, may_view, owned
 from facecue.service.review_view import build_review
 from facecue.service.schemas import NewCandidate, NewConsent, NewNote, NewOverride, NewUser, RoleChange
@@ -74,6 +75,10 @@ MESSAGES = {
     "role-changed": ("ok", "Role changed; that user's sessions were ended."),
     "retention-run": ("ok", "Retention applied."),
 }
+# What reviewers read about a failed analysis: the server's own message (paths, setup commands) goes to admins only.
+FAILED = "The analysis could not run on the server; an administrator has the details."
+NOTE_MAX = 10_000  # schemas.NewNote's limit on a note's text
+FIELD_LABELS = {"external_ref": "the reference"}
 NAV = (("/candidates", "Candidates", "candidates"), ("/upload", "Upload", "upload"), ("/jobs", "Jobs", "jobs"))
 ADMIN_NAV = (
     ("/admin/users", "Users", "users"),
@@ -98,7 +103,24 @@ def static_url(name: str) -> str:
 
 
 def _when(value: datetime | None) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if value else "—"
+    """A moment as people read it: "5 Dec 2026, 11:57 UTC"."""
+    if value is None:
+        return "—"
+    at = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    return f"{at.day} {at:%b %Y, %H:%M} UTC"
+
+
+_ISO_MOMENT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:\d\d)?")
+
+
+def _readable_moments(text: str) -> str:
+    """A message that quotes a stored time (ISO 8601, as the domain writes it) with that time made readable."""
+    return _ISO_MOMENT.sub(lambda m: _when(datetime.fromisoformat(m.group(0).replace("Z", "+00:00"))), text)
+
+
+def failure_detail(error: str | None) -> str:
+    """The server's reason for a failed analysis, for admins, as one sentence."""
+    return (error or "no reason was recorded").rstrip(".") + "."
 
 
 def _clock(seconds: float | None) -> str:
@@ -108,6 +130,8 @@ def _clock(seconds: float | None) -> str:
 
 templates.env.filters["when"] = _when
 templates.env.filters["clock"] = _clock
+templates.env.globals["FAILED"] = FAILED
+templates.env.globals["failure_detail"] = failure_detail
 templates.env.globals["static_url"] = static_url
 
 
@@ -161,11 +185,28 @@ def _problem(exc: Exception) -> str:
     else:
         detail = str(exc)
     text = detail if isinstance(detail, str) else "the request is not valid."
+    for code, label in FIELD_LABELS.items():  # the form's own labels, not the API's field names
+        text = text.replace(code, label)
     return text[:1].upper() + text[1:]
 
 
+# The page a form lives on, from the path the form posts to (the app sends no Referer: Referrer-Policy no-referrer).
+_FORM_PAGE = re.compile(r"/(?:interviews/[\w-]+|candidates/[\w-]+|admin/users|upload)")
+
+
+def _form_page(request: Request) -> str | None:
+    """Where a failed form post came from, so its error page can lead back there (same site by construction)."""
+    if request.method != "POST":
+        return None
+    if request.url.path == "/admin/retention":
+        return "/admin/erasures"
+    found = _FORM_PAGE.match(request.url.path)
+    return found.group(0) if found else None
+
+
 def error_page(request: Request, status: int, detail: str) -> Response:
-    """The app's error handlers call this for browsers: sign-in for 401, else a page with the one-sentence reason."""
+    """The app's error handlers call this for browsers: sign-in for 401, else a page with the one-sentence reason,
+    the navigation of whoever is signed in and a link back to the page they came from."""
     if status == 401:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(
@@ -179,15 +220,18 @@ def error_page(request: Request, status: int, detail: str) -> Response:
         413: "Too large",
         429: "Too many attempts",
     }
-    text = detail[:1].upper() + detail[1:] if detail else "The request could not be completed."
-    return render(
-        request,
-        "error.html",
-        None,
-        titles.get(status, "Something is wrong with the request"),
-        status_code=status,
-        message=text,
-    )
+    text = _readable_moments(detail[:1].upper() + detail[1:]) if detail else "The request could not be completed."
+    with request.app.state.db.session() as session:
+        user = optional_user(request, session)
+        return render(
+            request,
+            "error.html",
+            user,
+            titles.get(status, "Something is wrong with the request"),
+            status_code=status,
+            message=text,
+            back=_form_page(request),
+        )
 
 
 @router.get("/assets/report.css")
@@ -299,6 +343,14 @@ def add_candidate(
     return _back(f"/candidates/{made.id}", "candidate-added")
 
 
+def closed_reason(session: Session, i: Interview) -> str:
+    """Why nobody may open this interview's results any more ("" when nothing recorded stops it)."""
+    consent = session.get(Consent, i.consent_id) if i.consent_id else None
+    if consent is not None and consent.withdrawn_at is not None:
+        return f"consent withdrawn on {_when(consent.withdrawn_at)}"
+    return ""
+
+
 def _consent_state(c: Consent) -> str:
     return "withdrawn" if c.withdrawn_at else "given"
 
@@ -310,7 +362,13 @@ def candidate(candidate_id: str, request: Request, user: Me, session: Db) -> Res
 
 
 def _candidate_page(
-    request: Request, user: User, session: Session, c: Candidate, error: str | None = None, status_code: int = 200
+    request: Request,
+    user: User,
+    session: Session,
+    c: Candidate,
+    error: str | None = None,
+    status_code: int = 200,
+    consent_form: dict | None = None,
 ) -> Response:
     interviews = operations.interviews_of(session, c)
     consents = operations.consents_of(session, c)
@@ -323,12 +381,15 @@ def _candidate_page(
         "candidates",
         status_code=status_code,
         candidate=c,
-        interviews=[(i, may_view(i, user)) for i in interviews],
+        interviews=[(i, may_view(i, user), closed_reason(session, i)) for i in interviews],
         consents=[(x, _consent_state(x)) for x in consents],
         erasures=erasures,
         purposes=PURPOSES,
         error=error,
         messages=[("error", error)] if error else [],
+        # what the consent form shows: the candidate's defaults, or on an error exactly what was entered
+        consent_form=consent_form or {"purpose": "assessment", "jurisdiction": c.jurisdiction, "share": True},
+        page_url=f"/candidates/{c.id}",
     )
 
 
@@ -364,7 +425,8 @@ def add_consent(
         operations.record_consent(session, settings, user, c.id, body)
     except (FacecueError, ValidationError) as exc:
         session.rollback()
-        return _candidate_page(request, user, session, c, _problem(exc), 422)
+        entered = {"purpose": purpose, "jurisdiction": jurisdiction, "share": bool(share)}
+        return _candidate_page(request, user, session, c, _problem(exc), 422, entered)
     return _back(f"/candidates/{c.id}", "consent-recorded")
 
 
@@ -484,7 +546,10 @@ def upload_without_script(
 
 @router.get("/jobs")
 def job_list(request: Request, user: Me, session: Db) -> Response:
-    rows = [(i, c, may_view(i, user)) for i, c in operations.interviews_with_candidates(session, user, limit=200)]
+    rows = [
+        (i, c, may_view(i, user), closed_reason(session, i))
+        for i, c in operations.interviews_with_candidates(session, user, limit=200)
+    ]
     return render(request, "jobs.html", user, "Jobs", "jobs", rows=rows)
 
 
@@ -506,7 +571,7 @@ def interview(interview_id: str, request: Request, user: Me, session: Db, settin
         no_result = {
             "queued": "The analysis is waiting for a worker.",
             "running": "The analysis is running.",
-            "failed": f"The analysis failed: {i.error or 'no reason was recorded'}.",
+            "failed": FAILED,
             "cancelled": "The analysis was cancelled.",
         }.get(i.status, "There is no result yet.")
     notes = operations.notes_of(session, i)
@@ -524,7 +589,7 @@ def interview(interview_id: str, request: Request, user: Me, session: Db, settin
         "interview.html",
         user,
         f"Interview {c.external_ref}",
-        "jobs",
+        "",  # an interview is reached from a candidate or from Jobs: no section is "current"
         interview=i,
         candidate=c,
         view=view,
@@ -536,6 +601,8 @@ def interview(interview_id: str, request: Request, user: Me, session: Db, settin
         labels=EMOTIONS,
         video_url=video_url,
         limits=view.limits if view is not None else LIMITS,
+        failure=failure_detail(i.error) if i.status == "failed" and user.is_admin else "",
+        note_max=NOTE_MAX,
     )
 
 
@@ -557,7 +624,7 @@ def add_note(
     except (ValidationError, ValueError) as exc:
         raise HTTPException(
             422,
-            "a note needs some text (at most 10,000 characters)"
+            f"a note needs some text (at most {NOTE_MAX:,} characters)"
             if isinstance(exc, ValidationError)
             else "the note's moment is not a number of seconds.",
         ) from None

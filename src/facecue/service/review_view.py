@@ -8,6 +8,7 @@ defensively and simply left out when absent or malformed, so older results still
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,7 +24,6 @@ from facecue.report.charts import (
     fmt_time,
     number,
     pct,
-    presence_svg,
     timeline_svg,
 )
 
@@ -33,12 +33,19 @@ except ImportError:  # pragma: no cover - an older report module: the chart goes
     Band = Marker = None
 from facecue.interview.behaviour import PANELS
 from facecue.report.behaviour import BEHAVIOUR_LIMITS
-from facecue.report.html import LIMITS
-from facecue.report.interview import baseline_top, dominant_context, mode_text, moved_from_baseline, not_measured
-from facecue.report.series import downsample, frame_spans, frame_status
+from facecue.report.html import LIMITS, _presence_section
+from facecue.report.interview import (
+    CUE_CAVEATS,
+    CUE_NAMES,
+    baseline_top,
+    dominant_context,
+    mode_text,
+    moved_from_baseline,
+    not_measured,
+    span_label,
+)
+from facecue.report.series import ABSENT, ABSTAINED, downsample, frame_spans, frame_status, time_runs
 from facecue.result import ModelRef, Result
-
-CUE_NAMES = ("stress", "engagement", "composure")
 
 
 @dataclass
@@ -65,13 +72,14 @@ class Highlight:
 @dataclass
 class QuestionCard:
     index: int
+    label: str  # "Q1" for a question, "W1" for a fixed window (as the report numbers them)
     text: str
     start_s: float
     end_s: float
     when: str
     dominant: list[tuple[str, str, str]]  # (label, colour, share text)
     presence: str
-    cues: list[tuple[str, str, str]]  # (cue name, level with its confidence, plain text)
+    cues: list[tuple[str, str, str, str]]  # (the report's cue name, level with its confidence, plain text, caveat)
     arc: str
     against_baseline: str = ""  # the labels that moved most from the person's own baseline, "" without one
     # Eye contact, head movement, smiles and posture: (panel title, the cue sentences or why there are none).
@@ -98,6 +106,10 @@ class ReviewView:
     emotions: bool = True  # False: a behaviour-only analysis; the page then names no emotion anywhere
     mode: str = ""  # which signals the analysis read, in words
     behaviour: list[tuple[str, list[str]]] = field(default_factory=list)  # the whole interview's panels
+    overall_cues: list[tuple[str, str, str, str]] = field(default_factory=list)  # the whole interview's cues
+
+
+_MODE_FLAG = re.compile(r" \(--signals [^)]*\)")
 
 
 def build_review(document: dict) -> ReviewView:
@@ -108,7 +120,7 @@ def build_review(document: dict) -> ReviewView:
     status = frame_status(res.timeline.present, res.timeline.usable, res.timeline.smoothed)
     duration = number(res.source.duration_s) or 0.0
     points = downsample(res.times, res.timeline.smoothed.astype(np.float64), status, end_s=duration)
-    _, ends = frame_spans(res.times, duration)
+    starts, ends = frame_spans(res.times, duration)
     scale = TimeScale(max(duration, float(ends[-1]) if len(ends) else 0.0))
     gaps = [(float(a), float(b)) for a, b in res.gaps]
     others = [(t.face_id, [(float(a), float(b)) for a, b in t.ranges]) for t in res.tracks if t.role == "other"]
@@ -123,7 +135,9 @@ def build_review(document: dict) -> ReviewView:
     }
     # "<" never occurs in numbers and labels, but escaping it keeps "</script>" impossible inside the block.
     payload = json.dumps(data, separators=(",", ":")).replace("<", "\\u003c")
-    strip = presence_svg(points, scale, others, gaps) if has_face else ""
+    # The report's presence section: the strip with its legend and the absent and abstained times in words.
+    runs = {code: time_runs(starts, ends, status, code) for code in (ABSTAINED, ABSENT)}
+    strip = _presence_section(points, scale, others, gaps, runs) if has_face else ""
 
     segments = [
         SegmentRow(
@@ -170,7 +184,7 @@ def build_review(document: dict) -> ReviewView:
         facts=facts,
         notes=[str(n) for n in res.notes],
         emotions=res.emotions,
-        mode=mode_text(res.signals),
+        mode=_MODE_FLAG.sub("", mode_text(res.signals)),  # the CLI's --signals option means nothing here
     )
     if not res.emotions:
         view.limits = BEHAVIOUR_LIMITS
@@ -210,15 +224,28 @@ def _add_interview(view: ReviewView, section: object) -> None:
                 thumbnail=thumb if isinstance(thumb, str) and thumb.startswith("data:image/") else None,
             )
         )
-    if view.span_kind == "questions":
-        for span in section.get("spans") or []:
-            card = _question_card(span)
+    view.overall_cues = _cues(overall) if isinstance(overall, dict) else []
+    if view.span_kind in ("questions", "windows"):  # the parts the report shows, questions or fixed windows
+        for n, span in enumerate(section.get("spans") or []):
+            card = _question_card(span, span_label(section, n))
             if card is not None:
                 view.questions.append(card)
     view.interview_notes = [str(n) for n in section.get("notes") or [] if isinstance(n, str)]
 
 
-def _question_card(span: object) -> QuestionCard | None:
+def _cues(part: dict) -> list[tuple[str, str, str, str]]:
+    """A part's derived cues under the report's names, each with its level, sentence and the report's caveat."""
+    raw = part.get("cues") if isinstance(part.get("cues"), dict) else {}
+    out = []
+    for key, name in CUE_NAMES.items():
+        cue = raw.get(key)
+        if isinstance(cue, dict) and cue.get("level") is not None:
+            sure = f" ({cue['confidence_level']} confidence)" if isinstance(cue.get("confidence_level"), str) else ""
+            out.append((name, f"{cue['level']}{sure}", str(cue.get("text") or ""), CUE_CAVEATS[key]))
+    return out
+
+
+def _question_card(span: object, part: str) -> QuestionCard | None:
     # The span's "feedback" is written to the candidate (practice mode) and is left out of the reviewer's card.
     if not isinstance(span, dict) or number(span.get("start_s")) is None:
         return None
@@ -228,24 +255,18 @@ def _question_card(span: object) -> QuestionCard | None:
         if isinstance(entry, dict) and entry.get("label"):
             label = str(entry["label"])
             dominant.append((label, EMOTION_COLOURS.get(label, UNKNOWN_COLOUR), pct(entry.get("share"))))
-    cues = []
-    raw_cues = span.get("cues") if isinstance(span.get("cues"), dict) else {}
-    for name in CUE_NAMES:
-        cue = raw_cues.get(name)
-        if isinstance(cue, dict) and cue.get("level") is not None:
-            sure = f" ({cue['confidence_level']} confidence)" if isinstance(cue.get("confidence_level"), str) else ""
-            cues.append((name, f"{cue['level']}{sure}", str(cue.get("text") or "")))
     arc = span.get("arc") if isinstance(span.get("arc"), dict) else {}
     index = int(number(span.get("index")) or 0)
     return QuestionCard(
         index=index,
-        text=str(span.get("text") or f"Question {index + 1}"),
+        label=part,
+        text=str(span.get("text") or (f"Question {index + 1}" if part.startswith("Q") else "Fixed window")),
         start_s=start,
         end_s=end if end is not None and end > start else start,
         when=fmt_range(start, end) if end is not None else fmt_time(start, tenths=True),
         dominant=dominant,
         presence=pct(span.get("presence")),
-        cues=cues,
+        cues=_cues(span),
         arc=str(arc.get("shape") or ""),
         against_baseline=_relative_text(span.get("relative_to_baseline")),
         behaviour=behaviour_panels(span),
@@ -277,7 +298,7 @@ def _dominant_text(dominant: object, baseline: object) -> str:
 
 def _baseline_text(baseline: object) -> str:
     """The person's own baseline reading (docs/SIGNALS.md, baseline), or why there is none."""
-    top = baseline_top(baseline, 2)
+    top = baseline_top(baseline, 3)  # as many labels as the report lists
     if not top:
         return "none (under 10 s of readable face)"
     return ", ".join(f"{label} {pct(p)}" for label, p in top) + " (median reading; parts are read against it)"

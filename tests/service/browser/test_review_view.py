@@ -9,6 +9,7 @@ import pytest
 
 from facecue.cli import main as facecue_main
 from facecue.report.charts import pct
+from facecue.report.interview import CUE_CAVEATS, CUE_NAMES
 from facecue.service.review_view import build_review
 
 
@@ -64,13 +65,17 @@ def test_timeline_and_segments(analysed):
     based["summary"]["baseline"] = {"probs": {"neutral": 0.7, "sad": 0.2, "happy": 0.1}, "readable_s": 60}
     based["interview"]["spans"][0]["relative_to_baseline"] = {"happy": 0.21, "neutral": -0.18, "sad": -0.01}
     view = build_review(based)
-    assert dict(view.facts)["This person's baseline"].startswith("neutral 70%, sad 20%")
+    # the same three labels as the report's baseline
+    assert dict(view.facts)["This person's baseline"].startswith("neutral 70%, sad 20%, happy 10% (")
     assert view.questions[0].against_baseline == "happy +21 pts, neutral -18 pts"
-    # Without a question timeline the analysis runs over windows: highlights, but no question cards.
+    # Without a question timeline the analysis runs over fixed windows: shown as parts W1, W2, as the report does.
     windows = json.loads(json.dumps(doc))
     windows["interview"]["span_kind"] = "windows"
+    for span in windows["interview"]["spans"]:
+        del span["text"]
     view = build_review(windows)
-    assert view.questions == [] and len(view.highlights) == len(doc["interview"]["highlights"])
+    assert [(q.label, q.text) for q in view.questions] == [("W1", "Fixed window"), ("W2", "Fixed window")]
+    assert len(view.highlights) == len(doc["interview"]["highlights"])
     # A result from before the interview analysis (no "interview" key) renders without those parts.
     older = {k: v for k, v in doc.items() if k != "interview"}
     view = build_review(older)
@@ -85,9 +90,13 @@ def test_questions_and_highlights_when_present(analysed):
     assert [q.start_s for q in view.questions] == [s["start_s"] for s in spans]
     first = view.questions[0]
     assert first.presence == pct(spans[0]["presence"])
-    assert [name for name, _, _ in first.cues] == [
-        n for n in ("stress", "engagement", "composure") if spans[0]["cues"].get(n, {}).get("level") is not None
+    # The report's names and caveats: "stress" would describe the person, per-answer "engagement" read as a score.
+    assert [(name, caveat) for name, _, _, caveat in first.cues] == [
+        (CUE_NAMES[n], CUE_CAVEATS[n])
+        for n in ("stress", "engagement", "composure")
+        if spans[0]["cues"].get(n, {}).get("level") is not None
     ]
+    assert first.cues, "the analysis derived no cue to test"
     assert [h.time_s for h in view.highlights] == [h["time_s"] for h in doc["interview"]["highlights"]]
     assert all(h.thumbnail is None or h.thumbnail.startswith("data:image/jpeg;base64,") for h in view.highlights)
 

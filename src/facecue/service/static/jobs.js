@@ -20,7 +20,10 @@
       row.querySelector(".pct").textContent = Math.round(progress * 100) + "%";
     }
     var reason = row.querySelector(".reason");
-    reason.textContent = status === "failed" ? (body.error || "failed without a reason") : "";
+    // Reviewers read one plain sentence; the server's own message (paths, setup steps) is for admins.
+    var table = document.getElementById("jobs");
+    var failed = table.hasAttribute("data-admin") ? (body.error || "no reason was recorded") : table.dataset.failed;
+    reason.textContent = status === "failed" ? failed : "";
     if (status === "done") {
       var open = row.querySelector(".open");
       if (open) open.hidden = false;

@@ -11,6 +11,7 @@
   var source = document.getElementById("timeline-data");
   var tip = document.getElementById("timeline-tip");
   var readout = document.getElementById("readout");
+  var live = document.getElementById("timeline-live");
   var data = source ? JSON.parse(source.textContent) : null;
   var statusText = ["Face absent", "Model abstained (face not clear enough)", null];
 
@@ -52,6 +53,20 @@
       el.append(sw, label, num);
       parent.append(el);
     });
+  }
+
+  // What a screen reader hears for a moment chosen with the arrow keys: its time and the values, largest first.
+  function announce(i) {
+    if (!live) return;
+    var probs = data.p[i], text;
+    if (probs === null) {
+      text = statusText[data.s[i]];
+    } else {
+      text = probs.map(function (p, k) { return [p, data.labels[k]]; })
+        .sort(function (a, b) { return b[0] - a[0]; })
+        .map(function (pair) { return pair[1] + " " + (pair[0] * 100).toFixed(0) + "%"; }).join(", ");
+    }
+    live.textContent = clock(data.t[i]) + ": " + text + ".";
   }
 
   function seek(t) {
@@ -185,6 +200,7 @@
       if (!step || data.t.length === 0) return;
       event.preventDefault();
       show(Math.max(0, Math.min(data.t.length - 1, current < 0 ? 0 : current + step)));
+      announce(current);
     });
   }
 
