@@ -136,7 +136,7 @@ def render_report(result: dict, blur_thumbnails: bool = False) -> str:
     else:
         body.append(_timeline_section(points, scale, res, gaps, interview))
         body.append(
-            _presence_section(
+            presence_section(
                 points,
                 scale,
                 others,
@@ -367,7 +367,7 @@ def _timeline_section(points: TimelinePoints, scale: TimeScale, res: Result, gap
     )
 
 
-def _presence_section(
+def presence_section(
     points: TimelinePoints,
     scale: TimeScale,
     others: list,

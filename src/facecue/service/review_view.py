@@ -33,7 +33,7 @@ except ImportError:  # pragma: no cover - an older report module: the chart goes
     Band = Marker = None
 from facecue.interview.behaviour import PANELS
 from facecue.report.behaviour import BEHAVIOUR_LIMITS
-from facecue.report.html import LIMITS, _presence_section
+from facecue.report.html import LIMITS, presence_section
 from facecue.report.interview import (
     CUE_CAVEATS,
     CUE_NAMES,
@@ -137,7 +137,7 @@ def build_review(document: dict) -> ReviewView:
     payload = json.dumps(data, separators=(",", ":")).replace("<", "\\u003c")
     # The report's presence section: the strip with its legend and the absent and abstained times in words.
     runs = {code: time_runs(starts, ends, status, code) for code in (ABSTAINED, ABSENT)}
-    strip = _presence_section(points, scale, others, gaps, runs) if has_face else ""
+    strip = presence_section(points, scale, others, gaps, runs) if has_face else ""
 
     segments = [
         SegmentRow(
