@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
-from facecue.governance import ConsentRecord, render_notice
+from facecue.governance import NOTICE_VERSION_SINCE, ConsentRecord, render_notice
 
-NOW = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)
+# The fixed clock: the morning the current notice was published (consent to it cannot be older), in the past.
+NOW = NOTICE_VERSION_SINCE + timedelta(hours=9)
 SUBJECT = "cand-0042"
 
 
@@ -20,7 +21,7 @@ def consent_for(
     scope: tuple[str, ...] = ("analysis",),
 ) -> ConsentRecord:
     notice = render_notice(purpose, jurisdiction, controller)
-    return ConsentRecord.for_notice(notice, subject, given_at=NOW - timedelta(days=1), scope=scope)
+    return ConsentRecord.for_notice(notice, subject, given_at=NOW - timedelta(hours=1), scope=scope)
 
 
 @pytest.fixture

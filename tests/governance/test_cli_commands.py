@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import argparse
 import json
+from datetime import timedelta
 
 import pytest
 
-from facecue.governance import AuditLog, ConsentRecord, PolicyError, check_analysis_allowed, write_subject_manifest
+from facecue.governance import (
+    AuditLog,
+    ConsentError,
+    ConsentRecord,
+    PolicyError,
+    check_analysis_allowed,
+    write_subject_manifest,
+)
 from facecue.governance.cli_commands import RUNNERS, add_parsers
+from facecue.governance.consent import NOTICE_VERSION
 
 from .conftest import NOW, SUBJECT
 
@@ -20,13 +29,29 @@ def run(argv: list[str]) -> int:
     return RUNNERS[args.command](args)
 
 
+def test_consent_given_before_the_notice_existed_is_refused(tmp_path):
+    # Accepted before: --given-at 2019-01-01 made a record of consent to a notice published years later.
+    out = tmp_path / "consent.json"
+    argv = ["consent", "record", "--purpose", "research", "--jurisdiction", "US", "--controller", "Uni"]
+    with pytest.raises(ConsentError, match=r"^the consent time 2019-01-01T00:00:00\+00:00 is before notice version "):
+        run([*argv, "--subject", SUBJECT, "--given-at", "2019-01-01T00:00:00+00:00", "-o", str(out)])
+    assert not out.exists()
+
+
 def test_notice_prints_text_and_its_fingerprint(capsys):
     assert run(["notice", "--purpose", "practice", "--jurisdiction", "DE", "--controller", "Coach GmbH"]) == 0
     out, err = capsys.readouterr()
-    assert out.startswith("Notice: analysis of your facial expressions for practice by Coach GmbH")
-    assert "notice version 1, sha256 " in err
+    assert out.startswith("Notice: AI analysis of your video interview for practice by Coach GmbH")
+    assert f"notice version {NOTICE_VERSION}, sha256 " in err
     assert run(["notice", "--purpose", "research", "--jurisdiction", "US", "--controller", "Uni", "--html"]) == 0
     assert capsys.readouterr().out.startswith('<article class="facecue-notice"')
+
+
+def test_jurisdiction_help_asks_for_the_strictest_applicable_code(capsys):
+    with pytest.raises(SystemExit):
+        run(["notice", "--help"])
+    helptext = " ".join(capsys.readouterr().out.split())
+    assert "ES for the Canary Islands" in helptext and "give the strictest" in helptext
 
 
 def test_notice_for_a_prohibited_analysis_is_an_error():
@@ -52,7 +77,7 @@ def test_consent_record_then_withdraw(tmp_path, capsys):
                 "--scope",
                 "analysis,share_with_reviewers",
                 "--given-at",
-                "2025-06-01T09:00:00+00:00",
+                (NOW - timedelta(hours=2)).isoformat(),
                 "-o",
                 str(out),
                 "--audit-log",
@@ -65,7 +90,10 @@ def test_consent_record_then_withdraw(tmp_path, capsys):
     assert (record.subject_id, record.controller) == (SUBJECT, "Acme")
     assert record.scope == ("analysis", "share_with_reviewers")
     assert check_analysis_allowed("assessment", "US-IL", record, NOW).allowed
-    assert run(["consent", "withdraw", str(out), "--at", "2025-06-02T08:00:00+00:00", "--audit-log", str(log)]) == 0
+    assert (
+        run(["consent", "withdraw", str(out), "--at", (NOW - timedelta(hours=1)).isoformat(), "--audit-log", str(log)])
+        == 0
+    )
     with pytest.raises(PolicyError, match="withdrawn"):
         check_analysis_allowed("assessment", "US-IL", ConsentRecord.load(out), NOW)
     entries = AuditLog(log).entries()

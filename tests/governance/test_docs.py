@@ -25,3 +25,16 @@ def test_doc_cites_the_legal_bases():
     text = DOC.read_text()
     for citation in ("Art. 5(1)(f)", "Recital 44", "820 ILCS 42", "42/15", "Local Law 144", "intersectional"):
         assert citation in text
+
+
+def test_doc_marks_what_facecue_leaves_to_the_operator():
+    text = DOC.read_text()
+    for warning in (
+        "the operator must give the strictest applicable jurisdiction",  # the laws reach beyond the candidate's place
+        "does not produce the LL144 summary",  # a bias-audit flag and a FairFace measurement are not LL144's audit
+        "no emotion reading of anyone but the candidate is kept",
+        "the interviewer's voice included",
+        "*including its backups*",
+        "Saint-Martin `MF`, and Åland `AX`",
+    ):
+        assert warning in text, warning

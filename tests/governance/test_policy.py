@@ -23,8 +23,26 @@ def test_table_covers_every_purpose_and_region_once():
 def test_assessment_is_refused_in_every_eu_eea_state(code):
     d = decide("assessment", code)
     assert d.allowed is False and d.region == "EU/EEA"
-    assert "Art. 5(1)(f)" in d.reason and "2 February 2025" in d.reason
+    assert "Art. 5(1)(f)" in d.reason
+    if d.jurisdiction in EEA_EFTA_STATES:  # the Act's incorporation into the EEA Agreement may still be pending
+        assert "applicable since" not in d.reason and "as its own policy" in d.reason
+    else:
+        assert "2 February 2025" in d.reason
     assert d.share_with_reviewers is False
+
+
+@pytest.mark.parametrize("code", sorted(EEA_EFTA_STATES))
+def test_in_iceland_liechtenstein_and_norway_the_refusal_is_facecues_policy_not_the_act(code):
+    refused = decide("assessment", code).reason
+    assert "in Iceland, Liechtenstein and Norway the Act applies only once the EEA Agreement incorporates it" in refused
+    assert "facecue applies the same refusal there as its own policy" in refused
+    for purpose in ("staff_practice", "student_practice"):  # the behaviour-only rows rest on the same prohibition
+        row = decide(purpose, code)
+        assert "applies that prohibition there as its own policy" in row.reason
+        emotions = decide(purpose, code, signals=("emotions", "behaviour"))
+        assert not emotions.allowed and "as its own policy" in emotions.reason
+    assert "as its own policy" not in decide("assessment", "DE").reason  # EU states: the Act itself
+    assert "as its own policy" not in decide("assessment", "EEA").reason
 
 
 @pytest.mark.parametrize("code", EU_EEA_CODES)
@@ -84,6 +102,20 @@ def test_jurisdiction_codes_map_to_regions(code, region):
 def test_unknown_jurisdiction_is_an_error_not_the_permissive_row(code):
     with pytest.raises(PolicyError, match="unknown jurisdiction"):
         decide("assessment", code)
+
+
+@pytest.mark.parametrize("code", ["RE", "GP", "MQ", "GF", "YT", "MF", "AX", "re", " ax "])
+def test_eu_outermost_regions_and_aland_take_the_eu_rows(code):
+    # EU territory with codes of their own: before, "unknown jurisdiction ... or OTHER" pointed at the loosest row.
+    assert region_of(code) == "EU/EEA"
+    d = decide("assessment", code)
+    assert d.allowed is False and "Art. 5(1)(f)" in d.reason and d.region == "EU/EEA"
+    assert not decide("staff_practice", code, signals=("emotions", "behaviour")).allowed
+
+
+def test_the_unknown_code_error_says_eu_territories_take_their_states_code():
+    with pytest.raises(PolicyError, match=r"an EU territory takes its state's code, e\.g\. ES for the Canary Islands"):
+        region_of("IC")
 
 
 def test_unknown_purpose_is_an_error():
@@ -221,7 +253,7 @@ def test_the_library_gate_always_decides_and_every_row_needs_consent(tmp_path):
                 assert isinstance(refused.value, ConsentError) or not decide(purpose, region, signals=signals).allowed
 
 
-# Practice an employer or an education institution organises for its own people (policy 2025.2).
+# Practice an employer or an education institution organises for its own people (policy 2025.2 on).
 ORGANISED = ("staff_practice", "student_practice")
 
 

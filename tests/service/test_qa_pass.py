@@ -58,7 +58,7 @@ def test_same_address_in_another_organisation_does_not_reset_the_limit(client, o
 
 
 def test_consent_dates_are_checked(client, org_a, sample_video):
-    from datetime import UTC, datetime, timedelta
+    from datetime import UTC, datetime, timedelta, timezone
 
     h = org_a["admin"]
     cand = make_candidate(client, h)
@@ -81,8 +81,16 @@ def test_consent_dates_are_checked(client, org_a, sample_video):
     assert upload(client, h, cand["id"], sample_video).status_code == 201
     withdrawn = client.post(f"/api/v1/consents/{x['id']}/withdraw", headers=h).json()
     assert withdrawn["withdrawn_at"] >= withdrawn["given_at"]
-    past = client.post(url, json={"purpose": "assessment", "given_at": "2026-11-30T09:00:00+01:00"}, headers=h)
-    assert past.status_code == 201 and past.json()["given_at"] == "2026-11-30T08:00:00+00:00"
+    # A past time on or after the current notice's publication, in another time zone, is kept (in UTC).
+    from facecue.governance import NOTICE_VERSION_SINCE
+
+    then = NOTICE_VERSION_SINCE + timedelta(hours=1)
+    given = then.astimezone(timezone(timedelta(hours=1))).isoformat()
+    past = client.post(url, json={"purpose": "assessment", "given_at": given}, headers=h)
+    assert past.status_code == 201 and past.json()["given_at"] == then.isoformat()
+    # The day before it is refused: the candidate cannot have agreed to notice text published later.
+    before = (NOTICE_VERSION_SINCE - timedelta(days=1)).isoformat()
+    assert client.post(url, json={"purpose": "assessment", "given_at": before}, headers=h).status_code == 422
 
 
 # --- 5. the audit log does not show other organisations' entries through seq or prev_hash -----------------------------

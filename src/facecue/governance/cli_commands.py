@@ -15,7 +15,7 @@ from pathlib import Path
 from facecue.governance.audit import AuditError, AuditLog
 from facecue.governance.consent import SCOPES, ConsentError, ConsentRecord, render_notice
 from facecue.governance.erase import erase_subject
-from facecue.governance.policy import PURPOSES, load_overrides
+from facecue.governance.policy import JURISDICTION_HELP, PURPOSES, load_overrides
 
 
 def _when(text: str | None) -> datetime:
@@ -32,9 +32,7 @@ def _when(text: str | None) -> datetime:
 
 def _add_policy_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--purpose", required=True, choices=PURPOSES)
-    p.add_argument(
-        "--jurisdiction", required=True, help="EU/EEA country code (DE, NO…), UK, US, US-<state>, US-NY-NYC or OTHER"
-    )
+    p.add_argument("--jurisdiction", required=True, help=JURISDICTION_HELP)
     p.add_argument("--controller", required=True, help="the organisation (or person) responsible for the analysis")
     p.add_argument("--overrides", help="JSON file of the deployer's policy overrides (tighten only)")
 

@@ -18,9 +18,13 @@ from pathlib import Path
 
 from facecue.governance.policy import POLICY_VERSION, PolicyError, check_purpose, check_subject_id, decide
 
-NOTICE_VERSION = "1"
+# The notice's wording is versioned: a change to it (what is measured, the model's figures quoted in it, who sees the
+# results, retention) bumps NOTICE_VERSION, so consent given to an earlier text no longer validates.
+# Version 2 (2026-12-05): lists everything an analysis computes, the model's measured limits, that practice results
+# may not reach an employer, recruiter or school, and who deletes what (the controller; backups included).
+NOTICE_VERSION = "2"
 # When this notice version was first published: no consent to it can be older. Change it with NOTICE_VERSION.
-NOTICE_VERSION_SINCE = datetime(2026, 11, 25, tzinfo=UTC)
+NOTICE_VERSION_SINCE = datetime(2026, 12, 5, tzinfo=UTC)
 CONSENT_SCHEMA = "facecue.consent/1"
 
 # How far ahead of this machine's clock a consent or withdrawal time may be: the clocks of the machine where a
@@ -32,9 +36,13 @@ SCOPES = ("analysis", "share_with_reviewers")
 
 _LABELS = "angry, disgust, fear, happy, sad, surprise and neutral"
 
+_PRACTICE_ONLY_YOU = (
+    "Only you. {controller} runs the software for you, and your results go to you alone, never to an employer, a "
+    "recruiter, a school or any other organisation. No employer, recruiter or school may provide this practice to "
+    "you, require it of you, or see its results."
+)
 _WHO_SEES = {
-    "practice": "Only you. {controller} runs the software for you and never shares your results with an employer, "
-    "a recruiter or any other organisation's reviewers.",
+    "practice": _PRACTICE_ONLY_YOU,
     "research": "The research team of {controller}, for the study described to you. Results are never shared with an "
     "employer or any other organisation's reviewers, and are published only in anonymous, aggregate form.",
     "assessment": "The people at {controller} who review your application, and only others whose expertise is needed "
@@ -44,6 +52,31 @@ _WHO_SEES = {
     "student_practice": "Only you. {controller} offers the practice to its students but never sees your results, "
     "and they are never used to grade or assess you.",
 }
+# Where an organisation behind the practice would make it prohibited emotion recognition (the policy row's note).
+_PRACTICE_EU = (
+    " If one does, it is no longer this practice but emotion recognition at work or in education, which the EU AI "
+    "Act prohibits (Art. 5(1)(f))."
+)
+
+# What an analysis computes (facecue/pipeline.py, behaviour/, interview/), in the words of the notice.
+_VISIBLE = (
+    "eye contact with the camera and looking away, blinks, smiles (the shape of your mouth), brow and lip "
+    "movements, head nods and shakes, posture and leaning, fidgeting, and a hand near your face"
+)
+_VOICE = (
+    "From the sound, the software measures pitch, loudness, speaking rate and pauses; these cover all the sound in "
+    "each part of the interview, so another voice there (an interviewer's, for example) is measured with yours."
+)
+_STILLS = "The report shows a few still pictures of your face at notable moments, which can be blurred."
+# The emotion model's measured limits, from docs/MODEL_CARD.md (facecue-emotion 2.3.0, the default): a new model
+# with other figures changes this text, and so the notice version.
+_MODEL_LIMITS = (
+    "The expression model is often wrong: on a standard set of face photos (FER2013) it agrees with the given "
+    "label about two times in three (67.5%), and it is not equally accurate for everyone (on the FairFace photo "
+    "set, the share of faces it reads as angry differs by up to 3.5 percentage points between ethnic groups). "
+    "Where a face cannot be read reliably (too small, turned away, too dark or blurred) it gives no reading "
+    "rather than a guess."
+)
 
 
 class ConsentError(PolicyError):
@@ -70,15 +103,58 @@ def render_notice(
     if not decision.allowed:
         raise PolicyError(decision.reason)
     controller = _check_controller(controller)
-    how = (
-        f"A neural network estimates, several times a second, how likely each of seven facial expressions is: "
-        f"{_LABELS}. These describe what your face shows, not what you feel or who you are. They are often "
-        "wrong, can be less accurate for some groups of people than for others, and are never a decision about you."
+    if decision.emotions_allowed:
+        what = (
+            "The video of your interview: its pictures (your face, head, upper body and hands) and its sound, and a "
+            "transcript of what was said if one is given."
+        )
+        measured = (
+            "A computer model reads your face several times a second and estimates how likely each of seven facial "
+            f"expressions is: {_LABELS}. From these it derives three cues, each compared with your own usual "
+            "expression in the same video: visible discomfort, visible positive engagement, and composure (how "
+            f"steady your expression stays). It also measures what is visible: {_VISIBLE}. {_VOICE} If a "
+            "transcript is given, the tone of your words is scored as positive or negative (with the VADER word "
+            f"list) and compared with what your face showed at the same time. {_STILLS}"
+        )
+        meaning = (
+            "All of this describes what the software read from your face, movements and voice, not what you felt, "
+            f"thought or meant, and not who you are; it is never a decision about you. {_MODEL_LIMITS}"
+        )
+    else:  # behaviour-only rows: nothing about emotions is read, so the notice lists only the measurements
+        what = (
+            "The video of your interview: its pictures (your face, head, upper body and hands) and its sound, and, "
+            "if one is given, a transcript, used only to tell when you spoke."
+        )
+        measured = (
+            "Only what is visible and audible, several times a second: how your head is turned and moves (nods, "
+            "shakes), where your eyes look (eye contact with the camera, looking away) and blinks, how far you "
+            "smile, raise or lower your brows, widen your eyes, open or press your lips, your posture (leaning, "
+            f"shoulders), fidgeting, and a hand near your face. {_VOICE} {_STILLS}"
+        )
+        meaning = (
+            "No emotion is inferred from any of this, and none may be inferred from the results afterwards: they "
+            "describe what was visible and audible, not what you felt or who you are, and are never a decision "
+            "about you. The measurements are automatic and can be wrong, for example in poor light or when your "
+            "face is turned or partly hidden; where one cannot be read reliably, it is left empty rather than "
+            "guessed."
+        )
+    what += (
+        " The software (facecue) finds the faces in view and follows each one through the video; it does not "
+        "recognise who anyone is. If someone else is in view (an interviewer, for example), their face is detected "
+        "and followed too, so that it is not mistaken for yours."
     )
+    who = _WHO_SEES[purpose].format(controller=controller)
+    if purpose == "practice" and decision.region == "EU/EEA":
+        who += _PRACTICE_EU
+    # Every promise names who keeps it: the controller; facecue's review service deletes videos on schedule, while
+    # the library and the command line never delete anyone's files, and no erasure reaches the controller's backups.
     keep = (
-        f"Your raw video is deleted {decision.media_retention_days} days after the analysis. You can ask "
-        f"{controller} at any time to delete your video, the results and every copy; this is done within "
-        f"{decision.erasure_deadline_days} days of your request."
+        f"{controller} must delete the raw video of your interview no later than {decision.media_retention_days} "
+        f"days after the analysis (facecue's review service, where {controller} uses it, does this automatically). "
+        "The results, including the still pictures of your face, are kept until you ask for them to be deleted. "
+        f"You can ask {controller} at any time to delete your video, the results and the pictures; {controller} "
+        f"must do so within {decision.erasure_deadline_days} days of your request, including the copies in its "
+        "backups, and must ask everyone who received a copy from it to delete theirs."
     )
     withdraw = (
         f"The analysis runs only if you agree. You can withdraw your consent at any time, without giving a "
@@ -87,20 +163,11 @@ def render_notice(
     )
     if purpose == "assessment":
         withdraw += f" If you do not agree, ask {controller} how your application can be assessed without it."
-    if not decision.emotions_allowed:  # behaviour-only rows: the notice describes only what is measured
-        how = (
-            "Measurements of what is visible: how your head is turned and moves (nods, shakes), whether your "
-            "eyes are closed, and how far you smile, raise or lower your brows, open or press your lips. No "
-            "emotion is inferred from them, and they are never a decision about you."
-        )
-    what = (
-        "The video of your face. facecue looks at your facial expressions, where your face is and how it is "
-        "turned, and whether someone else is in view. It does not recognise who you are."
-    )
     sections = [
         ("What is analysed", what),
-        ("How", how),
-        ("Who sees the results", _WHO_SEES[purpose].format(controller=controller)),
+        ("What is measured", measured),
+        ("What the results mean, and their limits", meaning),
+        ("Who sees the results", who),
         ("How long it is kept", keep),
         ("Your consent and how to withdraw it", withdraw),
     ]
@@ -110,7 +177,7 @@ def render_notice(
             f"ask {controller} for the published summary."
         )
         sections.append(("Bias audit", audit))
-    title = f"Notice: analysis of your facial expressions for {purpose} by {controller}"
+    title = f"Notice: AI analysis of your video interview for {purpose} by {controller}"
     footer = (
         f"Notice version {NOTICE_VERSION}, facecue policy {POLICY_VERSION}, purpose {purpose}, "
         f"jurisdiction {decision.region}."
@@ -164,6 +231,13 @@ def _not_future(value: datetime, what: str) -> datetime:
     return value
 
 
+def _before_notice(given_at: datetime) -> str:
+    return (
+        f"the consent time {given_at.isoformat()} is before notice version {NOTICE_VERSION} was published "
+        f"({NOTICE_VERSION_SINCE.date().isoformat()}), so the subject cannot have agreed to it then."
+    )
+
+
 @dataclass(frozen=True)
 class ConsentRecord:
     """One subject's consent to one notice, for one purpose and controller."""
@@ -201,6 +275,12 @@ class ConsentRecord:
         cls, notice: Notice, subject_id: str, given_at: datetime | None = None, scope: tuple[str, ...] = ("analysis",)
     ) -> ConsentRecord:
         """The record of `subject_id` agreeing to `notice` (now, unless given_at says when)."""
+        if (
+            given_at
+            and notice.version == NOTICE_VERSION
+            and _aware(given_at, "the consent time") < NOTICE_VERSION_SINCE
+        ):
+            raise ConsentError(_before_notice(given_at))
         return cls(
             subject_id=subject_id,
             controller=notice.controller,
@@ -324,9 +404,11 @@ def check_consent(
         raise ConsentError(f"the consent was withdrawn (the withdrawal is dated {record.withdrawn_at.isoformat()}).")
     if record.notice_version != NOTICE_VERSION:
         raise ConsentError(
-            f"the consent was given to notice version {record.notice_version}; the current notice is "
-            f"version {NOTICE_VERSION}, so the subject must read it and consent again."
+            f"the consent was given to notice version {record.notice_version}, which is no longer current: show the "
+            f"subject the current notice (version {NOTICE_VERSION}) and ask for their consent to it."
         )
+    if record.given_at < NOTICE_VERSION_SINCE:
+        raise ConsentError(_before_notice(record.given_at))
     if notice is not None and record.notice_sha256 != notice.sha256:
         raise ConsentError(
             f"the consent was given to a different notice text than the current one for "

@@ -16,7 +16,7 @@ from typing import Any
 
 from facecue.errors import FacecueError
 
-POLICY_VERSION = "2025.2"
+POLICY_VERSION = "2026.1"
 
 # staff_practice / student_practice: interview practice that an employer or an education institution
 # organises for its own people (staff, students) -- inside the workplace and education settings of the AI Act.
@@ -58,6 +58,10 @@ EU_MEMBER_STATES = frozenset(
     }
 )
 EEA_EFTA_STATES = frozenset({"IS", "LI", "NO"})
+# EU territory with an ISO 3166 code of its own: the French outermost regions (Réunion, Guadeloupe, Martinique,
+# French Guiana, Mayotte, Saint-Martin) and Åland (Finland). EU law applies there, so they take the EU/EEA rows;
+# the outermost regions without a code of their own (the Canary Islands, the Azores, Madeira) use their state's.
+EU_TERRITORIES = frozenset({"RE", "GP", "MQ", "GF", "YT", "MF", "AX"})
 # The USPS codes of the 50 states, DC and the inhabited territories: a US-<code> outside them is a typo (US-IK
 # for US-IL), which must not land on the generic US row and so miss Illinois's Video Interview Act.
 _US_CODES = (
@@ -65,6 +69,13 @@ _US_CODES = (
     "OR PA RI SC SD TN TX UT VT VA WA WV WI WY DC AS GU MP PR VI"
 )
 US_STATES = frozenset(_US_CODES.split())
+
+# The --jurisdiction help of every command that takes one (facecue notice, consent record; analyze, batch, live).
+JURISDICTION_HELP = (
+    "EU/EEA country code (DE, NO…; an EU territory takes its state's, e.g. ES for the Canary Islands), UK, US, "
+    "US-<state>, US-NY-NYC or OTHER. Where several apply (the candidate's location, an EU-established deployer, a "
+    "job based in Illinois or New York City), give the strictest"
+)
 
 # The table's rows are per region; every accepted jurisdiction code maps to exactly one region.
 REGIONS = ("EU/EEA", "UK", "US-IL", "US-NY-NYC", "US", "OTHER")
@@ -93,11 +104,12 @@ def check_purpose(purpose: str) -> str:
 
 
 def region_of(jurisdiction: str) -> str:
-    """The table region for a jurisdiction code: EU/EEA country codes, UK/GB, US, US-<state>, US-NY-NYC, OTHER."""
+    """The table region for a jurisdiction code: EU/EEA country codes (and the EU territories with codes of their
+    own: RE, GP, MQ, GF, YT, MF, AX), UK/GB, US, US-<state>, US-NY-NYC, OTHER."""
     code = str(jurisdiction).strip().upper()
     if code in REGIONS:
         return code
-    if code in EU_MEMBER_STATES or code in EEA_EFTA_STATES or code in ("EU", "EEA"):
+    if code in EU_MEMBER_STATES or code in EEA_EFTA_STATES or code in EU_TERRITORIES or code in ("EU", "EEA"):
         return "EU/EEA"
     if code == "GB":
         return "UK"
@@ -110,8 +122,9 @@ def region_of(jurisdiction: str) -> str:
         )
     # An unknown code must not fall through to the most permissive row by a typo.
     raise PolicyError(
-        f"unknown jurisdiction {jurisdiction!r}: use an EU/EEA country code (e.g. DE, NO), UK, US, "
-        "US-<state> (e.g. US-IL), US-NY-NYC, or OTHER for anywhere the table does not list."
+        f"unknown jurisdiction {jurisdiction!r}: use an EU/EEA country code (e.g. DE, NO; an EU territory takes "
+        "its state's code, e.g. ES for the Canary Islands), UK, US, US-<state> (e.g. US-IL), US-NY-NYC, or OTHER "
+        "for anywhere the table does not list."
     )
 
 
@@ -152,6 +165,19 @@ _EU_PROHIBITION = (
     "refused: the EU AI Act, Art. 5(1)(f), prohibits AI systems that infer the emotions of people in the workplace "
     "and in education institutions (recital 44), which the Commission's guidelines on prohibited practices read as "
     "including recruitment; applicable since 2 February 2025; its medical and safety exceptions do not cover hiring."
+)
+# Iceland, Liechtenstein and Norway take EU law through the EEA Agreement, once it incorporates an act: the AI Act's
+# incorporation may still be pending there, so facecue refuses there as its own policy and says so (decide()).
+_EEA_EFTA_PROHIBITION = (
+    "refused: the EU AI Act, Art. 5(1)(f), prohibits AI systems that infer the emotions of people in the workplace "
+    "and in education institutions (recital 44), which the Commission's guidelines on prohibited practices read as "
+    "including recruitment; in Iceland, Liechtenstein and Norway the Act applies only once the EEA Agreement "
+    "incorporates it, which may still be pending, so facecue applies the same refusal there as its own policy."
+)
+_EEA_EFTA_NOTE = (
+    "Iceland, Liechtenstein and Norway (IS, LI, NO): the AI Act applies there only once the EEA Agreement "
+    "incorporates it, which may still be pending; facecue applies this row there all the same, as its own policy, "
+    "and the decision's reason says so."
 )
 _GDPR = (
     "GDPR: consent (Art. 6(1)(a), 7) is the basis recorded here; erasure requests are answered within one month "
@@ -201,6 +227,14 @@ _EU_BEHAVIOUR_ONLY = (
     "emotions; reporting readily apparent expressions, gestures and movements (a smile, a head movement, eye "
     "contact) without inferring emotions from them is outside that definition (Art. 3(39), Recital 18)."
 )
+_EEA_EFTA_BEHAVIOUR_ONLY = (
+    "allowed only with --signals behaviour: an employer's or an education institution's practice for its own "
+    "people is in the workplace or education setting where the EU AI Act, Art. 5(1)(f), prohibits inferring "
+    "emotions; in Iceland, Liechtenstein and Norway the Act applies only once the EEA Agreement incorporates it, "
+    "which may still be pending, so facecue applies that prohibition there as its own policy; reporting readily "
+    "apparent expressions, gestures and movements (a smile, a head movement, eye contact) without inferring "
+    "emotions from them is outside it (Art. 3(39), Recital 18)."
+)
 _EU_BEHAVIOUR_NOTE = (
     "Behaviour-only results must not be turned into emotion readings afterwards, by facecue or by "
     "a person: that would be emotion recognition again (Recital 18)."
@@ -234,20 +268,22 @@ BASE_TABLE: dict[tuple[str, str], Rule] = {
             _GDPR,
         ),
     ),
-    ("assessment", "EU/EEA"): Rule(allowed=False, reason=_EU_PROHIBITION, erasure_deadline_days=28),
+    ("assessment", "EU/EEA"): Rule(
+        allowed=False, reason=_EU_PROHIBITION, erasure_deadline_days=28, notes=(_EEA_EFTA_NOTE,)
+    ),
     ("staff_practice", "EU/EEA"): replace(
         _ORGANISED,
         reason=_EU_BEHAVIOUR_ONLY,
         emotions_allowed=False,
         erasure_deadline_days=28,
-        notes=(_EU_BEHAVIOUR_NOTE, _GDPR),
+        notes=(_EU_BEHAVIOUR_NOTE, _EEA_EFTA_NOTE, _GDPR),
     ),
     ("student_practice", "EU/EEA"): replace(
         _ORGANISED,
         reason=_EU_BEHAVIOUR_ONLY,
         emotions_allowed=False,
         erasure_deadline_days=28,
-        notes=(_EU_BEHAVIOUR_NOTE, _GDPR),
+        notes=(_EU_BEHAVIOUR_NOTE, _EEA_EFTA_NOTE, _GDPR),
     ),
     ("staff_practice", "UK"): replace(_ORGANISED, erasure_deadline_days=28, notes=(_UK_GDPR,)),
     ("student_practice", "UK"): replace(_ORGANISED, erasure_deadline_days=28, notes=(_UK_GDPR,)),
@@ -268,8 +304,9 @@ BASE_TABLE: dict[tuple[str, str], Rule] = {
                 "(820 ILCS 42/10)."
             ),
             (
-                "Delete the videos and every copy within 30 days of the applicant's request, and have everyone who "
-                "received a copy do the same (820 ILCS 42/15)."
+                "Delete the videos and every copy, electronically generated backups included, within 30 days of the "
+                "applicant's request, and have everyone who received a copy do the same (820 ILCS 42/15); no "
+                "facecue erasure reaches backups, so the employer deletes those."
             ),
             (
                 "If AI analysis alone decides who gets an in-person interview, report applicants' race and ethnicity "
@@ -316,6 +353,9 @@ BASE_TABLE: dict[tuple[str, str], Rule] = {
     ("research", "OTHER"): replace(_RESEARCH, notes=(_OTHER,)),
     ("assessment", "OTHER"): replace(_ASSESSMENT, notes=(_OTHER,)),
 }
+
+# The reasons of the rows that the AI Act's prohibition decides, as they read for IS, LI and NO.
+_EEA_EFTA_REASONS = {_EU_PROHIBITION: _EEA_EFTA_PROHIBITION, _EU_BEHAVIOUR_ONLY: _EEA_EFTA_BEHAVIOUR_ONLY}
 
 # For each overridable yes/no field, the value that is the stricter one; for day counts, smaller is stricter.
 _STRICTER = {
@@ -429,6 +469,9 @@ def decide(
     """
     row = (check_purpose(purpose), region_of(jurisdiction))
     rule = table_rule = policy_table(overrides)[row]
+    code = str(jurisdiction).strip().upper()
+    if code in EEA_EFTA_STATES and rule.reason in _EEA_EFTA_REASONS:  # facecue's policy there, not (yet) the Act
+        rule = replace(rule, reason=_EEA_EFTA_REASONS[rule.reason])
     asked = check_signals(signals) if signals is not None else ()
     if rule.allowed and "emotions" in asked and not rule.emotions_allowed:
         rule = replace(
@@ -442,7 +485,7 @@ def decide(
     return Decision(
         **{f.name: getattr(rule, f.name) for f in fields(Rule)},
         purpose=purpose,
-        jurisdiction=str(jurisdiction).strip().upper(),
+        jurisdiction=code,
         region=row[1],
         overridden=table_rule != BASE_TABLE[row],
         signals=asked,
