@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from facecue.errors import FacecueError
-from facecue.governance.policy import PURPOSES
+from facecue.governance.policy import JURISDICTION_HELP, PURPOSES
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=PURPOSES,
         help="required: why this analysis runs; with --jurisdiction the policy table decides if it may",
     )
-    a.add_argument("--jurisdiction", help="required: where the candidate is, e.g. DE, US-IL, US-NY-NYC, UK, OTHER")
+    a.add_argument("--jurisdiction", help=f"required: {JURISDICTION_HELP}")
     a.add_argument("--consent", help="consent record JSON (facecue consent record) when the policy requires one")
     a.add_argument("--audit-log", help="append the analysis (or its refusal) to this audit log")
     from facecue.interview.cli import add_analyze_options, add_trends_parser
@@ -70,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument(
         "--purpose", choices=PURPOSES, help="for rows with no purpose (and every file of a folder); every row needs one"
     )
-    b.add_argument("--jurisdiction", help="for rows with no jurisdiction, e.g. DE, US-IL, OTHER; every row needs one")
+    b.add_argument("--jurisdiction", help=f"for rows with none (every row needs one): {JURISDICTION_HELP}")
     b.add_argument("--consent", help="consent record JSON for rows with no consent column value")
     b.add_argument(
         "--signals",
@@ -85,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     lv.add_argument("--seconds", type=float, help="stop after this many seconds")
     lv.add_argument("--csv", help="also append per-face rows to this CSV file")
     lv.add_argument("--purpose", choices=PURPOSES, help="required: why this runs")
-    lv.add_argument("--jurisdiction", help="required: where the person is, e.g. DE, US-IL, UK, OTHER")
+    lv.add_argument("--jurisdiction", help=f"required: {JURISDICTION_HELP}")
     lv.add_argument("--consent", help="consent record JSON (facecue consent record) when the policy requires one")
     lv.add_argument(
         "--signals",
