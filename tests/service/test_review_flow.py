@@ -212,3 +212,11 @@ def test_bad_question_file_fails_the_job_with_its_reason(client, org_a, settings
     assert status["status"] == "failed" and status["job"]["attempts"] == 1  # a user error is not retried
     assert status["error"].startswith("questions.csv, line 2: the end")
     assert str(settings.media_dir) not in status["error"]
+    # A reviewer reads one plain sentence, in the API as on the pages: the server's reason is for admins.
+    seen = [
+        client.get(f"/api/v1/interviews/{iid}", headers=org_a["reviewer"]).json(),
+        *client.get("/api/v1/jobs", headers=org_a["reviewer"]).json(),
+        *client.get("/api/v1/interviews", headers=org_a["reviewer"]).json(),
+    ]
+    errors = {x["error"] for x in seen} | {seen[0]["job"]["error"]}
+    assert errors == {"The analysis could not run on the server; an administrator has the details."}

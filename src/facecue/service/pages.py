@@ -46,7 +46,7 @@ from facecue.service.deps import Admin, CurrentDatabase, CurrentSettings, Db, Me
 from facecue.service.models import Candidate, Consent, Interview, Override, User
 from facecue.service.operations import TextUpload, may_view, owned
 from facecue.service.review_view import build_review
-from facecue.service.schemas import NewCandidate, NewConsent, NewNote, NewOverride, NewUser, RoleChange
+from facecue.service.schemas import FAILED, NewCandidate, NewConsent, NewNote, NewOverride, NewUser, RoleChange
 
 router = APIRouter(include_in_schema=False)
 
@@ -76,7 +76,6 @@ MESSAGES = {
     "retention-run": ("ok", "Retention applied."),
 }
 # What reviewers read about a failed analysis: the server's own message (paths, setup commands) goes to admins only.
-FAILED = "The analysis could not run on the server; an administrator has the details."
 NOTE_MAX = 10_000  # schemas.NewNote's limit on a note's text
 FIELD_LABELS = {"external_ref": "the reference"}
 NAV = (("/candidates", "Candidates", "candidates"), ("/upload", "Upload", "upload"), ("/jobs", "Jobs", "jobs"))

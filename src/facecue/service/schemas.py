@@ -178,11 +178,22 @@ class InterviewOut(BaseModel):
     signals: str = Field(description="what the analysis reads: 'emotions,behaviour' or 'behaviour' (no emotion)")
 
     @classmethod
-    def of(cls, i: Interview) -> InterviewOut:
-        return cls(**_interview_fields(i))
+    def of(cls, i: Interview, admin: bool = False) -> InterviewOut:
+        return cls(**_interview_fields(i, admin))
 
 
-def _interview_fields(i: Interview) -> dict[str, Any]:
+FAILED = "The analysis could not run on the server; an administrator has the details."
+
+
+def error_for(error: str | None, status: str, admin: bool) -> str | None:
+    """What a user reads of an analysis's error: a failed or retried attempt's reason is the server's (it can name
+    server paths and settings), so only admins read it; others read one plain sentence, as on the pages."""
+    if error is None or admin or status not in ("queued", "running", "failed"):
+        return error
+    return FAILED
+
+
+def _interview_fields(i: Interview, admin: bool) -> dict[str, Any]:
     return {
         "id": i.id,
         "candidate_id": i.candidate_id,
@@ -190,7 +201,7 @@ def _interview_fields(i: Interview) -> dict[str, Any]:
         "jurisdiction": i.jurisdiction,
         "status": i.status,
         "progress": i.progress,
-        "error": i.error,
+        "error": error_for(i.error, i.status, admin),
         "created_at": i.created_at,
         "finished_at": i.finished_at,
         "draft": i.draft,
@@ -225,16 +236,17 @@ class JobBrief(BaseModel):
     error: str | None
 
     @classmethod
-    def of(cls, j: Job) -> JobBrief:
-        return cls(id=j.id, status=j.status, attempts=j.attempts, max_attempts=j.max_attempts, error=j.error)
+    def of(cls, j: Job, admin: bool = False) -> JobBrief:
+        error = error_for(j.error, j.status, admin)
+        return cls(id=j.id, status=j.status, attempts=j.attempts, max_attempts=j.max_attempts, error=error)
 
 
 class InterviewDetail(InterviewOut):
     job: JobBrief | None
 
     @classmethod
-    def with_job(cls, i: Interview, job: Job | None) -> InterviewDetail:
-        return cls(**_interview_fields(i), job=None if job is None else JobBrief.of(job))
+    def with_job(cls, i: Interview, job: Job | None, admin: bool = False) -> InterviewDetail:
+        return cls(**_interview_fields(i, admin), job=None if job is None else JobBrief.of(job, admin))
 
 
 class InterviewQueued(BaseModel):
@@ -260,7 +272,7 @@ class JobOut(BaseModel):
     finished_at: Time | None
 
     @classmethod
-    def of(cls, j: Job, i: Interview) -> JobOut:
+    def of(cls, j: Job, i: Interview, admin: bool = False) -> JobOut:
         return cls(
             id=j.id,
             interview_id=i.id,
@@ -268,7 +280,7 @@ class JobOut(BaseModel):
             status=j.status,
             progress=i.progress,
             attempts=j.attempts,
-            error=j.error,
+            error=error_for(j.error, j.status, admin),
             created_at=j.created_at,
             finished_at=j.finished_at,
         )

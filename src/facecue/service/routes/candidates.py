@@ -27,7 +27,7 @@ def get_candidate(candidate_id: str, user: Me, session: Db) -> schemas.Candidate
     return schemas.CandidateDetail(
         **dict(schemas.CandidateOut.of(c)),
         consents=[schemas.ConsentOut.of(x) for x in operations.consents_of(session, c)],
-        interviews=[schemas.InterviewOut.of(i) for i in operations.interviews_of(session, c)],
+        interviews=[schemas.InterviewOut.of(i, user.is_admin) for i in operations.interviews_of(session, c)],
     )
 
 

@@ -117,13 +117,14 @@ def list_interviews(
     candidate_id: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[schemas.InterviewOut]:
-    return [schemas.InterviewOut.of(i) for i in operations.list_interviews(session, user, status, candidate_id, limit)]
+    interviews = operations.list_interviews(session, user, status, candidate_id, limit)
+    return [schemas.InterviewOut.of(i, user.is_admin) for i in interviews]
 
 
 @router.get("/interviews/{interview_id}", tags=["interviews"])
 def interview_status(interview_id: str, user: Me, session: Db) -> schemas.InterviewDetail:
     i = operations.owned(session, Interview, interview_id, user)
-    return schemas.InterviewDetail.with_job(i, operations.latest_job(session, i))
+    return schemas.InterviewDetail.with_job(i, operations.latest_job(session, i), user.is_admin)
 
 
 @router.get(
@@ -191,4 +192,4 @@ def cancel(interview_id: str, user: Me, session: Db) -> schemas.CancelRequested:
 
 @router.get("/jobs", tags=["interviews"])
 def list_jobs(user: Me, session: Db, limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[schemas.JobOut]:
-    return [schemas.JobOut.of(j, i) for j, i in operations.list_jobs(session, user, limit)]
+    return [schemas.JobOut.of(j, i, user.is_admin) for j, i in operations.list_jobs(session, user, limit)]

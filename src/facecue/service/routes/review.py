@@ -14,7 +14,7 @@ router = APIRouter(tags=["review"])
 @router.post("/interviews/{interview_id}/acknowledge")
 def acknowledge(interview_id: str, user: Me, session: Db) -> schemas.InterviewOut:
     """The reviewer confirms they read the limits of the analysis; the assessment report stops being a draft."""
-    return schemas.InterviewOut.of(operations.acknowledge(session, user, interview_id))
+    return schemas.InterviewOut.of(operations.acknowledge(session, user, interview_id), user.is_admin)
 
 
 @router.get("/interviews/{interview_id}/notes")
