@@ -221,6 +221,8 @@ def test_a_part_with_nothing_else_to_compare_with_gets_no_comparison_sentence():
         assert not re.search(r"rest of the recording|usual expression|more here", span["feedback"]), span["feedback"]
         assert "You seemed to smile at times" in span["feedback"]
     assert len(three["spans"]) == 3 and "hard for the software to read" in three["spans"][1]["feedback"]
+    # One readable part of three: the overall note does not promise to compare "each part" either.
+    assert three["overall"]["feedback"].startswith("These notes compare moments of the interview")
 
 
 def test_positive_words_bring_face_advice_only_where_the_words_against_face_check_flagged_them():

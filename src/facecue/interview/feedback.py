@@ -163,7 +163,8 @@ def overall_feedback(spans: list[dict], overall: dict, span_kind: str, seen: lis
     readable = [s for s in spans if s.get("cues") and s["cues"].get("engagement") and not _readability(s)]
     top = overall["dominant"][0]["label"]
     if overall.get("relative_to_baseline"):
-        what = "each part of the interview" if len(spans) > 1 else "moments of the interview"
+        # Parts can be compared only when two have enough readable face (comparable_parts): else moments can.
+        what = "each part of the interview" if len(readable) > 1 else "moments of the interview"
         parts = [
             f"These notes compare {what} with your own usual expression in this recording, "
             "not with other people's faces."
