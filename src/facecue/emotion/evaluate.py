@@ -97,15 +97,21 @@ def confusion_png(report: dict, path: Path) -> None:
     )
     cv2.putText(
         img,
-        f"accuracy {report['accuracy']:.3f}  macro-F1 {report['macro_f1']:.3f}",
-        (left, 25),
+        f"{_model_name(report)}: accuracy {report['accuracy']:.3f}  macro-F1 {report['macro_f1']:.3f}",
+        (8, 25),
         cv2.FONT_HERSHEY_SIMPLEX,
-        0.6,
+        0.55,
         (0, 0, 0),
         1,
         cv2.LINE_AA,
     )
     cv2.imwrite(str(path), img)
+
+
+def _model_name(report: dict) -> str:
+    """The model a plot is of, so two evaluations' pictures are never mistaken for each other."""
+    model = report.get("model") or {}
+    return f"{model.get('name', 'model')} {model.get('version', '')}".strip()
 
 
 def reliability_png(report: dict, path: Path) -> None:
@@ -122,10 +128,15 @@ def reliability_png(report: dict, path: Path) -> None:
         cv2.rectangle(img, (x0 + 1, y), (x1 - 1, pad + size), (200, 120, 40), -1)
         yc = int(pad + size - b["confidence"] * size)
         cv2.line(img, (x0 + 1, yc), (x1 - 1, yc), (0, 0, 200), 2)
+    for tick in (0.0, 0.5, 1.0):  # both axes run 0..1: confidence across, accuracy up
+        x, y = int(pad + tick * size), int(pad + size - tick * size)
+        cv2.putText(img, f"{tick:g}", (x - 8, pad + size + 14), cv2.FONT_HERSHEY_SIMPLEX, 0.35, (60, 60, 60), 1)
+        cv2.putText(img, f"{tick:g}", (pad - 24, y + 4), cv2.FONT_HERSHEY_SIMPLEX, 0.35, (60, 60, 60), 1)
+    cv2.putText(img, _model_name(report), (pad, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
     cv2.putText(
         img,
         f"ECE {report['ece']:.3f} (before calibration {report['ece_uncalibrated']:.3f})",
-        (pad, 30),
+        (pad, 38),
         cv2.FONT_HERSHEY_SIMPLEX,
         0.5,
         (0, 0, 0),
@@ -135,7 +146,7 @@ def reliability_png(report: dict, path: Path) -> None:
     cv2.putText(
         img,
         "confidence",
-        (pad + size // 2 - 40, pad + size + 35),
+        (pad + size // 2 - 40, pad + size + 46),
         cv2.FONT_HERSHEY_SIMPLEX,
         0.5,
         (0, 0, 0),
@@ -145,7 +156,7 @@ def reliability_png(report: dict, path: Path) -> None:
     cv2.putText(
         img,
         "bars: accuracy, red: mean confidence",
-        (pad, pad + size + 20),
+        (pad + size - 230, pad + size + 30),
         cv2.FONT_HERSHEY_SIMPLEX,
         0.4,
         (60, 60, 60),
