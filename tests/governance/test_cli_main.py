@@ -111,6 +111,10 @@ def test_a_withdrawal_or_consent_dated_in_the_future_is_refused(tmp_path, capsys
     assert record.read_bytes() == original
     soon = (datetime.now(UTC) + timedelta(minutes=1)).isoformat()  # within the clock-skew allowance
     assert main(["consent", "withdraw", str(record), "--at", soon]) == 0
+    # ... and taken as now: the consent no longer holds (it held until the minute had passed).
+    assert ConsentRecord.load(record).withdrawn_at <= datetime.now(UTC)
+    analyze = ["analyze", str(tmp_path / "never-read.mp4"), "-o", str(tmp_path / "out"), "--consent", str(record)]
+    fails(capsys, [*analyze, "--purpose", "research", "--jurisdiction", "US"], "consent was withdrawn")
 
 
 def test_a_future_withdrawal_already_on_file_can_be_withdrawn_now(tmp_path, capsys):

@@ -192,6 +192,12 @@ def test_a_question_after_the_end_of_the_video_says_so_and_gives_no_face_advice(
     notes = " ".join(interview["notes"])
     assert "1 question(s) lie outside the analysed part of the video (0.0-3.9 s)" in notes
     assert "1 question(s) run more than 1 s outside the analysed part of the video" in notes
+    # A short question wholly after the end is "outside", never "-1 question(s) run more than 1 s outside".
+    short = analyze_interview(
+        result, inputs=InterviewInputs(questions=[Question(0, 3.9, "a"), Question(4.5, 5.2, "b")])
+    )
+    assert not any("run more than" in n for n in short["notes"])
+    assert any(n.startswith("1 question(s) lie outside") for n in short["notes"])
 
     cards = questions_section(interview)
     card = re.search(r'<article class="qcard" id="q-2".*?</article>', cards, re.S).group(0)

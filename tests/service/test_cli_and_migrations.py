@@ -142,6 +142,12 @@ def test_worker_and_serve_settings_are_checked(monkeypatch, settings, tmp_path, 
                 assert main(["worker", "--once"]) == 2
                 assert capsys.readouterr().err == f"error: {name} {why}.\n"
             monkeypatch.delenv(name)
+        monkeypatch.setenv("FACECUE_ANALYSIS_FPS", "2000")  # every job would fail, naming --fps
+        assert main(["worker", "--once"]) == 2
+        assert (
+            capsys.readouterr().err == "error: FACECUE_ANALYSIS_FPS must be at most 1000 frames per second, not 2000.\n"
+        )
+        monkeypatch.delenv("FACECUE_ANALYSIS_FPS")
     finally:
         os.umask(umask)
     for port in ("-1", "0", "99999"):

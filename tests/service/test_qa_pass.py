@@ -188,3 +188,22 @@ def test_new_users_and_erasure_requests_are_audited(client, org_a):
         {"erasure_request": first.json()["id"], "change": "erasure requested"},
     ]
     assert changes[1]["subject"] == first.json()["subject_ref"]
+
+
+def test_an_attempts_server_reason_reaches_admins_only_whatever_the_status():
+    """A job done on its second try kept its first try's reason (a server path) in `error`, shown to reviewers."""
+    from facecue.service.schemas import FAILED, error_for
+
+    reason = "model file /srv/facecue/models/x.tflite is missing"
+    assert error_for(reason, "done", admin=False) is None and error_for(reason, "done", admin=True) == reason
+    assert error_for(reason, "queued", admin=False) == FAILED == error_for(reason, "failed", admin=False)
+    cancelled = "cancelled before the analysis finished"  # the service's own sentence
+    assert error_for(cancelled, "cancelled", admin=False) == cancelled and error_for(None, "failed", False) is None
+
+
+def test_an_error_message_quoting_an_impossible_date_keeps_it_as_written():
+    """The error page makes quoted times readable; a string that only looks like one raised inside the error page."""
+    from facecue.service.pages import _readable_moments
+
+    said = _readable_moments("withdrawn at 2026-12-05T11:57:30.834409+00:00; not a date: 2026-02-30T10:00")
+    assert said == "withdrawn at 5 Dec 2026, 11:57 UTC; not a date: 2026-02-30T10:00"

@@ -221,14 +221,15 @@ def _aware(value: datetime, name: str) -> datetime:
 
 def _not_future(value: datetime, what: str) -> datetime:
     """Consent and withdrawal are facts that happened: a future time would keep a withdrawn consent valid until
-    then (and block withdrawing now), or make a record that cannot be used."""
+    then (and block withdrawing now), or make a record that cannot be used. A time within the clock skew is taken
+    as now (as the review service does), so the record counts at once."""
     now = datetime.now(UTC)
     if _aware(value, what) > now + CLOCK_SKEW:
         raise ConsentError(
             f"{what} {value.isoformat()} is in the future (it is now {now.isoformat(timespec='seconds')}); "
             "give the time it happened, or leave it out for now."
         )
-    return value
+    return min(value, now)
 
 
 def _before_notice(given_at: datetime) -> str:
@@ -292,7 +293,7 @@ class ConsentRecord:
         )
 
     def withdraw(self, at: datetime | None = None) -> ConsentRecord:
-        """This record withdrawn at `at` (default now), which may not lie in the future."""
+        """This record withdrawn at `at` (default now; a time within the clock skew counts as now)."""
         at = _not_future(at, "the withdrawal time") if at else datetime.now(UTC)
         # A withdrawal dated in the future (written before that was refused) keeps the consent valid until then:
         # it is replaced, so the subject can still withdraw now.
@@ -400,7 +401,7 @@ def check_consent(
     if record.withdrawn_at is not None and record.withdrawn_at <= now:
         raise ConsentError(f"the consent was withdrawn at {record.withdrawn_at.isoformat()}.")
     if record.withdrawn_at is not None and record.withdrawn_at > datetime.now(UTC) + CLOCK_SKEW:
-        # Only a record written before future withdrawals were refused holds one; the subject meant to withdraw.
+        # Only a record written by hand or by an older facecue holds one; the subject meant to withdraw.
         raise ConsentError(f"the consent was withdrawn (the withdrawal is dated {record.withdrawn_at.isoformat()}).")
     if record.notice_version != NOTICE_VERSION:
         raise ConsentError(

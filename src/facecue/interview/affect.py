@@ -42,7 +42,8 @@ ADJECTIVE = {
     "neutral": "neutral",
 }
 # Labels whose probability mass counts as visible discomfort (negative valence, not surprise).
-DISCOMFORT = tuple(EMOTIONS.index(e) for e in ("angry", "disgust", "fear", "sad"))
+DISCOMFORT_LABELS = ("angry", "disgust", "fear", "sad")
+DISCOMFORT = tuple(EMOTIONS.index(e) for e in DISCOMFORT_LABELS)
 
 
 def valence_arousal(probs: np.ndarray) -> np.ndarray:

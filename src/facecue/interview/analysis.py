@@ -149,11 +149,6 @@ def recording_end(result: Result, fr: InterviewFrames) -> float:
     return min(ends)
 
 
-def outside_s(start: float, end: float, lo: float, hi: float) -> float:
-    """Seconds of start..end that lie before lo or after hi."""
-    return max(0.0, min(end, lo) - start) + max(0.0, end - max(start, hi))
-
-
 def _outside_feedback(row: dict, lo: float, hi: float) -> str | None:
     """A part the recording does not cover well enough to read: say that, not "face the camera in even light"."""
     inside = row["end_s"] - row["start_s"] - row["outside_s"]
@@ -214,7 +209,7 @@ def _notes(
     # Against the video's own end: the last frame plus a step can run past it and hide a question after the end.
     lo, hi = float(result.options.start or 0.0), recording_end(result, fr)
     outside = sum(a >= hi or b <= lo for a, b, _ in spans)
-    partly = sum(outside_s(a, b, lo, hi) > END_TOLERANCE_S for a, b, _ in spans) - outside
+    partly = sum(a < hi and b > lo and mm.outside_s(a, b, lo, hi) > END_TOLERANCE_S for a, b, _ in spans)
     if outside:
         notes.append(
             f"{outside} question(s) lie outside the analysed part of the video ({lo:.1f}-{hi:.1f} s): nothing in "
@@ -284,7 +279,7 @@ def analyze_interview(
         # feedback is addressed to the candidate there (feedback.py), and the card says why.
         row["candidate_spoke"] = None if inputs.utterances is None else bool(_overlapping(inputs.utterances, a, b))
         # Time outside the recording, when it matters: more than a rounded-to-the-second end, or all of the part.
-        out = outside_s(a, b, lo, hi)
+        out = mm.outside_s(a, b, lo, hi)
         row["outside_s"] = round(out, 2) if out > END_TOLERANCE_S or (out > 0 and not row["frames"]) else 0.0
         span_rows.append(row)
     mismatch = mm.check_mismatch(fr, inputs.utterances) if emotions and inputs.utterances is not None else None

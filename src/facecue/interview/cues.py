@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from facecue.interview.affect import DISCOMFORT_LABELS
 from facecue.interview.frames import InterviewFrames
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ SUPPORT_N = 5  # supporting frame times per cue
 SUPPORT_SPACING_S = 1.0
 NO_VALIDATION_RELIABILITY = 0.5
 CUE_LABELS = {
-    "stress": ("angry", "disgust", "fear", "sad"),
+    "stress": DISCOMFORT_LABELS,
     "engagement": ("happy",),
     "composure": ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"),
 }

@@ -36,12 +36,9 @@ def sentiment(text: str) -> float:
     return float(_analyzer().polarity_scores(text)["compound"])
 
 
-def outside_s(fr: InterviewFrames, start: float, end: float) -> float:
-    """Seconds of start..end before the first analysed frame or after the last one: time with no video at all."""
-    if not len(fr.times):
-        return end - start
-    first, last = float(fr.times[0]), float(fr.times[-1] + fr.step_s)
-    return max(0.0, min(end, first) - start) + max(0.0, end - max(start, last))
+def outside_s(start: float, end: float, lo: float, hi: float) -> float:
+    """Seconds of start..end that lie before lo or after hi."""
+    return max(0.0, min(end, lo) - start) + max(0.0, end - max(start, hi))
 
 
 def check_utterance(fr: InterviewFrames, u: Utterance) -> dict:
@@ -52,7 +49,10 @@ def check_utterance(fr: InterviewFrames, u: Utterance) -> dict:
     n, n_ok = int(m.sum()), int(usable.sum())
     # Time outside the video counts as frames where the face could not be read: a cue running an hour past a 25 s
     # clip is not "100% readable" because the few frames that exist were.
-    missing = outside_s(fr, u.start_s, u.end_s)
+    # Against the analysed frames (not the video's duration): the frames expected there are what coverage counts.
+    missing = u.end_s - u.start_s
+    if len(fr.times):
+        missing = outside_s(u.start_s, u.end_s, float(fr.times[0]), float(fr.times[-1] + fr.step_s))
     expected = n + missing / fr.step_s
     coverage = min(1.0, n_ok / expected) if expected > 0 else 0.0
     item = {

@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 
 from facecue.errors import InputError
+from facecue.interview.affect import DISCOMFORT_LABELS
 
 METRICS = ("expressivity", "engagement", "composure", "discomfort")
 # Trends compare absolute readings: the stress cue counts rises above each recording's own baseline, which is ~0 by
 # construction for a face that is steadily tense, so it showed "about the same (0.00 -> 0.00)" while the mean
 # discomfort reading rose from 0.22 to 0.52.
-DISCOMFORT_LABELS = ("angry", "disgust", "fear", "sad")
 NOISE = 0.1  # changes smaller than this are within what lighting, camera and model noise produce
 MIN_READABLE_S = 20.0  # interviews with less readable face than this are listed but not compared
 

@@ -39,6 +39,7 @@ from facecue.governance import (
     render_notice,
     write_subject_manifest,
 )
+from facecue.governance.consent import CLOCK_SKEW  # how far ahead of ours a client's clock may be
 from facecue.governance.policy import check_subject_id
 from facecue.labels import EMOTIONS
 from facecue.service import audit, db, jobs, storage
@@ -296,9 +297,6 @@ def notice(user: User, c: Candidate, purpose: str, jurisdiction: str | None = No
     if purpose not in PURPOSES:  # a mistake in the request (422), not a policy refusal (403)
         raise Invalid(f"unknown purpose; choose one of {', '.join(PURPOSES)}.")
     return render_notice(purpose, jurisdiction_code(jurisdiction or c.jurisdiction), user.org.name)
-
-
-CLOCK_SKEW = timedelta(minutes=5)  # how far ahead of ours a client's clock may be
 
 
 def consent_time(given: datetime | None) -> datetime:

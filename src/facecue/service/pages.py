@@ -46,7 +46,16 @@ from facecue.service.deps import Admin, CurrentDatabase, CurrentSettings, Db, Me
 from facecue.service.models import Candidate, Consent, Interview, Override, User
 from facecue.service.operations import TextUpload, may_view, owned
 from facecue.service.review_view import build_review
-from facecue.service.schemas import FAILED, NewCandidate, NewConsent, NewNote, NewOverride, NewUser, RoleChange
+from facecue.service.schemas import (
+    FAILED,
+    NOTE_MAX,
+    NewCandidate,
+    NewConsent,
+    NewNote,
+    NewOverride,
+    NewUser,
+    RoleChange,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -75,8 +84,6 @@ MESSAGES = {
     "role-changed": ("ok", "Role changed; that user's sessions were ended."),
     "retention-run": ("ok", "Retention applied."),
 }
-# What reviewers read about a failed analysis: the server's own message (paths, setup commands) goes to admins only.
-NOTE_MAX = 10_000  # schemas.NewNote's limit on a note's text
 FIELD_LABELS = {"external_ref": "the reference"}
 NAV = (("/candidates", "Candidates", "candidates"), ("/upload", "Upload", "upload"), ("/jobs", "Jobs", "jobs"))
 ADMIN_NAV = (
@@ -113,8 +120,16 @@ _ISO_MOMENT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-
 
 
 def _readable_moments(text: str) -> str:
-    """A message that quotes a stored time (ISO 8601, as the domain writes it) with that time made readable."""
-    return _ISO_MOMENT.sub(lambda m: _when(datetime.fromisoformat(m.group(0).replace("Z", "+00:00"))), text)
+    """A message that quotes a stored time (ISO 8601, as the domain writes it) with that time made readable; what
+    only looks like one (2026-02-30T10:00) stays as it is: this runs inside the error page."""
+
+    def readable(m: re.Match) -> str:
+        try:
+            return _when(datetime.fromisoformat(m.group(0).replace("Z", "+00:00")))
+        except ValueError:
+            return m.group(0)
+
+    return _ISO_MOMENT.sub(readable, text)
 
 
 def failure_detail(error: str | None) -> str:

@@ -13,6 +13,8 @@ from pydantic import BaseModel, Field, PlainSerializer, WithJsonSchema
 
 from facecue.service.models import AuditEvent, Candidate, Consent, ErasureRequest, Interview, Job, Note, Override, User
 
+NOTE_MAX = 10_000  # characters in a reviewer's note (the pages' text box says the same)
+
 MAX_VIDEO_S = 7 * 24 * 3600.0  # no interview is longer: a bound that keeps every stored moment finite
 
 
@@ -61,7 +63,7 @@ class NewConsent(BaseModel):
 
 
 class NewNote(BaseModel):
-    text: str = Field(min_length=1, max_length=10000)
+    text: str = Field(min_length=1, max_length=NOTE_MAX)
     time_s: float | None = Field(default=None, ge=0, le=MAX_VIDEO_S, allow_inf_nan=False)
 
 
@@ -186,11 +188,12 @@ FAILED = "The analysis could not run on the server; an administrator has the det
 
 
 def error_for(error: str | None, status: str, admin: bool) -> str | None:
-    """What a user reads of an analysis's error: a failed or retried attempt's reason is the server's (it can name
-    server paths and settings), so only admins read it; others read one plain sentence, as on the pages."""
-    if error is None or admin or status not in ("queued", "running", "failed"):
+    """What a user reads of an analysis's error: an attempt's reason is the server's (it can name server paths and
+    settings), so only admins read it; others read one plain sentence, as on the pages. A cancellation's reason is
+    the service's own sentence; a done analysis's error is an earlier attempt's, moot now."""
+    if error is None or admin or status == "cancelled":
         return error
-    return FAILED
+    return None if status == "done" else FAILED
 
 
 def _interview_fields(i: Interview, admin: bool) -> dict[str, Any]:

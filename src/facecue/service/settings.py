@@ -65,6 +65,15 @@ def _int(name: str, default: int | None, minimum: int = 1) -> int | None:
     return value
 
 
+def _fps(value: float) -> float:
+    """FACECUE_ANALYSIS_FPS within the analysis's own bound: above it every job would fail, naming a CLI flag."""
+    from facecue.options import MAX_FPS
+
+    if value > MAX_FPS:
+        raise FacecueError(f"FACECUE_ANALYSIS_FPS must be at most {MAX_FPS:g} frames per second, not {value:g}.")
+    return value
+
+
 def _float(name: str, default: float) -> float:
     """A positive, finite number of the environment (seconds, frames per second)."""
     raw = os.environ.get(name)
@@ -126,7 +135,7 @@ class Settings:
             max_upload_bytes=_int("FACECUE_MAX_UPLOAD_MB", 500) * 1024 * 1024,
             worker_concurrency=_int("FACECUE_WORKER_CONCURRENCY", 1),
             retention_days=_int("FACECUE_RETENTION_DAYS", None, minimum=0),
-            analysis_fps=_float("FACECUE_ANALYSIS_FPS", 5.0),
+            analysis_fps=_fps(_float("FACECUE_ANALYSIS_FPS", 5.0)),
             emotion_model=_emotion_model(os.environ.get("FACECUE_EMOTION_MODEL") or "default"),
             job_max_attempts=_int("FACECUE_JOB_MAX_ATTEMPTS", 3),
             worker_stale_s=_float("FACECUE_WORKER_STALE_S", 60.0),
