@@ -141,16 +141,18 @@ def blur_data_uri(uri: str) -> str:
 
 
 MODES = {
-    ("emotions", "behaviour"): "emotions and behaviour (--signals emotions,behaviour)",
-    ("behaviour",): "behaviour only (--signals behaviour): no emotion was inferred",
-    ("emotions",): "emotions only (--signals emotions)",
+    ("emotions", "behaviour"): "emotions and behaviour",
+    ("behaviour",): "behaviour only",
+    ("emotions",): "emotions only",
 }
 
 
-def mode_text(signals) -> str:
-    """Which signals the analysis read, in words; results from before the option read emotions only."""
+def mode_text(signals, with_flag: bool = True) -> str:
+    """Which signals the analysis read, in words; results from before the option read emotions only. with_flag
+    names the command line's option too, for outputs of the CLI (the review page's readers never type one)."""
     names = tuple(n for n in ("emotions", "behaviour") if n in (signals or ("emotions",)))
-    return MODES.get(names, ", ".join(names))
+    text = MODES.get(names, ", ".join(names)) + (f" (--signals {','.join(names)})" if with_flag else "")
+    return text + (": no emotion was inferred" if names == ("behaviour",) else "")
 
 
 def mode_line(signals) -> str:

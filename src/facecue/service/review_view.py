@@ -8,7 +8,6 @@ defensively and simply left out when absent or malformed, so older results still
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -109,9 +108,6 @@ class ReviewView:
     overall_cues: list[tuple[str, str, str, str]] = field(default_factory=list)  # the whole interview's cues
 
 
-_MODE_FLAG = re.compile(r" \(--signals [^)]*\)")
-
-
 def build_review(document: dict) -> ReviewView:
     """The page's view of one result document; raises ValueError/KeyError/TypeError if it is not one."""
     res = Result.from_dict(document)
@@ -184,7 +180,7 @@ def build_review(document: dict) -> ReviewView:
         facts=facts,
         notes=[str(n) for n in res.notes],
         emotions=res.emotions,
-        mode=_MODE_FLAG.sub("", mode_text(res.signals)),  # the CLI's --signals option means nothing here
+        mode=mode_text(res.signals, with_flag=False),  # the CLI's --signals option means nothing here
     )
     if not res.emotions:
         view.limits = BEHAVIOUR_LIMITS
