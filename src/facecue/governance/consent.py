@@ -110,9 +110,10 @@ def render_notice(
         )
         measured = (
             "A computer model reads your face several times a second and estimates how likely each of seven facial "
-            f"expressions is: {_LABELS}. From these it derives three cues, each compared with your own usual "
-            "expression in the same video: visible discomfort, visible positive engagement, and composure (how "
-            f"steady your expression stays). It also measures what is visible: {_VISIBLE}. {_VOICE} If a "
+            f"expressions is: {_LABELS}. From these it derives three cues: visible discomfort (compared with your "
+            "own usual expression in the same video), visible positive engagement (how often your face reads as "
+            f"happy), and composure (how steady your expression stays). It also measures what is visible: {_VISIBLE}. "
+            f"{_VOICE} If a "
             "transcript is given, the tone of your words is scored as positive or negative (with the VADER word "
             f"list) and compared with what your face showed at the same time. {_STILLS}"
         )
