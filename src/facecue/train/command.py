@@ -61,28 +61,13 @@ def _is_share(text: str) -> bool:
         return False
 
 
-def read_checkpoint(path: Path, what: str) -> dict:
-    """A checkpoint of `facecue train` (best.pt, last.pt), or InputError naming the flag that gave it."""
-    import pickle
-
-    import torch
-
-    if not path.is_file():
-        raise InputError(f"the {what} checkpoint {path} does not exist.")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=False)
-    except (OSError, EOFError, RuntimeError, ValueError, pickle.UnpicklingError, AttributeError, ImportError):
-        state = None
-    if not isinstance(state, dict) or "model" not in state or not isinstance(state.get("options"), dict):
-        raise InputError(f"the {what} checkpoint {path} is not a checkpoint of facecue train (best.pt or last.pt).")
-    return state
-
-
 def check_arguments(args) -> None:
     """The flags that need no data, checked before any loads: one sentence for each mistake."""
     import math
 
     import torch
+
+    from facecue.train.network import read_checkpoint
 
     for flag, value, least in (
         ("--epochs", args.epochs, 1),

@@ -18,15 +18,15 @@ from torch import nn
 
 from facecue.emotion.metrics import softmax
 from facecue.errors import InputError
-from facecue.train.network import build_network, predict_logits
+from facecue.train.network import build_network, predict_logits, read_checkpoint
 
 
 def load_teacher(path: Path) -> nn.Module:
+    state = read_checkpoint(Path(path), "--teacher")
     try:
-        state = torch.load(path, map_location="cpu", weights_only=False)
         model = build_network(state["options"])
         model.load_state_dict(state["model"])
-    except (OSError, KeyError, RuntimeError, TypeError) as exc:
+    except (KeyError, RuntimeError, TypeError) as exc:
         raise InputError(f"cannot load the teacher checkpoint {path}: {exc}") from None
     return model.eval()
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import pickle
+from pathlib import Path
+
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from facecue.errors import InputError
 from facecue.labels import NUM_EMOTIONS
 
 
@@ -177,3 +181,16 @@ def predict_heads(
         labels.append(label_logits.float().cpu().numpy())
         votes.append(vote_logits.float().cpu().numpy())
     return np.concatenate(labels), np.concatenate(votes)
+
+
+def read_checkpoint(path: Path, what: str) -> dict:
+    """A checkpoint of `facecue train` (best.pt, last.pt), or InputError naming the flag that gave it."""
+    if not path.is_file():
+        raise InputError(f"the {what} checkpoint {path} does not exist.")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=False)
+    except (OSError, EOFError, RuntimeError, ValueError, pickle.UnpicklingError, AttributeError, ImportError):
+        state = None
+    if not isinstance(state, dict) or "model" not in state or not isinstance(state.get("options"), dict):
+        raise InputError(f"the {what} checkpoint {path} is not a checkpoint of facecue train (best.pt or last.pt).")
+    return state
